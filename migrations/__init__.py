@@ -1,0 +1,1 @@
+"""Alembic trees: `core` (the tenant registry) and `tenant` (applied to every tenant)."""

@@ -1,0 +1,1 @@
+"""The domain: tables, schemas and operations, one package per domain. Imports no entrance."""

@@ -1,0 +1,236 @@
+"""Categories and courses: who sees them, who changes them, and the changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.courses.schemas import (
+    CategoryCreate,
+    CategoryUpdate,
+    CourseCreate,
+    CourseQuery,
+    CourseUpdate,
+)
+from models.courses.tables import Category, Course, Enrollment
+from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.fields import money_to_cents
+from models.identity import Principal
+from models.listing import apply_ordering, apply_search
+from models.slugs import unique_slug
+
+COURSE_ORDERING = {
+    "created_at": Course.created_at,
+    "title": Course.title,
+    "price": Course.price_cents,
+    "average_rating": Course.average_rating,
+    "completion_hours": Course.completion_hours,
+    "id": Course.id,
+}
+
+
+def check_author(actor: Principal) -> None:
+    if not actor.can_author:
+        raise PermissionDenied()
+
+
+# Categories
+
+
+async def access_category(session: AsyncSession, *, category_id: int) -> Category:
+    category = await session.get(Category, category_id)
+    if category is None:
+        raise NotFound()
+    return category
+
+
+def categories_query(search: str | None, ordering: str | None) -> Select[Any]:
+    stmt = apply_search(select(Category), search, [Category.name])
+    allowed = {"name": Category.name, "created_at": Category.created_at}
+    return apply_ordering(stmt, ordering, allowed, [Category.name.asc()], Category.id)
+
+
+async def do_create_category(
+    session: AsyncSession, *, actor: Principal, data: CategoryCreate
+) -> Category:
+    check_author(actor)
+    slug = await unique_slug(session, Category.slug, data.name, fallback="category")
+    category = Category(name=data.name, slug=slug, description=data.description)
+    session.add(category)
+    await session.flush()
+    return category
+
+
+async def do_update_category(
+    session: AsyncSession, *, actor: Principal, category_id: int, data: CategoryUpdate
+) -> Category:
+    check_author(actor)
+    category = await access_category(session, category_id=category_id)
+    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+        setattr(category, field, value)
+    await session.flush()
+    return category
+
+
+async def do_delete_category(session: AsyncSession, *, actor: Principal, category_id: int) -> None:
+    check_author(actor)
+    category = await access_category(session, category_id=category_id)
+    await session.delete(category)
+    await session.flush()
+
+
+# Courses
+
+
+def can_change_course(actor: Principal, course: Course) -> bool:
+    return actor.is_admin or course.instructor_id == actor.user_id
+
+
+def listed_courses_filter(actor: Principal) -> ColumnElement[bool]:
+    """The catalogue: published courses, plus an instructor's own; admins see every course."""
+    if actor.is_admin:
+        return true()
+    return or_(Course.status == "Published", Course.instructor_id == actor.user_id)
+
+
+def course_list_query(actor: Principal, query: CourseQuery) -> Select[Any]:
+    stmt = select(Course).where(listed_courses_filter(actor))
+    for name in ("level", "status", "category_id", "instructor_id", "currency"):
+        value = getattr(query, name)
+        if value is not None:
+            stmt = stmt.where(getattr(Course, name) == value)
+    stmt = apply_search(stmt, query.search, [Course.title, Course.code, Course.short_description])
+    return apply_ordering(
+        stmt, query.ordering, COURSE_ORDERING, [Course.created_at.desc()], Course.id.desc()
+    )
+
+
+async def access_course(
+    session: AsyncSession, *, actor: Principal, course_id: int, for_change: bool = False
+) -> Course:
+    """The course if the actor may see it (404 otherwise) and, for a change, may change it (403)."""
+    course = await session.get(Course, course_id)
+    if course is None:
+        raise NotFound()
+    if not (
+        course.status == "Published"
+        or can_change_course(actor, course)
+        or await _is_enrolled(session, user_id=actor.user_id, course_id=course.id)
+    ):
+        raise NotFound()
+    if for_change and not can_change_course(actor, course):
+        raise PermissionDenied()
+    return course
+
+
+async def _is_enrolled(session: AsyncSession, *, user_id: str, course_id: int) -> bool:
+    stmt = select(exists().where(Enrollment.user_id == user_id, Enrollment.course_id == course_id))
+    return bool(await session.scalar(stmt))
+
+
+async def _check_category(session: AsyncSession, category_id: int | None) -> None:
+    if category_id is not None and await session.get(Category, category_id) is None:
+        raise ValidationFailed.field(
+            "category_id", f'Invalid pk "{category_id}" - object does not exist.'
+        )
+
+
+async def _check_code_free(
+    session: AsyncSession, code: str, *, exclude_id: int | None = None
+) -> None:
+    stmt = select(Course.id).where(Course.code == code)
+    if exclude_id is not None:
+        stmt = stmt.where(Course.id != exclude_id)
+    if await session.scalar(stmt) is not None:
+        raise ValidationFailed.field("code", "course with this code already exists.")
+
+
+def _check_prices(price_cents: int, discount_cents: int | None) -> None:
+    if discount_cents is not None and discount_cents > price_cents:
+        raise ValidationFailed.field(
+            "discount_price", "Ensure the discount price is not greater than the price."
+        )
+
+
+def _instructor_for(actor: Principal, requested: str | None) -> str:
+    if requested is None or requested == actor.user_id:
+        return actor.user_id
+    if not actor.is_admin:
+        raise ValidationFailed.field("instructor_id", "Only admins may name another instructor.")
+    return requested
+
+
+async def do_create_course(
+    session: AsyncSession, *, actor: Principal, data: CourseCreate
+) -> Course:
+    check_author(actor)
+    await _check_category(session, data.category_id)
+    await _check_code_free(session, data.code)
+    price = money_to_cents(data.price)
+    discount = money_to_cents(data.discount_price) if data.discount_price is not None else None
+    _check_prices(price, discount)
+    course = Course(
+        title=data.title,
+        slug=await unique_slug(session, Course.slug, data.title, fallback="course"),
+        code=data.code,
+        description=data.description,
+        short_description=data.short_description,
+        category_id=data.category_id,
+        level=data.level,
+        status=data.status,
+        price_cents=price,
+        discount_price_cents=discount,
+        currency=data.currency,
+        completion_hours=data.completion_hours,
+        instructor_id=_instructor_for(actor, data.instructor_id),
+        average_rating=0.0,
+        rating_count=0,
+    )
+    session.add(course)
+    await session.flush()
+    return course
+
+
+async def do_update_course(
+    session: AsyncSession, *, actor: Principal, course_id: int, data: CourseUpdate
+) -> Course:
+    course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
+    changes = data.model_dump(exclude_unset=True)
+    if "category_id" in changes:
+        await _check_category(session, changes["category_id"])
+    if changes.get("code") is not None:
+        await _check_code_free(session, changes["code"], exclude_id=course.id)
+    if "instructor_id" in changes and changes["instructor_id"] is not None:
+        course.instructor_id = _instructor_for(actor, changes.pop("instructor_id"))
+    changes.pop("instructor_id", None)
+    price = changes.pop("price", None)
+    if price is not None:
+        course.price_cents = money_to_cents(price)
+    if "discount_price" in changes:
+        discount = changes.pop("discount_price")
+        course.discount_price_cents = money_to_cents(discount) if discount is not None else None
+    _check_prices(course.price_cents, course.discount_price_cents)
+    for field, value in changes.items():
+        if value is None and field != "category_id":
+            raise ValidationFailed.field(field, "This field may not be null.")
+        setattr(course, field, value)
+    await session.flush()
+    return course
+
+
+async def do_delete_course(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
+    course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
+    await session.delete(course)
+    await session.flush()
+    return course
+
+
+async def do_set_course_thumbnail(
+    session: AsyncSession, *, course: Course, path: str
+) -> str | None:
+    """Store the new thumbnail path; returns the old one, for the caller to remove after commit."""
+    old, course.thumbnail = course.thumbnail, path
+    await session.flush()
+    return old

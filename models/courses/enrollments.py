@@ -1,0 +1,140 @@
+"""Enrolling, completing lessons, and who may see which enrollments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.courses.catalog import access_course, can_change_course
+from models.courses.progress import refresh_course_progress
+from models.courses.schemas import EnrollmentQuery
+from models.courses.structure import access_lesson
+from models.courses.tables import Course, Enrollment, LessonCompletion
+from models.errors import NotFound, PaymentRequired, PermissionDenied
+from models.identity import Principal
+
+
+async def find_enrollment(
+    session: AsyncSession, *, user_id: str, course_id: int
+) -> Enrollment | None:
+    stmt = select(Enrollment).where(
+        Enrollment.user_id == user_id, Enrollment.course_id == course_id
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def do_enroll(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    course_id: int,
+    user_id: str | None = None,
+    purchased: bool = False,
+) -> tuple[Enrollment, bool]:
+    """Enroll the actor (or, for an admin, `user_id`); returns the enrollment and whether it is new.
+
+    A paid course needs a purchase (`purchased`, set by order fulfilment) or an admin.
+    Enrolling twice returns the existing enrollment.
+    """
+    target = user_id or actor.user_id
+    if target != actor.user_id and not actor.is_admin:
+        raise PermissionDenied()
+    course = await access_course(session, actor=actor, course_id=course_id)
+    existing = await find_enrollment(session, user_id=target, course_id=course.id)
+    if existing is not None and existing.is_active:
+        return existing, False
+    if course.current_price_cents > 0 and not (purchased or actor.is_admin):
+        raise PaymentRequired()
+    if existing is not None:
+        existing.is_active = True
+        await session.flush()
+        return existing, False
+    enrollment = Enrollment(
+        user_id=target,
+        course_id=course.id,
+        is_active=True,
+        progress=0.0,
+        enrolled_by=actor.user_id if target != actor.user_id else None,
+    )
+    try:
+        # A concurrent enroll of the same pair loses the race on the unique key, not twice.
+        async with session.begin_nested():
+            session.add(enrollment)
+            await session.flush()
+    except IntegrityError:
+        winner = await find_enrollment(session, user_id=target, course_id=course.id)
+        if winner is None:
+            raise
+        return winner, False
+    return enrollment, True
+
+
+def enrollments_query(actor: Principal, query: EnrollmentQuery) -> Select[Any]:
+    """Mine; an admin sees all, and an instructor also sees those of the courses they teach."""
+    stmt = select(Enrollment)
+    if not actor.is_admin:
+        taught = select(Course.id).where(Course.instructor_id == actor.user_id)
+        stmt = stmt.where((Enrollment.user_id == actor.user_id) | Enrollment.course_id.in_(taught))
+    if query.course is not None:
+        stmt = stmt.where(Enrollment.course_id == query.course)
+    if query.user_id is not None:
+        stmt = stmt.where(Enrollment.user_id == query.user_id)
+    if query.is_active is not None:
+        stmt = stmt.where(Enrollment.is_active.is_(query.is_active))
+    return stmt.order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+
+
+async def access_enrollment(
+    session: AsyncSession, *, actor: Principal, enrollment_id: int, for_change: bool = False
+) -> Enrollment:
+    enrollment = await session.get(Enrollment, enrollment_id)
+    if enrollment is None:
+        raise NotFound()
+    if actor.is_admin or enrollment.user_id == actor.user_id:
+        return enrollment
+    course = await session.get(Course, enrollment.course_id)
+    if course is not None and can_change_course(actor, course) and not for_change:
+        return enrollment
+    raise NotFound()
+
+
+async def do_set_enrollment_active(
+    session: AsyncSession, *, actor: Principal, enrollment_id: int, is_active: bool
+) -> Enrollment:
+    """Admins (de)activate any enrollment; a user may only leave (deactivate) their own."""
+    enrollment = await access_enrollment(
+        session, actor=actor, enrollment_id=enrollment_id, for_change=True
+    )
+    if not actor.is_admin and is_active and not enrollment.is_active:
+        raise PermissionDenied()
+    enrollment.is_active = is_active
+    await session.flush()
+    return enrollment
+
+
+async def do_complete_lesson(
+    session: AsyncSession, *, actor: Principal, lesson_id: int
+) -> Enrollment:
+    """Mark a lesson done for the actor's active enrollment and return the updated progress."""
+    lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id)
+    enrollment = await find_enrollment(session, user_id=actor.user_id, course_id=course.id)
+    if enrollment is None or not enrollment.is_active:
+        raise PermissionDenied("You must be enrolled in this course to complete its lessons.")
+    done = await session.scalar(
+        select(LessonCompletion.id).where(
+            LessonCompletion.enrollment_id == enrollment.id, LessonCompletion.lesson_id == lesson.id
+        )
+    )
+    if done is None:
+        try:
+            async with session.begin_nested():
+                session.add(LessonCompletion(enrollment_id=enrollment.id, lesson_id=lesson.id))
+                await session.flush()
+        except IntegrityError:
+            pass  # completed concurrently: the same outcome
+    await refresh_course_progress(session, course_id=course.id, enrollment_id=enrollment.id)
+    await session.refresh(enrollment)
+    return enrollment

@@ -1,0 +1,102 @@
+"""Ratings: one per enrolled user and course, and the course's average kept beside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.courses.catalog import access_course, listed_courses_filter
+from models.courses.enrollments import find_enrollment
+from models.courses.schemas import RatingBody, RatingQuery, RatingUpdate
+from models.courses.tables import Course, Rating
+from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.identity import Principal
+
+
+async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None:
+    average, count = (
+        await session.execute(
+            select(func.avg(Rating.rating), func.count(Rating.id)).where(
+                Rating.course_id == course_id
+            )
+        )
+    ).one()
+    course = await session.get(Course, course_id)
+    if course is not None:
+        course.average_rating = round(float(average or 0.0), 2)
+        course.rating_count = int(count)
+        await session.flush()
+
+
+async def do_rate_course(
+    session: AsyncSession, *, actor: Principal, course_id: int, data: RatingBody
+) -> tuple[Rating, bool]:
+    """Create the actor's rating, or update it on a second POST; says whether it is new."""
+    course = await access_course(session, actor=actor, course_id=course_id)
+    enrollment = await find_enrollment(session, user_id=actor.user_id, course_id=course.id)
+    if enrollment is None or not enrollment.is_active:
+        raise PermissionDenied("Only enrolled users can rate this course.")
+    rating = (
+        await session.scalars(
+            select(Rating).where(Rating.user_id == actor.user_id, Rating.course_id == course.id)
+        )
+    ).one_or_none()
+    created = rating is None
+    if rating is None:
+        rating = Rating(
+            user_id=actor.user_id, course_id=course.id, rating=data.rating, review=data.review
+        )
+        session.add(rating)
+    else:
+        rating.rating, rating.review = data.rating, data.review
+    await session.flush()
+    await refresh_rating_stats(session, course_id=course.id)
+    return rating, created
+
+
+def ratings_query(actor: Principal, query: RatingQuery) -> Select[Any]:
+    stmt = (
+        select(Rating)
+        .join(Course, Course.id == Rating.course_id)
+        .where(listed_courses_filter(actor))
+    )
+    if query.course is not None:
+        stmt = stmt.where(Rating.course_id == query.course)
+    if query.user_id is not None:
+        stmt = stmt.where(Rating.user_id == query.user_id)
+    return stmt.order_by(Rating.created_at.desc(), Rating.id.desc())
+
+
+async def access_rating(
+    session: AsyncSession, *, actor: Principal, rating_id: int, for_change: bool = False
+) -> Rating:
+    rating = await session.get(Rating, rating_id)
+    if rating is None:
+        raise NotFound()
+    await access_course(session, actor=actor, course_id=rating.course_id)
+    if for_change and not (actor.is_admin or rating.user_id == actor.user_id):
+        raise PermissionDenied()
+    return rating
+
+
+async def do_update_rating(
+    session: AsyncSession, *, actor: Principal, rating_id: int, data: RatingUpdate
+) -> Rating:
+    rating = await access_rating(session, actor=actor, rating_id=rating_id, for_change=True)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise ValidationFailed.field(field, "This field may not be null.")
+        setattr(rating, field, value)
+    await session.flush()
+    await refresh_rating_stats(session, course_id=rating.course_id)
+    return rating
+
+
+async def do_delete_rating(session: AsyncSession, *, actor: Principal, rating_id: int) -> None:
+    rating = await access_rating(session, actor=actor, rating_id=rating_id, for_change=True)
+    course_id = rating.course_id
+    await session.delete(rating)
+    await session.flush()
+    await refresh_rating_stats(session, course_id=course_id)

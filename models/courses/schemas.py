@@ -1,0 +1,293 @@
+"""Request and response schemas of Course Management (pydantic v2)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer
+
+from models.fields import (
+    Content,
+    Currency,
+    Description,
+    MoneyIn,
+    MoneyOut,
+    Name,
+    OptionalTimestamp,
+    Review,
+    ShortText,
+    Timestamp,
+    Title,
+    UserId,
+)
+
+Level = Literal["Beginner", "Intermediate", "Advanced"]
+CourseStatus = Literal["Draft", "Published", "Archived"]
+LessonType = Literal["text", "video", "file", "link", "quiz"]
+Order = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class Body(BaseModel):
+    """Request bodies: unknown fields are ignored, as DRF serializers do."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# Categories
+
+
+class CategoryCreate(Body):
+    name: Name
+    description: Review = ""
+
+
+class CategoryUpdate(Body):
+    name: Name | None = None
+    description: Review | None = None
+
+
+class CategoryRead(Read):
+    id: int
+    name: str
+    slug: str
+    description: str
+    created_at: Timestamp
+
+
+# Courses
+
+
+class CourseCreate(Body):
+    title: Title
+    code: Annotated[
+        str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    ]
+    description: Description = ""
+    short_description: ShortText = ""
+    category_id: int | None = None
+    level: Level = "Beginner"
+    status: CourseStatus = "Draft"
+    price: MoneyIn = Field(default=0)  # type: ignore[assignment]
+    discount_price: MoneyIn | None = None
+    currency: Currency = "USD"
+    completion_hours: Annotated[int, Field(ge=0, le=100_000)] = 0
+    instructor_id: UserId | None = Field(
+        default=None, description="Admins may name the instructor; others teach what they create."
+    )
+
+
+class CourseUpdate(Body):
+    title: Title | None = None
+    code: (
+        Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+        | None
+    ) = None
+    description: Description | None = None
+    short_description: ShortText | None = None
+    category_id: int | None = None
+    level: Level | None = None
+    status: CourseStatus | None = None
+    price: MoneyIn | None = None
+    discount_price: MoneyIn | None = None
+    currency: Currency | None = None
+    completion_hours: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    instructor_id: UserId | None = None
+
+
+class CourseSummary(BaseModel):
+    """A row of the course list (the catalogue's fields)."""
+
+    id: int
+    title: str
+    slug: str
+    code: str
+    level: str
+    status: str
+    current_price: MoneyOut
+    currency: str
+    thumbnail: str | None
+    created_at: Timestamp
+
+
+class CourseRead(CourseSummary):
+    description: str
+    short_description: str
+    category_id: int | None
+    price: MoneyOut
+    discount_price: MoneyOut | None
+    completion_hours: int
+    instructor_id: str
+    average_rating: float
+    rating_count: int
+    updated_at: Timestamp
+
+
+class CourseQuery(BaseModel):
+    level: Level | None = None
+    status: CourseStatus | None = None
+    category_id: int | None = None
+    instructor_id: str | None = None
+    currency: Currency | None = None
+    search: str | None = Field(
+        default=None, description="Matches titles, codes and short descriptions."
+    )
+    ordering: str | None = Field(
+        default=None,
+        description=(
+            "One of created_at, title, price, average_rating, completion_hours; '-' for descending."
+        ),
+    )
+
+
+# Modules, lessons, resources
+
+
+class ModuleCreate(Body):
+    course: int
+    title: Title
+    description: Description = ""
+    order: Order = 0
+
+
+class ModuleUpdate(Body):
+    title: Title | None = None
+    description: Description | None = None
+    order: Order | None = None
+
+
+class ModuleRead(Read):
+    id: int
+    course: int = Field(validation_alias="course_id")
+    title: str
+    description: str
+    order: int
+    created_at: Timestamp
+
+
+class ModuleQuery(BaseModel):
+    course: int | None = None
+
+
+class LessonCreate(Body):
+    module: int
+    title: Title
+    description: Description = ""
+    content: Content = ""
+    lesson_type: LessonType = "text"
+    duration_minutes: Annotated[int, Field(ge=0, le=100_000)] = 0
+    order: Order = 0
+
+
+class LessonUpdate(Body):
+    title: Title | None = None
+    description: Description | None = None
+    content: Content | None = None
+    lesson_type: LessonType | None = None
+    duration_minutes: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    order: Order | None = None
+
+
+class LessonRead(Read):
+    id: int
+    module: int = Field(validation_alias="module_id")
+    course: int = Field(validation_alias="course_id")
+    title: str
+    description: str
+    content: str | None = Field(
+        description="Only for enrolled users, the instructor and admins; null for others."
+    )
+    lesson_type: str
+    duration_minutes: int
+    order: int
+    file: str | None
+    created_at: Timestamp
+
+
+class LessonQuery(BaseModel):
+    module: int | None = None
+    course: int | None = None
+
+
+class ResourceCreate(Body):
+    lesson: int
+    title: Title
+    url: HttpUrl
+
+
+class ResourceUpdate(Body):
+    title: Title | None = None
+    url: HttpUrl | None = None
+
+
+class ResourceRead(Read):
+    id: int
+    lesson: int = Field(validation_alias="lesson_id")
+    title: str
+    url: str
+    created_at: Timestamp
+
+
+class ResourceQuery(BaseModel):
+    lesson: int | None = None
+
+
+# Enrollments, progress, ratings
+
+
+class EnrollBody(Body):
+    user_id: UserId | None = Field(
+        default=None, description="Admins enroll another user; others enroll themselves."
+    )
+
+
+class EnrollmentRead(Read):
+    id: int
+    user: str = Field(validation_alias="user_id")
+    course: int = Field(validation_alias="course_id")
+    enrolled_at: Timestamp
+    is_active: bool
+    progress: float
+    completed_at: OptionalTimestamp
+
+    @field_serializer("progress")
+    def _two_places(self, value: float) -> float:
+        return round(min(value, 100.0), 2)
+
+
+class EnrollmentUpdate(Body):
+    is_active: bool
+
+
+class EnrollmentQuery(BaseModel):
+    course: int | None = None
+    user_id: str | None = None
+    is_active: bool | None = None
+
+
+class RatingBody(Body):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    review: Review = ""
+
+
+class RatingUpdate(Body):
+    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    review: Review | None = None
+
+
+class RatingRead(Read):
+    id: int
+    user: str = Field(validation_alias="user_id")
+    course: int = Field(validation_alias="course_id")
+    rating: int
+    review: str
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class RatingQuery(BaseModel):
+    course: int | None = None
+    user_id: str | None = None

@@ -1,0 +1,243 @@
+"""Modules, lessons and lesson resources: a course's outline and its content."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.courses.catalog import access_course, can_change_course, listed_courses_filter
+from models.courses.progress import refresh_course_progress
+from models.courses.schemas import (
+    LessonCreate,
+    LessonUpdate,
+    ModuleCreate,
+    ModuleUpdate,
+    ResourceCreate,
+    ResourceUpdate,
+)
+from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
+from models.errors import NotFound, ValidationFailed
+from models.identity import Principal
+
+
+async def content_course_ids(
+    session: AsyncSession, *, actor: Principal, course_ids: set[int]
+) -> set[int]:
+    """Of these courses, those whose lesson content the actor may read.
+
+    The outline (titles, types, durations) is public with the course; the content is for
+    active enrollees, the course's instructor and admins.
+    """
+    if actor.is_admin or not course_ids:
+        return set(course_ids)
+    own = select(Course.id).where(Course.id.in_(course_ids), Course.instructor_id == actor.user_id)
+    enrolled = select(Enrollment.course_id).where(
+        Enrollment.course_id.in_(course_ids),
+        Enrollment.user_id == actor.user_id,
+        Enrollment.is_active.is_(True),
+    )
+    return set((await session.scalars(own.union(enrolled))).all())
+
+
+def _require_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    for field, value in changes.items():
+        if value is None:
+            raise ValidationFailed.field(field, "This field may not be null.")
+    return changes
+
+
+async def _course_or_field_error(
+    session: AsyncSession, *, actor: Principal, course_id: int, field: str
+) -> Course:
+    """A parent named in a body that does not exist (for this actor) is a 400 on that field."""
+    try:
+        return await access_course(session, actor=actor, course_id=course_id, for_change=True)
+    except NotFound:
+        raise ValidationFailed.field(
+            field, f'Invalid pk "{course_id}" - object does not exist.'
+        ) from None
+
+
+# Modules
+
+
+def modules_query(actor: Principal, *, course_id: int | None) -> Select[Any]:
+    stmt = (
+        select(Module)
+        .join(Course, Course.id == Module.course_id)
+        .where(listed_courses_filter(actor))
+    )
+    if course_id is not None:
+        stmt = stmt.where(Module.course_id == course_id)
+    return stmt.order_by(Module.course_id, Module.order, Module.id)
+
+
+async def access_module(
+    session: AsyncSession, *, actor: Principal, module_id: int, for_change: bool = False
+) -> Module:
+    module = await session.get(Module, module_id)
+    if module is None:
+        raise NotFound()
+    await access_course(session, actor=actor, course_id=module.course_id, for_change=for_change)
+    return module
+
+
+async def do_create_module(
+    session: AsyncSession, *, actor: Principal, data: ModuleCreate
+) -> Module:
+    await _course_or_field_error(session, actor=actor, course_id=data.course, field="course")
+    module = Module(
+        course_id=data.course, title=data.title, description=data.description, order=data.order
+    )
+    session.add(module)
+    await session.flush()
+    return module
+
+
+async def do_update_module(
+    session: AsyncSession, *, actor: Principal, module_id: int, data: ModuleUpdate
+) -> Module:
+    module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
+    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+        setattr(module, field, value)
+    await session.flush()
+    return module
+
+
+async def do_delete_module(session: AsyncSession, *, actor: Principal, module_id: int) -> None:
+    module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
+    course_id = module.course_id
+    await session.delete(module)
+    await session.flush()
+    await refresh_course_progress(session, course_id=course_id)
+
+
+# Lessons
+
+
+def lessons_query(actor: Principal, *, module_id: int | None, course_id: int | None) -> Select[Any]:
+    stmt = (
+        select(Lesson)
+        .join(Course, Course.id == Lesson.course_id)
+        .where(listed_courses_filter(actor))
+    )
+    if module_id is not None:
+        stmt = stmt.where(Lesson.module_id == module_id)
+    if course_id is not None:
+        stmt = stmt.where(Lesson.course_id == course_id)
+    return stmt.order_by(Lesson.course_id, Lesson.module_id, Lesson.order, Lesson.id)
+
+
+async def access_lesson(
+    session: AsyncSession, *, actor: Principal, lesson_id: int, for_change: bool = False
+) -> tuple[Lesson, Course]:
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise NotFound()
+    course = await access_course(
+        session, actor=actor, course_id=lesson.course_id, for_change=for_change
+    )
+    return lesson, course
+
+
+async def do_create_lesson(
+    session: AsyncSession, *, actor: Principal, data: LessonCreate
+) -> Lesson:
+    module = await session.get(Module, data.module)
+    if module is None:
+        raise ValidationFailed.field(
+            "module", f'Invalid pk "{data.module}" - object does not exist.'
+        )
+    await _course_or_field_error(session, actor=actor, course_id=module.course_id, field="module")
+    lesson = Lesson(
+        module_id=module.id, course_id=module.course_id, **data.model_dump(exclude={"module"})
+    )
+    session.add(lesson)
+    await session.flush()
+    await refresh_course_progress(session, course_id=module.course_id)
+    return lesson
+
+
+async def do_update_lesson(
+    session: AsyncSession, *, actor: Principal, lesson_id: int, data: LessonUpdate
+) -> Lesson:
+    lesson, _ = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
+    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+        setattr(lesson, field, value)
+    await session.flush()
+    return lesson
+
+
+async def do_delete_lesson(session: AsyncSession, *, actor: Principal, lesson_id: int) -> None:
+    lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
+    await session.delete(lesson)
+    await session.flush()
+    await refresh_course_progress(session, course_id=course.id)
+
+
+async def do_set_lesson_file(session: AsyncSession, *, lesson: Lesson, path: str) -> str | None:
+    """Store the new file path; returns the old one, for the caller to remove after commit."""
+    old, lesson.file = lesson.file, path
+    await session.flush()
+    return old
+
+
+# Resources
+
+
+def resources_query(actor: Principal, *, lesson_id: int | None) -> Select[Any]:
+    stmt = (
+        select(LessonResource)
+        .join(Lesson, Lesson.id == LessonResource.lesson_id)
+        .join(Course, Course.id == Lesson.course_id)
+        .where(listed_courses_filter(actor))
+    )
+    if lesson_id is not None:
+        stmt = stmt.where(LessonResource.lesson_id == lesson_id)
+    return stmt.order_by(LessonResource.id)
+
+
+async def access_resource(
+    session: AsyncSession, *, actor: Principal, resource_id: int, for_change: bool = False
+) -> LessonResource:
+    resource = await session.get(LessonResource, resource_id)
+    if resource is None:
+        raise NotFound()
+    await access_lesson(session, actor=actor, lesson_id=resource.lesson_id, for_change=for_change)
+    return resource
+
+
+async def do_create_resource(
+    session: AsyncSession, *, actor: Principal, data: ResourceCreate
+) -> LessonResource:
+    lesson = await session.get(Lesson, data.lesson)
+    if lesson is None:
+        raise ValidationFailed.field(
+            "lesson", f'Invalid pk "{data.lesson}" - object does not exist.'
+        )
+    await _course_or_field_error(session, actor=actor, course_id=lesson.course_id, field="lesson")
+    resource = LessonResource(lesson_id=lesson.id, title=data.title, url=str(data.url))
+    session.add(resource)
+    await session.flush()
+    return resource
+
+
+async def do_update_resource(
+    session: AsyncSession, *, actor: Principal, resource_id: int, data: ResourceUpdate
+) -> LessonResource:
+    resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
+    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+        setattr(resource, field, str(value) if field == "url" else value)
+    await session.flush()
+    return resource
+
+
+async def do_delete_resource(session: AsyncSession, *, actor: Principal, resource_id: int) -> None:
+    resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
+    await session.delete(resource)
+    await session.flush()
+
+
+__all__ = ["can_change_course"]

@@ -1,0 +1,147 @@
+"""Course Management tables (one set per tenant). Money is kept in integer cents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+
+
+class Category(Timestamped, TenantBase):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Course(Timestamped, TenantBase):
+    __tablename__ = "courses"
+    __table_args__ = (
+        Index("ix_courses_status_level_created", "status", "level", "created_at"),
+        Index("ix_courses_status_created", "status", "created_at"),
+        Index("ix_courses_instructor_id", "instructor_id"),
+        Index("ix_courses_category_id", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(220), unique=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    short_description: Mapped[str] = mapped_column(String(500), default="")
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), nullable=True
+    )
+    level: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    price_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    discount_price_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    completion_hours: Mapped[int] = mapped_column(Integer, default=0)
+    instructor_id: Mapped[str] = mapped_column(String(128))
+    average_rating: Mapped[float] = mapped_column(Float, default=0.0)
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    thumbnail: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+    @property
+    def current_price_cents(self) -> int:
+        """What a buyer pays now: the discount when one is set."""
+        if self.discount_price_cents is not None:
+            return self.discount_price_cents
+        return self.price_cents
+
+
+class Module(Timestamped, TenantBase):
+    __tablename__ = "modules"
+    __table_args__ = (Index("ix_modules_course_order", "course_id", "order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Lesson(Timestamped, TenantBase):
+    __tablename__ = "lessons"
+    __table_args__ = (
+        Index("ix_lessons_module_order", "module_id", "order"),
+        Index("ix_lessons_course_id", "course_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"))
+    # Kept beside module_id so progress counts a course's lessons without a join.
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    lesson_type: Mapped[str] = mapped_column(String(10), default="text")
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    order: Mapped[int] = mapped_column(Integer, default=0)
+    file: Mapped[str | None] = mapped_column(String(300), nullable=True)
+
+
+class LessonResource(Timestamped, TenantBase):
+    __tablename__ = "lesson_resources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(2000))
+
+
+class Enrollment(TenantBase):
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        Index("ix_enrollments_course_id", "course_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    enrolled_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+
+class LessonCompletion(TenantBase):
+    __tablename__ = "lesson_completions"
+    __table_args__ = (UniqueConstraint("enrollment_id", "lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Rating(Timestamped, TenantBase):
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        Index("ix_ratings_course_id", "course_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128))
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    review: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,36 @@
+"""Slugs derived from titles, unique per tenant."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(title: str, *, fallback: str = "item", max_length: int = 200) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = _NOT_SLUG.sub("-", ascii_title.lower()).strip("-")[:max_length].strip("-")
+    return slug or fallback
+
+
+async def unique_slug(session: AsyncSession, column: Any, title: str, *, fallback: str) -> str:
+    """The title's slug, or the first free `slug-N` when another row has it."""
+    base = slugify(title, fallback=fallback)
+    taken = set(
+        (
+            await session.scalars(
+                select(column).where(or_(column == base, column.like(f"{base}-%")))
+            )
+        ).all()
+    )
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"

@@ -1,0 +1,6 @@
+"""Imports every table module, so each metadata is complete wherever it is needed."""
+
+from models import tenancy
+from models.courses import tables as courses
+
+__all__ = ["courses", "tenancy"]

@@ -1,0 +1,244 @@
+"""Tenants: the registry in the core schema, and sessions bound to one tenant's tables.
+
+PostgreSQL keeps one schema per tenant and one engine for all of them; each tenant's sessions
+translate the placeholder schema to the tenant's own (`schema_translate_map`), so no
+`search_path` ever rides on a pooled connection. SQLite keeps one database file per tenant.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import ForeignKey, String, event, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.pool import NullPool
+
+from models.base import TENANT_SCHEMA, CoreBase, UTCDateTime, utcnow
+from models.errors import ValidationFailed
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+# Schema names PostgreSQL or this service already use; a tenant may never take one.
+RESERVED_SLUGS = frozenset({"public", "information_schema", "tenant", "core"})
+DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+
+
+class Tenant(CoreBase):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(41), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class TenantDomain(CoreBase):
+    __tablename__ = "tenant_domains"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+
+def check_slug(slug: str) -> str:
+    """A slug reaches SQL (as a schema name) and file paths only after passing this."""
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS or slug.startswith("pg_"):
+        raise ValidationFailed.field(
+            "slug",
+            "Enter a slug of 2 to 41 lowercase letters, digits or underscores, "
+            "starting with a letter (not a reserved name).",
+        )
+    return slug
+
+
+def normalize_domain(domain: str) -> str:
+    """Lowercase, without port; the Host header's port is ignored when matching."""
+    host = domain.strip().lower()
+    if host.startswith("["):  # IPv6 literal
+        return host.split("]")[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def check_domain(domain: str) -> str:
+    host = normalize_domain(domain)
+    if not DOMAIN_RE.match(host):
+        raise ValidationFailed.field("domain", f"Enter a valid domain name, not {domain!r}.")
+    return host
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def make_engine(url: str | URL, *, pooled: bool = True) -> AsyncEngine:
+    """An engine with the settings this service relies on, for either backend."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if not database or database == ":memory:":
+            raise ValueError("SQLite needs a database file: one file per tenant sits beside it")
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, poolclass=None if pooled else NullPool
+        )
+        _configure_sqlite(engine)
+        return engine
+    if not pooled:
+        return create_async_engine(url, poolclass=NullPool)
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+
+
+@dataclass
+class Databases:
+    """The core engine and, per tenant, a session factory bound to the tenant's tables."""
+
+    url: URL
+    core_engine: AsyncEngine
+    _tenant_engines: dict[str, AsyncEngine]
+    _tenant_sessions: dict[str, async_sessionmaker[AsyncSession]]
+
+    @classmethod
+    def connect(cls, url: str) -> Databases:
+        parsed = make_url(url)
+        return cls(parsed, make_engine(parsed), {}, {})
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    def core_sessions(self) -> async_sessionmaker[AsyncSession]:
+        return async_sessionmaker(self.core_engine, expire_on_commit=False)
+
+    def tenant_url(self, slug: str) -> URL:
+        """Where a tenant's tables live: the shared database, or its own SQLite file."""
+        check_slug(slug)
+        if not self.is_sqlite:
+            return self.url
+        core_file = Path(self.url.database or "")
+        folder = core_file.with_name(core_file.stem + "-tenants")
+        return self.url.set(database=str(folder / f"{slug}.db"))
+
+    def tenant_sessions(self, slug: str) -> async_sessionmaker[AsyncSession]:
+        factory = self._tenant_sessions.get(slug)
+        if factory is None:
+            if self.is_sqlite:
+                engine = make_engine(self.tenant_url(slug))
+                self._tenant_engines[slug] = engine
+                bound = engine.execution_options(schema_translate_map={TENANT_SCHEMA: None})
+            else:
+                check_slug(slug)
+                bound = self.core_engine.execution_options(
+                    schema_translate_map={TENANT_SCHEMA: slug}
+                )
+            factory = async_sessionmaker(bound, expire_on_commit=False)
+            self._tenant_sessions[slug] = factory
+        return factory
+
+    async def dispose(self) -> None:
+        for engine in self._tenant_engines.values():
+            await engine.dispose()
+        await self.core_engine.dispose()
+        self._tenant_engines.clear()
+        self._tenant_sessions.clear()
+
+
+async def list_tenants(session: AsyncSession) -> list[tuple[Tenant, list[str]]]:
+    tenants = (await session.scalars(select(Tenant).order_by(Tenant.slug))).all()
+    rows = (await session.execute(select(TenantDomain.tenant_id, TenantDomain.domain))).all()
+    domains: dict[int, list[str]] = {}
+    for tenant_id, domain in rows:
+        domains.setdefault(tenant_id, []).append(domain)
+    return [(t, sorted(domains.get(t.id, []))) for t in tenants]
+
+
+async def register_tenant(
+    session: AsyncSession, *, slug: str, name: str | None = None, domains: list[str] | None = None
+) -> Tenant:
+    """Add a tenant row and its domains; the caller provisions its tables."""
+    check_slug(slug)
+    clean_domains = [check_domain(d) for d in domains or []]
+    if await session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise ValidationFailed.field("slug", f"Tenant {slug!r} already exists.")
+    taken = (
+        await session.scalars(
+            select(TenantDomain.domain).where(TenantDomain.domain.in_(clean_domains))
+        )
+    ).all()
+    if taken:
+        raise ValidationFailed.field("domain", f"Domain already in use: {', '.join(taken)}.")
+    tenant = Tenant(slug=slug, name=name or slug)
+    session.add(tenant)
+    await session.flush()
+    session.add_all(TenantDomain(tenant_id=tenant.id, domain=d) for d in clean_domains)
+    await session.flush()
+    return tenant
+
+
+class TenantDirectory:
+    """Which tenants exist and which domain names which: cached, reloaded on a miss.
+
+    Reloading on a miss is what lets a tenant created by `lms tenant create` in another
+    process be served at once, without a restart.
+    """
+
+    # Hosts that name no tenant (an IP, localhost) are common: look them up again at most
+    # this often, so they cannot turn every request into a registry query.
+    HOST_MISS_SECONDS = 1.0
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._slugs: frozenset[str] = frozenset()
+        self._domains: dict[str, str] = {}
+        self._host_misses: dict[str, float] = {}
+
+    async def reload(self) -> None:
+        async with self._sessions() as session:
+            slugs = (await session.scalars(select(Tenant.slug))).all()
+            rows = (
+                await session.execute(
+                    select(TenantDomain.domain, Tenant.slug).join(
+                        Tenant, Tenant.id == TenantDomain.tenant_id
+                    )
+                )
+            ).all()
+        self._slugs = frozenset(slugs)
+        self._domains = {domain: slug for domain, slug in rows}
+
+    async def tenant_for_host(self, host: str) -> str | None:
+        domain = normalize_domain(host)
+        if domain in self._domains:
+            return self._domains[domain]
+        now = time.monotonic()
+        missed_at = self._host_misses.get(domain)
+        if missed_at is not None and now - missed_at < self.HOST_MISS_SECONDS:
+            return None
+        await self.reload()
+        if domain not in self._domains:
+            if len(self._host_misses) > 10_000:
+                self._host_misses.clear()
+            self._host_misses[domain] = now
+        return self._domains.get(domain)
+
+    async def exists(self, slug: str) -> bool:
+        if slug in self._slugs:
+            return True
+        await self.reload()
+        return slug in self._slugs

@@ -1,0 +1,1 @@
+"""The HTTP entrance: app factory, middlewares, routes, CLI."""

@@ -1,0 +1,97 @@
+"""The app factory: every resource starts and stops in its own cleanup context."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from models.tenancy import Databases, TenantDirectory
+from web import course_content, courses, enrollments, health
+from web.config import Settings
+from web.docs import SCHEMA_PATH, schema_handler, setup_docs
+from web.errors import errors_middleware
+from web.keys import DATABASES, HTTP_CLIENT, ROUTES, SETTINGS, TENANTS, VERIFIER
+from web.media import MEDIA_PREFIX
+from web.middlewares import (
+    auth_middleware,
+    request_id_middleware,
+    tenant_middleware,
+    transaction_middleware,
+)
+from web.routing import RouteTable
+from web.secrets import signing_secret
+from web.tokens import TokenVerifier
+
+log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+async def databases_ctx(app: web.Application) -> AsyncIterator[None]:
+    databases = Databases.connect(app[SETTINGS].database_url)
+    app[DATABASES] = databases
+    app[TENANTS] = TenantDirectory(databases.core_sessions())
+    yield
+    await databases.dispose()
+
+
+async def http_client_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client:
+        app[HTTP_CLIENT] = client
+        yield
+
+
+async def verifier_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    app[VERIFIER] = TokenVerifier(
+        secret=signing_secret(settings),
+        public_key=settings.jwt_public_key,
+        jwks_url=settings.jwks_url,
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+        http=app[HTTP_CLIENT],
+    )
+    yield
+
+
+def build_routes() -> RouteTable:
+    table = RouteTable()
+    for module in (health, courses, course_content, enrollments):
+        table.extend(module.routes)
+    return table
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """The whole service as one aiohttp application; tests pass their own settings."""
+    settings = settings or Settings()
+    app = web.Application(
+        # Order matters: see web/middlewares.py for why each sits where it does.
+        middlewares=[
+            request_id_middleware,
+            errors_middleware,
+            tenant_middleware,
+            auth_middleware,
+            transaction_middleware,
+        ],
+        client_max_size=settings.max_json_bytes,
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([databases_ctx, http_client_ctx, verifier_ctx])
+    aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+
+    routes = build_routes()
+    setup_docs(app, routes)
+    routes.route("GET", SCHEMA_PATH, tag="meta", public=True, summary="OpenAPI 3.1 document")(
+        schema_handler(routes, title="LMS API", version=health.VERSION)
+    )
+    routes.install(app)
+    app[ROUTES] = routes
+
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+    app.router.add_static(MEDIA_PREFIX, settings.media_root, name="media")
+    return app

@@ -1,0 +1,279 @@
+"""Routes: modules, lessons (with file uploads and completion) and lesson resources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from models.courses import enrollments, structure
+from models.courses.schemas import (
+    EnrollmentRead,
+    LessonCreate,
+    LessonQuery,
+    LessonRead,
+    LessonUpdate,
+    ModuleCreate,
+    ModuleQuery,
+    ModuleRead,
+    ModuleUpdate,
+    ResourceCreate,
+    ResourceQuery,
+    ResourceRead,
+    ResourceUpdate,
+)
+from models.courses.tables import Lesson
+from models.listing import paginate
+from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
+from web.jsonio import read_body, read_query
+from web.keys import SETTINGS
+from web.media import media_url, remove_media_later, remove_media_on_rollback
+from web.pagination import page_body, page_request, paginated
+from web.routing import RouteTable
+from web.uploads import receive_file
+
+routes = RouteTable()
+TAG = "courses"
+MODULES = "/api/lms/courses/modules/"
+MODULE = MODULES + r"{module_id:\d+}/"
+LESSONS = "/api/lms/courses/lessons/"
+LESSON = LESSONS + r"{lesson_id:\d+}/"
+RESOURCES = "/api/lms/courses/resources/"
+RESOURCE = RESOURCES + r"{resource_id:\d+}/"
+
+
+def lesson_body(lesson: Lesson, *, with_content: bool) -> dict[str, Any]:
+    fields = {
+        name: getattr(lesson, name)
+        for name in (
+            "id",
+            "module_id",
+            "course_id",
+            "title",
+            "description",
+            "lesson_type",
+            "duration_minutes",
+            "order",
+            "created_at",
+        )
+    }
+    fields["content"] = lesson.content if with_content else None
+    fields["file"] = media_url(lesson.file) if with_content else None
+    return render(LessonRead, fields)
+
+
+async def _lesson_response(request: web.Request, lesson: Lesson) -> dict[str, Any]:
+    readable = await structure.content_course_ids(
+        session(request), actor=actor(request), course_ids={lesson.course_id}
+    )
+    return lesson_body(lesson, with_content=lesson.course_id in readable)
+
+
+# Modules
+
+
+@routes.route("GET", MODULES, tag=TAG, query=ModuleQuery, response=ModuleRead, paginated=True)
+async def list_modules(request: web.Request) -> web.Response:
+    """List modules of the courses I can see, in order."""
+    query = read_query(request, ModuleQuery)
+    stmt = structure.modules_query(actor(request), course_id=query.course)
+    return ok(await paginated(request, session(request), stmt, lambda m: render(ModuleRead, m)))
+
+
+@routes.route("POST", MODULES, tag=TAG, body=ModuleCreate, response=ModuleRead, status=201)
+async def create_module(request: web.Request) -> web.Response:
+    """Add a module to a course (its instructor or an admin)."""
+    data = await read_body(request, ModuleCreate)
+    module = await structure.do_create_module(session(request), actor=actor(request), data=data)
+    return ok(render(ModuleRead, module), status=201)
+
+
+@routes.route("GET", MODULE, tag=TAG, response=ModuleRead)
+async def get_module(request: web.Request) -> web.Response:
+    """Retrieve a module."""
+    module = await structure.access_module(
+        session(request), actor=actor(request), module_id=path_id(request, "module_id")
+    )
+    return ok(render(ModuleRead, module))
+
+
+async def _update_module(request: web.Request) -> web.Response:
+    data = await read_update(request, ModuleCreate, ModuleUpdate)
+    module = await structure.do_update_module(
+        session(request), actor=actor(request), module_id=path_id(request, "module_id"), data=data
+    )
+    return ok(render(ModuleRead, module))
+
+
+routes.route(
+    "PATCH", MODULE, tag=TAG, body=ModuleUpdate, response=ModuleRead, summary="Change a module"
+)(_update_module)
+routes.route(
+    "PUT", MODULE, tag=TAG, body=ModuleCreate, response=ModuleRead, summary="Replace a module"
+)(_update_module)
+
+
+@routes.route("DELETE", MODULE, tag=TAG, status=204)
+async def delete_module(request: web.Request) -> web.Response:
+    """Delete a module and its lessons."""
+    await structure.do_delete_module(
+        session(request), actor=actor(request), module_id=path_id(request, "module_id")
+    )
+    return no_content()
+
+
+# Lessons
+
+
+@routes.route("GET", LESSONS, tag=TAG, query=LessonQuery, response=LessonRead, paginated=True)
+async def list_lessons(request: web.Request) -> web.Response:
+    """List lessons; content only for enrollees, the instructor and admins."""
+    query = read_query(request, LessonQuery)
+    stmt = structure.lessons_query(actor(request), module_id=query.module, course_id=query.course)
+    result = await paginate(session(request), stmt, page_request(request))
+    readable = await structure.content_course_ids(
+        session(request),
+        actor=actor(request),
+        course_ids={lesson.course_id for lesson in result.rows},
+    )
+    rows = [
+        lesson_body(lesson, with_content=lesson.course_id in readable) for lesson in result.rows
+    ]
+    return ok(page_body(request, result, rows))
+
+
+@routes.route("POST", LESSONS, tag=TAG, body=LessonCreate, response=LessonRead, status=201)
+async def create_lesson(request: web.Request) -> web.Response:
+    """Add a lesson to a module (the course's instructor or an admin)."""
+    data = await read_body(request, LessonCreate)
+    lesson = await structure.do_create_lesson(session(request), actor=actor(request), data=data)
+    return ok(lesson_body(lesson, with_content=True), status=201)
+
+
+@routes.route("GET", LESSON, tag=TAG, response=LessonRead)
+async def get_lesson(request: web.Request) -> web.Response:
+    """Retrieve a lesson."""
+    lesson, _ = await structure.access_lesson(
+        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    return ok(await _lesson_response(request, lesson))
+
+
+async def _update_lesson(request: web.Request) -> web.Response:
+    data = await read_update(request, LessonCreate, LessonUpdate)
+    lesson = await structure.do_update_lesson(
+        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id"), data=data
+    )
+    return ok(lesson_body(lesson, with_content=True))
+
+
+routes.route(
+    "PATCH", LESSON, tag=TAG, body=LessonUpdate, response=LessonRead, summary="Change a lesson"
+)(_update_lesson)
+routes.route(
+    "PUT", LESSON, tag=TAG, body=LessonCreate, response=LessonRead, summary="Replace a lesson"
+)(_update_lesson)
+
+
+@routes.route("DELETE", LESSON, tag=TAG, status=204)
+async def delete_lesson(request: web.Request) -> web.Response:
+    """Delete a lesson; enrollments' progress is recomputed."""
+    await structure.do_delete_lesson(
+        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    return no_content()
+
+
+@routes.route("POST", LESSON + "upload-file/", tag=TAG, response=LessonRead, multipart=True)
+async def upload_lesson_file(request: web.Request) -> web.Response:
+    """Upload a lesson's file (at most 100 MB, streamed to disk)."""
+    settings = request.app[SETTINGS]
+    uow = unit_of_work(request)
+    lesson, _ = await structure.access_lesson(
+        uow.session, actor=actor(request), lesson_id=path_id(request, "lesson_id"), for_change=True
+    )
+    stored = await receive_file(
+        request,
+        media_root=settings.media_root,
+        folder=f"{uow.tenant}/lessons/{lesson.id}/files",
+        max_bytes=settings.lesson_file_max_bytes,
+    )
+    remove_media_on_rollback(request, stored.relative_path)
+    old = await structure.do_set_lesson_file(uow.session, lesson=lesson, path=stored.relative_path)
+    remove_media_later(request, old)
+    return ok(lesson_body(lesson, with_content=True))
+
+
+@routes.route("POST", LESSON + "complete/", tag=TAG, response=EnrollmentRead)
+async def complete_lesson(request: web.Request) -> web.Response:
+    """Mark a lesson complete; answers the enrollment with its new progress."""
+    enrollment = await enrollments.do_complete_lesson(
+        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    return ok(render(EnrollmentRead, enrollment))
+
+
+# Resources
+
+
+@routes.route("GET", RESOURCES, tag=TAG, query=ResourceQuery, response=ResourceRead, paginated=True)
+async def list_resources(request: web.Request) -> web.Response:
+    """List lesson resources."""
+    query = read_query(request, ResourceQuery)
+    stmt = structure.resources_query(actor(request), lesson_id=query.lesson)
+    return ok(await paginated(request, session(request), stmt, lambda r: render(ResourceRead, r)))
+
+
+@routes.route("POST", RESOURCES, tag=TAG, body=ResourceCreate, response=ResourceRead, status=201)
+async def create_resource(request: web.Request) -> web.Response:
+    """Add a resource (a link) to a lesson."""
+    data = await read_body(request, ResourceCreate)
+    resource = await structure.do_create_resource(session(request), actor=actor(request), data=data)
+    return ok(render(ResourceRead, resource), status=201)
+
+
+@routes.route("GET", RESOURCE, tag=TAG, response=ResourceRead)
+async def get_resource(request: web.Request) -> web.Response:
+    """Retrieve a lesson resource."""
+    resource = await structure.access_resource(
+        session(request), actor=actor(request), resource_id=path_id(request, "resource_id")
+    )
+    return ok(render(ResourceRead, resource))
+
+
+async def _update_resource(request: web.Request) -> web.Response:
+    data = await read_update(request, ResourceCreate, ResourceUpdate)
+    resource = await structure.do_update_resource(
+        session(request),
+        actor=actor(request),
+        resource_id=path_id(request, "resource_id"),
+        data=data,
+    )
+    return ok(render(ResourceRead, resource))
+
+
+routes.route(
+    "PATCH",
+    RESOURCE,
+    tag=TAG,
+    body=ResourceUpdate,
+    response=ResourceRead,
+    summary="Change a resource",
+)(_update_resource)
+routes.route(
+    "PUT",
+    RESOURCE,
+    tag=TAG,
+    body=ResourceCreate,
+    response=ResourceRead,
+    summary="Replace a resource",
+)(_update_resource)
+
+
+@routes.route("DELETE", RESOURCE, tag=TAG, status=204)
+async def delete_resource(request: web.Request) -> web.Response:
+    """Delete a lesson resource."""
+    await structure.do_delete_resource(
+        session(request), actor=actor(request), resource_id=path_id(request, "resource_id")
+    )
+    return no_content()

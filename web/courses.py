@@ -1,0 +1,206 @@
+"""Routes: categories and courses (with thumbnail uploads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from models.courses import catalog
+from models.courses.schemas import (
+    CategoryCreate,
+    CategoryRead,
+    CategoryUpdate,
+    CourseCreate,
+    CourseQuery,
+    CourseRead,
+    CourseSummary,
+    CourseUpdate,
+)
+from models.courses.tables import Course
+from models.fields import cents_to_money
+from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
+from web.jsonio import read_body, read_query
+from web.keys import SETTINGS
+from web.media import media_url, remove_media_later, remove_media_on_rollback
+from web.pagination import paginated
+from web.routing import RouteTable
+from web.uploads import receive_image
+
+routes = RouteTable()
+TAG = "courses"
+CATEGORIES = "/api/lms/courses/categories/"
+CATEGORY = CATEGORIES + r"{category_id:\d+}/"
+COURSES = "/api/lms/courses/courses/"
+COURSE = COURSES + r"{course_id:\d+}/"
+
+
+def course_summary(course: Course) -> dict[str, Any]:
+    return render(CourseSummary, _course_fields(course))
+
+
+def course_detail(course: Course) -> dict[str, Any]:
+    return render(CourseRead, _course_fields(course))
+
+
+def _course_fields(course: Course) -> dict[str, Any]:
+    return {
+        **{
+            name: getattr(course, name) for name in CourseRead.model_fields if hasattr(course, name)
+        },
+        "current_price": cents_to_money(course.current_price_cents),
+        "price": cents_to_money(course.price_cents),
+        "discount_price": (
+            cents_to_money(course.discount_price_cents)
+            if course.discount_price_cents is not None
+            else None
+        ),
+        "thumbnail": media_url(course.thumbnail),
+    }
+
+
+@routes.route("GET", CATEGORIES, tag=TAG, response=CategoryRead, paginated=True)
+async def list_categories(request: web.Request) -> web.Response:
+    """List categories."""
+    stmt = catalog.categories_query(request.query.get("search"), request.query.get("ordering"))
+    return ok(await paginated(request, session(request), stmt, lambda c: render(CategoryRead, c)))
+
+
+@routes.route("POST", CATEGORIES, tag=TAG, body=CategoryCreate, response=CategoryRead, status=201)
+async def create_category(request: web.Request) -> web.Response:
+    """Create a category (instructors and admins)."""
+    data = await read_body(request, CategoryCreate)
+    category = await catalog.do_create_category(session(request), actor=actor(request), data=data)
+    return ok(render(CategoryRead, category), status=201)
+
+
+@routes.route("GET", CATEGORY, tag=TAG, response=CategoryRead)
+async def get_category(request: web.Request) -> web.Response:
+    """Retrieve a category."""
+    category = await catalog.access_category(
+        session(request), category_id=path_id(request, "category_id")
+    )
+    return ok(render(CategoryRead, category))
+
+
+async def _update_category(request: web.Request) -> web.Response:
+    data = await read_update(request, CategoryCreate, CategoryUpdate)
+    category = await catalog.do_update_category(
+        session(request),
+        actor=actor(request),
+        category_id=path_id(request, "category_id"),
+        data=data,
+    )
+    return ok(render(CategoryRead, category))
+
+
+routes.route(
+    "PATCH",
+    CATEGORY,
+    tag=TAG,
+    body=CategoryUpdate,
+    response=CategoryRead,
+    summary="Change a category",
+)(_update_category)
+routes.route(
+    "PUT",
+    CATEGORY,
+    tag=TAG,
+    body=CategoryCreate,
+    response=CategoryRead,
+    summary="Replace a category",
+)(_update_category)
+
+
+@routes.route("DELETE", CATEGORY, tag=TAG, status=204)
+async def delete_category(request: web.Request) -> web.Response:
+    """Delete a category (its courses keep no category)."""
+    await catalog.do_delete_category(
+        session(request), actor=actor(request), category_id=path_id(request, "category_id")
+    )
+    return no_content()
+
+
+@routes.route("GET", COURSES, tag=TAG, query=CourseQuery, response=CourseSummary, paginated=True)
+async def list_courses(request: web.Request) -> web.Response:
+    """List courses: published ones, an instructor's own, all for admins."""
+    query = read_query(request, CourseQuery)
+    stmt = catalog.course_list_query(actor(request), query)
+    return ok(await paginated(request, session(request), stmt, course_summary))
+
+
+@routes.route("POST", COURSES, tag=TAG, body=CourseCreate, response=CourseRead, status=201)
+async def create_course(request: web.Request) -> web.Response:
+    """Create a course (instructors and admins)."""
+    data = await read_body(request, CourseCreate)
+    course = await catalog.do_create_course(session(request), actor=actor(request), data=data)
+    return ok(course_detail(course), status=201)
+
+
+@routes.route("GET", COURSE, tag=TAG, response=CourseRead)
+async def get_course(request: web.Request) -> web.Response:
+    """Retrieve a course."""
+    course = await catalog.access_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id")
+    )
+    return ok(course_detail(course))
+
+
+async def _update_course(request: web.Request) -> web.Response:
+    data = await read_update(request, CourseCreate, CourseUpdate)
+    course = await catalog.do_update_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id"), data=data
+    )
+    return ok(course_detail(course))
+
+
+routes.route(
+    "PATCH",
+    COURSE,
+    tag=TAG,
+    body=CourseUpdate,
+    response=CourseRead,
+    summary="Change a course (its instructor or an admin)",
+)(_update_course)
+routes.route(
+    "PUT",
+    COURSE,
+    tag=TAG,
+    body=CourseCreate,
+    response=CourseRead,
+    summary="Replace a course (its instructor or an admin)",
+)(_update_course)
+
+
+@routes.route("DELETE", COURSE, tag=TAG, status=204)
+async def delete_course(request: web.Request) -> web.Response:
+    """Delete a course (its instructor or an admin)."""
+    course = await catalog.do_delete_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id")
+    )
+    remove_media_later(request, course.thumbnail)
+    return no_content()
+
+
+@routes.route("POST", COURSE + "upload-thumbnail/", tag=TAG, response=CourseRead, multipart=True)
+async def upload_thumbnail(request: web.Request) -> web.Response:
+    """Upload a course thumbnail: JPEG, PNG or WebP, at most 5 MB and 40 megapixels."""
+    settings = request.app[SETTINGS]
+    uow = unit_of_work(request)
+    # Permission first: nothing is read from the body of a request that may not change the course.
+    course = await catalog.access_course(
+        uow.session, actor=actor(request), course_id=path_id(request, "course_id"), for_change=True
+    )
+    stored = await receive_image(
+        request,
+        media_root=settings.media_root,
+        folder=f"{uow.tenant}/courses/{course.id}/thumbnails",
+        max_bytes=settings.thumbnail_max_bytes,
+        max_pixels=settings.thumbnail_max_pixels,
+    )
+    remove_media_on_rollback(request, stored.relative_path)
+    old = await catalog.do_set_course_thumbnail(
+        uow.session, course=course, path=stored.relative_path
+    )
+    remove_media_later(request, old)
+    return ok(course_detail(course))

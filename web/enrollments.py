@@ -1,0 +1,168 @@
+"""Routes: enrollments and ratings."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from models.courses import enrollments, ratings
+from models.courses.schemas import (
+    EnrollBody,
+    EnrollmentQuery,
+    EnrollmentRead,
+    EnrollmentUpdate,
+    RatingBody,
+    RatingQuery,
+    RatingRead,
+    RatingUpdate,
+)
+from web.handlers import actor, no_content, ok, path_id, read_update, render, session
+from web.jsonio import read_body, read_query
+from web.pagination import paginated
+from web.routing import RouteTable
+
+routes = RouteTable()
+TAG = "enrollments"
+ENROLLMENTS = "/api/lms/courses/enrollments/"
+ENROLLMENT = ENROLLMENTS + r"{enrollment_id:\d+}/"
+RATINGS = "/api/lms/courses/ratings/"
+RATING = RATINGS + r"{rating_id:\d+}/"
+
+
+@routes.route(
+    "POST",
+    ENROLLMENTS + r"course/{course_id:\d+}/",
+    tag=TAG,
+    body=EnrollBody,
+    response=EnrollmentRead,
+    status=201,
+    errors=(402,),
+)
+async def enroll(request: web.Request) -> web.Response:
+    """Enroll in a course: 201 when new, 200 with the existing enrollment, 402 for a paid course."""
+    data = await read_body(request, EnrollBody)
+    enrollment, created = await enrollments.do_enroll(
+        session(request),
+        actor=actor(request),
+        course_id=path_id(request, "course_id"),
+        user_id=data.user_id,
+    )
+    return ok(render(EnrollmentRead, enrollment), status=201 if created else 200)
+
+
+@routes.route(
+    "GET", ENROLLMENTS, tag=TAG, query=EnrollmentQuery, response=EnrollmentRead, paginated=True
+)
+async def list_enrollments(request: web.Request) -> web.Response:
+    """My enrollments; admins see all (filter by `course`), instructors those of their courses."""
+    query = read_query(request, EnrollmentQuery)
+    stmt = enrollments.enrollments_query(actor(request), query)
+    return ok(await paginated(request, session(request), stmt, lambda e: render(EnrollmentRead, e)))
+
+
+@routes.route("GET", ENROLLMENT, tag=TAG, response=EnrollmentRead)
+async def get_enrollment(request: web.Request) -> web.Response:
+    """Retrieve an enrollment."""
+    enrollment = await enrollments.access_enrollment(
+        session(request), actor=actor(request), enrollment_id=path_id(request, "enrollment_id")
+    )
+    return ok(render(EnrollmentRead, enrollment))
+
+
+async def _update_enrollment(request: web.Request) -> web.Response:
+    data = await read_update(request, EnrollmentUpdate, EnrollmentUpdate)
+    enrollment = await enrollments.do_set_enrollment_active(
+        session(request),
+        actor=actor(request),
+        enrollment_id=path_id(request, "enrollment_id"),
+        is_active=data.is_active,
+    )
+    return ok(render(EnrollmentRead, enrollment))
+
+
+routes.route(
+    "PATCH",
+    ENROLLMENT,
+    tag=TAG,
+    body=EnrollmentUpdate,
+    response=EnrollmentRead,
+    summary="Activate or deactivate an enrollment",
+)(_update_enrollment)
+routes.route(
+    "PUT",
+    ENROLLMENT,
+    tag=TAG,
+    body=EnrollmentUpdate,
+    response=EnrollmentRead,
+    summary="Activate or deactivate an enrollment",
+)(_update_enrollment)
+
+
+@routes.route("DELETE", ENROLLMENT, tag=TAG, status=204)
+async def leave_course(request: web.Request) -> web.Response:
+    """Leave a course: the enrollment is deactivated, its progress kept."""
+    await enrollments.do_set_enrollment_active(
+        session(request),
+        actor=actor(request),
+        enrollment_id=path_id(request, "enrollment_id"),
+        is_active=False,
+    )
+    return no_content()
+
+
+@routes.route(
+    "POST",
+    RATINGS + r"course/{course_id:\d+}/",
+    tag=TAG,
+    body=RatingBody,
+    response=RatingRead,
+    status=201,
+)
+async def rate_course(request: web.Request) -> web.Response:
+    """Rate a course I am enrolled in: 201 the first time, 200 when it updates my rating."""
+    data = await read_body(request, RatingBody)
+    rating, created = await ratings.do_rate_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id"), data=data
+    )
+    return ok(render(RatingRead, rating), status=201 if created else 200)
+
+
+@routes.route("GET", RATINGS, tag=TAG, query=RatingQuery, response=RatingRead, paginated=True)
+async def list_ratings(request: web.Request) -> web.Response:
+    """List ratings of the courses I can see (filter by `course`)."""
+    query = read_query(request, RatingQuery)
+    stmt = ratings.ratings_query(actor(request), query)
+    return ok(await paginated(request, session(request), stmt, lambda r: render(RatingRead, r)))
+
+
+@routes.route("GET", RATING, tag=TAG, response=RatingRead)
+async def get_rating(request: web.Request) -> web.Response:
+    """Retrieve a rating."""
+    rating = await ratings.access_rating(
+        session(request), actor=actor(request), rating_id=path_id(request, "rating_id")
+    )
+    return ok(render(RatingRead, rating))
+
+
+async def _update_rating(request: web.Request) -> web.Response:
+    data = await read_update(request, RatingBody, RatingUpdate)
+    rating = await ratings.do_update_rating(
+        session(request), actor=actor(request), rating_id=path_id(request, "rating_id"), data=data
+    )
+    return ok(render(RatingRead, rating))
+
+
+routes.route(
+    "PATCH", RATING, tag=TAG, body=RatingUpdate, response=RatingRead, summary="Change my rating"
+)(_update_rating)
+routes.route(
+    "PUT", RATING, tag=TAG, body=RatingBody, response=RatingRead, summary="Replace my rating"
+)(_update_rating)
+
+
+@routes.route("DELETE", RATING, tag=TAG, status=204)
+async def delete_rating(request: web.Request) -> web.Response:
+    """Delete my rating (admins any)."""
+    await ratings.do_delete_rating(
+        session(request), actor=actor(request), rating_id=path_id(request, "rating_id")
+    )
+    return no_content()

@@ -1,0 +1,58 @@
+"""Small helpers every route module uses: who is asking, their session, ids from the path."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.identity import Principal
+from models.unit_of_work import UnitOfWork
+from web.jsonio import json_response, read_json, validate
+from web.keys import PRINCIPAL, UOW
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def actor(request: web.Request) -> Principal:
+    return request[PRINCIPAL]
+
+
+def unit_of_work(request: web.Request) -> UnitOfWork:
+    return request[UOW]
+
+
+def session(request: web.Request) -> AsyncSession:
+    return request[UOW].session
+
+
+def path_id(request: web.Request, name: str) -> int:
+    # Routes constrain ids to digits; the bound keeps a 40-digit id from overflowing SQL.
+    value = int(request.match_info[name])
+    if value > 2**62:
+        raise web.HTTPNotFound()
+    return value
+
+
+async def read_update(
+    request: web.Request, create: type[BaseModel], update: type[ModelT]
+) -> ModelT:
+    """PATCH validates only what is sent; PUT must also carry every required field."""
+    data = await read_json(request)
+    if request.method == "PUT":
+        validate(create, data)
+    return validate(update, data)
+
+
+def render(model: type[BaseModel], obj: Any) -> dict[str, Any]:
+    return model.model_validate(obj).model_dump(mode="json")
+
+
+def ok(body: Any, *, status: int = 200) -> web.Response:
+    return json_response(body, status=status)
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)

@@ -1,0 +1,25 @@
+"""Typed keys for everything the app and a request share."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from models.identity import Principal
+from models.tenancy import Databases, TenantDirectory
+from models.unit_of_work import UnitOfWork
+from web.config import Settings
+from web.routing import RouteTable
+from web.tokens import TokenVerifier
+
+SETTINGS = web.AppKey("settings", Settings)
+ROUTES = web.AppKey("routes", RouteTable)
+DATABASES = web.AppKey("databases", Databases)
+TENANTS = web.AppKey("tenants", TenantDirectory)
+HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
+VERIFIER = web.AppKey("verifier", TokenVerifier)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+HOST_TENANT = web.RequestKey("host_tenant", str)
+PRINCIPAL = web.RequestKey("principal", Principal)
+UOW = web.RequestKey("uow", UnitOfWork)

@@ -1,0 +1,121 @@
+"""Middlewares, applied in this order (outermost first):
+
+1. request id: every response and log line can be traced, even an error response;
+2. errors: everything inside, auth failures and rollbacks included, renders in the seed's shapes;
+3. tenant: the Host's tenant is known before the token is read, so a mismatch can be refused;
+4. auth: verifies the token and settles the request's tenant;
+5. transaction: the handler's unit of work commits only if the response is a success,
+   and after-commit effects run only then.
+
+They decide who and where, never what: business rules live in `models/`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from models.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
+from models.identity import Principal
+from models.unit_of_work import UnitOfWork
+from web.keys import DATABASES, HOST_TENANT, PRINCIPAL, REQUEST_ID, SETTINGS, TENANTS, UOW, VERIFIER
+from web.tokens import principal_from_claims
+
+# Served without a token (SPEC §3, §8); media files carry unguessable names.
+PUBLIC_PREFIXES = ("/health/", "/api/lms/schema/", "/api/lms/docs/", "/media/")
+
+
+def is_public(request: web.Request) -> bool:
+    return request.path.startswith(PUBLIC_PREFIXES)
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get("X-Request-ID", "")
+    request_id = (
+        incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+    )
+    request[REQUEST_ID] = request_id
+    response: web.StreamResponse = await handler(request)
+    response.headers["X-Request-ID"] = request_id
+    return response
+
+
+@web.middleware
+async def tenant_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    host = request.host or ""
+    tenant = await request.app[TENANTS].tenant_for_host(host) if host else None
+    if tenant is not None:
+        request[HOST_TENANT] = tenant
+    return await handler(request)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("Invalid Authorization header. Expected 'Bearer <token>'.")
+    return token.strip()
+
+
+async def authenticate(request: web.Request, token: str) -> Principal:
+    """Verify a token and settle the tenant: the Host's, which the token must agree with."""
+    app = request.app
+    claims = await app[VERIFIER].verify(token)
+    principal = principal_from_claims(claims, default_tenant=app[SETTINGS].default_tenant)
+    host_tenant = request.get(HOST_TENANT)
+    if host_tenant is not None and host_tenant != principal.tenant:
+        raise PermissionDenied("Token tenant does not match this domain.")
+    if not await app[TENANTS].exists(principal.tenant):
+        raise AuthenticationFailed("Unknown tenant.")
+    return principal
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # Unmatched routes fall through to their 404/405 before any token is asked for.
+    if is_public(request) or request.match_info.http_exception is not None:
+        return await handler(request)
+    if request.path.startswith("/ws/"):
+        return await handler(request)  # sockets authenticate at the handshake, in realtime/
+    token = bearer_token(request)
+    if token is None and request.method == "GET" and request.path.endswith(".ics"):
+        # Calendar clients cannot set headers (SPEC §9); nowhere else may a token ride in a URL.
+        token = request.query.get("token")
+    if not token:
+        raise NotAuthenticated()
+    request[PRINCIPAL] = await authenticate(request, token)
+    return await handler(request)
+
+
+@web.middleware
+async def transaction_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    principal = request.get(PRINCIPAL)
+    if principal is None:
+        return await handler(request)
+    uow = UnitOfWork(request.app[DATABASES].tenant_sessions(principal.tenant), principal.tenant)
+    request[UOW] = uow
+    try:
+        response: web.StreamResponse = await handler(request)
+        if response.status < 400:
+            await uow.commit()
+        else:
+            await uow.rollback()
+        return response
+    except BaseException:
+        await uow.rollback()
+        raise
+    finally:
+        await uow.close()
+
+
+MIDDLEWARES = [
+    request_id_middleware,
+    # errors is imported by the factory, to keep this module free of rendering.
+    tenant_middleware,
+    auth_middleware,
+    transaction_middleware,
+]

@@ -1,0 +1,87 @@
+"""Declared endpoints: one registry drives both the router and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from pydantic import BaseModel
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One method on one path, with the pydantic models its handler uses."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    paginated: bool = False
+    status: int = 200
+    public: bool = False
+    multipart: bool = False
+    # Non-JSON responses (an .ics feed, an HTML page, a media file) name their media type.
+    media_type: str = "application/json"
+    errors: tuple[int, ...] = ()
+
+
+@dataclass(slots=True)
+class RouteTable:
+    """Collects endpoints from every route module; `install` adds them to an app's router."""
+
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        tag: str,
+        summary: str | None = None,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        query: type[BaseModel] | None = None,
+        paginated: bool = False,
+        status: int = 200,
+        public: bool = False,
+        multipart: bool = False,
+        media_type: str = "application/json",
+        errors: tuple[int, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            doc = (handler.__doc__ or "").strip().splitlines()
+            self.endpoints.append(
+                Endpoint(
+                    method=method.upper(),
+                    path=path,
+                    handler=handler,
+                    summary=summary or (doc[0] if doc else handler.__name__),
+                    tag=tag,
+                    body=body,
+                    response=response,
+                    query=query,
+                    paginated=paginated,
+                    status=status,
+                    public=public,
+                    multipart=multipart,
+                    media_type=media_type,
+                    errors=errors,
+                )
+            )
+            return handler
+
+        return register
+
+    def extend(self, other: RouteTable) -> None:
+        self.endpoints.extend(other.endpoints)
+
+    def install(self, app: web.Application) -> None:
+        for endpoint in self.endpoints:
+            app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)

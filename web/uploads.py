@@ -1,0 +1,332 @@
+"""Multipart upload receivers: course thumbnails and lesson files (SPEC §7).
+
+Both receivers take the first part whose name is in `field_names`, count its bytes while
+streaming (aiohttp's `request.multipart()` does not enforce `client_max_size`, aiohttp
+issue 3702), and store it under `media_root/folder` with a generated name. The client's
+file name never reaches the file system.
+
+- `receive_image` keeps the (small) image in memory, decodes it fully with Pillow in a
+  worker thread, and only then writes it: a refused image leaves nothing on disk.
+- `receive_file` streams to a `.part-*` file next to its destination and renames it into
+  place when complete; any failure, cancellation included, deletes the partial file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import re
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import BinaryIO, ParamSpec, TypeVar
+
+from aiohttp import BodyPartReader, web
+from PIL import Image
+
+from models.errors import (
+    BadRequest,
+    DomainError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+
+__all__ = ["StoredFile", "receive_file", "receive_image"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+_CHUNK_SIZE = 64 * 1024
+# Room for boundaries, part headers and small companion fields around the file itself.
+_MULTIPART_OVERHEAD = 64 * 1024
+_TEMP_PREFIX = ".part-"
+_SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
+# The declared type of a lesson file is echoed back in a header when it is served, so
+# only a bare `type/subtype` token is kept; anything else becomes octet-stream.
+_SAFE_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,127}")
+_DEFAULT_MEDIA_TYPE = "application/octet-stream"
+
+# Pillow format name -> (content type, extension). MPO is what Pillow reports for the
+# multi-picture JPEGs many phone cameras write: the bytes are a plain JPEG to a browser.
+_IMAGE_TYPES: dict[str, tuple[str, str]] = {
+    "JPEG": ("image/jpeg", ".jpg"),
+    "MPO": ("image/jpeg", ".jpg"),
+    "PNG": ("image/png", ".png"),
+    "WEBP": ("image/webp", ".webp"),
+}
+# Only these plugins may even try to open an upload, so GIF, TIFF, BMP, etc. never reach
+# a decoder (the JPEG plugin is the one that yields MPO images).
+_IMAGE_PLUGINS = ("JPEG", "PNG", "WEBP")
+_BAD_IMAGE = "Upload a valid image: JPEG, PNG or WebP."
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An upload that has been accepted and written under the media root."""
+
+    relative_path: str  # POSIX path relative to the media root
+    size: int
+    content_type: str
+    original_name: str | None
+
+
+async def receive_image(
+    request: web.Request,
+    *,
+    media_root: Path,
+    folder: str,
+    max_bytes: int,
+    max_pixels: int,
+    field_names: Sequence[str] = ("file", "thumbnail"),
+) -> StoredFile:
+    """Receive one JPEG/PNG/WebP image, verify it by decoding, and store it.
+
+    Raises UnsupportedMediaType (415) for a non-multipart request or anything that is
+    not a fully decodable JPEG, PNG or WebP; PayloadTooLarge (413) over `max_bytes` or
+    `max_pixels`; ValidationFailed (400) when no file or an empty one was submitted.
+    """
+    folder_path = _checked_folder(folder)
+    part = await _open_file_part(request, field_names, max_bytes)
+
+    # Thumbnails are small (a few MB at most), so holding one in memory is fine and lets
+    # us decode it before anything touches the disk.
+    data = bytearray()
+    while chunk := await _read_chunk(part):
+        data += chunk
+        if len(data) > max_bytes:
+            raise _file_too_large(max_bytes)
+    _check_not_empty(part, len(data))
+
+    # Decoding is CPU-bound and may be slow for large images: keep it off the event loop.
+    image_format = await asyncio.to_thread(_verify_image, data, max_pixels)
+    content_type, extension = _IMAGE_TYPES[image_format]
+
+    destination = media_root / folder_path / f"{uuid.uuid4().hex}{extension}"
+    try:
+        await _blocking_io(_write_new_file, destination, data)
+    except BaseException:
+        # Cancelled after the write finished: the caller will never record this file.
+        await _blocking_io(destination.unlink, missing_ok=True)
+        raise
+    return StoredFile(
+        relative_path=destination.relative_to(media_root).as_posix(),
+        size=len(data),
+        content_type=content_type,
+        original_name=_original_name(part),
+    )
+
+
+async def receive_file(
+    request: web.Request,
+    *,
+    media_root: Path,
+    folder: str,
+    max_bytes: int,
+    field_names: Sequence[str] = ("file",),
+) -> StoredFile:
+    """Stream one file of any type to disk without holding it in memory.
+
+    Raises UnsupportedMediaType (415) for a non-multipart request, PayloadTooLarge (413)
+    over `max_bytes`, ValidationFailed (400) when no file or an empty one was submitted.
+    """
+    folder_path = _checked_folder(folder)
+    part = await _open_file_part(request, field_names, max_bytes)
+
+    directory = media_root / folder_path
+    destination = directory / f"{uuid.uuid4().hex}{_safe_extension(part.filename)}"
+    # Same directory as the destination, so the final os.replace is an atomic rename.
+    temporary = directory / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
+    await _blocking_io(directory.mkdir, parents=True, exist_ok=True)
+    handle = await _blocking_io(_create_exclusive, temporary)
+    try:
+        size = 0
+        while chunk := await _read_chunk(part):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _file_too_large(max_bytes)
+            await _blocking_io(handle.write, chunk)
+        _check_not_empty(part, size)
+        await _blocking_io(handle.close)
+        await _blocking_io(os.replace, temporary, destination)
+    except BaseException:
+        # Too large, malformed, client gone or task cancelled: leave no partial file
+        # behind (nor a completed one the caller will never hear about).
+        await _blocking_io(_discard, handle, temporary, destination)
+        raise
+    return StoredFile(
+        relative_path=destination.relative_to(media_root).as_posix(),
+        size=size,
+        content_type=_declared_media_type(part),
+        original_name=_original_name(part),
+    )
+
+
+# --- request and multipart parsing -------------------------------------------------------
+
+
+def _checked_folder(folder: str) -> PurePosixPath:
+    """The caller builds `folder` itself; an unsafe one is a bug, not a client error."""
+    path = PurePosixPath(folder)
+    if not folder or path.is_absolute() or "\\" in folder or ".." in path.parts:
+        raise ValueError(f"Upload folder must be a relative path without '..': {folder!r}")
+    return path
+
+
+async def _open_file_part(
+    request: web.Request, field_names: Sequence[str], max_bytes: int
+) -> BodyPartReader:
+    """Return the first part named in `field_names`, skipping (boundedly) any before it."""
+    if request.content_type != "multipart/form-data":
+        declared = request.headers.get("Content-Type", "")
+        raise UnsupportedMediaType(f'Unsupported media type "{declared}" in request.')
+    # Fail before reading anything when the client tells us up front it is too big.
+    if request.content_length is not None and (
+        request.content_length > max_bytes + _MULTIPART_OVERHEAD
+    ):
+        raise _file_too_large(max_bytes)
+
+    skipped = 0
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                # Nested multipart/mixed is obsolete in form-data (RFC 7578) and
+                # draining it would be unbounded.
+                raise BadRequest("Nested multipart bodies are not supported.")
+            if part.name in field_names:
+                return part
+            # aiohttp would drain a skipped part without limit; read it ourselves so
+            # other fields share the overhead allowance instead of being free.
+            while chunk := await part.read_chunk(_CHUNK_SIZE):
+                skipped += len(chunk)
+                if skipped > _MULTIPART_OVERHEAD:
+                    raise PayloadTooLarge()
+    except ValueError as exc:  # aiohttp's way of reporting a malformed body
+        raise BadRequest("Malformed multipart body.") from exc
+    raise ValidationFailed.field("file", "No file was submitted.")
+
+
+async def _read_chunk(part: BodyPartReader) -> bytes:
+    try:
+        return await part.read_chunk(_CHUNK_SIZE)
+    except ValueError as exc:
+        raise BadRequest("Malformed multipart body.") from exc
+
+
+def _check_not_empty(part: BodyPartReader, size: int) -> None:
+    if size:
+        return
+    # Browsers send an empty, unnamed part when the file input was left blank.
+    if not part.filename:
+        raise ValidationFailed.field("file", "No file was submitted.")
+    raise ValidationFailed.field("file", "The submitted file is empty.")
+
+
+def _file_too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"File too large: the limit is {max_bytes} bytes.")
+
+
+def _original_name(part: BodyPartReader) -> str | None:
+    """The client's base name, for display only (some clients send a full path)."""
+    if not part.filename:
+        return None
+    return PureWindowsPath(part.filename).name or None  # splits on both / and \
+
+
+def _safe_extension(filename: str | None) -> str:
+    if not filename:
+        return ""
+    extension = os.path.splitext(PureWindowsPath(filename).name)[1]
+    return extension.lower() if _SAFE_EXTENSION.fullmatch(extension) else ""
+
+
+def _declared_media_type(part: BodyPartReader) -> str:
+    declared = part.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+    return declared if _SAFE_MEDIA_TYPE.fullmatch(declared) else _DEFAULT_MEDIA_TYPE
+
+
+# --- image verification (runs in a worker thread) ----------------------------------------
+
+
+def _verify_image(data: bytearray, max_pixels: int) -> str:
+    """Return the Pillow format of a fully decodable, small-enough image, or raise."""
+    # Pillow's global MAX_IMAGE_PIXELS still applies; our own limit can only lower it.
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    # Pillow only *warns* between MAX_IMAGE_PIXELS and twice that; make it an error.
+    # (catch_warnings is process-wide, not per thread, so the explicit pixel check below
+    # is what guarantees the limit; this only catches bombs before we get there.)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with _decoding_errors(limit), Image.open(io.BytesIO(data), formats=_IMAGE_PLUGINS) as img:
+            # Opening reads only the header: check the size before decoding any pixels.
+            width, height = img.size
+            if width * height > limit:
+                raise PayloadTooLarge(f"Image too large: at most {limit} pixels.")
+            image_format = img.format
+            img.verify()  # checksums and structure; leaves the image unusable
+        # verify() does not decode pixel data; a truncated or corrupt body only fails here.
+        with _decoding_errors(limit), Image.open(io.BytesIO(data), formats=_IMAGE_PLUGINS) as img:
+            img.load()
+    if image_format is None or image_format not in _IMAGE_TYPES:
+        raise UnsupportedMediaType(_BAD_IMAGE)
+    return image_format
+
+
+@contextlib.contextmanager
+def _decoding_errors(limit: int) -> Iterator[None]:
+    """Map whatever Pillow raises on hostile input to 413 (bomb) or 415 (not an image)."""
+    try:
+        yield
+    except DomainError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PayloadTooLarge(f"Image too large: at most {limit} pixels.") from exc
+    except Exception as exc:  # decoders raise OSError, SyntaxError, ValueError, struct.error…
+        raise UnsupportedMediaType(_BAD_IMAGE) from exc
+
+
+# --- file system (every call runs in a worker thread) ------------------------------------
+
+
+async def _blocking_io(func: Callable[_P, _T], /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+    """Run blocking file I/O in a thread; when cancelled, wait for it before re-raising.
+
+    A thread cannot be interrupted, so without the wait a cancelled upload's cleanup could
+    run while a write or rename is still in flight and miss the file it produces.
+    """
+    task = asyncio.ensure_future(asyncio.to_thread(func, *args, **kwargs))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled():
+            task.exception()  # mark it retrieved; the cancellation is what propagates
+        raise
+
+
+def _create_exclusive(path: Path) -> BinaryIO:
+    return path.open("xb")
+
+
+def _write_new_file(path: Path, data: bytearray) -> None:
+    """Write `data` to `path` atomically: readers see the whole file or none."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{_TEMP_PREFIX}{uuid.uuid4().hex}")
+    try:
+        with temporary.open("xb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _discard(handle: BinaryIO, *paths: Path) -> None:
+    handle.close()
+    for path in paths:
+        path.unlink(missing_ok=True)

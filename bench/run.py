@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -103,8 +102,8 @@ async def bench_backend(name: str, url: str, port: int) -> list[tuple[str, dict[
         "LMS_JWT_SECRET": SECRET,
         "LMS_LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)], env=env, cwd=ROOT
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "web.cli", "serve", "--port", str(port), env=env, cwd=ROOT
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -134,7 +133,7 @@ async def bench_backend(name: str, url: str, port: int) -> list[tuple[str, dict[
         ]
     finally:
         server.terminate()
-        server.wait()
+        await server.wait()
     return results
 
 
@@ -168,15 +167,17 @@ async def main() -> None:
 def report(rows: list[tuple[str, dict[str, float]]]) -> None:
     stamp = datetime.now(UTC)
     lines = [
-        f"## {stamp:%Y-%m-%d %H:%M} UTC: `make bench` ({CONNECTIONS} connections, {SECONDS:g} s each, "
-        f"server and load on the same {os.cpu_count()}-core machine, unpinned)",
+        f"## {stamp:%Y-%m-%d %H:%M} UTC: `make bench` ({CONNECTIONS} connections, "
+        f"{SECONDS:g} s each, server and load on the same {os.cpu_count()}-core machine, "
+        "unpinned)",
         "",
         "| scenario | requests/s | p50 ms | p99 ms | errors |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name, r in rows:
         lines.append(
-            f"| {name} | {r['requests_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']:.0f} |"
+            f"| {name} | {r['requests_per_s']:.0f} | {r['p50_ms']:.1f} "
+            f"| {r['p99_ms']:.1f} | {r['errors']:.0f} |"
         )
     text = "\n".join(lines) + "\n"
     print(text)

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 
 from models.tenancy import (
     Databases,
@@ -70,6 +71,40 @@ async def drop_tenant_storage(databases: Databases, slug: str) -> None:
         await connection.execute(text(f'DROP SCHEMA IF EXISTS "{slug}" CASCADE'))
 
 
+def _create_file_exclusive(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # An empty file is a valid, empty SQLite database.
+    with path.open("xb"):
+        pass
+
+
+async def create_tenant_storage(databases: Databases, slug: str) -> bool:
+    """Create the tenant's empty schema (or file); False when it already existed.
+
+    Atomic on both backends, so of two concurrent provisionings only one owns the storage.
+    """
+    check_slug(slug)
+    if databases.is_sqlite:
+        path = Path(databases.tenant_url(slug).database or "")
+        try:
+            await asyncio.to_thread(_create_file_exclusive, path)
+        except FileExistsError:
+            return False
+        return True
+    try:
+        async with databases.core_engine.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{slug}"'))
+    except DBAPIError:
+        async with databases.core_engine.connect() as connection:
+            found = await connection.scalar(
+                text("SELECT 1 FROM pg_namespace WHERE nspname = :slug"), {"slug": slug}
+            )
+        if found is None:
+            raise
+        return False
+    return True
+
+
 async def provision_tenant(
     url: str, *, slug: str, name: str | None = None, domains: list[str] | None = None
 ) -> Tenant:
@@ -81,12 +116,16 @@ async def provision_tenant(
             # Validate (slug, domains, uniqueness) before creating anything.
             await register_tenant(session, slug=slug, name=name, domains=domains)
             await session.rollback()
+        # A schema or file that was there before (another app's, or a concurrent
+        # provisioning's) is never ours to drop, whatever goes wrong below.
+        created = await create_tenant_storage(databases, slug)
         try:
             await upgrade_tenant(databases, slug)
             async with databases.core_sessions().begin() as session:
                 tenant = await register_tenant(session, slug=slug, name=name, domains=domains)
         except BaseException:
-            await drop_tenant_storage(databases, slug)
+            if created:
+                await drop_tenant_storage(databases, slug)
             raise
         return tenant
     finally:

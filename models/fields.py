@@ -6,9 +6,41 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    HttpUrl,
+    PlainSerializer,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 MAX_MONEY = Decimal("99999999.99")
+# Ids are INTEGER columns. A larger number names no row, and PostgreSQL would refuse to bind
+# it at all, so every id is bounded where it is parsed (path, body, query), never deeper.
+MAX_ID = 2**31 - 1
+
+
+def _not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("A valid integer is required.")
+    return value
+
+
+def _in_id_range(value: int) -> int:
+    if not 0 < value <= MAX_ID:
+        raise ValueError(f'Invalid pk "{value}" - object does not exist.')
+    return value
+
+
+Id = Annotated[
+    int,
+    BeforeValidator(_not_bool),
+    AfterValidator(_in_id_range),
+    Field(json_schema_extra={"minimum": 1, "maximum": MAX_ID}),
+]
 
 
 def _two_places(value: Decimal) -> Decimal:
@@ -24,7 +56,12 @@ MoneyIn = Annotated[
     Decimal, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), AfterValidator(_two_places)
 ]
 MoneyOut = Annotated[str, Field(examples=["99.99"], pattern=r"^\d+\.\d{2}$")]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$", to_upper=True)]
+# Upper-cased before the pattern is checked (StringConstraints checks a pattern first).
+Currency = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{3}$"),
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+]
 # User ids belong to the auth-service: 1 to 128 printable characters, taken as given.
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
 Timestamp = Annotated[datetime, PlainSerializer(lambda d: d.isoformat().replace("+00:00", "Z"))]
@@ -34,17 +71,43 @@ OptionalTimestamp = Annotated[
 ]
 
 
+NUL_MESSAGE = "Null characters are not allowed."
+
+
+def _no_nul(value: str) -> str:
+    # DRF's CharField refuses them too; PostgreSQL cannot store them in text at all.
+    if "\x00" in value:
+        raise ValueError(NUL_MESSAGE)
+    return value
+
+
 # Trimmed strings with length bounds: a huge string is a 400, never a 500.
 def _bounded(max_length: int, min_length: int = 0) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
 
 
-Name = Annotated[str, _bounded(100, 1)]
-Title = Annotated[str, _bounded(200, 1)]
-ShortText = Annotated[str, _bounded(500)]
-Review = Annotated[str, _bounded(5000)]
-Description = Annotated[str, _bounded(20_000)]
-Content = Annotated[str, _bounded(200_000)]
+NoNul = AfterValidator(_no_nul)
+Name = Annotated[str, _bounded(100, 1), NoNul]
+Title = Annotated[str, _bounded(200, 1), NoNul]
+ShortText = Annotated[str, _bounded(500), NoNul]
+Review = Annotated[str, _bounded(5000), NoNul]
+Description = Annotated[str, _bounded(20_000), NoNul]
+Content = Annotated[str, _bounded(200_000), NoNul]
+
+
+def _http_url(value: str) -> str:
+    # Validated as an http(s) URL, stored as sent (DRF's URLField does not rewrite it).
+    try:
+        _HTTP_URL.validate_python(value)
+    except ValidationError:
+        raise ValueError("Enter a valid URL.") from None
+    return value
+
+
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
+Url = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul, AfterValidator(_http_url)
+]
 
 
 def cents_to_money(cents: int) -> str:

@@ -42,9 +42,11 @@ class PageResult:
 
 def apply_search(stmt: Select[Any], term: str | None, columns: Sequence[Any]) -> Select[Any]:
     """Case-insensitive substring match on any of the columns (LIKE wildcards escaped)."""
-    if not term or not term.strip():
+    # PostgreSQL cannot compare text holding NUL characters: they match nothing anyway.
+    term = (term or "").replace("\x00", "").strip()
+    if not term:
         return stmt
-    escaped = term.strip()[:200].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = term[:200].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     return stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
 

@@ -27,7 +27,8 @@ from sqlalchemy.pool import NullPool
 from models.base import TENANT_SCHEMA, CoreBase, UTCDateTime, utcnow
 from models.errors import ValidationFailed
 
-SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+# Always used with fullmatch: `$` alone would also accept a trailing newline.
+SLUG_RE = re.compile(r"[a-z][a-z0-9_]{1,40}")
 # Schema names PostgreSQL or this service already use; a tenant may never take one.
 RESERVED_SLUGS = frozenset({"public", "information_schema", "tenant", "core"})
 DOMAIN_RE = re.compile(
@@ -54,7 +55,7 @@ class TenantDomain(CoreBase):
 
 def check_slug(slug: str) -> str:
     """A slug reaches SQL (as a schema name) and file paths only after passing this."""
-    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS or slug.startswith("pg_"):
+    if not SLUG_RE.fullmatch(slug) or slug in RESERVED_SLUGS or slug.startswith("pg_"):
         raise ValidationFailed.field(
             "slug",
             "Enter a slug of 2 to 41 lowercase letters, digits or underscores, "

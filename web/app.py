@@ -12,12 +12,11 @@ import jinja2
 from aiohttp import web
 
 from models.tenancy import Databases, TenantDirectory
-from web import course_content, courses, enrollments, health
+from web import course_content, courses, enrollments, health, media
 from web.config import Settings
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
 from web.keys import DATABASES, HTTP_CLIENT, ROUTES, SETTINGS, TENANTS, VERIFIER
-from web.media import MEDIA_PREFIX
 from web.middlewares import (
     auth_middleware,
     request_id_middleware,
@@ -61,7 +60,7 @@ async def verifier_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def build_routes() -> RouteTable:
     table = RouteTable()
-    for module in (health, courses, course_content, enrollments):
+    for module in (health, courses, course_content, enrollments, media):
         table.extend(module.routes)
     return table
 
@@ -91,7 +90,4 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     routes.install(app)
     app[ROUTES] = routes
-
-    settings.media_root.mkdir(parents=True, exist_ok=True)
-    app.router.add_static(MEDIA_PREFIX, settings.media_root, name="media")
     return app

@@ -35,11 +35,11 @@ from web.uploads import receive_file
 routes = RouteTable()
 TAG = "courses"
 MODULES = "/api/lms/courses/modules/"
-MODULE = MODULES + r"{module_id:\d+}/"
+MODULE = MODULES + r"{module_id:[0-9]+}/"
 LESSONS = "/api/lms/courses/lessons/"
-LESSON = LESSONS + r"{lesson_id:\d+}/"
+LESSON = LESSONS + r"{lesson_id:[0-9]+}/"
 RESOURCES = "/api/lms/courses/resources/"
-RESOURCE = RESOURCES + r"{resource_id:\d+}/"
+RESOURCE = RESOURCES + r"{resource_id:[0-9]+}/"
 
 
 def lesson_body(lesson: Lesson, *, with_content: bool) -> dict[str, Any]:
@@ -116,9 +116,10 @@ routes.route(
 @routes.route("DELETE", MODULE, tag=TAG, status=204)
 async def delete_module(request: web.Request) -> web.Response:
     """Delete a module and its lessons."""
-    await structure.do_delete_module(
+    files = await structure.do_delete_module(
         session(request), actor=actor(request), module_id=path_id(request, "module_id")
     )
+    remove_media_later(request, *files)
     return no_content()
 
 
@@ -178,9 +179,10 @@ routes.route(
 @routes.route("DELETE", LESSON, tag=TAG, status=204)
 async def delete_lesson(request: web.Request) -> web.Response:
     """Delete a lesson; enrollments' progress is recomputed."""
-    await structure.do_delete_lesson(
+    file = await structure.do_delete_lesson(
         session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
     )
+    remove_media_later(request, file)
     return no_content()
 
 

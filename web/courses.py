@@ -9,6 +9,7 @@ from aiohttp import web
 from models.courses import catalog
 from models.courses.schemas import (
     CategoryCreate,
+    CategoryQuery,
     CategoryRead,
     CategoryUpdate,
     CourseCreate,
@@ -30,9 +31,10 @@ from web.uploads import receive_image
 routes = RouteTable()
 TAG = "courses"
 CATEGORIES = "/api/lms/courses/categories/"
-CATEGORY = CATEGORIES + r"{category_id:\d+}/"
+# ASCII digits only: \d would also match other scripts' digits, giving one resource many URLs.
+CATEGORY = CATEGORIES + r"{category_id:[0-9]+}/"
 COURSES = "/api/lms/courses/courses/"
-COURSE = COURSES + r"{course_id:\d+}/"
+COURSE = COURSES + r"{course_id:[0-9]+}/"
 
 
 def course_summary(course: Course) -> dict[str, Any]:
@@ -59,16 +61,20 @@ def _course_fields(course: Course) -> dict[str, Any]:
     }
 
 
-@routes.route("GET", CATEGORIES, tag=TAG, response=CategoryRead, paginated=True)
+@routes.route(
+    "GET", CATEGORIES, tag=TAG, query=CategoryQuery, response=CategoryRead, paginated=True
+)
 async def list_categories(request: web.Request) -> web.Response:
     """List categories."""
-    stmt = catalog.categories_query(request.query.get("search"), request.query.get("ordering"))
+    query = read_query(request, CategoryQuery)
+    stmt = catalog.categories_query(query.search, query.ordering)
     return ok(await paginated(request, session(request), stmt, lambda c: render(CategoryRead, c)))
 
 
 @routes.route("POST", CATEGORIES, tag=TAG, body=CategoryCreate, response=CategoryRead, status=201)
 async def create_category(request: web.Request) -> web.Response:
     """Create a category (instructors and admins)."""
+    catalog.check_author(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, CategoryCreate)
     category = await catalog.do_create_category(session(request), actor=actor(request), data=data)
     return ok(render(CategoryRead, category), status=201)
@@ -84,6 +90,8 @@ async def get_category(request: web.Request) -> web.Response:
 
 
 async def _update_category(request: web.Request) -> web.Response:
+    catalog.check_author(actor(request))
+    await catalog.access_category(session(request), category_id=path_id(request, "category_id"))
     data = await read_update(request, CategoryCreate, CategoryUpdate)
     category = await catalog.do_update_category(
         session(request),
@@ -132,6 +140,7 @@ async def list_courses(request: web.Request) -> web.Response:
 @routes.route("POST", COURSES, tag=TAG, body=CourseCreate, response=CourseRead, status=201)
 async def create_course(request: web.Request) -> web.Response:
     """Create a course (instructors and admins)."""
+    catalog.check_author(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, CourseCreate)
     course = await catalog.do_create_course(session(request), actor=actor(request), data=data)
     return ok(course_detail(course), status=201)
@@ -147,6 +156,13 @@ async def get_course(request: web.Request) -> web.Response:
 
 
 async def _update_course(request: web.Request) -> web.Response:
+    # As DRF: 404 and 403 come before anything in the body is looked at.
+    await catalog.access_course(
+        session(request),
+        actor=actor(request),
+        course_id=path_id(request, "course_id"),
+        for_change=True,
+    )
     data = await read_update(request, CourseCreate, CourseUpdate)
     course = await catalog.do_update_course(
         session(request), actor=actor(request), course_id=path_id(request, "course_id"), data=data
@@ -175,10 +191,10 @@ routes.route(
 @routes.route("DELETE", COURSE, tag=TAG, status=204)
 async def delete_course(request: web.Request) -> web.Response:
     """Delete a course (its instructor or an admin)."""
-    course = await catalog.do_delete_course(
+    files = await catalog.do_delete_course(
         session(request), actor=actor(request), course_id=path_id(request, "course_id")
     )
-    remove_media_later(request, course.thumbnail)
+    remove_media_later(request, *files)
     return no_content()
 
 

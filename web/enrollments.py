@@ -9,6 +9,7 @@ from models.courses.schemas import (
     EnrollBody,
     EnrollmentQuery,
     EnrollmentRead,
+    EnrollmentReplace,
     EnrollmentUpdate,
     RatingBody,
     RatingQuery,
@@ -23,14 +24,14 @@ from web.routing import RouteTable
 routes = RouteTable()
 TAG = "enrollments"
 ENROLLMENTS = "/api/lms/courses/enrollments/"
-ENROLLMENT = ENROLLMENTS + r"{enrollment_id:\d+}/"
+ENROLLMENT = ENROLLMENTS + r"{enrollment_id:[0-9]+}/"
 RATINGS = "/api/lms/courses/ratings/"
-RATING = RATINGS + r"{rating_id:\d+}/"
+RATING = RATINGS + r"{rating_id:[0-9]+}/"
 
 
 @routes.route(
     "POST",
-    ENROLLMENTS + r"course/{course_id:\d+}/",
+    ENROLLMENTS + r"course/{course_id:[0-9]+}/",
     tag=TAG,
     body=EnrollBody,
     response=EnrollmentRead,
@@ -69,7 +70,7 @@ async def get_enrollment(request: web.Request) -> web.Response:
 
 
 async def _update_enrollment(request: web.Request) -> web.Response:
-    data = await read_update(request, EnrollmentUpdate, EnrollmentUpdate)
+    data = await read_update(request, EnrollmentReplace, EnrollmentUpdate)
     enrollment = await enrollments.do_set_enrollment_active(
         session(request),
         actor=actor(request),
@@ -91,7 +92,7 @@ routes.route(
     "PUT",
     ENROLLMENT,
     tag=TAG,
-    body=EnrollmentUpdate,
+    body=EnrollmentReplace,
     response=EnrollmentRead,
     summary="Activate or deactivate an enrollment",
 )(_update_enrollment)
@@ -111,7 +112,7 @@ async def leave_course(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST",
-    RATINGS + r"course/{course_id:\d+}/",
+    RATINGS + r"course/{course_id:[0-9]+}/",
     tag=TAG,
     body=RatingBody,
     response=RatingRead,

@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.fields import MAX_ID
 from models.identity import Principal
 from models.unit_of_work import UnitOfWork
 from web.jsonio import json_response, read_json, validate
@@ -29,9 +30,9 @@ def session(request: web.Request) -> AsyncSession:
 
 
 def path_id(request: web.Request, name: str) -> int:
-    # Routes constrain ids to digits; the bound keeps a 40-digit id from overflowing SQL.
+    """An id from the path; routes admit only ASCII digits, and one past MAX_ID names nothing."""
     value = int(request.match_info[name])
-    if value > 2**62:
+    if not 0 < value <= MAX_ID:
         raise web.HTTPNotFound()
     return value
 

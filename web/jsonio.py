@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from models.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from models.fields import NUL_MESSAGE
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -35,7 +36,9 @@ def _message(error: ErrorDetails) -> str:
     ctx = error.get("ctx") or {}
     if kind == "missing":
         return "This field is required."
-    if kind in ("int_parsing", "int_type", "int_from_float"):
+    if error.get("input") is None and kind not in ("value_error", "assertion_error"):
+        return "This field may not be null."
+    if kind in ("int_parsing", "int_parsing_size", "int_type", "int_from_float"):
         return "A valid integer is required."
     if kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type", "finite_number"):
         return "A valid number is required."
@@ -59,6 +62,8 @@ def _message(error: ErrorDetails) -> str:
         return "Datetime has wrong format. Use ISO 8601, e.g. 2025-11-20T10:00:00Z."
     if kind in ("url_parsing", "url_type", "url_scheme"):
         return "Enter a valid URL."
+    if kind == "string_pattern_mismatch":
+        return "This value does not match the required pattern."
     if kind == "value_error":
         return str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
     return str(error["msg"])
@@ -87,9 +92,17 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
 
 
 async def read_json(request: web.Request) -> Any:
-    """The body as JSON: 415 for another media type, 400 when malformed, 413 when too big."""
-    if request.content_type not in (JSON_TYPE, "") and not request.content_type.endswith("+json"):
-        raise UnsupportedMediaType(f'Unsupported media type "{request.content_type}" in request.')
+    """The body as JSON: 415 for another media type, 400 when malformed, 413 when too big.
+
+    A request without a body (the seed's enroll POST) is an empty object whatever its
+    Content-Type, as in DRF: the media type only matters when there is something to parse.
+    """
+    if not request.body_exists:
+        return {}
+    # aiohttp reports a missing Content-Type as application/octet-stream; DRF reports "".
+    media_type = request.content_type if "Content-Type" in request.headers else ""
+    if media_type != JSON_TYPE and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(f'Unsupported media type "{media_type}" in request.')
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
@@ -111,6 +124,10 @@ def read_query(request: web.Request, model: type[ModelT], *, ignore: Iterable[st
     skip = {"page", "page_size", *ignore}
     data = {k: v for k, v in request.query.items() if k not in skip and v != ""}
     known = {k: v for k, v in data.items() if k in model.model_fields}
+    # As Django's form fields do; PostgreSQL could not even compare such a value.
+    nul = {k: [NUL_MESSAGE] for k, v in known.items() if "\x00" in v}
+    if nul:
+        raise ValidationFailed(nul)
     try:
         return model.model_validate(known)
     except ValidationError as exc:

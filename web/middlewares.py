@@ -13,6 +13,7 @@ They decide who and where, never what: business rules live in `models/`.
 from __future__ import annotations
 
 import uuid
+
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -44,6 +45,8 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
 
 @web.middleware
 async def tenant_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if is_public(request):
+        return await handler(request)  # health must answer even when the registry cannot
     host = request.host or ""
     tenant = await request.app[TENANTS].tenant_for_host(host) if host else None
     if tenant is not None:

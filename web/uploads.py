@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import mimetypes
 import os
 import re
 import uuid
@@ -50,6 +51,24 @@ _SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 # only a bare `type/subtype` token is kept; anything else becomes octet-stream.
 _SAFE_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,63}/[a-z0-9][a-z0-9!#$&^_.+-]{0,127}")
 _DEFAULT_MEDIA_TYPE = "application/octet-stream"
+# Types a browser renders or runs as part of the serving origin (see _is_active_content);
+# the extensions are listed too, since the host's mime.types may not know them all.
+_ACTIVE_EXTENSIONS = frozenset(
+    {".htm", ".html", ".shtml", ".xht", ".xhtml", ".svg", ".svgz", ".xml", ".xsl", ".xslt"}
+    | {".js", ".mjs", ".cjs", ".mht", ".mhtml"}
+)
+_ACTIVE_MEDIA_TYPES = frozenset(
+    {
+        "text/html",
+        "text/javascript",
+        "application/javascript",
+        "application/x-javascript",
+        "application/ecmascript",
+        "message/rfc822",
+        "multipart/related",
+    }
+)
+_MEDIA_TYPES = mimetypes.MimeTypes()
 
 # Pillow format name -> (content type, extension). MPO is what Pillow reports for the
 # multi-picture JPEGs many phone cameras write: the bytes are a plain JPEG to a browser.
@@ -241,8 +260,23 @@ def _original_name(part: BodyPartReader) -> str | None:
 def _safe_extension(filename: str | None) -> str:
     if not filename:
         return ""
-    extension = os.path.splitext(PureWindowsPath(filename).name)[1]
-    return extension.lower() if _SAFE_EXTENSION.fullmatch(extension) else ""
+    extension = os.path.splitext(PureWindowsPath(filename).name)[1].lower()
+    if not _SAFE_EXTENSION.fullmatch(extension) or _is_active_content(extension):
+        return ""
+    return extension
+
+
+def _is_active_content(extension: str) -> bool:
+    """Would a browser run a file of this extension, served from this service's origin?
+
+    Media are served by extension: a lesson file named `.html` or `.svg` would be a page
+    (scripts included) of this origin. Stored without an extension it is served as
+    application/octet-stream, which browsers download instead.
+    """
+    if extension in _ACTIVE_EXTENSIONS:
+        return True
+    guessed = _MEDIA_TYPES.guess_type(f"file{extension}", strict=False)[0] or ""
+    return guessed in _ACTIVE_MEDIA_TYPES or guessed.endswith(("+xml", "/xml"))
 
 
 def _declared_media_type(part: BodyPartReader) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.schemas import (
@@ -14,7 +14,7 @@ from models.courses.schemas import (
     CourseQuery,
     CourseUpdate,
 )
-from models.courses.tables import Category, Course, Enrollment
+from models.courses.tables import Category, Course, Lesson
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.fields import money_to_cents
 from models.identity import Principal
@@ -68,7 +68,9 @@ async def do_update_category(
 ) -> Category:
     check_author(actor)
     category = await access_category(session, category_id=category_id)
-    for field, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise ValidationFailed.field(field, "This field may not be null.")
         setattr(category, field, value)
     await session.flush()
     return category
@@ -114,24 +116,18 @@ async def access_course(
     course = await session.get(Course, course_id)
     if course is None:
         raise NotFound()
-    if not (
-        course.status == "Published"
-        or can_change_course(actor, course)
-        or await _is_enrolled(session, user_id=actor.user_id, course_id=course.id)
-    ):
+    # SPEC §2: a course that is not published is visible only to its instructor and admins.
+    if course.status != "Published" and not can_change_course(actor, course):
         raise NotFound()
     if for_change and not can_change_course(actor, course):
         raise PermissionDenied()
     return course
 
 
-async def _is_enrolled(session: AsyncSession, *, user_id: str, course_id: int) -> bool:
-    stmt = select(exists().where(Enrollment.user_id == user_id, Enrollment.course_id == course_id))
-    return bool(await session.scalar(stmt))
-
-
 async def _check_category(session: AsyncSession, category_id: int | None) -> None:
-    if category_id is not None and await session.get(Category, category_id) is None:
+    if category_id is None:
+        return
+    if await session.get(Category, category_id) is None:
         raise ValidationFailed.field(
             "category_id", f'Invalid pk "{category_id}" - object does not exist.'
         )
@@ -205,8 +201,10 @@ async def do_update_course(
     if "instructor_id" in changes and changes["instructor_id"] is not None:
         course.instructor_id = _instructor_for(actor, changes.pop("instructor_id"))
     changes.pop("instructor_id", None)
-    price = changes.pop("price", None)
-    if price is not None:
+    if "price" in changes:
+        price = changes.pop("price")
+        if price is None:
+            raise ValidationFailed.field("price", "This field may not be null.")
         course.price_cents = money_to_cents(price)
     if "discount_price" in changes:
         discount = changes.pop("discount_price")
@@ -220,11 +218,16 @@ async def do_update_course(
     return course
 
 
-async def do_delete_course(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
+async def do_delete_course(session: AsyncSession, *, actor: Principal, course_id: int) -> list[str]:
+    """Delete a course and all it holds; returns its files, to remove after commit."""
     course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
+    lesson_files = await session.scalars(
+        select(Lesson.file).where(Lesson.course_id == course.id, Lesson.file.is_not(None))
+    )
+    files = [path for path in [course.thumbnail, *lesson_files.all()] if path]
     await session.delete(course)
     await session.flush()
-    return course
+    return files
 
 
 async def do_set_course_thumbnail(

@@ -96,18 +96,26 @@ async def access_enrollment(
     if actor.is_admin or enrollment.user_id == actor.user_id:
         return enrollment
     course = await session.get(Course, enrollment.course_id)
-    if course is not None and can_change_course(actor, course) and not for_change:
-        return enrollment
-    raise NotFound()
+    if course is None or not can_change_course(actor, course):
+        raise NotFound()
+    if for_change:
+        # The course's instructor sees the enrollment but may not change it: 403, not 404.
+        raise PermissionDenied()
+    return enrollment
 
 
 async def do_set_enrollment_active(
-    session: AsyncSession, *, actor: Principal, enrollment_id: int, is_active: bool
+    session: AsyncSession, *, actor: Principal, enrollment_id: int, is_active: bool | None
 ) -> Enrollment:
-    """Admins (de)activate any enrollment; a user may only leave (deactivate) their own."""
+    """Admins (de)activate any enrollment; a user may only leave (deactivate) their own.
+
+    `None` changes nothing (an empty PATCH), after the same permission check.
+    """
     enrollment = await access_enrollment(
         session, actor=actor, enrollment_id=enrollment_id, for_change=True
     )
+    if is_active is None:
+        return enrollment
     if not actor.is_admin and is_active and not enrollment.is_active:
         raise PermissionDenied()
     enrollment.is_active = is_active

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.catalog import access_course, listed_courses_filter
@@ -16,6 +17,16 @@ from models.identity import Principal
 
 
 async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None:
+    """Recompute the course's average and count from its ratings.
+
+    The course row is locked first, so two ratings committed at once cannot each compute an
+    average that misses the other (PostgreSQL; SQLite serializes writers anyway).
+    """
+    course = (
+        await session.scalars(select(Course).where(Course.id == course_id).with_for_update())
+    ).one_or_none()
+    if course is None:
+        return
     average, count = (
         await session.execute(
             select(func.avg(Rating.rating), func.count(Rating.id)).where(
@@ -23,11 +34,14 @@ async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None
             )
         )
     ).one()
-    course = await session.get(Course, course_id)
-    if course is not None:
-        course.average_rating = round(float(average or 0.0), 2)
-        course.rating_count = int(count)
-        await session.flush()
+    course.average_rating = round(float(average or 0.0), 2)
+    course.rating_count = int(count)
+    await session.flush()
+
+
+async def _find_rating(session: AsyncSession, *, user_id: str, course_id: int) -> Rating | None:
+    stmt = select(Rating).where(Rating.user_id == user_id, Rating.course_id == course_id)
+    return (await session.scalars(stmt)).one_or_none()
 
 
 async def do_rate_course(
@@ -38,18 +52,23 @@ async def do_rate_course(
     enrollment = await find_enrollment(session, user_id=actor.user_id, course_id=course.id)
     if enrollment is None or not enrollment.is_active:
         raise PermissionDenied("Only enrolled users can rate this course.")
-    rating = (
-        await session.scalars(
-            select(Rating).where(Rating.user_id == actor.user_id, Rating.course_id == course.id)
-        )
-    ).one_or_none()
+    rating = await _find_rating(session, user_id=actor.user_id, course_id=course.id)
     created = rating is None
     if rating is None:
         rating = Rating(
             user_id=actor.user_id, course_id=course.id, rating=data.rating, review=data.review
         )
-        session.add(rating)
-    else:
+        try:
+            # Two first ratings sent at once: the loser updates the winner's row instead.
+            async with session.begin_nested():
+                session.add(rating)
+                await session.flush()
+        except IntegrityError:
+            rating = await _find_rating(session, user_id=actor.user_id, course_id=course.id)
+            if rating is None:
+                raise
+            created = False
+    if not created:
         rating.rating, rating.review = data.rating, data.review
     await session.flush()
     await refresh_rating_stats(session, course_id=course.id)

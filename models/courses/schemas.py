@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_serializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer
 
 from models.fields import (
     Content,
     Currency,
     Description,
+    Id,
     MoneyIn,
     MoneyOut,
     Name,
@@ -18,7 +20,9 @@ from models.fields import (
     ShortText,
     Timestamp,
     Title,
+    Url,
     UserId,
+    _not_bool,
 )
 
 Level = Literal["Beginner", "Intermediate", "Advanced"]
@@ -50,6 +54,13 @@ class CategoryUpdate(Body):
     description: Review | None = None
 
 
+class CategoryQuery(BaseModel):
+    search: str | None = Field(default=None, description="Matches names.")
+    ordering: str | None = Field(
+        default=None, description="One of name, created_at; '-' for descending."
+    )
+
+
 class CategoryRead(Read):
     id: int
     name: str
@@ -68,10 +79,11 @@ class CourseCreate(Body):
     ]
     description: Description = ""
     short_description: ShortText = ""
-    category_id: int | None = None
+    category_id: Id | None = None
     level: Level = "Beginner"
     status: CourseStatus = "Draft"
-    price: MoneyIn = Field(default=0)  # type: ignore[assignment]
+    # A Decimal: defaults are not validated, and the domain computes cents from a Decimal.
+    price: MoneyIn = Decimal("0.00")
     discount_price: MoneyIn | None = None
     currency: Currency = "USD"
     completion_hours: Annotated[int, Field(ge=0, le=100_000)] = 0
@@ -88,7 +100,7 @@ class CourseUpdate(Body):
     ) = None
     description: Description | None = None
     short_description: ShortText | None = None
-    category_id: int | None = None
+    category_id: Id | None = None
     level: Level | None = None
     status: CourseStatus | None = None
     price: MoneyIn | None = None
@@ -129,7 +141,7 @@ class CourseRead(CourseSummary):
 class CourseQuery(BaseModel):
     level: Level | None = None
     status: CourseStatus | None = None
-    category_id: int | None = None
+    category_id: Id | None = None
     instructor_id: str | None = None
     currency: Currency | None = None
     search: str | None = Field(
@@ -147,7 +159,7 @@ class CourseQuery(BaseModel):
 
 
 class ModuleCreate(Body):
-    course: int
+    course: Id
     title: Title
     description: Description = ""
     order: Order = 0
@@ -169,11 +181,11 @@ class ModuleRead(Read):
 
 
 class ModuleQuery(BaseModel):
-    course: int | None = None
+    course: Id | None = None
 
 
 class LessonCreate(Body):
-    module: int
+    module: Id
     title: Title
     description: Description = ""
     content: Content = ""
@@ -208,19 +220,19 @@ class LessonRead(Read):
 
 
 class LessonQuery(BaseModel):
-    module: int | None = None
-    course: int | None = None
+    module: Id | None = None
+    course: Id | None = None
 
 
 class ResourceCreate(Body):
-    lesson: int
+    lesson: Id
     title: Title
-    url: HttpUrl
+    url: Url
 
 
 class ResourceUpdate(Body):
     title: Title | None = None
-    url: HttpUrl | None = None
+    url: Url | None = None
 
 
 class ResourceRead(Read):
@@ -232,7 +244,7 @@ class ResourceRead(Read):
 
 
 class ResourceQuery(BaseModel):
-    lesson: int | None = None
+    lesson: Id | None = None
 
 
 # Enrollments, progress, ratings
@@ -258,23 +270,27 @@ class EnrollmentRead(Read):
         return round(min(value, 100.0), 2)
 
 
-class EnrollmentUpdate(Body):
+class EnrollmentReplace(Body):
     is_active: bool
 
 
+class EnrollmentUpdate(Body):
+    is_active: bool | None = None
+
+
 class EnrollmentQuery(BaseModel):
-    course: int | None = None
+    course: Id | None = None
     user_id: str | None = None
     is_active: bool | None = None
 
 
 class RatingBody(Body):
-    rating: Annotated[int, Field(ge=1, le=5)]
+    rating: Annotated[int, Field(ge=1, le=5), BeforeValidator(_not_bool)]
     review: Review = ""
 
 
 class RatingUpdate(Body):
-    rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    rating: Annotated[int, Field(ge=1, le=5), BeforeValidator(_not_bool)] | None = None
     review: Review | None = None
 
 
@@ -289,5 +305,5 @@ class RatingRead(Read):
 
 
 class RatingQuery(BaseModel):
-    course: int | None = None
+    course: Id | None = None
     user_id: str | None = None

@@ -49,15 +49,16 @@ def _require_changes(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _course_or_field_error(
-    session: AsyncSession, *, actor: Principal, course_id: int, field: str
+    session: AsyncSession, *, actor: Principal, course_id: int, field: str, pk: int
 ) -> Course:
-    """A parent named in a body that does not exist (for this actor) is a 400 on that field."""
+    """A parent named in a body that does not exist (for this actor) is a 400 on that field.
+
+    `pk` is the id the client sent in `field` (a module's or lesson's, not the course's).
+    """
     try:
         return await access_course(session, actor=actor, course_id=course_id, for_change=True)
     except NotFound:
-        raise ValidationFailed.field(
-            field, f'Invalid pk "{course_id}" - object does not exist.'
-        ) from None
+        raise ValidationFailed.field(field, f'Invalid pk "{pk}" - object does not exist.') from None
 
 
 # Modules
@@ -87,7 +88,9 @@ async def access_module(
 async def do_create_module(
     session: AsyncSession, *, actor: Principal, data: ModuleCreate
 ) -> Module:
-    await _course_or_field_error(session, actor=actor, course_id=data.course, field="course")
+    await _course_or_field_error(
+        session, actor=actor, course_id=data.course, field="course", pk=data.course
+    )
     module = Module(
         course_id=data.course, title=data.title, description=data.description, order=data.order
     )
@@ -106,12 +109,18 @@ async def do_update_module(
     return module
 
 
-async def do_delete_module(session: AsyncSession, *, actor: Principal, module_id: int) -> None:
+async def do_delete_module(session: AsyncSession, *, actor: Principal, module_id: int) -> list[str]:
+    """Delete a module (its lessons go with it); returns their files, to remove after commit."""
     module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
     course_id = module.course_id
+    files = await session.scalars(
+        select(Lesson.file).where(Lesson.module_id == module.id, Lesson.file.is_not(None))
+    )
+    orphaned = [path for path in files.all() if path]
     await session.delete(module)
     await session.flush()
     await refresh_course_progress(session, course_id=course_id)
+    return orphaned
 
 
 # Lessons
@@ -121,13 +130,15 @@ def lessons_query(actor: Principal, *, module_id: int | None, course_id: int | N
     stmt = (
         select(Lesson)
         .join(Course, Course.id == Lesson.course_id)
+        .join(Module, Module.id == Lesson.module_id)
         .where(listed_courses_filter(actor))
     )
     if module_id is not None:
         stmt = stmt.where(Lesson.module_id == module_id)
     if course_id is not None:
         stmt = stmt.where(Lesson.course_id == course_id)
-    return stmt.order_by(Lesson.course_id, Lesson.module_id, Lesson.order, Lesson.id)
+    # The course outline's order: modules by their `order`, then lessons by theirs.
+    return stmt.order_by(Lesson.course_id, Module.order, Module.id, Lesson.order, Lesson.id)
 
 
 async def access_lesson(
@@ -150,7 +161,9 @@ async def do_create_lesson(
         raise ValidationFailed.field(
             "module", f'Invalid pk "{data.module}" - object does not exist.'
         )
-    await _course_or_field_error(session, actor=actor, course_id=module.course_id, field="module")
+    await _course_or_field_error(
+        session, actor=actor, course_id=module.course_id, field="module", pk=module.id
+    )
     lesson = Lesson(
         module_id=module.id, course_id=module.course_id, **data.model_dump(exclude={"module"})
     )
@@ -170,11 +183,16 @@ async def do_update_lesson(
     return lesson
 
 
-async def do_delete_lesson(session: AsyncSession, *, actor: Principal, lesson_id: int) -> None:
+async def do_delete_lesson(
+    session: AsyncSession, *, actor: Principal, lesson_id: int
+) -> str | None:
+    """Delete a lesson; returns its file, for the caller to remove after commit."""
     lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
+    orphaned = lesson.file
     await session.delete(lesson)
     await session.flush()
     await refresh_course_progress(session, course_id=course.id)
+    return orphaned
 
 
 async def do_set_lesson_file(session: AsyncSession, *, lesson: Lesson, path: str) -> str | None:
@@ -217,7 +235,9 @@ async def do_create_resource(
         raise ValidationFailed.field(
             "lesson", f'Invalid pk "{data.lesson}" - object does not exist.'
         )
-    await _course_or_field_error(session, actor=actor, course_id=lesson.course_id, field="lesson")
+    await _course_or_field_error(
+        session, actor=actor, course_id=lesson.course_id, field="lesson", pk=lesson.id
+    )
     resource = LessonResource(lesson_id=lesson.id, title=data.title, url=str(data.url))
     session.add(resource)
     await session.flush()

@@ -22,7 +22,9 @@ async def test_health_reports_a_connected_database_without_a_token(api):
 
 @pytest.mark.parametrize("backend", ["sqlite"])
 async def test_health_is_503_unhealthy_when_the_database_is_unreachable(aiohttp_client, settings):
-    broken = settings.model_copy(update={"database_url": "postgresql+asyncpg://nobody@127.0.0.1:9/none"})
+    broken = settings.model_copy(
+        update={"database_url": "postgresql+asyncpg://nobody@127.0.0.1:9/none"}
+    )
     client = await aiohttp_client(create_app(broken))
     response = await client.get("/health/lms/")
     body = await response.json()

@@ -105,11 +105,13 @@ async def _update_module(request: web.Request) -> web.Response:
     return ok(render(ModuleRead, module))
 
 
-routes.route(
-    "PATCH", MODULE, tag=TAG, body=ModuleUpdate, response=ModuleRead, summary="Change a module"
-)(_update_module)
-routes.route(
-    "PUT", MODULE, tag=TAG, body=ModuleCreate, response=ModuleRead, summary="Replace a module"
+routes.update_routes(
+    MODULE,
+    tag=TAG,
+    partial=ModuleUpdate,
+    whole=ModuleCreate,
+    response=ModuleRead,
+    summary="Change a module",
 )(_update_module)
 
 
@@ -168,11 +170,13 @@ async def _update_lesson(request: web.Request) -> web.Response:
     return ok(lesson_body(lesson, with_content=True))
 
 
-routes.route(
-    "PATCH", LESSON, tag=TAG, body=LessonUpdate, response=LessonRead, summary="Change a lesson"
-)(_update_lesson)
-routes.route(
-    "PUT", LESSON, tag=TAG, body=LessonCreate, response=LessonRead, summary="Replace a lesson"
+routes.update_routes(
+    LESSON,
+    tag=TAG,
+    partial=LessonUpdate,
+    whole=LessonCreate,
+    response=LessonRead,
+    summary="Change a lesson",
 )(_update_lesson)
 
 
@@ -254,21 +258,13 @@ async def _update_resource(request: web.Request) -> web.Response:
     return ok(render(ResourceRead, resource))
 
 
-routes.route(
-    "PATCH",
+routes.update_routes(
     RESOURCE,
     tag=TAG,
-    body=ResourceUpdate,
+    partial=ResourceUpdate,
+    whole=ResourceCreate,
     response=ResourceRead,
     summary="Change a resource",
-)(_update_resource)
-routes.route(
-    "PUT",
-    RESOURCE,
-    tag=TAG,
-    body=ResourceCreate,
-    response=ResourceRead,
-    summary="Replace a resource",
 )(_update_resource)
 
 

@@ -102,21 +102,13 @@ async def _update_category(request: web.Request) -> web.Response:
     return ok(render(CategoryRead, category))
 
 
-routes.route(
-    "PATCH",
+routes.update_routes(
     CATEGORY,
     tag=TAG,
-    body=CategoryUpdate,
+    partial=CategoryUpdate,
+    whole=CategoryCreate,
     response=CategoryRead,
     summary="Change a category",
-)(_update_category)
-routes.route(
-    "PUT",
-    CATEGORY,
-    tag=TAG,
-    body=CategoryCreate,
-    response=CategoryRead,
-    summary="Replace a category",
 )(_update_category)
 
 
@@ -170,21 +162,13 @@ async def _update_course(request: web.Request) -> web.Response:
     return ok(course_detail(course))
 
 
-routes.route(
-    "PATCH",
+routes.update_routes(
     COURSE,
     tag=TAG,
-    body=CourseUpdate,
+    partial=CourseUpdate,
+    whole=CourseCreate,
     response=CourseRead,
     summary="Change a course (its instructor or an admin)",
-)(_update_course)
-routes.route(
-    "PUT",
-    COURSE,
-    tag=TAG,
-    body=CourseCreate,
-    response=CourseRead,
-    summary="Replace a course (its instructor or an admin)",
 )(_update_course)
 
 

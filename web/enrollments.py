@@ -80,19 +80,11 @@ async def _update_enrollment(request: web.Request) -> web.Response:
     return ok(render(EnrollmentRead, enrollment))
 
 
-routes.route(
-    "PATCH",
+routes.update_routes(
     ENROLLMENT,
     tag=TAG,
-    body=EnrollmentUpdate,
-    response=EnrollmentRead,
-    summary="Activate or deactivate an enrollment",
-)(_update_enrollment)
-routes.route(
-    "PUT",
-    ENROLLMENT,
-    tag=TAG,
-    body=EnrollmentReplace,
+    partial=EnrollmentUpdate,
+    whole=EnrollmentReplace,
     response=EnrollmentRead,
     summary="Activate or deactivate an enrollment",
 )(_update_enrollment)
@@ -152,11 +144,13 @@ async def _update_rating(request: web.Request) -> web.Response:
     return ok(render(RatingRead, rating))
 
 
-routes.route(
-    "PATCH", RATING, tag=TAG, body=RatingUpdate, response=RatingRead, summary="Change my rating"
-)(_update_rating)
-routes.route(
-    "PUT", RATING, tag=TAG, body=RatingBody, response=RatingRead, summary="Replace my rating"
+routes.update_routes(
+    RATING,
+    tag=TAG,
+    partial=RatingUpdate,
+    whole=RatingBody,
+    response=RatingRead,
+    summary="Change my rating",
 )(_update_rating)
 
 

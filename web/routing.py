@@ -79,6 +79,29 @@ class RouteTable:
 
         return register
 
+    def update_routes(
+        self,
+        path: str,
+        *,
+        tag: str,
+        partial: type[BaseModel],
+        whole: type[BaseModel],
+        response: type[BaseModel],
+        summary: str,
+    ) -> Callable[[Handler], Handler]:
+        """PATCH (only the fields sent) and PUT (every required field) served by one handler."""
+
+        def register(handler: Handler) -> Handler:
+            self.route("PATCH", path, tag=tag, body=partial, response=response, summary=summary)(
+                handler
+            )
+            self.route(
+                "PUT", path, tag=tag, body=whole, response=response, summary=f"{summary} (whole)"
+            )(handler)
+            return handler
+
+        return register
+
     def extend(self, other: RouteTable) -> None:
         self.endpoints.extend(other.endpoints)
 

@@ -3,45 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 import pytest
+
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
 
 COURSES = "/api/lms/courses/courses/"
 ENROLLMENTS = "/api/lms/courses/enrollments/"
 RATINGS = "/api/lms/courses/ratings/"
 
 SEED_RATING = {"rating": 5, "review": "Excellent course! Very comprehensive and well-structured."}
-FORBIDDEN = {"detail": "You do not have permission to perform this action.", "status": 403}
-NOT_FOUND = {"detail": "Not found.", "status": 404}
 ONLY_ENROLLED = {"detail": "Only enrolled users can rate this course.", "status": 403}
-
-
-class IsoZ:
-    """Equal to an ISO 8601 UTC timestamp ending in `Z`."""
-
-    PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, str) and bool(self.PATTERN.fullmatch(other))
-
-    def __repr__(self) -> str:
-        return "<ISO 8601 timestamp with Z>"
-
-
-class AnyId:
-    """Equal to a positive integer id."""
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, int) and not isinstance(other, bool) and other > 0
-
-    def __repr__(self) -> str:
-        return "<id>"
-
-
-TIMESTAMP = IsoZ()
-ID = AnyId()
 
 
 def rate_url(course_id: int) -> str:

@@ -1,0 +1,32 @@
+"""Values that compare equal to a kind of value, for asserting whole bodies at once."""
+
+import re
+
+NOT_FOUND = {"detail": "Not found.", "status": 404}
+FORBIDDEN = {"detail": "You do not have permission to perform this action.", "status": 403}
+
+
+class IsoZ:
+    """Equal to an ISO 8601 UTC timestamp ending in `Z`."""
+
+    PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(self.PATTERN.fullmatch(other))
+
+    def __repr__(self) -> str:
+        return "<ISO 8601 timestamp with Z>"
+
+
+class AnyId:
+    """Equal to a positive integer id."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, int) and not isinstance(other, bool) and other > 0
+
+    def __repr__(self) -> str:
+        return "<id>"
+
+
+TIMESTAMP = IsoZ()
+ID = AnyId()

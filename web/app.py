@@ -14,6 +14,7 @@ from aiohttp import web
 from models.tenancy import Databases, TenantDirectory
 from web import course_content, courses, enrollments, health, media
 from web.config import Settings
+from web.cors import cors_middleware
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
 from web.keys import DATABASES, HTTP_CLIENT, ROUTES, SETTINGS, TENANTS, VERIFIER
@@ -51,6 +52,7 @@ async def verifier_ctx(app: web.Application) -> AsyncIterator[None]:
         secret=signing_secret(settings),
         public_key=settings.jwt_public_key,
         jwks_url=settings.jwks_url,
+        jwks_min_refetch_seconds=settings.jwks_min_refetch_seconds,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
         http=app[HTTP_CLIENT],
@@ -72,6 +74,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         # Order matters: see web/middlewares.py for why each sits where it does.
         middlewares=[
             request_id_middleware,
+            cors_middleware,
             errors_middleware,
             tenant_middleware,
             auth_middleware,

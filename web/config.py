@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwks_url: str | None = None
+    # An unknown `kid` refetches the JWKS at most this often (key rotation without a flood).
+    jwks_min_refetch_seconds: float = 30.0
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
     media_root: Path = Path("var/media")

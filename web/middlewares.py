@@ -1,6 +1,8 @@
 """Middlewares, applied in this order (outermost first):
 
 1. request id: every response and log line can be traced, even an error response;
+   then CORS (web/cors.py): preflights are answered before routing can refuse OPTIONS,
+   and error responses carry the CORS headers too, so browsers can read them;
 2. errors: everything inside, auth failures and rollbacks included, renders in the seed's shapes;
 3. tenant: the Host's tenant is known before the token is read, so a mismatch can be refused;
 4. auth: verifies the token and settles the request's tenant;

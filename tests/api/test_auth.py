@@ -12,6 +12,7 @@ from typing import Any
 
 import jwt
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -293,3 +294,35 @@ async def test_token_with_a_malformed_tenant_claim_is_401(api: Api) -> None:
 async def test_token_with_roles_that_are_not_a_list_is_401(api: Api) -> None:
     token = jwt.encode(claims(roles="admin"), SECRET, "HS256")
     assert_rejected(await api.get(COURSES, token=token), "Invalid token roles.")
+
+
+async def test_a_jwks_configured_service_accepts_a_rotated_key(
+    aiohttp_server: Any, build_api: BuildApi, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """The app fetches the auth-service's JWKS itself; a new `kid` is picked up on refetch."""
+    newer_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    published: list[dict[str, Any]] = [
+        {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key.public_key())), "kid": "k1"}
+    ]
+
+    async def jwks(request: web.Request) -> web.Response:
+        return web.json_response({"keys": published})
+
+    jwks_app = web.Application()
+    jwks_app.router.add_get("/jwks.json", jwks)
+    server = await aiohttp_server(jwks_app)
+    api = await build_api(
+        jwks_url=str(server.make_url("/jwks.json")), jwt_secret=None, jwks_min_refetch_seconds=0
+    )
+
+    first = jwt.encode(claims(), rsa_key, algorithm="RS256", headers={"kid": "k1"})
+    assert (await api.get(COURSES, token=first)).status == 200
+
+    published.append(
+        {**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(newer_key.public_key())), "kid": "k2"}
+    )
+    rotated = jwt.encode(claims(), newer_key, algorithm="RS256", headers={"kid": "k2"})
+    assert (await api.get(COURSES, token=rotated)).status == 200
+
+    unknown = jwt.encode(claims(), newer_key, algorithm="RS256", headers={"kid": "k3"})
+    assert_rejected(await api.get(COURSES, token=unknown), "Unknown signing key.")

@@ -2,5 +2,6 @@
 
 from models import tenancy
 from models.courses import tables as courses
+from models.logs import tables as logs
 
-__all__ = ["courses", "tenancy"]
+__all__ = ["courses", "logs", "tenancy"]

@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.effects import TaskSender, take_tasks
+
 log = logging.getLogger(__name__)
 
 Callback = Callable[[], Awaitable[None]]
@@ -19,8 +21,14 @@ class UnitOfWork:
     work decides when it commits. Events and tasks leave after commit, or not at all.
     """
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], tenant: str) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        tenant: str,
+        tasks: TaskSender | None = None,
+    ) -> None:
         self.tenant = tenant
+        self._tasks = tasks
         self._factory = session_factory
         self._session: AsyncSession | None = None
         self._after_commit: list[Callback] = []
@@ -44,14 +52,30 @@ class UnitOfWork:
         self._after_rollback.append(callback)
 
     async def commit(self) -> None:
+        tasks = []
         if self._session is not None:
             await self._session.commit()
+            tasks = take_tasks(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_commit, [], []
+        if tasks and self._tasks is None:
+            log.error("tasks %s dropped: no dispatcher wired", [t.name for t in tasks])
+        for task in tasks if self._tasks is not None else []:
+            callbacks.append(self._sender(task.name, task.args))
         await _run_all(callbacks)
+
+    def _sender(self, name: str, args: tuple[object, ...]) -> Callback:
+        assert self._tasks is not None
+        tasks, tenant = self._tasks, self.tenant
+
+        async def send() -> None:
+            await tasks.send(name, tenant, *args)
+
+        return send
 
     async def rollback(self) -> None:
         if self._session is not None:
             await self._session.rollback()
+            take_tasks(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_rollback, [], []
         await _run_all(callbacks)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from web.config import Settings
 from web.cors import cors_middleware
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
-from web.keys import DATABASES, HTTP_CLIENT, ROUTES, SETTINGS, TENANTS, VERIFIER
+from web.keys import DATABASES, DISPATCHER, HTTP_CLIENT, ROUTES, SETTINGS, TENANTS, VERIFIER
 from web.middlewares import (
     auth_middleware,
     request_id_middleware,
@@ -27,6 +28,9 @@ from web.middlewares import (
 from web.routing import RouteTable
 from web.secrets import signing_secret
 from web.tokens import TokenVerifier
+from workers.celery_app import make_celery
+from workers.context import WorkerContext
+from workers.dispatch import CeleryDispatcher, Dispatcher, InProcessDispatcher
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,6 +64,24 @@ async def verifier_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Tasks go to Celery when Redis is configured, else to a worker thread in this process."""
+    settings = app[SETTINGS]
+    dispatcher: Dispatcher
+    if settings.redis_url:
+        # If the broker is down, tasks run here, on this loop's engines: nothing is lost.
+        celery = CeleryDispatcher(make_celery(settings), settings.celery_queue)
+        celery.fallback = WorkerContext(settings, app[DATABASES], celery)
+        dispatcher = celery
+    else:
+        in_process = InProcessDispatcher(settings)
+        await asyncio.to_thread(in_process.start)
+        dispatcher = in_process
+    app[DISPATCHER] = dispatcher
+    yield
+    await dispatcher.stop()
+
+
 def build_routes() -> RouteTable:
     table = RouteTable()
     for module in (health, courses, course_content, enrollments, media):
@@ -83,7 +105,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         client_max_size=settings.max_json_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([databases_ctx, http_client_ctx, verifier_ctx])
+    app.cleanup_ctx.extend([databases_ctx, http_client_ctx, verifier_ctx, dispatcher_ctx])
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
     routes = build_routes()

@@ -11,6 +11,7 @@ from models.unit_of_work import UnitOfWork
 from web.config import Settings
 from web.routing import RouteTable
 from web.tokens import TokenVerifier
+from workers.dispatch import Dispatcher
 
 SETTINGS = web.AppKey("settings", Settings)
 ROUTES = web.AppKey("routes", RouteTable)
@@ -18,6 +19,7 @@ DATABASES = web.AppKey("databases", Databases)
 TENANTS = web.AppKey("tenants", TenantDirectory)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 HOST_TENANT = web.RequestKey("host_tenant", str)

@@ -22,7 +22,17 @@ from aiohttp.typedefs import Handler
 from models.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from models.identity import Principal
 from models.unit_of_work import UnitOfWork
-from web.keys import DATABASES, HOST_TENANT, PRINCIPAL, REQUEST_ID, SETTINGS, TENANTS, UOW, VERIFIER
+from web.keys import (
+    DATABASES,
+    DISPATCHER,
+    HOST_TENANT,
+    PRINCIPAL,
+    REQUEST_ID,
+    SETTINGS,
+    TENANTS,
+    UOW,
+    VERIFIER,
+)
 from web.tokens import principal_from_claims
 
 # Served without a token (SPEC §3, §8); media files carry unguessable names.
@@ -101,7 +111,10 @@ async def transaction_middleware(request: web.Request, handler: Handler) -> web.
     principal = request.get(PRINCIPAL)
     if principal is None:
         return await handler(request)
-    uow = UnitOfWork(request.app[DATABASES].tenant_sessions(principal.tenant), principal.tenant)
+    app = request.app
+    uow = UnitOfWork(
+        app[DATABASES].tenant_sessions(principal.tenant), principal.tenant, app[DISPATCHER]
+    )
     request[UOW] = uow
     try:
         response: web.StreamResponse = await handler(request)

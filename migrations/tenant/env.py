@@ -8,9 +8,9 @@ tenant's. On SQLite the connection is already the tenant's own database file.
 from alembic import context
 from sqlalchemy import MetaData
 
+import models.tables  # noqa: F401  (registers every table)
 from migrations.rendering import render_item
 from models.base import NAMING, TenantBase
-from models.tables import courses  # noqa: F401  (registers the tables)
 
 config = context.config
 connection = config.attributes["connection"]

@@ -1,0 +1,40 @@
+"""Side effects a domain operation asks for, released by the unit of work after commit.
+
+Operations take a session, not a unit of work, so they note their tasks on the session;
+`UnitOfWork.commit` hands them to the dispatcher the entrance wired in, and a rollback
+drops them. Nothing leaves before the data it speaks of is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_TASKS = "lms_after_commit_tasks"
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCall:
+    """A named task and its arguments (the tenant is added by the unit of work)."""
+
+    name: str
+    args: tuple[Any, ...]
+
+
+class TaskSender(Protocol):
+    """What the entrances provide: the workers' dispatcher, in-process or Celery."""
+
+    async def send(self, name: str, tenant: str, *args: Any) -> None: ...
+
+
+def enqueue_after_commit(session: AsyncSession, name: str, *args: Any) -> None:
+    """Ask for a task to run once this session's transaction commits."""
+    session.info.setdefault(_TASKS, []).append(TaskCall(name, args))
+
+
+def take_tasks(session: AsyncSession) -> list[TaskCall]:
+    """The tasks noted so far, removed from the session."""
+    tasks: list[TaskCall] = session.info.pop(_TASKS, [])
+    return tasks

@@ -1,0 +1,121 @@
+"""Recording activity (from domain operations) and writing log records (in workers)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.effects import enqueue_after_commit
+from models.errors import PermissionDenied
+from models.identity import Principal
+from models.logs.schemas import ActivityLogQuery, ActivityRecord, AuditLogQuery, AuditRecord
+from models.logs.tables import ActivityLog, AuditLog
+
+WRITE_ACTIVITY = "logs.write_activity"
+WRITE_AUDIT = "logs.write_audit"
+
+# Every activity type the service records; the README lists them with their meaning.
+ACTIVITY_TYPES = (
+    "course_created",
+    "course_updated",
+    "course_deleted",
+    "course_enrolled",
+    "lesson_completed",
+    "course_completed",
+    "course_rated",
+    "cart_item_added",
+    "cart_checkout",
+    "payment_succeeded",
+    "payment_failed",
+)
+
+
+def record_activity(
+    session: AsyncSession,
+    *,
+    user_id: str | None,
+    activity_type: str,
+    details: str = "",
+    status: str = "success",
+    object_type: str | None = None,
+    object_id: int | None = None,
+) -> None:
+    """Note an activity; a worker writes it once the operation's transaction commits."""
+    record = ActivityRecord(
+        event_id=uuid.uuid4().hex,
+        user_id=user_id,
+        activity_type=activity_type,
+        details=details,
+        status=status,
+        object_type=object_type,
+        object_id=object_id,
+        timestamp=utcnow(),
+    )
+    enqueue_after_commit(session, WRITE_ACTIVITY, record.model_dump(mode="json"))
+
+
+async def _insert_once(session: AsyncSession, table: Any, values: dict[str, Any]) -> None:
+    """Insert unless a row with this event_id exists: a redelivered task writes nothing."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
+    await session.execute(stmt)
+
+
+async def do_write_activity(session: AsyncSession, *, record: ActivityRecord) -> None:
+    await _insert_once(session, ActivityLog.__table__, record.model_dump())
+
+
+async def do_write_audit(session: AsyncSession, *, record: AuditRecord) -> None:
+    await _insert_once(session, AuditLog.__table__, record.model_dump())
+
+
+def activity_query(actor: Principal, query: ActivityLogQuery) -> Select[Any]:
+    """Mine; admins see everyone's (and may filter by user_id)."""
+    stmt = select(ActivityLog)
+    if not actor.is_admin:
+        stmt = stmt.where(ActivityLog.user_id == actor.user_id)
+    if query.user_id is not None:
+        stmt = stmt.where(ActivityLog.user_id == query.user_id)
+    if query.activity_type is not None:
+        stmt = stmt.where(ActivityLog.activity_type == query.activity_type)
+    if query.status is not None:
+        stmt = stmt.where(ActivityLog.status == query.status)
+    if query.start is not None:
+        stmt = stmt.where(ActivityLog.timestamp >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(ActivityLog.timestamp < query.end)
+    return stmt.order_by(ActivityLog.timestamp.desc(), ActivityLog.id.desc())
+
+
+def audit_query(actor: Principal, query: AuditLogQuery) -> Select[Any]:
+    """Admins only."""
+    if not actor.is_admin:
+        raise PermissionDenied()
+    stmt = select(AuditLog)
+    for name in ("action_type", "user_id", "method", "status_code"):
+        value = getattr(query, name)
+        if value is not None:
+            stmt = stmt.where(getattr(AuditLog, name) == value)
+    if query.start is not None:
+        stmt = stmt.where(AuditLog.timestamp >= query.start)
+    if query.end is not None:
+        stmt = stmt.where(AuditLog.timestamp < query.end)
+    return stmt.order_by(AuditLog.timestamp.desc(), AuditLog.id.desc())
+
+
+async def access_log(session: AsyncSession, *, actor: Principal, model: Any, log_id: int) -> Any:
+    from models.errors import NotFound
+
+    row = await session.get(model, log_id)
+    if row is None or (model is AuditLog and not actor.is_admin):
+        raise NotFound() if row is None else PermissionDenied()
+    if model is ActivityLog and not actor.is_admin and row.user_id != actor.user_id:
+        raise NotFound()
+    return row

@@ -1,0 +1,83 @@
+"""Log records: what a task carries, and what the API returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from models.fields import Timestamp
+
+
+class ActivityRecord(BaseModel):
+    """One activity, as recorded by a domain operation and written by a worker."""
+
+    event_id: str
+    user_id: str | None
+    activity_type: str
+    details: str = ""
+    status: str = "success"
+    object_type: str | None = None
+    object_id: int | None = None
+    timestamp: datetime
+
+
+class AuditRecord(BaseModel):
+    """One audited request (or login), as built by the web process and written by a worker."""
+
+    event_id: str
+    user_id: str | None
+    action_type: str
+    details: str = ""
+    method: str
+    path: str
+    status_code: int
+    ip_address: str | None
+    user_agent: str = ""
+    request_id: str | None = None
+    timestamp: datetime
+
+
+class ActivityLogRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    activity_type: str
+    details: str
+    timestamp: Timestamp
+    status: str
+    user_id: str | None
+    object_type: str | None
+    object_id: int | None
+
+
+class ActivityLogQuery(BaseModel):
+    activity_type: str | None = None
+    user_id: str | None = None
+    status: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class AuditLogRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    action_type: str
+    details: str
+    timestamp: Timestamp
+    ip_address: str | None
+    user_id: str | None
+    method: str
+    path: str
+    status_code: int
+    user_agent: str
+
+
+class AuditLogQuery(BaseModel):
+    action_type: str | None = None
+    user_id: str | None = None
+    method: str | None = None
+    status_code: int | None = None
+    start: datetime | None = None
+    end: datetime | None = None

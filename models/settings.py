@@ -1,0 +1,64 @@
+"""Settings, built once from the environment and passed to the app factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_ORIGIN = "http://localhost:9090"
+
+
+class Settings(BaseSettings):
+    """Every `LMS_` variable; the README lists each with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="LMS_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/lms.db"
+    redis_url: str | None = None
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwks_url: str | None = None
+    # An unknown `kid` refetches the JWKS at most this often (key rotation without a flood).
+    jwks_min_refetch_seconds: float = 30.0
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    media_root: Path = Path("var/media")
+    # Comma-separated in the environment.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [DEFAULT_ORIGIN]
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    default_tenant: str = "default"
+    host: str = "0.0.0.0"
+    port: int = 9090
+    log_level: str = "INFO"
+    # Largest JSON body; multipart uploads have their own limits (SPEC §7).
+    max_json_bytes: int = 1024 * 1024
+    thumbnail_max_bytes: int = 5 * 1024 * 1024
+    thumbnail_max_pixels: int = 40_000_000
+    lesson_file_max_bytes: int = 100 * 1024 * 1024
+    ai_model: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    # Celery: the queue (tests give each run its own), how long an unacknowledged task stays
+    # invisible before Redis hands it to another worker, and how often a task may be
+    # delivered before it is given up (a task that kills its worker must not loop forever).
+    celery_queue: str = "lms"
+    celery_visibility_timeout: int = 600
+    task_max_deliveries: int = 5
+    # Where `make run` keeps the generated development secret so a second run reuses it.
+    dev_secret_file: Path = Path("var/dev-jwt-secret")
+
+    @field_validator("allowed_origins", "trusted_proxies", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,45 @@
+"""What a task runs with: settings, its own engines, and a dispatcher for follow-up tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.effects import TaskSender
+from models.settings import Settings
+from models.tenancy import Databases, check_slug
+from models.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
+
+
+@dataclass
+class WorkerContext:
+    """One per worker process (or in-process worker thread); bound to that event loop."""
+
+    settings: Settings
+    databases: Databases
+    tasks: TaskSender
+
+    async def in_tenant(self, tenant: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction of the tenant; its follow-up tasks leave after commit."""
+        check_slug(tenant)
+        uow = UnitOfWork(self.databases.tenant_sessions(tenant), tenant, self.tasks)
+        try:
+            result = await work(uow.session)
+            await uow.commit()
+            return result
+        except BaseException:
+            await uow.rollback()
+            raise
+        finally:
+            await uow.close()
+
+    async def close(self) -> None:
+        await self.databases.dispose()
+
+
+TaskFunction = Callable[..., Awaitable[Any]]

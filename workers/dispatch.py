@@ -1,0 +1,142 @@
+"""How a task leaves the web process: to Celery after commit, or, with no broker, to a
+worker thread in this process. Both run the same task functions (workers/tasks.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import logging
+import threading
+from typing import Any, Protocol
+
+from celery import Celery
+
+from models.settings import Settings
+from models.tenancy import Databases
+from workers.context import WorkerContext
+from workers.tasks import TASKS
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher(Protocol):
+    """Sends tasks (in-process or to Celery); `drain` waits for in-process ones to finish."""
+
+    async def send(self, name: str, tenant: str, *args: Any) -> None: ...
+
+    async def drain(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+RETRY_DELAYS = (0.1, 0.5, 2.0)
+
+
+async def run_task(ctx: WorkerContext, name: str, tenant: str, *args: Any) -> None:
+    """Run one task function, retrying a failure with backoff (tasks are idempotent)."""
+    function = TASKS[name]
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            await function(ctx, tenant, *args)
+            return
+        except Exception:
+            if delay is None:
+                log.exception("task %s for %s failed for good", name, tenant)
+                return
+            log.warning("task %s for %s failed; retrying in %.1fs", name, tenant, delay)
+            await asyncio.sleep(delay)
+
+
+class InProcessDispatcher:
+    """The embedded default: a worker thread with its own event loop and engines.
+
+    Tasks run off the server's event loop, exactly as a Celery worker process runs them.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ctx: WorkerContext | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._pending: set[concurrent.futures.Future[None]] = set()
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._serve, name="lms-tasks", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _serve(self) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        self._ctx = WorkerContext(
+            self._settings, Databases.connect(self._settings.database_url), self
+        )
+        self._ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self._ctx.close())
+        loop.close()
+
+    async def send(self, name: str, tenant: str, *args: Any) -> None:
+        if name not in TASKS:
+            raise KeyError(f"unknown task {name}")
+        assert self._loop is not None and self._ctx is not None, "dispatcher not started"
+        future = asyncio.run_coroutine_threadsafe(
+            run_task(self._ctx, name, tenant, *args), self._loop
+        )
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: concurrent.futures.Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    async def drain(self) -> None:
+        """Wait until every task sent so far, and every task those sent, has finished."""
+        while True:
+            with self._lock:
+                pending = list(self._pending)
+            if not pending:
+                return
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
+
+    async def stop(self) -> None:
+        await self.drain()
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            await asyncio.to_thread(self._thread.join)
+
+
+class CeleryDispatcher:
+    """Publishes to the Celery broker from a thread (publishing is blocking network I/O).
+
+    If the broker cannot be reached, the task runs here and now instead: a log record
+    (an audit record above all) is written directly rather than lost.
+    """
+
+    def __init__(self, celery: Celery, queue: str, fallback: WorkerContext | None = None) -> None:
+        self._celery = celery
+        self._queue = queue
+        self.fallback = fallback
+
+    async def send(self, name: str, tenant: str, *args: Any) -> None:
+        publish = functools.partial(
+            self._celery.send_task, name, args=[tenant, *args], queue=self._queue
+        )
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, publish)
+        except Exception as exc:
+            if self.fallback is None:
+                raise
+            log.warning("broker unreachable (%s): running %s for %s directly", exc, name, tenant)
+            await run_task(self.fallback, name, tenant, *args)
+
+    async def drain(self) -> None:
+        """Nothing to wait for here: the worker owns what was published."""
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._celery.close)

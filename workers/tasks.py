@@ -1,0 +1,31 @@
+"""The task functions: async, tenant first, idempotent. Celery and the in-process
+dispatcher run these same functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
+from models.logs.schemas import ActivityRecord, AuditRecord
+from workers.context import TaskFunction, WorkerContext
+
+
+async def write_activity(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -> None:
+    parsed = ActivityRecord.model_validate(record)
+    await ctx.in_tenant(tenant, lambda session: do_write_activity(session, record=parsed))
+
+
+async def write_audit(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -> None:
+    parsed = AuditRecord.model_validate(record)
+    await ctx.in_tenant(tenant, lambda session: do_write_audit(session, record=parsed))
+
+
+TASKS: dict[str, TaskFunction] = {
+    WRITE_ACTIVITY: write_activity,
+    WRITE_AUDIT: write_audit,
+}
+
+
+def register(name: str, function: TaskFunction) -> None:
+    """Other task modules (payments) add theirs here, so both runners know them."""
+    TASKS[name] = function

@@ -21,7 +21,7 @@ from models.base import TenantBase
 from models.tables import courses as course_tables
 from web.app import create_app
 from web.config import Settings
-from web.keys import DATABASES
+from web.keys import DATABASES, DISPATCHER
 from web.tokens import mint_token
 
 SECRET = "test-signing-secret-that-is-long-enough-for-hs256"
@@ -169,6 +169,10 @@ class Api:
     async def delete(self, path: str, **kw: Any) -> Reply:
         return await self.call("DELETE", path, **kw)
 
+    async def settled(self) -> None:
+        """Wait for the tasks that requests so far have sent (log writes, fulfilment)."""
+        await self.client.app[DISPATCHER].drain()
+
 
 def token_for(user: str, *roles: str, tenant: str | None = TENANT_A, **claims: Any) -> str:
     return mint_token(
@@ -213,7 +217,27 @@ async def api(aiohttp_client: Any, app: Any) -> AsyncIterator[Api]:
         for name, (user, roles, tenant) in USERS.items()
     }
     yield Api(client, tokens)
+    # Tasks still running (audit and activity writes) must land before the tables are emptied.
+    await app[DISPATCHER].drain()
     await _truncate(app)
+
+
+@pytest.fixture
+async def custom_api(aiohttp_client: Any, settings: Settings) -> AsyncIterator[Any]:
+    """Builds an app with changed settings; its data is cleared afterwards like `api`'s."""
+    apps: list[Any] = []
+
+    async def build(**overrides: Any) -> Api:
+        app = create_app(settings.model_copy(update=overrides))
+        apps.append(app)
+        tokens = {n: token_for(u, *r, tenant=t) for n, (u, r, t) in USERS.items()}
+        return Api(await aiohttp_client(app), tokens)
+
+    yield build
+    for app in apps:
+        await app[DISPATCHER].drain()
+    if apps:
+        await _truncate(apps[0])
 
 
 # Factories

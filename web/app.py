@@ -13,12 +13,22 @@ import jinja2
 from aiohttp import web
 
 from models.tenancy import Databases, TenantDirectory
-from web import course_content, courses, enrollments, health, media
+from web import carts, course_content, courses, enrollments, health, logs, media, payments
+from web.audit import ENDPOINTS, audit_middleware, endpoint_index
 from web.config import Settings
 from web.cors import cors_middleware
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
-from web.keys import DATABASES, DISPATCHER, HTTP_CLIENT, ROUTES, SETTINGS, TENANTS, VERIFIER
+from web.keys import (
+    DATABASES,
+    DISPATCHER,
+    HTTP_CLIENT,
+    ROUTES,
+    SEEN_TOKENS,
+    SETTINGS,
+    TENANTS,
+    VERIFIER,
+)
 from web.middlewares import (
     auth_middleware,
     request_id_middleware,
@@ -27,6 +37,7 @@ from web.middlewares import (
 )
 from web.routing import RouteTable
 from web.secrets import signing_secret
+from web.seen import SeenTokens
 from web.tokens import TokenVerifier
 from workers.celery_app import make_celery
 from workers.context import WorkerContext
@@ -84,7 +95,7 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def build_routes() -> RouteTable:
     table = RouteTable()
-    for module in (health, courses, course_content, enrollments, media):
+    for module in (health, courses, course_content, enrollments, media, logs, carts, payments):
         table.extend(module.routes)
     return table
 
@@ -97,6 +108,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         middlewares=[
             request_id_middleware,
             cors_middleware,
+            audit_middleware,
             errors_middleware,
             tenant_middleware,
             auth_middleware,
@@ -115,4 +127,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     routes.install(app)
     app[ROUTES] = routes
+    app[ENDPOINTS] = endpoint_index(routes.endpoints)
+    app[SEEN_TOKENS] = SeenTokens()
     return app

@@ -10,6 +10,7 @@ from models.tenancy import Databases, TenantDirectory
 from models.unit_of_work import UnitOfWork
 from web.config import Settings
 from web.routing import RouteTable
+from web.seen import SeenTokens
 from web.tokens import TokenVerifier
 from workers.dispatch import Dispatcher
 
@@ -20,8 +21,11 @@ TENANTS = web.AppKey("tenants", TenantDirectory)
 HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 HOST_TENANT = web.RequestKey("host_tenant", str)
 PRINCIPAL = web.RequestKey("principal", Principal)
+# Identifies one token (its jti, else sub + iat): its first request is audited as user_login.
+TOKEN_ID = web.RequestKey("token_id", str)
 UOW = web.RequestKey("uow", UnitOfWork)

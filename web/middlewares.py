@@ -3,6 +3,8 @@
 1. request id: every response and log line can be traced, even an error response;
    then CORS (web/cors.py): preflights are answered before routing can refuse OPTIONS,
    and error responses carry the CORS headers too, so browsers can read them;
+   then audit (web/audit.py): outside errors, so it sees the final status of every
+   request, denials and failed logins included;
 2. errors: everything inside, auth failures and rollbacks included, renders in the seed's shapes;
 3. tenant: the Host's tenant is known before the token is read, so a mismatch can be refused;
 4. auth: verifies the token and settles the request's tenant;
@@ -30,13 +32,21 @@ from web.keys import (
     REQUEST_ID,
     SETTINGS,
     TENANTS,
+    TOKEN_ID,
     UOW,
     VERIFIER,
 )
 from web.tokens import principal_from_claims
 
-# Served without a token (SPEC §3, §8); media files carry unguessable names.
-PUBLIC_PREFIXES = ("/health/", "/api/lms/schema/", "/api/lms/docs/", "/media/")
+# Served without a token (SPEC §3, §8); media files carry unguessable names; Stripe's
+# webhooks authenticate by their signature instead.
+PUBLIC_PREFIXES = (
+    "/health/",
+    "/api/lms/schema/",
+    "/api/lms/docs/",
+    "/media/",
+    "/api/lms/payments/webhooks/",
+)
 
 
 def is_public(request: web.Request) -> bool:
@@ -81,6 +91,7 @@ async def authenticate(request: web.Request, token: str) -> Principal:
     app = request.app
     claims = await app[VERIFIER].verify(token)
     principal = principal_from_claims(claims, default_tenant=app[SETTINGS].default_tenant)
+    request[TOKEN_ID] = str(claims.get("jti") or f"{principal.user_id}@{claims.get('iat', '')}")
     host_tenant = request.get(HOST_TENANT)
     if host_tenant is not None and host_tenant != principal.tenant:
         raise PermissionDenied("Token tenant does not match this domain.")

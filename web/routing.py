@@ -30,6 +30,8 @@ class Endpoint:
     # Non-JSON responses (an .ics feed, an HTML page, a media file) name their media type.
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()
+    # The audit action of a mutating call, when the one derived from the path reads badly.
+    audit: str | None = None
 
 
 @dataclass(slots=True)
@@ -54,6 +56,7 @@ class RouteTable:
         multipart: bool = False,
         media_type: str = "application/json",
         errors: tuple[int, ...] = (),
+        audit: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             doc = (handler.__doc__ or "").strip().splitlines()
@@ -73,6 +76,7 @@ class RouteTable:
                     multipart=multipart,
                     media_type=media_type,
                     errors=errors,
+                    audit=audit,
                 )
             )
             return handler

@@ -19,6 +19,7 @@ from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.fields import money_to_cents
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
+from models.logs.operations import record_activity
 from models.slugs import unique_slug
 
 COURSE_ORDERING = {
@@ -186,6 +187,14 @@ async def do_create_course(
     )
     session.add(course)
     await session.flush()
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type="course_created",
+        details=f"Created course {course.title!r}.",
+        object_type="course",
+        object_id=course.id,
+    )
     return course
 
 
@@ -215,6 +224,14 @@ async def do_update_course(
             raise ValidationFailed.field(field, "This field may not be null.")
         setattr(course, field, value)
     await session.flush()
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type="course_updated",
+        details=f"Updated course {course.title!r}.",
+        object_type="course",
+        object_id=course.id,
+    )
     return course
 
 
@@ -225,6 +242,14 @@ async def do_delete_course(session: AsyncSession, *, actor: Principal, course_id
         select(Lesson.file).where(Lesson.course_id == course.id, Lesson.file.is_not(None))
     )
     files = [path for path in [course.thumbnail, *lesson_files.all()] if path]
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type="course_deleted",
+        details=f"Deleted course {course.title!r}.",
+        object_type="course",
+        object_id=course.id,
+    )
     await session.delete(course)
     await session.flush()
     return files

@@ -15,6 +15,7 @@ from models.courses.structure import access_lesson
 from models.courses.tables import Course, Enrollment, LessonCompletion
 from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
+from models.logs.operations import record_activity
 
 
 async def find_enrollment(
@@ -36,7 +37,8 @@ async def do_enroll(
 ) -> tuple[Enrollment, bool]:
     """Enroll the actor (or, for an admin, `user_id`); returns the enrollment and whether it is new.
 
-    A paid course needs a purchase (`purchased`, set by order fulfilment) or an admin.
+    A paid course needs a purchase (`purchased`, set by order fulfilment, or a paid order
+    line for it) or an admin.
     Enrolling twice returns the existing enrollment.
     """
     target = user_id or actor.user_id
@@ -47,10 +49,15 @@ async def do_enroll(
     if existing is not None and existing.is_active:
         return existing, False
     if course.current_price_cents > 0 and not (purchased or actor.is_admin):
-        raise PaymentRequired()
+        # A paid order line for the course counts as the purchase (re-enrolling after leaving).
+        from models.payments.purchases import has_purchased
+
+        if not await has_purchased(session, user_id=target, course_id=course.id):
+            raise PaymentRequired()
     if existing is not None:
         existing.is_active = True
         await session.flush()
+        _enrolled(session, existing, course_title=course.title)
         return existing, False
     enrollment = Enrollment(
         user_id=target,
@@ -69,7 +76,19 @@ async def do_enroll(
         if winner is None:
             raise
         return winner, False
+    _enrolled(session, enrollment, course_title=course.title)
     return enrollment, True
+
+
+def _enrolled(session: AsyncSession, enrollment: Enrollment, *, course_title: str) -> None:
+    record_activity(
+        session,
+        user_id=enrollment.user_id,
+        activity_type="course_enrolled",
+        details=f"Enrolled in {course_title!r}.",
+        object_type="course",
+        object_id=enrollment.course_id,
+    )
 
 
 def enrollments_query(actor: Principal, query: EnrollmentQuery) -> Select[Any]:
@@ -143,6 +162,25 @@ async def do_complete_lesson(
                 await session.flush()
         except IntegrityError:
             pass  # completed concurrently: the same outcome
+    was_complete = enrollment.completed_at is not None
     await refresh_course_progress(session, course_id=course.id, enrollment_id=enrollment.id)
     await session.refresh(enrollment)
+    if done is None:
+        record_activity(
+            session,
+            user_id=actor.user_id,
+            activity_type="lesson_completed",
+            details=f"Completed lesson {lesson.title!r}.",
+            object_type="lesson",
+            object_id=lesson.id,
+        )
+    if enrollment.completed_at is not None and not was_complete:
+        record_activity(
+            session,
+            user_id=actor.user_id,
+            activity_type="course_completed",
+            details=f"Completed course {course.title!r}.",
+            object_type="course",
+            object_id=course.id,
+        )
     return enrollment

@@ -14,6 +14,7 @@ from models.courses.schemas import RatingBody, RatingQuery, RatingUpdate
 from models.courses.tables import Course, Rating
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.identity import Principal
+from models.logs.operations import record_activity
 
 
 async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None:
@@ -72,6 +73,14 @@ async def do_rate_course(
         rating.rating, rating.review = data.rating, data.review
     await session.flush()
     await refresh_rating_stats(session, course_id=course.id)
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type="course_rated",
+        details=f"Rated {course.title!r} {rating.rating}/5.",
+        object_type="course",
+        object_id=course.id,
+    )
     return rating, created
 
 

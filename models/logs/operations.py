@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.effects import enqueue_after_commit
-from models.errors import PermissionDenied
+from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.logs.schemas import ActivityLogQuery, ActivityRecord, AuditLogQuery, AuditRecord
 from models.logs.tables import ActivityLog, AuditLog
@@ -30,6 +30,7 @@ ACTIVITY_TYPES = (
     "course_completed",
     "course_rated",
     "cart_item_added",
+    "cart_item_removed",
     "cart_checkout",
     "payment_succeeded",
     "payment_failed",
@@ -94,10 +95,14 @@ def activity_query(actor: Principal, query: ActivityLogQuery) -> Select[Any]:
     return stmt.order_by(ActivityLog.timestamp.desc(), ActivityLog.id.desc())
 
 
-def audit_query(actor: Principal, query: AuditLogQuery) -> Select[Any]:
-    """Admins only."""
+def check_auditor(actor: Principal) -> None:
+    """Audit logs are for admins only."""
     if not actor.is_admin:
         raise PermissionDenied()
+
+
+def audit_query(actor: Principal, query: AuditLogQuery) -> Select[Any]:
+    check_auditor(actor)
     stmt = select(AuditLog)
     for name in ("action_type", "user_id", "method", "status_code"):
         value = getattr(query, name)
@@ -110,12 +115,17 @@ def audit_query(actor: Principal, query: AuditLogQuery) -> Select[Any]:
     return stmt.order_by(AuditLog.timestamp.desc(), AuditLog.id.desc())
 
 
-async def access_log(session: AsyncSession, *, actor: Principal, model: Any, log_id: int) -> Any:
-    from models.errors import NotFound
+async def access_activity(session: AsyncSession, *, actor: Principal, log_id: int) -> ActivityLog:
+    """My own activity; an admin's is everyone's."""
+    row = await session.get(ActivityLog, log_id)
+    if row is None or not (actor.is_admin or row.user_id == actor.user_id):
+        raise NotFound()
+    return row
 
-    row = await session.get(model, log_id)
-    if row is None or (model is AuditLog and not actor.is_admin):
-        raise NotFound() if row is None else PermissionDenied()
-    if model is ActivityLog and not actor.is_admin and row.user_id != actor.user_id:
+
+async def access_audit(session: AsyncSession, *, actor: Principal, log_id: int) -> AuditLog:
+    check_auditor(actor)
+    row = await session.get(AuditLog, log_id)
+    if row is None:
         raise NotFound()
     return row

@@ -131,7 +131,8 @@ def _tenant_of(request: web.Request) -> str:
     principal = request.get(PRINCIPAL)
     if principal is not None:
         return principal.tenant
-    return request.get(HOST_TENANT) or request.app[SETTINGS].default_tenant
+    host_tenant: str | None = request.get(HOST_TENANT)
+    return host_tenant or request.app[SETTINGS].default_tenant
 
 
 @web.middleware

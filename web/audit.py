@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from models.base import utcnow
+from models.identity import Principal
 from models.logs.operations import WRITE_AUDIT
 from models.logs.schemas import AuditRecord
 from web.keys import (
@@ -128,7 +129,7 @@ def audit_records(request: web.Request, status: int) -> list[AuditRecord]:
 
 def _tenant_of(request: web.Request) -> str:
     """The request's tenant; a failed login on no known domain goes to the default tenant."""
-    principal = request.get(PRINCIPAL)
+    principal: Principal | None = request.get(PRINCIPAL)
     if principal is not None:
         return principal.tenant
     host_tenant: str | None = request.get(HOST_TENANT)

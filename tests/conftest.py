@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+import redis
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
@@ -88,6 +89,18 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         asyncio.run(drop())
+
+
+REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        unreachable(f"Redis at {REDIS_URL} is unreachable: {exc}")
+    return REDIS_URL
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

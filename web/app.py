@@ -11,6 +11,7 @@ import aiohttp
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
+from redis.asyncio import Redis
 
 from models.tenancy import Databases, TenantDirectory
 from web import carts, course_content, courses, enrollments, health, logs, media, payments
@@ -23,6 +24,7 @@ from web.keys import (
     DATABASES,
     DISPATCHER,
     HTTP_CLIENT,
+    REDIS,
     ROUTES,
     SEEN_TOKENS,
     SETTINGS,
@@ -75,6 +77,18 @@ async def verifier_ctx(app: web.Application) -> AsyncIterator[None]:
     yield
 
 
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    """One Redis client per process, when configured (health now; room events later)."""
+    url = app[SETTINGS].redis_url
+    if url is None:
+        yield
+        return
+    client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+    app[REDIS] = client
+    yield
+    await client.aclose()
+
+
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     """Tasks go to Celery when Redis is configured, else to a worker thread in this process."""
     settings = app[SETTINGS]
@@ -117,7 +131,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
         client_max_size=settings.max_json_bytes,
     )
     app[SETTINGS] = settings
-    app.cleanup_ctx.extend([databases_ctx, http_client_ctx, verifier_ctx, dispatcher_ctx])
+    app.cleanup_ctx.extend(
+        [databases_ctx, http_client_ctx, verifier_ctx, redis_ctx, dispatcher_ctx]
+    )
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
     routes = build_routes()

@@ -30,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="upgrade the core registry and every tenant")
 
+    worker = commands.add_parser("worker", help="run a Celery worker (needs LMS_REDIS_URL)")
+    worker.add_argument("--concurrency", type=int, default=None, help="worker processes")
+
     tenant = commands.add_parser("tenant", help="tenants").add_subparsers(
         dest="action", required=True
     )
@@ -153,6 +156,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port or settings.port,
             access_log=None,
         )
+        return 0
+    if args.command == "worker":
+        if not settings.redis_url:
+            print(
+                "lms: a worker needs LMS_REDIS_URL (without it, tasks run in `lms serve`)",
+                file=sys.stderr,
+            )
+            return 2
+        from workers.app import app as celery
+
+        argv_worker = ["worker", "-Q", settings.celery_queue, "-l", settings.log_level]
+        if args.concurrency:
+            argv_worker += ["--concurrency", str(args.concurrency)]
+        celery.worker_main(argv_worker)
         return 0
     if args.command == "migrate":
         upgraded = asyncio.run(migrate_all(settings.database_url))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import aiohttp
 from aiohttp import web
+from redis.asyncio import Redis
 
 from models.identity import Principal
 from models.tenancy import Databases, TenantDirectory
@@ -22,6 +23,8 @@ HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
+# Only when LMS_REDIS_URL is set.
+REDIS = web.AppKey("redis", Redis)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 HOST_TENANT = web.RequestKey("host_tenant", str)

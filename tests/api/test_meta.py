@@ -5,6 +5,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
+from tests.conftest import free_port
 from web.app import create_app
 
 SCHEMA = "/api/lms/schema/"
@@ -71,3 +72,33 @@ async def test_docs_page_is_served_offline_and_points_at_the_schema(api):
     html = reply.body.decode()
     assert SCHEMA in html
     assert not re.search(r"""(src|href)=["'](https?:)?//""", html)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_health_reports_redis_and_the_broker_when_configured(custom_api, redis_url):
+    api = await custom_api(redis_url=redis_url)
+
+    reply = await api.get("/health/lms/")
+
+    assert reply.status == 200
+    assert (reply.body["status"], reply.body["redis"], reply.body["broker"]) == (
+        "healthy",
+        "connected",
+        "connected",
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_health_is_degraded_not_down_when_redis_is_unreachable(custom_api):
+    api = await custom_api(redis_url=f"redis://127.0.0.1:{free_port()}/0")
+
+    reply = await api.get("/health/lms/")
+
+    assert reply.status == 200
+    assert (reply.body["status"], reply.body["redis"]) == ("degraded", "disconnected")
+
+
+async def test_health_leaves_redis_out_when_it_is_not_configured(api):
+    reply = await api.get("/health/lms/")
+
+    assert "redis" not in reply.body

@@ -13,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
-from tests.conftest import SECRET, unreachable
+from tests.conftest import SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 READY_SECONDS = 60
 
 
@@ -26,15 +24,6 @@ READY_SECONDS = 60
 def backend() -> str:
     """Worker tests run on PostgreSQL only: a worker process shares it with the web app."""
     return "postgres"
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        unreachable(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    return REDIS_URL
 
 
 @pytest.fixture

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     ai_model: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
+    # Encrypts stored credentials (payment gateway keys). Unset: derived from the development
+    # secret file below, which suits one machine only: production sets it, the same everywhere.
+    secret_key: str | None = None
+    # A webhook's signature may be at most this old, and no more than this far in the future.
+    stripe_webhook_tolerance: int = 300
     # Celery: the queue (tests give each run its own), how long an unacknowledged task stays
     # invisible before Redis hands it to another worker, and how often a task may be
     # delivered before it is given up (a task that kills its worker must not loop forever).

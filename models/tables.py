@@ -1,7 +1,9 @@
 """Imports every table module, so each metadata is complete wherever it is needed."""
 
 from models import tenancy
+from models.carts import tables as carts
 from models.courses import tables as courses
 from models.logs import tables as logs
+from models.payments import tables as payments
 
-__all__ = ["courses", "logs", "tenancy"]
+__all__ = ["carts", "courses", "logs", "payments", "tenancy"]

@@ -30,11 +30,16 @@ def make_celery(settings: Settings) -> Celery:
       holding unacknowledged tasks, Redis gives them to another worker after this long. It
       must exceed the longest task (an AI completion: a few minutes at most), or a task still
       running would be handed out twice; tasks are idempotent for the case where it is.
+      Kombu sweeps for such tasks every min(10 s, visibility timeout).
     - Publishing gives up fast when the broker is down, so the web process can fall back.
     """
     celery = Celery("lms", broker=settings.redis_url or "redis://127.0.0.1:6379/0")
     transport = {
         "visibility_timeout": settings.celery_visibility_timeout,
+        # Kombu looks for tasks whose visibility ran out only every interval x throttle
+        # seconds (10 x 10 by default): a dead worker's task would wait up to 100 s more.
+        "unacked_restore_interval": max(1, min(10, settings.celery_visibility_timeout)),
+        "unacked_restore_throttle": 1,
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
     }

@@ -7,6 +7,8 @@ from typing import Any
 
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
+from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
+from workers import payments
 from workers.context import TaskFunction, WorkerContext
 
 
@@ -23,6 +25,8 @@ async def write_audit(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -
 TASKS: dict[str, TaskFunction] = {
     WRITE_ACTIVITY: write_activity,
     WRITE_AUDIT: write_audit,
+    PROCESS_EVENT: payments.process_event,
+    RELAY_OUTBOX: payments.relay_outbox,
 }
 
 

@@ -46,6 +46,7 @@ class Worker:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
         self.env.update({f"LMS_{k.upper()}": str(v) for k, v in settings.items()})
         self.env["LMS_JWT_SECRET"] = SECRET
+        self.env["PYTHONUNBUFFERED"] = "1"  # its log is read while it runs
         self.queue = settings["celery_queue"]
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None

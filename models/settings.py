@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     celery_queue: str = "lms"
     celery_visibility_timeout: int = 600
     task_max_deliveries: int = 5
+    # How often each web process asks for stuck payment outbox rows to be sent again
+    # (0 turns it off); rows pending this long after their last send are re-sent.
+    outbox_relay_seconds: float = 60.0
     # Where `make run` keeps the generated development secret so a second run reuses it.
     dev_secret_file: Path = Path("var/dev-jwt-secret")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,8 @@ import jinja2
 from aiohttp import web
 from redis.asyncio import Redis
 
-from models.tenancy import Databases, TenantDirectory
+from models.payments.webhooks import RELAY_OUTBOX
+from models.tenancy import Databases, TenantDirectory, list_tenants
 from web import carts, course_content, courses, enrollments, health, logs, media, payments
 from web.audit import ENDPOINTS, audit_middleware, endpoint_index
 from web.config import Settings
@@ -107,6 +109,32 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     await dispatcher.stop()
 
 
+async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Every so often, per tenant, re-send payment outbox rows stuck since a crash.
+
+    Runs in every web process; the relay is idempotent, so several at once do no harm.
+    """
+    interval = app[SETTINGS].outbox_relay_seconds
+
+    async def relay_forever() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with app[DATABASES].core_sessions()() as session:
+                    slugs = [tenant.slug for tenant, _ in await list_tenants(session)]
+                for slug in slugs:
+                    await app[DISPATCHER].send(RELAY_OUTBOX, slug, interval)
+            except Exception:
+                log.exception("outbox relay round failed")
+
+    task = asyncio.create_task(relay_forever()) if interval > 0 else None
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 def build_routes() -> RouteTable:
     table = RouteTable()
     for module in (health, courses, course_content, enrollments, media, logs, carts, payments):
@@ -132,7 +160,14 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.extend(
-        [databases_ctx, http_client_ctx, verifier_ctx, redis_ctx, dispatcher_ctx]
+        [
+            databases_ctx,
+            http_client_ctx,
+            verifier_ctx,
+            redis_ctx,
+            dispatcher_ctx,
+            outbox_relay_ctx,
+        ]
     )
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 

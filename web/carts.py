@@ -123,6 +123,7 @@ async def empty_cart(request: web.Request) -> web.Response:
     response=CheckoutResult,
     status=201,
     errors=(409, 502),
+    audit="cart_checkout",
 )
 async def checkout(request: web.Request) -> web.Response:
     """Check out my cart: an order at today's prices, charged through a gateway (SPEC §6).

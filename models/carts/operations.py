@@ -32,6 +32,7 @@ from models.payments.providers import ProviderRefused, start_payment
 from models.payments.purchases import has_purchased
 from models.payments.tables import Order, OrderLine
 from models.settings import Settings
+from models.unique import add_unique
 
 FREE_COURSE = "Free courses need no purchase; enroll directly."
 ALREADY_ENROLLED = "You are already enrolled in this course."
@@ -73,14 +74,12 @@ async def _cart(session: AsyncSession, *, user_id: str, create: bool) -> Cart | 
     cart = (await session.scalars(select(Cart).where(Cart.user_id == user_id))).one_or_none()
     if cart is not None or not create:
         return cart
-    cart = Cart(user_id=user_id)
-    try:
-        # Two first requests of one user race on the unique user_id: one cart either way.
-        async with session.begin_nested():
-            session.add(cart)
-            await session.flush()
-    except IntegrityError:
-        return (await session.scalars(select(Cart).where(Cart.user_id == user_id))).one()
+    # Two first requests of one user race on the unique user_id: one cart either way.
+    cart, _ = await add_unique(
+        session,
+        Cart(user_id=user_id),
+        lambda: session.scalar(select(Cart).where(Cart.user_id == user_id)),
+    )
     return cart
 
 
@@ -153,14 +152,14 @@ async def do_add_to_cart(
             f"This course is priced in {course.currency} but your cart holds courses in "
             f"{', '.join(others)}: one currency per order. Check out or empty the cart first.",
         )
-    item = CartItem(cart_id=cart.id, course_id=course.id, quantity=data.quantity)
-    try:
-        async with session.begin_nested():
-            session.add(item)
-            await session.flush()
-    except IntegrityError:
-        # The same course added by a concurrent request: its line is this one.
-        return await _line_for(session, actor=actor, course_id=course.id), False
+    # The same course added by a concurrent request: its line is this one.
+    item, created = await add_unique(
+        session,
+        CartItem(cart_id=cart.id, course_id=course.id, quantity=data.quantity),
+        lambda: _line_for(session, actor=actor, course_id=course.id),
+    )
+    if not created:
+        return item, False
     item.course = course
     record_activity(
         session,

@@ -16,6 +16,7 @@ from models.courses.tables import Course, Enrollment, LessonCompletion
 from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity
+from models.unique import add_unique
 
 
 async def find_enrollment(
@@ -66,18 +67,13 @@ async def do_enroll(
         progress=0.0,
         enrolled_by=actor.user_id if target != actor.user_id else None,
     )
-    try:
-        # A concurrent enroll of the same pair loses the race on the unique key, not twice.
-        async with session.begin_nested():
-            session.add(enrollment)
-            await session.flush()
-    except IntegrityError:
-        winner = await find_enrollment(session, user_id=target, course_id=course.id)
-        if winner is None:
-            raise
-        return winner, False
-    _enrolled(session, enrollment, course_title=course.title)
-    return enrollment, True
+    # A concurrent enroll of the same pair loses the race on the unique key, not twice.
+    enrollment, created = await add_unique(
+        session, enrollment, lambda: find_enrollment(session, user_id=target, course_id=course.id)
+    )
+    if created:
+        _enrolled(session, enrollment, course_title=course.title)
+    return enrollment, created
 
 
 def _enrolled(session: AsyncSession, enrollment: Enrollment, *, course_title: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.catalog import access_course, listed_courses_filter
@@ -15,6 +14,7 @@ from models.courses.tables import Course, Rating
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.identity import Principal
 from models.logs.operations import record_activity
+from models.unique import add_unique
 
 
 async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None:
@@ -53,22 +53,18 @@ async def do_rate_course(
     enrollment = await find_enrollment(session, user_id=actor.user_id, course_id=course.id)
     if enrollment is None or not enrollment.is_active:
         raise PermissionDenied("Only enrolled users can rate this course.")
-    rating = await _find_rating(session, user_id=actor.user_id, course_id=course.id)
-    created = rating is None
-    if rating is None:
-        rating = Rating(
-            user_id=actor.user_id, course_id=course.id, rating=data.rating, review=data.review
+    found = await _find_rating(session, user_id=actor.user_id, course_id=course.id)
+    if found is None:
+        # Two first ratings sent at once: the loser updates the winner's row instead.
+        rating, created = await add_unique(
+            session,
+            Rating(
+                user_id=actor.user_id, course_id=course.id, rating=data.rating, review=data.review
+            ),
+            lambda: _find_rating(session, user_id=actor.user_id, course_id=course.id),
         )
-        try:
-            # Two first ratings sent at once: the loser updates the winner's row instead.
-            async with session.begin_nested():
-                session.add(rating)
-                await session.flush()
-        except IntegrityError:
-            rating = await _find_rating(session, user_id=actor.user_id, course_id=course.id)
-            if rating is None:
-                raise
-            created = False
+    else:
+        rating, created = found, False
     if not created:
         rating.rating, rating.review = data.rating, data.review
     await session.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import uuid
 
 from aiohttp import web
@@ -31,6 +32,7 @@ from web.middlewares import is_public
 from web.routing import Endpoint
 
 log = logging.getLogger(__name__)
+CANONICAL = re.compile(r"\{(\w+):[^{}]*\}")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 VERBS = {"POST": "created", "PUT": "updated", "PATCH": "updated", "DELETE": "deleted"}
 ENDPOINTS = web.AppKey("audit_endpoints", dict[tuple[str, str], Endpoint])
@@ -48,7 +50,7 @@ def action_name(endpoint: Endpoint | None, method: str, path: str) -> str:
     if endpoint is not None and endpoint.audit:
         return endpoint.audit
     pattern = endpoint.path if endpoint is not None else path
-    parts = [p for p in pattern.split("/") if p][2:]  # after /api/lms/<app>/
+    parts = [p for p in pattern.split("/") if p][3:]  # after /api/lms/<app>/
     if not parts:
         return f"request_{VERBS.get(method, method.lower())}"
     resource = _singular(parts[0])
@@ -158,4 +160,5 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 def endpoint_index(endpoints: list[Endpoint]) -> dict[tuple[str, str], Endpoint]:
-    return {(e.method, e.path): e for e in endpoints}
+    """Endpoints by method and canonical path (`{course_id}`, as the router reports it)."""
+    return {(e.method, CANONICAL.sub(r"{\1}", e.path)): e for e in endpoints}

@@ -150,3 +150,48 @@ async def test_an_unreachable_broker_writes_the_audit_record_directly(custom_api
     rows = (await api.get(AUDIT + "?action_type=course_created", as_="admin")).body["results"]
 
     assert [r["user_id"] for r in rows] == ["instructor-1"]
+
+
+async def test_a_resource_is_named_after_its_own_path_segment(api, make):
+    course = await make.course()
+    await make.module(course["id"])
+
+    actions = {row["action_type"] for row in await audit(api)}
+
+    assert "module_created" in actions
+
+
+async def test_an_action_on_an_id_path_is_named_by_the_route(api, make):
+    course = await make.course()
+    module = await make.module(course["id"])
+    lesson = await make.lesson(module["id"])
+    await make.enroll(course["id"])
+    await api.post(f"/api/lms/courses/lessons/{lesson['id']}/complete/", as_="student")
+
+    actions = {row["action_type"] for row in await audit(api)}
+
+    assert "lesson_complete" in actions
+
+
+async def test_checkout_is_audited_by_its_declared_name(api):
+    await api.post("/api/lms/carts/checkout/", {"payment_method": "dummy"}, as_="student")
+
+    rows = await audit(api, "?user_id=student-1")
+
+    assert "cart_checkout" in {row["action_type"] for row in rows}
+
+
+async def test_a_declared_audit_name_on_an_id_path_is_used(api):
+    group = await api.post("/api/lms/groups/groups/", {"name": "Readers"}, as_="instructor")
+    member = await api.post(
+        "/api/lms/groups/members/",
+        {"group": group.body["id"], "user_id": "student-1", "role": "member"},
+        as_="instructor",
+    )
+    await api.patch(
+        f"/api/lms/groups/members/{member.body['id']}/", {"role": "moderator"}, as_="instructor"
+    )
+
+    actions = {row["action_type"] for row in await audit(api)}
+
+    assert {"group_member_created", "group_member_updated"} <= actions

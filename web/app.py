@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
-from web import carts, course_content, courses, enrollments, health, logs, media, payments
+from web import carts, course_content, courses, enrollments, groups, health, logs, media, payments
 from web.audit import ENDPOINTS, audit_middleware, endpoint_index
 from web.config import Settings
 from web.cors import cors_middleware
@@ -137,7 +137,17 @@ async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def build_routes() -> RouteTable:
     table = RouteTable()
-    for module in (health, courses, course_content, enrollments, media, logs, carts, payments):
+    for module in (
+        health,
+        courses,
+        course_content,
+        enrollments,
+        media,
+        logs,
+        carts,
+        payments,
+        groups,
+    ):
         table.extend(module.routes)
     return table
 

@@ -34,6 +34,12 @@ ACTIVITY_TYPES = (
     "cart_checkout",
     "payment_succeeded",
     "payment_failed",
+    "group_created",
+    "group_updated",
+    "group_deleted",
+    "group_member_added",
+    "group_member_removed",
+    "group_member_role_changed",
 )
 
 

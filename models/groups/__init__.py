@@ -1,0 +1,1 @@
+"""Groups: user groups of a tenant and their members (owners, moderators, members)."""

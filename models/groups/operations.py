@@ -1,0 +1,379 @@
+"""Groups and their members: who sees them, who changes them, and the changes.
+
+Besides the REST operations (`access_*`, `do_*`), this module is what other domains ask
+about groups (forums, messaging, schedules): `is_member`, `member_role`, `group_ids_of`,
+`parse_group_ref` and `check_groups_exist`. Every function takes the tenant's session, so
+a group of another tenant is never seen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
+from models.fields import MAX_ID
+from models.groups.schemas import GroupCreate, GroupQuery, GroupUpdate, MemberCreate, MemberQuery
+from models.groups.tables import Group, GroupMember
+from models.identity import Principal
+from models.listing import apply_ordering, apply_search
+from models.logs.operations import record_activity
+from models.slugs import unique_slug
+from models.unique import add_unique
+
+OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
+ALREADY_MEMBER = "This user is already a member of this group."
+LAST_OWNER = "A group must keep at least one owner."
+GROUP_ORDERING = {"name": Group.name, "created_at": Group.created_at, "id": Group.id}
+_GROUP_REF = re.compile(r"group-([0-9]+)")
+
+
+def _invalid_pk(value: object) -> str:
+    return f'Invalid pk "{value}" - object does not exist.'
+
+
+# What other domains ask about groups
+
+
+async def is_member(session: AsyncSession, *, group_id: int, user_id: str) -> bool:
+    """Whether the user belongs to the group, in any role."""
+    return await member_role(session, group_id=group_id, user_id=user_id) is not None
+
+
+async def member_role(session: AsyncSession, *, group_id: int, user_id: str) -> str | None:
+    """The user's role in the group (`owner`, `moderator`, `member`), None when not in it."""
+    stmt = select(GroupMember.role).where(
+        GroupMember.group_id == group_id, GroupMember.user_id == user_id
+    )
+    return await session.scalar(stmt)
+
+
+async def group_ids_of(session: AsyncSession, *, user_id: str) -> set[int]:
+    """The ids of every group the user belongs to."""
+    stmt = select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+    return set((await session.scalars(stmt)).all())
+
+
+def parse_group_ref(value: int | str) -> int:
+    """A group id from `5` or `"group-5"` (SPEC §3); ValueError for anything else.
+
+    The error's message is DRF's `Invalid pk "…" - object does not exist.`, so a pydantic
+    validator can raise it as is (see `models.groups.schemas.GroupRef`).
+    """
+    if isinstance(value, bool):
+        raise ValueError(_invalid_pk(value))
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and (match := _GROUP_REF.fullmatch(value)):
+        number = int(match.group(1))
+    else:
+        raise ValueError(_invalid_pk(value))
+    if not 0 < number <= MAX_ID:
+        raise ValueError(_invalid_pk(value))
+    return number
+
+
+async def check_groups_exist(session: AsyncSession, *, ids: Sequence[int], field: str) -> None:
+    """ValidationFailed on `field` naming the first id that is no group of this tenant."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return
+    in_range = [i for i in wanted if 0 < i <= MAX_ID]
+    found = set((await session.scalars(select(Group.id).where(Group.id.in_(in_range)))).all())
+    for group_id in wanted:
+        if group_id not in found:
+            raise ValidationFailed.field(field, _invalid_pk(group_id))
+
+
+# Groups
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    """A group with what its response adds: its size and the actor's role in it."""
+
+    group: Group
+    member_count: int
+    my_role: str | None
+
+    def fields(self) -> dict[str, Any]:
+        g = self.group
+        return {
+            "id": g.id,
+            "name": g.name,
+            "slug": g.slug,
+            "description": g.description,
+            "is_active": g.is_active,
+            "created_by": g.created_by,
+            "created_at": g.created_at,
+            "updated_at": g.updated_at,
+            "member_count": self.member_count,
+            "my_role": self.my_role,
+        }
+
+
+def check_group_creator(actor: Principal) -> None:
+    """Instructors and admins create groups (SPEC §2)."""
+    if not actor.can_author:
+        raise PermissionDenied()
+
+
+def groups_query(actor: Principal, query: GroupQuery) -> Select[Any]:
+    """My groups; an admin sees every group unless asking for `member=me`."""
+    stmt = select(Group)
+    if query.member == "me" or not actor.is_admin:
+        mine = select(GroupMember.group_id).where(GroupMember.user_id == actor.user_id)
+        stmt = stmt.where(Group.id.in_(mine))
+    if query.is_active is not None:
+        stmt = stmt.where(Group.is_active.is_(query.is_active))
+    stmt = apply_search(stmt, query.search, [Group.name])
+    return apply_ordering(
+        stmt, query.ordering, GROUP_ORDERING, [Group.created_at.desc()], Group.id.desc()
+    )
+
+
+async def group_views(
+    session: AsyncSession, *, actor: Principal, groups: Sequence[Group]
+) -> list[GroupView]:
+    """The groups with their member counts and the actor's roles (two queries for a page)."""
+    ids = [g.id for g in groups]
+    counts: dict[int, int] = {}
+    roles: dict[int, str] = {}
+    if ids:
+        count_rows = await session.execute(
+            select(GroupMember.group_id, func.count())
+            .where(GroupMember.group_id.in_(ids))
+            .group_by(GroupMember.group_id)
+        )
+        counts = {group_id: int(n) for group_id, n in count_rows.all()}
+        role_rows = await session.execute(
+            select(GroupMember.group_id, GroupMember.role).where(
+                GroupMember.group_id.in_(ids), GroupMember.user_id == actor.user_id
+            )
+        )
+        roles = {group_id: role for group_id, role in role_rows.all()}
+    return [GroupView(g, counts.get(g.id, 0), roles.get(g.id)) for g in groups]
+
+
+async def group_view(session: AsyncSession, *, actor: Principal, group: Group) -> GroupView:
+    return (await group_views(session, actor=actor, groups=[group]))[0]
+
+
+async def access_group(
+    session: AsyncSession, *, actor: Principal, group_id: int, for_change: bool = False
+) -> tuple[Group, str | None]:
+    """The group and the actor's role in it, if the actor may see it: members and admins.
+
+    Others get 404, so a group's existence does not leak. For a change (edit, delete), the
+    actor must be an owner or an admin (403 otherwise).
+    """
+    group = await session.get(Group, group_id)
+    if group is None:
+        raise NotFound()
+    role = await member_role(session, group_id=group.id, user_id=actor.user_id)
+    if role is None and not actor.is_admin:
+        raise NotFound()
+    if for_change and not (actor.is_admin or role == OWNER):
+        raise PermissionDenied()
+    return group, role
+
+
+async def do_create_group(session: AsyncSession, *, actor: Principal, data: GroupCreate) -> Group:
+    """Create a group; its creator becomes its `owner`."""
+    check_group_creator(actor)
+    group = Group(
+        name=data.name,
+        slug=await unique_slug(session, Group.slug, data.name, fallback="group"),
+        description=data.description,
+        is_active=data.is_active,
+        created_by=actor.user_id,
+    )
+    session.add(group)
+    await session.flush()
+    session.add(
+        GroupMember(group_id=group.id, user_id=actor.user_id, role=OWNER, added_by=actor.user_id)
+    )
+    await session.flush()
+    _group_activity(session, actor, group, "group_created", f"Created group {group.name!r}.")
+    return group
+
+
+async def do_update_group(
+    session: AsyncSession, *, actor: Principal, group_id: int, data: GroupUpdate
+) -> Group:
+    """Change a group's name, description or is_active (owners and admins); the slug stays."""
+    group, _ = await access_group(session, actor=actor, group_id=group_id, for_change=True)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise ValidationFailed.field(field, "This field may not be null.")
+        setattr(group, field, value)
+    await session.flush()
+    _group_activity(session, actor, group, "group_updated", f"Updated group {group.name!r}.")
+    return group
+
+
+async def do_delete_group(session: AsyncSession, *, actor: Principal, group_id: int) -> None:
+    """Delete a group and its memberships (owners and admins)."""
+    group, _ = await access_group(session, actor=actor, group_id=group_id, for_change=True)
+    _group_activity(session, actor, group, "group_deleted", f"Deleted group {group.name!r}.")
+    await session.delete(group)
+    await session.flush()
+
+
+def _group_activity(
+    session: AsyncSession, actor: Principal, group: Group, activity_type: str, details: str
+) -> None:
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type=activity_type,
+        details=details,
+        object_type="group",
+        object_id=group.id,
+    )
+
+
+# Members
+
+
+def members_query(actor: Principal, query: MemberQuery) -> Select[Any]:
+    """Members of the groups I belong to; an admin sees every membership."""
+    stmt = select(GroupMember)
+    if not actor.is_admin:
+        mine = select(GroupMember.group_id).where(GroupMember.user_id == actor.user_id)
+        stmt = stmt.where(GroupMember.group_id.in_(mine))
+    if query.group is not None:
+        stmt = stmt.where(GroupMember.group_id == query.group)
+    if query.user_id is not None:
+        stmt = stmt.where(GroupMember.user_id == query.user_id)
+    if query.role is not None:
+        stmt = stmt.where(GroupMember.role == query.role)
+    return stmt.order_by(GroupMember.group_id, GroupMember.joined_at, GroupMember.id)
+
+
+async def find_member(session: AsyncSession, *, group_id: int, user_id: str) -> GroupMember | None:
+    stmt = select(GroupMember).where(
+        GroupMember.group_id == group_id, GroupMember.user_id == user_id
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+async def access_member(
+    session: AsyncSession, *, actor: Principal, member_id: int
+) -> tuple[GroupMember, Group, str | None]:
+    """A membership, its group and the actor's role there, if the actor may see the group."""
+    member = await session.get(GroupMember, member_id)
+    if member is None:
+        raise NotFound()
+    group, role = await access_group(session, actor=actor, group_id=member.group_id)
+    return member, group, role
+
+
+async def do_add_member(
+    session: AsyncSession, *, actor: Principal, data: MemberCreate
+) -> GroupMember:
+    """Add a user to a group: owners and admins in any role, moderators only `member`s.
+
+    A group the actor cannot see is a 400 on `group`; a user already in it a 409.
+    """
+    try:
+        group, role = await access_group(session, actor=actor, group_id=data.group)
+    except NotFound:
+        raise ValidationFailed.field("group", _invalid_pk(data.group)) from None
+    if not (actor.is_admin or role == OWNER or (role == MODERATOR and data.role == MEMBER)):
+        raise PermissionDenied()
+    if await find_member(session, group_id=group.id, user_id=data.user_id) is not None:
+        raise Conflict(ALREADY_MEMBER)
+    member = GroupMember(
+        group_id=group.id, user_id=data.user_id, role=data.role, added_by=actor.user_id
+    )
+    # A concurrent add of the same user loses the race on the unique key: the same 409.
+    member, created = await add_unique(
+        session, member, lambda: find_member(session, group_id=group.id, user_id=data.user_id)
+    )
+    if not created:
+        raise Conflict(ALREADY_MEMBER)
+    _group_activity(
+        session,
+        actor,
+        group,
+        "group_member_added",
+        f"Added {member.user_id!r} to group {group.name!r} as {member.role}.",
+    )
+    return member
+
+
+async def _owner_count(session: AsyncSession, group_id: int) -> int:
+    """How many owners the group has, counted under a lock of its row (PostgreSQL)."""
+    # The lock: two owners stepping down at once cannot both pass the last-owner check.
+    await session.execute(select(Group.id).where(Group.id == group_id).with_for_update())
+    stmt = select(func.count()).where(GroupMember.group_id == group_id, GroupMember.role == OWNER)
+    return int(await session.scalar(stmt) or 0)
+
+
+def check_role_changer(actor: Principal, actor_role: str | None) -> None:
+    """Roles are changed by the group's owners and admins (403 for the others who see it)."""
+    if not (actor.is_admin or actor_role == OWNER):
+        raise PermissionDenied()
+
+
+async def do_change_member_role(
+    session: AsyncSession, *, actor: Principal, member_id: int, role: str | None
+) -> GroupMember:
+    """Change a member's role (owners and admins); the last owner cannot be demoted (400).
+
+    `None` changes nothing (an empty PATCH), after the same permission check.
+    """
+    member, group, actor_role = await access_member(session, actor=actor, member_id=member_id)
+    check_role_changer(actor, actor_role)
+    if role is None or role == member.role:
+        return member
+    if member.role == OWNER and await _owner_count(session, group.id) <= 1:
+        raise ValidationFailed.field("role", LAST_OWNER)
+    old, member.role = member.role, role
+    await session.flush()
+    _group_activity(
+        session,
+        actor,
+        group,
+        "group_member_role_changed",
+        f"Changed {member.user_id!r} in group {group.name!r} from {old} to {role}.",
+    )
+    return member
+
+
+async def do_remove_member(session: AsyncSession, *, actor: Principal, member_id: int) -> None:
+    """Remove a member: owners and admins anyone, moderators `member`s, anyone themself.
+
+    The last owner can be neither removed nor leave (400): delete the group instead.
+    """
+    member, group, actor_role = await access_member(session, actor=actor, member_id=member_id)
+    leaving = member.user_id == actor.user_id
+    allowed = (
+        leaving
+        or actor.is_admin
+        or actor_role == OWNER
+        or (actor_role == MODERATOR and member.role == MEMBER)
+    )
+    if not allowed:
+        raise PermissionDenied()
+    if member.role == OWNER and await _owner_count(session, group.id) <= 1:
+        raise BadRequest(LAST_OWNER)
+    _group_activity(
+        session,
+        actor,
+        group,
+        "group_member_removed",
+        (
+            f"Left group {group.name!r}."
+            if leaving
+            else f"Removed {member.user_id!r} from group {group.name!r}."
+        ),
+    )
+    await session.delete(member)
+    await session.flush()

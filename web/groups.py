@@ -1,0 +1,182 @@
+"""Routes: groups and their members (Groups Management)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from models.groups import operations as groups
+from models.groups.schemas import (
+    GroupCreate,
+    GroupQuery,
+    GroupRead,
+    GroupUpdate,
+    MemberCreate,
+    MemberQuery,
+    MemberRead,
+    MemberRoleBody,
+    MemberUpdate,
+)
+from models.groups.tables import Group
+from models.listing import paginate
+from web.handlers import actor, no_content, ok, path_id, read_update, render, session
+from web.jsonio import read_body, read_query
+from web.pagination import page_body, page_request, paginated
+from web.routing import RouteTable
+
+routes = RouteTable()
+TAG = "groups"
+GROUPS = "/api/lms/groups/groups/"
+# ASCII digits only: \d would also match other scripts' digits, giving one resource many URLs.
+GROUP = GROUPS + r"{group_id:[0-9]+}/"
+MEMBERS = "/api/lms/groups/members/"
+MEMBER = MEMBERS + r"{member_id:[0-9]+}/"
+
+
+async def _group_body(request: web.Request, group: Group) -> dict[str, Any]:
+    view = await groups.group_view(session(request), actor=actor(request), group=group)
+    return render(GroupRead, view.fields())
+
+
+@routes.route("GET", GROUPS, tag=TAG, query=GroupQuery, response=GroupRead, paginated=True)
+async def list_groups(request: web.Request) -> web.Response:
+    """List my groups (`member=me`); admins see every group unless they ask for theirs."""
+    query = read_query(request, GroupQuery)
+    stmt = groups.groups_query(actor(request), query)
+    result = await paginate(session(request), stmt, page_request(request))
+    views = await groups.group_views(session(request), actor=actor(request), groups=result.rows)
+    return ok(page_body(request, result, [render(GroupRead, v.fields()) for v in views]))
+
+
+@routes.route("POST", GROUPS, tag=TAG, body=GroupCreate, response=GroupRead, status=201)
+async def create_group(request: web.Request) -> web.Response:
+    """Create a group (instructors and admins); its creator becomes its owner."""
+    groups.check_group_creator(actor(request))  # as DRF: permission before the body is read
+    data = await read_body(request, GroupCreate)
+    group = await groups.do_create_group(session(request), actor=actor(request), data=data)
+    return ok(await _group_body(request, group), status=201)
+
+
+@routes.route("GET", GROUP, tag=TAG, response=GroupRead)
+async def get_group(request: web.Request) -> web.Response:
+    """Retrieve a group (its members and admins)."""
+    group, _ = await groups.access_group(
+        session(request), actor=actor(request), group_id=path_id(request, "group_id")
+    )
+    return ok(await _group_body(request, group))
+
+
+async def _update_group(request: web.Request) -> web.Response:
+    # As DRF: 404 and 403 come before anything in the body is looked at.
+    await groups.access_group(
+        session(request),
+        actor=actor(request),
+        group_id=path_id(request, "group_id"),
+        for_change=True,
+    )
+    data = await read_update(request, GroupCreate, GroupUpdate)
+    group = await groups.do_update_group(
+        session(request), actor=actor(request), group_id=path_id(request, "group_id"), data=data
+    )
+    return ok(await _group_body(request, group))
+
+
+routes.update_routes(
+    GROUP,
+    tag=TAG,
+    partial=GroupUpdate,
+    whole=GroupCreate,
+    response=GroupRead,
+    summary="Change a group (its owners or an admin)",
+)(_update_group)
+
+
+@routes.route("DELETE", GROUP, tag=TAG, status=204)
+async def delete_group(request: web.Request) -> web.Response:
+    """Delete a group and its memberships (its owners or an admin)."""
+    await groups.do_delete_group(
+        session(request), actor=actor(request), group_id=path_id(request, "group_id")
+    )
+    return no_content()
+
+
+@routes.route("GET", MEMBERS, tag=TAG, query=MemberQuery, response=MemberRead, paginated=True)
+async def list_members(request: web.Request) -> web.Response:
+    """Members of my groups (filter by `group`, `user_id`, `role`); admins see all."""
+    query = read_query(request, MemberQuery)
+    stmt = groups.members_query(actor(request), query)
+    return ok(await paginated(request, session(request), stmt, lambda m: render(MemberRead, m)))
+
+
+@routes.route(
+    "POST",
+    MEMBERS,
+    tag=TAG,
+    body=MemberCreate,
+    response=MemberRead,
+    status=201,
+    errors=(409,),
+    audit="group_member_created",
+)
+async def add_member(request: web.Request) -> web.Response:
+    """Add a user to a group (owners and admins; moderators add `member`s)."""
+    data = await read_body(request, MemberCreate)
+    member = await groups.do_add_member(session(request), actor=actor(request), data=data)
+    return ok(render(MemberRead, member), status=201)
+
+
+@routes.route("GET", MEMBER, tag=TAG, response=MemberRead)
+async def get_member(request: web.Request) -> web.Response:
+    """Retrieve a membership of one of my groups."""
+    member, _, _ = await groups.access_member(
+        session(request), actor=actor(request), member_id=path_id(request, "member_id")
+    )
+    return ok(render(MemberRead, member))
+
+
+async def _update_member(request: web.Request) -> web.Response:
+    # As DRF: 404 and 403 come before anything in the body is looked at.
+    _, _, role = await groups.access_member(
+        session(request), actor=actor(request), member_id=path_id(request, "member_id")
+    )
+    groups.check_role_changer(actor(request), role)
+    data = await read_update(request, MemberRoleBody, MemberUpdate)
+    member = await groups.do_change_member_role(
+        session(request),
+        actor=actor(request),
+        member_id=path_id(request, "member_id"),
+        role=data.role,
+    )
+    return ok(render(MemberRead, member))
+
+
+# As update_routes does, but named `group_member_updated` in the audit trail ("member" alone
+# would be ambiguous there).
+routes.route(
+    "PATCH",
+    MEMBER,
+    tag=TAG,
+    body=MemberUpdate,
+    response=MemberRead,
+    summary="Change a member's role (the group's owners or an admin)",
+    audit="group_member_updated",
+)(_update_member)
+routes.route(
+    "PUT",
+    MEMBER,
+    tag=TAG,
+    body=MemberRoleBody,
+    response=MemberRead,
+    summary="Change a member's role (the group's owners or an admin) (whole)",
+    audit="group_member_updated",
+)(_update_member)
+
+
+@routes.route("DELETE", MEMBER, tag=TAG, status=204, audit="group_member_deleted")
+async def remove_member(request: web.Request) -> web.Response:
+    """Remove a member (owners, admins; moderators remove `member`s); or leave the group."""
+    await groups.do_remove_member(
+        session(request), actor=actor(request), member_id=path_id(request, "member_id")
+    )
+    return no_content()

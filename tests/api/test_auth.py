@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -13,10 +11,10 @@ from typing import Any
 import jwt
 import pytest
 from aiohttp import web
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import SECRET, Api, token_for
+from tests.tokens import hand_made_token, public_pem
 from web.app import create_app
 from web.config import Settings
 
@@ -36,10 +34,6 @@ BuildApi = Callable[..., Awaitable[Api]]
 # --- helpers -----------------------------------------------------------------------------
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     base: dict[str, Any] = {
@@ -51,23 +45,6 @@ def claims(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return {name: value for name, value in base.items() if value is not None}
-
-
-def hand_made_token(header: dict[str, Any], payload: dict[str, Any], key: bytes | None) -> str:
-    """A token built without PyJWT, which refuses to produce these attacks itself."""
-    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
-    if key is None:
-        return f"{signing_input}."
-    mac = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64url(mac)}"
-
-
-def public_pem(key: rsa.RSAPrivateKey) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
 
 
 def assert_rejected(reply: Any, detail: str) -> None:

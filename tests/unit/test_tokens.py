@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
 import json
 import socket
 import time
@@ -22,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from models.errors import AuthenticationFailed
+from tests.tokens import b64url, hand_made_token, public_pem
 from web.tokens import TokenVerifier, mint_token, principal_from_claims
 
 # At least 32 bytes: shorter HMAC keys make PyJWT warn, and warnings are errors here.
@@ -36,27 +34,6 @@ def claims(**overrides: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"sub": "user-123", "iat": now, "exp": now + 300}
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def hand_made_token(header: dict[str, Any], payload: dict[str, Any], sign: bytes | None) -> str:
-    """A token built without PyJWT, which refuses to produce the attacks below."""
-    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(payload).encode())}"
-    if sign is None:
-        return f"{signing_input}."
-    mac = hmac.new(sign, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64url(mac)}"
-
-
-def pem(key: rsa.RSAPrivateKey) -> str:
-    return (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
 
 
 def rsa_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
@@ -110,7 +87,7 @@ def hs_verifier() -> TokenVerifier:
 
 @pytest.fixture
 def rs_verifier(rsa_key: rsa.RSAPrivateKey) -> TokenVerifier:
-    return TokenVerifier(public_key=pem(rsa_key))
+    return TokenVerifier(public_key=public_pem(rsa_key))
 
 
 @pytest.fixture
@@ -185,14 +162,16 @@ async def test_alg_none_token_is_rejected(
     verifier_name: str, request: pytest.FixtureRequest
 ) -> None:
     verifier: TokenVerifier = request.getfixturevalue(verifier_name)
-    token = hand_made_token({"alg": "none", "typ": "JWT"}, claims(), sign=None)
+    token = hand_made_token({"alg": "none", "typ": "JWT"}, claims(), key=None)
     assert await rejection(verifier, token) == "Token algorithm is not allowed."
 
 
 async def test_hs256_token_signed_with_rsa_public_key_is_rejected(
     rs_verifier: TokenVerifier, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    token = hand_made_token({"alg": "HS256", "typ": "JWT"}, claims(), sign=pem(rsa_key).encode())
+    token = hand_made_token(
+        {"alg": "HS256", "typ": "JWT"}, claims(), key=public_pem(rsa_key).encode()
+    )
     assert await rejection(rs_verifier, token) == "Token algorithm is not allowed."
 
 
@@ -288,7 +267,7 @@ async def test_rs256_token_signed_by_another_key_is_rejected(
 
 
 async def test_public_key_takes_precedence_over_secret(rsa_key: rsa.RSAPrivateKey) -> None:
-    verifier = TokenVerifier(secret=SECRET, public_key=pem(rsa_key))
+    verifier = TokenVerifier(secret=SECRET, public_key=public_pem(rsa_key))
     token = jwt.encode(claims(), SECRET, algorithm="HS256")
     assert await rejection(verifier, token) == "Token algorithm is not allowed."
 
@@ -400,7 +379,7 @@ async def test_jwks_hs256_token_signed_with_published_key_is_rejected(
 ) -> None:
     jwks.keys = [rsa_jwk(rsa_key, "k1")]
     token = hand_made_token(
-        {"alg": "HS256", "kid": "k1"}, claims(), sign=json.dumps(jwks.keys[0]).encode()
+        {"alg": "HS256", "kid": "k1"}, claims(), key=json.dumps(jwks.keys[0]).encode()
     )
     assert await rejection(jwks_verifier, token) == "Token algorithm is not allowed."
 
@@ -410,7 +389,7 @@ async def test_jwks_symmetric_key_is_ignored(
 ) -> None:
     shared = b"published-symmetric-key-0123456789abcdef"
     jwks.keys = [rsa_jwk(rsa_key, "k1"), {"kty": "oct", "kid": "hs", "k": b64url(shared)}]
-    token = hand_made_token({"alg": "HS256", "kid": "hs"}, claims(), sign=shared)
+    token = hand_made_token({"alg": "HS256", "kid": "hs"}, claims(), key=shared)
     assert await rejection(jwks_verifier, token) == "Unknown signing key."
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from models.tenancy import (
@@ -144,7 +144,3 @@ async def migrate_all(url: str) -> list[str]:
         return slugs
     finally:
         await databases.dispose()
-
-
-def database_url(url: str) -> URL:
-    return make_url(url)

@@ -18,10 +18,6 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 JSON_TYPE = "application/json"
 
 
-def dumps(value: Any) -> bytes:
-    return orjson.dumps(value)
-
-
 def json_response(
     body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from pathlib import Path
 
 from web.config import Settings
 
@@ -31,6 +30,3 @@ def signing_secret(settings: Settings, *, create: bool = True) -> str | None:
     if settings.jwt_public_key or settings.jwks_url:
         return None
     return dev_secret(settings, create=create)
-
-
-__all__ = ["Path", "dev_secret", "signing_secret"]

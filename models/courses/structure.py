@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses.catalog import access_course, can_change_course, listed_courses_filter
+from models.courses.catalog import access_course, listed_courses_filter
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
     LessonCreate,
@@ -258,6 +258,3 @@ async def do_delete_resource(session: AsyncSession, *, actor: Principal, resourc
     resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
     await session.delete(resource)
     await session.flush()
-
-
-__all__ = ["can_change_course"]

@@ -3,8 +3,21 @@
 from models import tenancy
 from models.carts import tables as carts
 from models.courses import tables as courses
+from models.forums import tables as forums
 from models.groups import tables as groups
 from models.logs import tables as logs
+from models.messaging import tables as messaging
 from models.payments import tables as payments
+from models.schedules import tables as schedules
 
-__all__ = ["carts", "courses", "groups", "logs", "payments", "tenancy"]
+__all__ = [
+    "carts",
+    "courses",
+    "forums",
+    "groups",
+    "logs",
+    "messaging",
+    "payments",
+    "schedules",
+    "tenancy",
+]

@@ -16,7 +16,20 @@ from redis.asyncio import Redis
 
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
-from web import carts, course_content, courses, enrollments, groups, health, logs, media, payments
+from web import (
+    carts,
+    course_content,
+    courses,
+    enrollments,
+    forums,
+    groups,
+    health,
+    logs,
+    media,
+    messaging,
+    payments,
+    schedules,
+)
 from web.audit import ENDPOINTS, audit_middleware, endpoint_index
 from web.config import Settings
 from web.cors import cors_middleware
@@ -147,6 +160,9 @@ def build_routes() -> RouteTable:
         carts,
         payments,
         groups,
+        schedules,
+        forums,
+        messaging,
     ):
         table.extend(module.routes)
     return table

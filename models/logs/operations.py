@@ -40,6 +40,22 @@ ACTIVITY_TYPES = (
     "group_member_added",
     "group_member_removed",
     "group_member_role_changed",
+    "schedule_created",
+    "schedule_updated",
+    "schedule_cancelled",
+    "schedule_deleted",
+    "schedule_participant_added",
+    "schedule_participant_removed",
+    "schedule_responded",
+    "forum_created",
+    "forum_updated",
+    "forum_deleted",
+    "forum_post_created",
+    "forum_post_updated",
+    "forum_post_deleted",
+    "message_sent",
+    "message_read",
+    "message_deleted",
 )
 
 

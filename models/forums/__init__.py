@@ -1,0 +1,1 @@
+"""Forums (issue 4)."""

@@ -1,0 +1,3 @@
+"""Forums tables (one set per tenant)."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Messaging (issue 4)."""

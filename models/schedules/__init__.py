@@ -1,0 +1,1 @@
+"""Schedules (issue 4)."""

@@ -1,0 +1,7 @@
+"""Routes: forums."""
+
+from __future__ import annotations
+
+from web.routing import RouteTable
+
+routes = RouteTable()

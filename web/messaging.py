@@ -1,0 +1,7 @@
+"""Routes: messaging."""
+
+from __future__ import annotations
+
+from web.routing import RouteTable
+
+routes = RouteTable()

@@ -30,6 +30,7 @@ lint: $(VENV)/.stamp-install
 
 bench: $(VENV)/.stamp-install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.fanout
 
 clean:
 	rm -rf $(VENV) var

@@ -1,8 +1,9 @@
 """Side effects a domain operation asks for, released by the unit of work after commit.
 
-Operations take a session, not a unit of work, so they note their tasks on the session;
-`UnitOfWork.commit` hands them to the dispatcher the entrance wired in, and a rollback
-drops them. Nothing leaves before the data it speaks of is committed.
+Operations take a session, not a unit of work, so they note their tasks and room events on
+the session; `UnitOfWork.commit` hands them to the dispatcher and the room bus the entrance
+wired in, and a rollback drops them. Nothing leaves before the data it speaks of is
+committed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _TASKS = "lms_after_commit_tasks"
+_EVENTS = "lms_after_commit_events"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +40,29 @@ def take_tasks(session: AsyncSession) -> list[TaskCall]:
     """The tasks noted so far, removed from the session."""
     tasks: list[TaskCall] = session.info.pop(_TASKS, [])
     return tasks
+
+
+@dataclass(frozen=True, slots=True)
+class RoomEvent:
+    """An event for a live room (`forum:1`, `group:2`, `course:3`); the bus stamps its seq."""
+
+    room: str
+    type: str
+    data: dict[str, Any]
+
+
+class EventPublisher(Protocol):
+    """What the entrances provide: the realtime bus (in-process, or Redis across instances)."""
+
+    async def publish(self, tenant: str, event: RoomEvent) -> None: ...
+
+
+def notify_after_commit(session: AsyncSession, room: str, type_: str, data: dict[str, Any]) -> None:
+    """Ask for a room event to be published once this session's transaction commits."""
+    session.info.setdefault(_EVENTS, []).append(RoomEvent(room, type_, data))
+
+
+def take_events(session: AsyncSession) -> list[RoomEvent]:
+    """The room events noted so far, removed from the session."""
+    events: list[RoomEvent] = session.info.pop(_EVENTS, [])
+    return events

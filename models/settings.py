@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     # How often each web process asks for stuck payment outbox rows to be sent again
     # (0 turns it off); rows pending this long after their last send are re-sent.
     outbox_relay_seconds: float = 60.0
+    # WebSockets: frames queued per client before a slow one is cut off (1008), events a
+    # room keeps for resume, ping interval, and frames a client may send per second.
+    ws_queue_size: int = 256
+    ws_history_size: int = 1000
+    ws_heartbeat_seconds: float = 30.0
+    ws_frames_per_second: float = 10.0
     # Where `make run` keeps the generated development secret so a second run reuses it.
     dev_secret_file: Path = Path("var/dev-jwt-secret")
 

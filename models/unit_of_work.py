@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.effects import TaskSender, take_tasks
+from models.effects import EventPublisher, RoomEvent, TaskSender, take_events, take_tasks
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,11 @@ class UnitOfWork:
         session_factory: async_sessionmaker[AsyncSession],
         tenant: str,
         tasks: TaskSender | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         self.tenant = tenant
         self._tasks = tasks
+        self._events = events
         self._factory = session_factory
         self._session: AsyncSession | None = None
         self._after_commit: list[Callback] = []
@@ -52,16 +54,29 @@ class UnitOfWork:
         self._after_rollback.append(callback)
 
     async def commit(self) -> None:
-        tasks = []
+        tasks, events = [], []
         if self._session is not None:
             await self._session.commit()
-            tasks = take_tasks(self._session)
+            tasks, events = take_tasks(self._session), take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_commit, [], []
         if tasks and self._tasks is None:
             log.error("tasks %s dropped: no dispatcher wired", [t.name for t in tasks])
         for task in tasks if self._tasks is not None else []:
             callbacks.append(self._sender(task.name, task.args))
+        # Without a bus (a CLI, a worker with no Redis) there is nobody listening: dropped.
+        if events and self._events is not None:
+            callbacks.append(self._publisher(events))
         await _run_all(callbacks)
+
+    def _publisher(self, events: list[RoomEvent]) -> Callback:
+        assert self._events is not None
+        bus, tenant = self._events, self.tenant
+
+        async def publish() -> None:
+            for event in events:  # in order: a room's seq follows the order of the changes
+                await bus.publish(tenant, event)
+
+        return publish
 
     def _sender(self, name: str, args: tuple[object, ...]) -> Callback:
         assert self._tasks is not None
@@ -76,6 +91,7 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.rollback()
             take_tasks(self._session)
+            take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_rollback, [], []
         await _run_all(callbacks)
 

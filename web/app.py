@@ -16,6 +16,12 @@ from redis.asyncio import Redis
 
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
+from models.unit_of_work import UnitOfWork
+from realtime.bus import Bus, MemoryBus, ThreadSafePublisher
+from realtime.gate import GATE, SocketGate
+from realtime.hub import Hub
+from realtime.presence import LocalPresence, Presence, RedisPresence
+from realtime.redis_bus import RedisBus
 from web import (
     carts,
     course_content,
@@ -29,6 +35,7 @@ from web import (
     messaging,
     payments,
     schedules,
+    sockets,
 )
 from web.audit import ENDPOINTS, audit_middleware, endpoint_index
 from web.config import Settings
@@ -36,6 +43,7 @@ from web.cors import cors_middleware
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
 from web.keys import (
+    BUS,
     DATABASES,
     DISPATCHER,
     HTTP_CLIENT,
@@ -48,6 +56,7 @@ from web.keys import (
 )
 from web.middlewares import (
     auth_middleware,
+    authenticate,
     request_id_middleware,
     tenant_middleware,
     transaction_middleware,
@@ -104,6 +113,47 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     await client.aclose()
 
 
+async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The room bus and hub: in this process, or across instances through Redis."""
+    settings = app[SETTINGS]
+    bus: Bus
+    presence: Presence
+    client: Redis | None = None
+    if settings.redis_url:
+        # Its own client: the listener blocks on its connection, with no read timeout.
+        client = Redis.from_url(
+            settings.redis_url, socket_connect_timeout=2, health_check_interval=30
+        )
+        redis_bus = RedisBus(client, settings.ws_history_size)
+        await redis_bus.start()
+        redis_presence = RedisPresence(client)
+        redis_presence.start()
+        bus, presence = redis_bus, redis_presence
+    else:
+        bus, presence = MemoryBus(settings.ws_history_size), LocalPresence()
+    hub = Hub(bus, presence)
+    app[BUS] = bus
+    app[GATE] = SocketGate(
+        settings=settings,
+        hub=hub,
+        authenticate=authenticate,
+        unit_of_work=lambda tenant: UnitOfWork(
+            app[DATABASES].tenant_sessions(tenant), tenant, app[DISPATCHER], bus
+        ),
+    )
+    yield
+    await hub.close()
+    await presence.close()
+    await bus.close()
+    if client is not None:
+        await client.aclose()
+
+
+async def close_sockets(app: web.Application) -> None:
+    """On shutdown, before handlers are waited for: sockets are told 1001 and let go."""
+    await app[GATE].hub.close()
+
+
 async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     """Tasks go to Celery when Redis is configured, else to a worker thread in this process."""
     settings = app[SETTINGS]
@@ -111,10 +161,11 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.redis_url:
         # If the broker is down, tasks run here, on this loop's engines: nothing is lost.
         celery = CeleryDispatcher(make_celery(settings), settings.celery_queue)
-        celery.fallback = WorkerContext(settings, app[DATABASES], celery)
+        celery.fallback = WorkerContext(settings, app[DATABASES], celery, app[BUS])
         dispatcher = celery
     else:
-        in_process = InProcessDispatcher(settings)
+        events = ThreadSafePublisher(app[BUS], asyncio.get_running_loop())
+        in_process = InProcessDispatcher(settings, events)
         await asyncio.to_thread(in_process.start)
         dispatcher = in_process
     app[DISPATCHER] = dispatcher
@@ -163,6 +214,7 @@ def build_routes() -> RouteTable:
         schedules,
         forums,
         messaging,
+        sockets,
     ):
         table.extend(module.routes)
     return table
@@ -191,10 +243,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
             http_client_ctx,
             verifier_ctx,
             redis_ctx,
+            realtime_ctx,
             dispatcher_ctx,
             outbox_relay_ctx,
         ]
     )
+    app.on_shutdown.append(close_sockets)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
     routes = build_routes()

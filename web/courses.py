@@ -6,8 +6,10 @@ from typing import Any
 
 from aiohttp import web
 
-from models.courses import catalog
+from models.courses import catalog, notifications
 from models.courses.schemas import (
+    AnnouncementCreate,
+    AnnouncementRead,
     CategoryCreate,
     CategoryQuery,
     CategoryRead,
@@ -204,3 +206,26 @@ async def upload_thumbnail(request: web.Request) -> web.Response:
     )
     remove_media_later(request, old)
     return ok(course_detail(course))
+
+
+@routes.route(
+    "POST",
+    COURSE + "announce/",
+    tag=TAG,
+    body=AnnouncementCreate,
+    response=AnnouncementRead,
+    status=201,
+    audit="course_announcement_created",
+)
+async def announce(request: web.Request) -> web.Response:
+    """Announce to a course's enrolled users, live on its notifications socket."""
+    course_id = path_id(request, "course_id")
+    # As DRF: 404 and 403 come before anything in the body is looked at.
+    await catalog.access_course(
+        session(request), actor=actor(request), course_id=course_id, for_change=True
+    )
+    data = await read_body(request, AnnouncementCreate)
+    announcement = await notifications.do_announce(
+        session(request), actor=actor(request), course_id=course_id, data=data
+    )
+    return ok(render(AnnouncementRead, announcement), status=201)

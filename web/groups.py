@@ -23,6 +23,7 @@ from models.listing import paginate
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
 from web.pagination import page_body, page_request, paginated
+from web.presence import OnlineRead, online_body
 from web.routing import RouteTable
 
 routes = RouteTable()
@@ -180,3 +181,11 @@ async def remove_member(request: web.Request) -> web.Response:
         session(request), actor=actor(request), member_id=path_id(request, "member_id")
     )
     return no_content()
+
+
+@routes.route("GET", GROUP + "online/", tag=TAG, response=OnlineRead)
+async def group_online(request: web.Request) -> web.Response:
+    """Who has the group's chat open now (its members and admins may ask)."""
+    group_id = path_id(request, "group_id")
+    await groups.access_group(session(request), actor=actor(request), group_id=group_id)
+    return ok(await online_body(request, groups.group_room(group_id)))

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from models.identity import Principal
 from models.tenancy import Databases, TenantDirectory
 from models.unit_of_work import UnitOfWork
+from realtime.bus import Bus
 from web.config import Settings
 from web.routing import RouteTable
 from web.seen import SeenTokens
@@ -23,6 +24,8 @@ HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
+# The room bus: in-process, or Redis when LMS_REDIS_URL is set (realtime/).
+BUS = web.AppKey("bus", Bus)
 # Only when LMS_REDIS_URL is set.
 REDIS = web.AppKey("redis", Redis)
 

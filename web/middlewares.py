@@ -25,6 +25,7 @@ from models.errors import AuthenticationFailed, NotAuthenticated, PermissionDeni
 from models.identity import Principal
 from models.unit_of_work import UnitOfWork
 from web.keys import (
+    BUS,
     DATABASES,
     DISPATCHER,
     HOST_TENANT,
@@ -124,7 +125,10 @@ async def transaction_middleware(request: web.Request, handler: Handler) -> web.
         return await handler(request)
     app = request.app
     uow = UnitOfWork(
-        app[DATABASES].tenant_sessions(principal.tenant), principal.tenant, app[DISPATCHER]
+        app[DATABASES].tenant_sessions(principal.tenant),
+        principal.tenant,
+        app[DISPATCHER],
+        app[BUS],
     )
     request[UOW] = uow
     try:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.effects import TaskSender
+from models.effects import EventPublisher, TaskSender
 from models.settings import Settings
 from models.tenancy import Databases, check_slug
 from models.unit_of_work import UnitOfWork
@@ -23,11 +23,13 @@ class WorkerContext:
     settings: Settings
     databases: Databases
     tasks: TaskSender
+    # Room events: the web app's bus (in-process) or Redis (a Celery worker); None drops them.
+    events: EventPublisher | None = None
 
     async def in_tenant(self, tenant: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction of the tenant; its follow-up tasks leave after commit."""
         check_slug(tenant)
-        uow = UnitOfWork(self.databases.tenant_sessions(tenant), tenant, self.tasks)
+        uow = UnitOfWork(self.databases.tenant_sessions(tenant), tenant, self.tasks, self.events)
         try:
             result = await work(uow.session)
             await uow.commit()

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from celery import Celery
 
+from models.effects import EventPublisher
 from models.settings import Settings
 from models.tenancy import Databases
 from workers.context import WorkerContext
@@ -54,8 +55,9 @@ class InProcessDispatcher:
     Tasks run off the server's event loop, exactly as a Celery worker process runs them.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, events: EventPublisher | None = None) -> None:
         self._settings = settings
+        self._events = events
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ctx: WorkerContext | None = None
         self._thread: threading.Thread | None = None
@@ -73,7 +75,7 @@ class InProcessDispatcher:
         asyncio.set_event_loop(loop)
         self._loop = loop
         self._ctx = WorkerContext(
-            self._settings, Databases.connect(self._settings.database_url), self
+            self._settings, Databases.connect(self._settings.database_url), self, self._events
         )
         self._ready.set()
         loop.run_forever()

@@ -3,13 +3,18 @@ dispatcher run these same functions."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from models.courses.events import PUBLISH_ROOM_EVENT
+from models.effects import RoomEvent
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
 from workers import payments
 from workers.context import TaskFunction, WorkerContext
+
+log = logging.getLogger(__name__)
 
 
 async def write_activity(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -> None:
@@ -22,11 +27,22 @@ async def write_audit(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -
     await ctx.in_tenant(tenant, lambda session: do_write_audit(session, record=parsed))
 
 
+async def publish_room_event(
+    ctx: WorkerContext, tenant: str, room: str, type_: str, data: dict[str, Any]
+) -> None:
+    """Fan a course event out to its room's sockets, on every instance (SPEC §5)."""
+    if ctx.events is None:
+        log.warning("no room bus in this worker (LMS_REDIS_URL unset): %s %s dropped", room, type_)
+        return
+    await ctx.events.publish(tenant, RoomEvent(room, type_, data))
+
+
 TASKS: dict[str, TaskFunction] = {
     WRITE_ACTIVITY: write_activity,
     WRITE_AUDIT: write_audit,
     PROCESS_EVENT: payments.process_event,
     RELAY_OUTBOX: payments.relay_outbox,
+    PUBLISH_ROOM_EVENT: publish_room_event,
 }
 
 

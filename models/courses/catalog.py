@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.courses.events import notify_course
 from models.courses.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -231,6 +232,12 @@ async def do_update_course(
         details=f"Updated course {course.title!r}.",
         object_type="course",
         object_id=course.id,
+    )
+    notify_course(
+        session,
+        course.id,
+        "course_updated",
+        {"course_id": course.id, "title": course.title, "changed": sorted(data.model_fields_set)},
     )
     return course
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.catalog import access_course, can_change_course
+from models.courses.events import notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import EnrollmentQuery
 from models.courses.structure import access_lesson
@@ -84,6 +85,12 @@ def _enrolled(session: AsyncSession, enrollment: Enrollment, *, course_title: st
         details=f"Enrolled in {course_title!r}.",
         object_type="course",
         object_id=enrollment.course_id,
+    )
+    notify_course(
+        session,
+        enrollment.course_id,
+        "enrollment",
+        {"course_id": enrollment.course_id, "user_id": enrollment.user_id},
     )
 
 

@@ -307,3 +307,17 @@ class RatingRead(Read):
 class RatingQuery(BaseModel):
     course: Id | None = None
     user_id: str | None = None
+
+
+class AnnouncementCreate(Body):
+    title: Title
+    message: Description = Field(min_length=1)
+
+
+class AnnouncementRead(Read):
+    id: int
+    course_id: int
+    title: str
+    message: str
+    created_by: str
+    created_at: Timestamp

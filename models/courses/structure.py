@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.catalog import access_course, listed_courses_filter
+from models.courses.events import notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
     LessonCreate,
@@ -170,6 +171,19 @@ async def do_create_lesson(
     session.add(lesson)
     await session.flush()
     await refresh_course_progress(session, course_id=module.course_id)
+    notify_course(
+        session,
+        lesson.course_id,
+        "lesson_created",
+        {
+            "course_id": lesson.course_id,
+            "module_id": lesson.module_id,
+            "lesson_id": lesson.id,
+            "title": lesson.title,
+            "lesson_type": lesson.lesson_type,
+            "order": lesson.order,
+        },
+    )
     return lesson
 
 

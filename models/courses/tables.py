@@ -145,3 +145,17 @@ class Rating(Timestamped, TenantBase):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     rating: Mapped[int] = mapped_column(Integer)
     review: Mapped[str] = mapped_column(Text, default="")
+
+
+class Announcement(TenantBase):
+    """A message of a course's instructor to its enrolled users (sent live to its room)."""
+
+    __tablename__ = "course_announcements"
+    __table_args__ = (Index("ix_course_announcements_course_created", "course_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

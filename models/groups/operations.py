@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.effects import notify_after_commit
 from models.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.fields import MAX_ID
 from models.groups.schemas import GroupCreate, GroupQuery, GroupUpdate, MemberCreate, MemberQuery
@@ -27,10 +28,16 @@ from models.slugs import unique_slug
 from models.unique import add_unique
 
 OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
+MEMBER_LEFT = "member_left"
 ALREADY_MEMBER = "This user is already a member of this group."
 LAST_OWNER = "A group must keep at least one owner."
 GROUP_ORDERING = {"name": Group.name, "created_at": Group.created_at, "id": Group.id}
 _GROUP_REF = re.compile(r"group-([0-9]+)")
+
+
+def group_room(group_id: int) -> str:
+    """The group's live chat room (SPEC §9)."""
+    return f"group:{group_id}"
 
 
 def _invalid_pk(value: object) -> str:
@@ -305,6 +312,8 @@ async def do_add_member(
         "group_member_added",
         f"Added {member.user_id!r} to group {group.name!r} as {member.role}.",
     )
+    joined = {"group_id": group.id, "user_id": member.user_id, "role": member.role}
+    notify_after_commit(session, group_room(group.id), "member_joined", joined)
     return member
 
 
@@ -375,5 +384,8 @@ async def do_remove_member(session: AsyncSession, *, actor: Principal, member_id
             else f"Removed {member.user_id!r} from group {group.name!r}."
         ),
     )
+    left = {"group_id": group.id, "user_id": member.user_id}
     await session.delete(member)
     await session.flush()
+    # The room also closes the sockets this user holds there: access ends at once.
+    notify_after_commit(session, group_room(group.id), MEMBER_LEFT, left)

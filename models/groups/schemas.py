@@ -15,9 +15,9 @@ def _group_ref(value: object) -> object:
     # Imported here: operations imports these schemas.
     from models.groups.operations import parse_group_ref
 
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    if not isinstance(value, (int, str)):
         return value  # the int validator reports it
-    return parse_group_ref(value)
+    return parse_group_ref(value)  # refuses a bool, which pydantic would take as 0 or 1
 
 
 # A group named by its id or as "group-<id>" (SPEC §3), for other domains' `group_ids`.

@@ -29,6 +29,7 @@ ACTIVITY_TYPES = (
     "lesson_completed",
     "course_completed",
     "course_rated",
+    "course_announced",
     "cart_item_added",
     "cart_item_removed",
     "cart_checkout",
@@ -54,6 +55,7 @@ ACTIVITY_TYPES = (
     "forum_post_updated",
     "forum_post_deleted",
     "message_sent",
+    "message_updated",
     "message_read",
     "message_deleted",
 )

@@ -1,0 +1,21 @@
+"""Course events for the course's notification room, sent through the workers (SPEC §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.effects import enqueue_after_commit
+
+# The task that publishes a room event from a worker; registered in workers/tasks.py.
+PUBLISH_ROOM_EVENT = "realtime.publish"
+
+
+def course_room(course_id: int) -> str:
+    return f"course:{course_id}"
+
+
+def notify_course(session: AsyncSession, course_id: int, type_: str, data: dict[str, Any]) -> None:
+    """After commit, a worker publishes the event to `course:{id}`'s subscribers."""
+    enqueue_after_commit(session, PUBLISH_ROOM_EVENT, course_room(course_id), type_, data)

@@ -1,0 +1,275 @@
+"""Forums: who sees them, who changes them, and the changes.
+
+A forum without groups is open to the whole tenant; one limited to groups (`group_ids`)
+to their members, its creator and admins; an inactive one only to its creator and admins.
+Everyone else gets 404, so a forum's existence does not leak. Visibility is one SQL
+condition (`visible_forums`), used alike by lists, lookups and the posts of `posts.py`,
+and computed on every request, so a member removed from a group loses access at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.forums.schemas import ForumCreate, ForumQuery, ForumUpdate
+from models.forums.tables import Forum, ForumGroup, ForumPost
+from models.groups.operations import MODERATOR, OWNER, check_groups_exist, group_ids_of
+from models.groups.tables import GroupMember
+from models.identity import Principal
+from models.listing import apply_ordering, apply_search
+from models.logs.operations import record_activity
+from models.slugs import unique_slug
+
+FORUM_ORDERING = {"title": Forum.title, "created_at": Forum.created_at, "id": Forum.id}
+# What a moderator of the forum's groups may change; the rest is its creator's (and admins').
+MODERATED_FIELDS = frozenset({"is_locked"})
+
+
+def invalid_pk(value: object) -> str:
+    return f'Invalid pk "{value}" - object does not exist.'
+
+
+# Who sees a forum, who moderates it
+
+
+def visible_forums(actor: Principal) -> ColumnElement[bool]:
+    """The condition on `Forum` that the actor may see it."""
+    if actor.is_admin:
+        return true()
+    in_my_groups = (
+        select(ForumGroup.forum_id)
+        .join(GroupMember, GroupMember.group_id == ForumGroup.group_id)
+        .where(GroupMember.user_id == actor.user_id)
+    )
+    open_to_me = or_(Forum.is_restricted.is_(False), Forum.id.in_(in_my_groups))
+    return or_(Forum.created_by == actor.user_id, and_(Forum.is_active.is_(True), open_to_me))
+
+
+async def access_forum(session: AsyncSession, *, actor: Principal, forum_id: int) -> Forum:
+    """The forum, if the actor may see it (404 otherwise)."""
+    stmt = select(Forum).where(Forum.id == forum_id, visible_forums(actor))
+    forum = await session.scalar(stmt)
+    if forum is None:
+        raise NotFound()
+    return forum
+
+
+def manages(actor: Principal, forum: Forum) -> bool:
+    """The forum's creator and admins change everything about it."""
+    return actor.is_admin or forum.created_by == actor.user_id
+
+
+async def moderates(session: AsyncSession, *, actor: Principal, forum: Forum) -> bool:
+    """Whether the actor moderates the forum: lock it, pin posts, delete anyone's.
+
+    Its managers do, and so do the owners and moderators of any of its groups.
+    """
+    if manages(actor, forum):
+        return True
+    stmt = (
+        select(GroupMember.id)
+        .join(ForumGroup, ForumGroup.group_id == GroupMember.group_id)
+        .where(
+            ForumGroup.forum_id == forum.id,
+            GroupMember.user_id == actor.user_id,
+            GroupMember.role.in_((OWNER, MODERATOR)),
+        )
+        .limit(1)
+    )
+    return await session.scalar(stmt) is not None
+
+
+async def check_forum_changer(session: AsyncSession, *, actor: Principal, forum: Forum) -> None:
+    """403 for those who may change nothing about the forum (before its body is read)."""
+    if not await moderates(session, actor=actor, forum=forum):
+        raise PermissionDenied()
+
+
+def check_forum_creator(actor: Principal) -> None:
+    """Instructors and admins create forums (SPEC §2)."""
+    if not actor.can_author:
+        raise PermissionDenied()
+
+
+# What a response adds to a forum
+
+
+@dataclass(frozen=True, slots=True)
+class ForumView:
+    forum: Forum
+    group_ids: list[int]
+    post_count: int
+    last_post_at: datetime | None
+
+    def fields(self) -> dict[str, Any]:
+        f = self.forum
+        return {
+            "id": f.id,
+            "title": f.title,
+            "slug": f.slug,
+            "description": f.description,
+            "group_ids": self.group_ids,
+            "is_active": f.is_active,
+            "is_locked": f.is_locked,
+            "created_by": f.created_by,
+            "created_at": f.created_at,
+            "updated_at": f.updated_at,
+            "post_count": self.post_count,
+            "last_post_at": self.last_post_at,
+        }
+
+
+async def linked_group_ids(
+    session: AsyncSession, *, forum_ids: Sequence[int]
+) -> dict[int, list[int]]:
+    rows = await session.execute(
+        select(ForumGroup.forum_id, ForumGroup.group_id)
+        .where(ForumGroup.forum_id.in_(forum_ids))
+        .order_by(ForumGroup.group_id)
+    )
+    links: dict[int, list[int]] = {}
+    for forum_id, group_id in rows.all():
+        links.setdefault(forum_id, []).append(group_id)
+    return links
+
+
+async def forum_views(session: AsyncSession, *, forums: Sequence[Forum]) -> list[ForumView]:
+    """The forums with their groups and post statistics (two queries for a page)."""
+    ids = [f.id for f in forums]
+    if not ids:
+        return []
+    links = await linked_group_ids(session, forum_ids=ids)
+    stat_rows = await session.execute(
+        select(ForumPost.forum_id, func.count(), func.max(ForumPost.created_at))
+        .where(ForumPost.forum_id.in_(ids))
+        .group_by(ForumPost.forum_id)
+    )
+    stats = {forum_id: (int(n), last) for forum_id, n, last in stat_rows.all()}
+    return [ForumView(f, links.get(f.id, []), *stats.get(f.id, (0, None))) for f in forums]
+
+
+async def forum_view(session: AsyncSession, *, forum: Forum) -> ForumView:
+    return (await forum_views(session, forums=[forum]))[0]
+
+
+# Lists and changes
+
+
+def forums_query(actor: Principal, query: ForumQuery) -> Select[Any]:
+    stmt = select(Forum).where(visible_forums(actor))
+    if query.is_active is not None:
+        stmt = stmt.where(Forum.is_active.is_(query.is_active))
+    if query.is_locked is not None:
+        stmt = stmt.where(Forum.is_locked.is_(query.is_locked))
+    if query.group is not None:
+        limited = select(ForumGroup.forum_id).where(ForumGroup.group_id == query.group)
+        stmt = stmt.where(Forum.id.in_(limited))
+    stmt = apply_search(stmt, query.search, [Forum.title])
+    return apply_ordering(
+        stmt, query.ordering, FORUM_ORDERING, [Forum.created_at.desc()], Forum.id.desc()
+    )
+
+
+async def _check_new_groups(session: AsyncSession, *, actor: Principal, ids: list[int]) -> None:
+    """Groups a forum is newly limited to must be groups the actor sees (members, admins).
+
+    Both an unknown group and one the actor is not in get the same 400, so neither leaks.
+    """
+    await check_groups_exist(session, ids=ids, field="group_ids")
+    if actor.is_admin:
+        return
+    mine = await group_ids_of(session, user_id=actor.user_id)
+    for group_id in ids:
+        if group_id not in mine:
+            raise ValidationFailed.field("group_ids", invalid_pk(group_id))
+
+
+async def do_create_forum(session: AsyncSession, *, actor: Principal, data: ForumCreate) -> Forum:
+    check_forum_creator(actor)
+    await _check_new_groups(session, actor=actor, ids=data.group_ids)
+    forum = Forum(
+        title=data.title,
+        slug=await unique_slug(session, Forum.slug, data.title, fallback="forum"),
+        description=data.description,
+        is_active=data.is_active,
+        is_locked=data.is_locked,
+        is_restricted=bool(data.group_ids),
+        created_by=actor.user_id,
+    )
+    session.add(forum)
+    await session.flush()
+    session.add_all(ForumGroup(forum_id=forum.id, group_id=g) for g in data.group_ids)
+    await session.flush()
+    _forum_activity(session, actor, forum, "forum_created", f"Created forum {forum.title!r}.")
+    return forum
+
+
+async def do_update_forum(
+    session: AsyncSession, *, actor: Principal, forum_id: int, data: ForumUpdate
+) -> Forum:
+    """Change a forum: its creator and admins anything, its groups' moderators `is_locked`.
+
+    Only fields whose value differs count as changes, so a moderator may PUT back what they
+    read with `is_locked` flipped. `group_ids` replaces the set; the slug never changes.
+    """
+    forum = await access_forum(session, actor=actor, forum_id=forum_id)
+    await check_forum_changer(session, actor=actor, forum=forum)
+    sent = data.model_dump(exclude_unset=True)
+    for field, value in sent.items():
+        if value is None:
+            raise ValidationFailed.field(field, "This field may not be null.")
+    group_ids: list[int] | None = sent.pop("group_ids", None)
+    current = (await linked_group_ids(session, forum_ids=[forum.id])).get(forum.id, [])
+    changed = {f for f, v in sent.items() if getattr(forum, f) != v}
+    # [] opens a limited forum to everyone, even one whose groups have all been deleted.
+    if group_ids is not None and (
+        set(group_ids) != set(current) or forum.is_restricted != bool(group_ids)
+    ):
+        changed.add("group_ids")
+    if changed - MODERATED_FIELDS and not manages(actor, forum):
+        raise PermissionDenied()
+    for field in changed - {"group_ids"}:
+        setattr(forum, field, sent[field])
+    if group_ids is not None and "group_ids" in changed:
+        await _check_new_groups(
+            session, actor=actor, ids=[g for g in group_ids if g not in current]
+        )
+        await session.execute(delete(ForumGroup).where(ForumGroup.forum_id == forum.id))
+        session.add_all(ForumGroup(forum_id=forum.id, group_id=g) for g in group_ids)
+        forum.is_restricted = bool(group_ids)
+        # The links are not the forum's columns: updated_at must still tell of the change.
+        forum.updated_at = utcnow()
+    await session.flush()
+    _forum_activity(session, actor, forum, "forum_updated", f"Updated forum {forum.title!r}.")
+    return forum
+
+
+async def do_delete_forum(session: AsyncSession, *, actor: Principal, forum_id: int) -> None:
+    """Delete a forum with its posts (its creator and admins)."""
+    forum = await access_forum(session, actor=actor, forum_id=forum_id)
+    if not manages(actor, forum):
+        raise PermissionDenied()
+    _forum_activity(session, actor, forum, "forum_deleted", f"Deleted forum {forum.title!r}.")
+    await session.delete(forum)
+    await session.flush()
+
+
+def _forum_activity(
+    session: AsyncSession, actor: Principal, forum: Forum, activity_type: str, details: str
+) -> None:
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type=activity_type,
+        details=details,
+        object_type="forum",
+        object_id=forum.id,
+    )

@@ -1,0 +1,234 @@
+"""Forum posts and their replies: who reads, writes, edits, pins and deletes them.
+
+A post is visible exactly when its forum is (`visible_forums`). Anyone who sees an active,
+unlocked forum posts in it; authors edit their own content; the forum's moderators (its
+creator, admins, owners and moderators of its groups) pin and delete any post.
+`do_create_post` is what a WebSocket `post` frame calls too, with the same body model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.effects import notify_after_commit
+from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.forums.operations import access_forum, invalid_pk, moderates, visible_forums
+from models.forums.schemas import PostCreate, PostQuery, PostRead, PostUpdate
+from models.forums.tables import Forum, ForumPost
+from models.identity import Principal
+from models.logs.operations import record_activity
+
+LOCKED = "This forum is locked."
+INACTIVE = "This forum is not active."
+OTHER_FORUM = "The parent post belongs to another forum."
+
+
+@dataclass(frozen=True, slots=True)
+class PostView:
+    post: ForumPost
+    reply_count: int
+
+    def fields(self) -> dict[str, Any]:
+        p = self.post
+        return {
+            "id": p.id,
+            "forum": p.forum_id,
+            "parent": p.parent_id,
+            "content": p.content,
+            "author_id": p.author_id,
+            "is_pinned": p.is_pinned,
+            "is_edited": p.edited_at is not None,
+            "edited_at": p.edited_at,
+            "reply_count": self.reply_count,
+            "created_at": p.created_at,
+            "updated_at": p.updated_at,
+        }
+
+
+async def post_views(session: AsyncSession, *, posts: Sequence[ForumPost]) -> list[PostView]:
+    """The posts with their direct reply counts (one query for a page)."""
+    ids = [p.id for p in posts]
+    counts: dict[int, int] = {}
+    if ids:
+        rows = await session.execute(
+            select(ForumPost.parent_id, func.count())
+            .where(ForumPost.parent_id.in_(ids))
+            .group_by(ForumPost.parent_id)
+        )
+        counts = {parent: int(n) for parent, n in rows.all() if parent is not None}
+    return [PostView(p, counts.get(p.id, 0)) for p in posts]
+
+
+async def post_view(session: AsyncSession, *, post: ForumPost) -> PostView:
+    return (await post_views(session, posts=[post]))[0]
+
+
+def posts_query(actor: Principal, query: PostQuery, *, forum_id: int | None = None) -> Select[Any]:
+    """Posts of the forums I see; pinned first, then newest first unless `ordering=created_at`.
+
+    A forum filter naming a forum I cannot see lists nothing, as an unknown one does.
+    """
+    stmt = (
+        select(ForumPost).join(Forum, Forum.id == ForumPost.forum_id).where(visible_forums(actor))
+    )
+    for wanted in (forum_id, query.forum):
+        if wanted is not None:
+            stmt = stmt.where(ForumPost.forum_id == wanted)
+    if query.parent is not None:
+        stmt = stmt.where(ForumPost.parent_id == query.parent)
+    if query.top_level is not None:
+        stmt = stmt.where(
+            ForumPost.parent_id.is_(None) if query.top_level else ForumPost.parent_id.is_not(None)
+        )
+    if query.author_id is not None:
+        stmt = stmt.where(ForumPost.author_id == query.author_id)
+    if query.is_pinned is not None:
+        stmt = stmt.where(ForumPost.is_pinned.is_(query.is_pinned))
+    # The first of the known names wins; unknown names are ignored, as DRF does.
+    names = [n.strip() for n in (query.ordering or "").split(",")]
+    oldest_first = next(
+        (n == "created_at" for n in names if n in ("created_at", "-created_at")), False
+    )
+    if oldest_first:
+        return stmt.order_by(ForumPost.is_pinned.desc(), ForumPost.created_at, ForumPost.id)
+    return stmt.order_by(
+        ForumPost.is_pinned.desc(), ForumPost.created_at.desc(), ForumPost.id.desc()
+    )
+
+
+async def access_post(
+    session: AsyncSession, *, actor: Principal, post_id: int
+) -> tuple[ForumPost, Forum]:
+    """The post and its forum, if the actor may see the forum (404 otherwise)."""
+    post = await session.get(ForumPost, post_id)
+    if post is None:
+        raise NotFound()
+    return post, await access_forum(session, actor=actor, forum_id=post.forum_id)
+
+
+def check_open_for_posts(forum: Forum) -> None:
+    """No new posts in an inactive or locked forum, whoever asks (403)."""
+    if not forum.is_active:
+        raise PermissionDenied(INACTIVE)
+    if forum.is_locked:
+        raise PermissionDenied(LOCKED)
+
+
+async def _check_parent(
+    session: AsyncSession, *, actor: Principal, forum: Forum, parent_id: int
+) -> None:
+    stmt = (
+        select(ForumPost.forum_id)
+        .join(Forum, Forum.id == ForumPost.forum_id)
+        .where(ForumPost.id == parent_id, visible_forums(actor))
+    )
+    parent_forum = await session.scalar(stmt)
+    if parent_forum is None:
+        raise ValidationFailed.field("parent", invalid_pk(parent_id))
+    if parent_forum != forum.id:
+        raise ValidationFailed.field("parent", OTHER_FORUM)
+
+
+async def do_create_post(session: AsyncSession, *, actor: Principal, data: PostCreate) -> ForumPost:
+    """Post in a forum, or reply to a post of it (`parent`).
+
+    A forum the actor cannot see is a 400 on `forum`; a locked or inactive one a 403.
+    """
+    try:
+        forum = await access_forum(session, actor=actor, forum_id=data.forum)
+    except NotFound:
+        raise ValidationFailed.field("forum", invalid_pk(data.forum)) from None
+    check_open_for_posts(forum)
+    if data.parent is not None:
+        await _check_parent(session, actor=actor, forum=forum, parent_id=data.parent)
+    post = ForumPost(
+        forum_id=forum.id, parent_id=data.parent, content=data.content, author_id=actor.user_id
+    )
+    session.add(post)
+    await session.flush()
+    _post_activity(session, actor, post, "forum_post_created", f"Posted in forum {forum.title!r}.")
+    _notify(session, post, "post", PostView(post, 0))
+    return post
+
+
+async def check_post_changer(
+    session: AsyncSession, *, actor: Principal, post: ForumPost, forum: Forum
+) -> None:
+    """403 for those who may change nothing about the post: neither author nor moderator."""
+    if post.author_id != actor.user_id and not await moderates(session, actor=actor, forum=forum):
+        raise PermissionDenied()
+
+
+async def do_update_post(
+    session: AsyncSession, *, actor: Principal, post_id: int, data: PostUpdate
+) -> ForumPost:
+    """Change a post: its author the content, the forum's moderators `is_pinned`.
+
+    Only fields whose value differs count as changes (PUT may send back what GET gave); a
+    change the actor may not make is a 403. Admins pin and delete, but do not rewrite
+    someone else's words.
+    """
+    post, forum = await access_post(session, actor=actor, post_id=post_id)
+    sent = data.model_dump(exclude_unset=True)
+    for field, value in sent.items():
+        if value is None:
+            raise ValidationFailed.field(field, "This field may not be null.")
+    new_content = sent.get("content", post.content) != post.content
+    new_pin = sent.get("is_pinned", post.is_pinned) != post.is_pinned
+    if new_content and post.author_id != actor.user_id:
+        raise PermissionDenied()
+    if new_pin and not await moderates(session, actor=actor, forum=forum):
+        raise PermissionDenied()
+    if new_content:
+        post.content = sent["content"]
+        post.edited_at = utcnow()
+    if new_pin:
+        post.is_pinned = sent["is_pinned"]
+    await session.flush()
+    _post_activity(
+        session, actor, post, "forum_post_updated", f"Updated a post in forum {forum.title!r}."
+    )
+    _notify(session, post, "post_updated", await post_view(session, post=post))
+    return post
+
+
+async def do_delete_post(session: AsyncSession, *, actor: Principal, post_id: int) -> None:
+    """Delete a post and, with it, every reply below it (its author or a moderator)."""
+    post, forum = await access_post(session, actor=actor, post_id=post_id)
+    await check_post_changer(session, actor=actor, post=post, forum=forum)
+    _post_activity(
+        session, actor, post, "forum_post_deleted", f"Deleted a post in forum {forum.title!r}."
+    )
+    removed = {"id": post.id, "forum": post.forum_id, "parent": post.parent_id}
+    await session.delete(post)
+    await session.flush()
+    notify_after_commit(session, forum_room(forum.id), "post_deleted", removed)
+
+
+def forum_room(forum_id: int) -> str:
+    return f"forum:{forum_id}"
+
+
+def _notify(session: AsyncSession, post: ForumPost, type_: str, view: PostView) -> None:
+    """The post as REST renders it, to the forum's live room once committed."""
+    body = PostRead.model_validate(view.fields()).model_dump(mode="json")
+    notify_after_commit(session, forum_room(post.forum_id), type_, body)
+
+
+def _post_activity(
+    session: AsyncSession, actor: Principal, post: ForumPost, activity_type: str, details: str
+) -> None:
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type=activity_type,
+        details=details,
+        object_type="forum_post",
+        object_id=post.id,
+    )

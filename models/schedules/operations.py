@@ -1,0 +1,354 @@
+"""Schedules: who sees them, who changes them, the changes, and their occurrences.
+
+A schedule is visible to its creator, to its participants (users invited by name, and the
+members of invited groups, checked at query time so leaving a group ends access at once)
+and to admins; everyone else gets 404. Its creator and admins change it (403 for
+participants). Participants themselves live in `models.schedules.participants`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.groups.tables import GroupMember
+from models.identity import Principal
+from models.listing import PageRequest, PageResult, apply_ordering, apply_search
+from models.logs.operations import record_activity
+from models.schedules.recurrence import RuleError, occurrences, series_end, zone
+from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
+from models.schedules.tables import Schedule, ScheduleParticipant
+
+SCHEDULED, CANCELLED = "scheduled", "cancelled"
+END_NOT_AFTER_START = "End time must be after start time."
+MAX_WINDOW = timedelta(days=366)
+SCHEDULE_ORDERING = {
+    "start_time": Schedule.start_time,
+    "created_at": Schedule.created_at,
+    "title": Schedule.title,
+    "id": Schedule.id,
+}
+Participant = ScheduleParticipant
+
+
+# Who sees what
+
+
+def my_groups(user_id: str) -> Select[Any]:
+    return select(GroupMember.group_id).where(GroupMember.user_id == user_id)
+
+
+def live() -> ColumnElement[bool]:
+    """Participant rows that count: all but a group member's answer after they left it."""
+    still_member = exists(
+        select(GroupMember.id).where(
+            GroupMember.group_id == Participant.via_group_id,
+            GroupMember.user_id == Participant.user_id,
+        )
+    )
+    return or_(Participant.via_group_id.is_(None), still_member)
+
+
+def participating(user_id: str) -> Select[Any]:
+    """Ids of the schedules the user is invited to, by name or through a group.
+
+    An answer given through a group (`via_group_id`) grants nothing by itself: the group's
+    own row does, for as long as the user is a member.
+    """
+    return select(Participant.schedule_id).where(
+        or_(
+            and_(Participant.user_id == user_id, Participant.via_group_id.is_(None)),
+            Participant.group_id.in_(my_groups(user_id)),
+        )
+    )
+
+
+def mine(user_id: str) -> ColumnElement[bool]:
+    """Schedules the user created or is invited to."""
+    return or_(Schedule.created_by == user_id, Schedule.id.in_(participating(user_id)))
+
+
+async def access_schedule(
+    session: AsyncSession, *, actor: Principal, schedule_id: int, for_change: bool = False
+) -> Schedule:
+    """The schedule, if the actor may see it (404 otherwise, so existence does not leak).
+
+    For a change the actor must be its creator or an admin (403 otherwise).
+    """
+    schedule = await session.get(Schedule, schedule_id)
+    if schedule is None:
+        raise NotFound()
+    is_creator = schedule.created_by == actor.user_id
+    if not (is_creator or actor.is_admin):
+        stmt = select(
+            participating(actor.user_id).where(Participant.schedule_id == schedule.id).exists()
+        )
+        if not await session.scalar(stmt):
+            raise NotFound()
+    if for_change and not (is_creator or actor.is_admin):
+        raise PermissionDenied()
+    return schedule
+
+
+def check_organizer(actor: Principal, schedule: Schedule) -> None:
+    """The creator and admins change a schedule and its invitations (SPEC §2)."""
+    if not (actor.is_admin or schedule.created_by == actor.user_id):
+        raise PermissionDenied()
+
+
+# What a response adds
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleView:
+    """A schedule (or one occurrence of it) with its invitation count and my answer."""
+
+    schedule: Schedule
+    participant_count: int
+    my_response: str | None
+    occurrence: tuple[datetime, datetime] | None = None
+
+    def fields(self) -> dict[str, Any]:
+        s = self.schedule
+        start, end = self.occurrence or (s.start_time, s.end_time)
+        return {
+            "id": s.id,
+            "title": s.title,
+            "description": s.description,
+            "start_time": start,
+            "end_time": end,
+            "location": s.location,
+            "is_all_day": s.is_all_day,
+            "timezone": s.timezone,
+            "recurrence": s.recurrence,
+            "status": s.status,
+            "created_by": s.created_by,
+            "created_at": s.created_at,
+            "updated_at": s.updated_at,
+            "participant_count": self.participant_count,
+            "my_response": self.my_response,
+            "recurrence_id": start if self.occurrence and s.recurrence else None,
+        }
+
+
+async def _counts_and_answers(
+    session: AsyncSession, actor: Principal, ids: Sequence[int]
+) -> tuple[dict[int, int], dict[int, str]]:
+    """Invitation counts and the actor's answers for these schedules: three queries."""
+    if not ids:
+        return {}, {}
+    count_rows = await session.execute(
+        select(Participant.schedule_id, func.count())
+        .where(Participant.schedule_id.in_(ids), Participant.via_group_id.is_(None))
+        .group_by(Participant.schedule_id)
+    )
+    counts = {schedule_id: int(n) for schedule_id, n in count_rows.all()}
+    invited = await session.scalars(
+        select(Participant.schedule_id).where(
+            Participant.schedule_id.in_(ids), Participant.group_id.in_(my_groups(actor.user_id))
+        )
+    )
+    answers = {schedule_id: "pending" for schedule_id in invited.all()}
+    own = await session.execute(
+        select(Participant.schedule_id, Participant.response_status).where(
+            Participant.schedule_id.in_(ids), Participant.user_id == actor.user_id, live()
+        )
+    )
+    answers.update({schedule_id: status for schedule_id, status in own.all()})
+    return counts, answers
+
+
+async def schedule_views(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    schedules: Sequence[Schedule],
+    occurrences_of: Sequence[tuple[datetime, datetime] | None] | None = None,
+) -> list[ScheduleView]:
+    counts, answers = await _counts_and_answers(session, actor, list({s.id for s in schedules}))
+    spans = occurrences_of or [None] * len(schedules)
+    return [
+        ScheduleView(s, counts.get(s.id, 0), answers.get(s.id), span)
+        for s, span in zip(schedules, spans, strict=True)
+    ]
+
+
+async def schedule_view(
+    session: AsyncSession, *, actor: Principal, schedule: Schedule
+) -> ScheduleView:
+    return (await schedule_views(session, actor=actor, schedules=[schedule]))[0]
+
+
+# Listing
+
+
+def schedules_query(actor: Principal, query: ScheduleQuery) -> Select[Any]:
+    """The schedules I created or am invited to; an admin sees every schedule."""
+    stmt = select(Schedule)
+    if not actor.is_admin:
+        stmt = stmt.where(mine(actor.user_id))
+    if query.status is not None:
+        stmt = stmt.where(Schedule.status == query.status)
+    stmt = apply_search(stmt, query.search, [Schedule.title])
+    return apply_ordering(
+        stmt, query.ordering, SCHEDULE_ORDERING, [Schedule.start_time.asc()], Schedule.id.asc()
+    )
+
+
+def window_of(query: ScheduleQuery) -> tuple[datetime, datetime] | None:
+    """The `start`/`end` window of a listing, None without one; 400 when it is unusable."""
+    if query.start is None and query.end is None:
+        return None
+    if query.start is None:
+        raise ValidationFailed.field("start", "This field is required when end is given.")
+    if query.end is None:
+        raise ValidationFailed.field("end", "This field is required when start is given.")
+    if query.end <= query.start:
+        raise ValidationFailed.field("end", "End must be after start.")
+    if query.end - query.start > MAX_WINDOW:
+        raise ValidationFailed.field("end", "The window may span at most 366 days.")
+    return query.start, query.end
+
+
+def _spans(
+    schedule: Schedule, window: tuple[datetime, datetime]
+) -> list[tuple[datetime, datetime]]:
+    if schedule.recurrence is None:
+        return [(schedule.start_time, schedule.end_time)]
+    return occurrences(
+        schedule.recurrence,
+        start=schedule.start_time,
+        end=schedule.end_time,
+        tz=zone(schedule.timezone),
+        ends=schedule.series_end,
+        window=window,
+    )
+
+
+async def occurrence_page(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    query: ScheduleQuery,
+    window: tuple[datetime, datetime],
+    page: PageRequest,
+) -> tuple[PageResult, list[ScheduleView]]:
+    """One item per occurrence overlapping the window, by start, a page of them.
+
+    Series that end before the window or begin after it are left out in SQL; the rest are
+    expanded in memory (each capped), sorted, and the page's views take three queries.
+    """
+    low, high = window
+    stmt = schedules_query(actor, query).where(
+        Schedule.start_time < high, or_(Schedule.series_end.is_(None), Schedule.series_end > low)
+    )
+    candidates = (await session.scalars(stmt)).all()
+    items = [(span, s) for s in candidates for span in _spans(s, window)]
+    items.sort(key=lambda item: (item[0][0], item[1].id))
+    if page.number > 1 and page.offset >= len(items):
+        raise NotFound("Invalid page.")
+    chunk = items[page.offset : page.offset + page.size]
+    views = await schedule_views(
+        session,
+        actor=actor,
+        schedules=[s for _, s in chunk],
+        occurrences_of=[span for span, _ in chunk],
+    )
+    return PageResult(count=len(items), rows=chunk, page=page), views
+
+
+async def calendar_schedules(
+    session: AsyncSession, *, actor: Principal, limit: int
+) -> Sequence[Schedule]:
+    """My schedules for a calendar feed: created or invited to, admins included."""
+    stmt = (
+        select(Schedule)
+        .where(mine(actor.user_id))
+        .order_by(Schedule.start_time.desc(), Schedule.id.desc())
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+# Changes
+
+
+def _settle(schedule: Schedule) -> None:
+    """Check the times and the rule together, and note when the series ends."""
+    if schedule.end_time <= schedule.start_time:
+        raise ValidationFailed.field("end_time", END_NOT_AFTER_START)
+    if schedule.recurrence is None:
+        schedule.series_end = schedule.end_time
+        return
+    try:
+        schedule.series_end = series_end(
+            schedule.recurrence,
+            start=schedule.start_time,
+            end=schedule.end_time,
+            tz=zone(schedule.timezone),
+        )
+    except RuleError as exc:
+        raise ValidationFailed.field("recurrence", str(exc)) from None
+
+
+async def do_create_schedule(
+    session: AsyncSession, *, actor: Principal, data: ScheduleCreate
+) -> Schedule:
+    """Create a schedule; anyone may (SPEC §2 limits who sees and changes it, not this)."""
+    schedule = Schedule(**data.model_dump(), created_by=actor.user_id)
+    _settle(schedule)
+    session.add(schedule)
+    await session.flush()
+    schedule_activity(
+        session, actor, schedule, "schedule_created", f"Created schedule {schedule.title!r}."
+    )
+    return schedule
+
+
+async def do_update_schedule(
+    session: AsyncSession, *, actor: Principal, schedule_id: int, data: ScheduleUpdate
+) -> Schedule:
+    """Change a schedule (its creator or an admin); status "cancelled" cancels it."""
+    schedule = await access_schedule(session, actor=actor, schedule_id=schedule_id, for_change=True)
+    was = schedule.status
+    for field, value in data.model_dump(exclude_unset=True).items():
+        if value is None and field != "recurrence":
+            raise ValidationFailed.field(field, "This field may not be null.")
+        setattr(schedule, field, value)
+    _settle(schedule)
+    await session.flush()
+    if schedule.status == CANCELLED and was != CANCELLED:
+        kind, details = "schedule_cancelled", f"Cancelled schedule {schedule.title!r}."
+    else:
+        kind, details = "schedule_updated", f"Updated schedule {schedule.title!r}."
+    schedule_activity(session, actor, schedule, kind, details)
+    return schedule
+
+
+async def do_delete_schedule(session: AsyncSession, *, actor: Principal, schedule_id: int) -> None:
+    """Delete a schedule and its invitations (its creator or an admin)."""
+    schedule = await access_schedule(session, actor=actor, schedule_id=schedule_id, for_change=True)
+    schedule_activity(
+        session, actor, schedule, "schedule_deleted", f"Deleted schedule {schedule.title!r}."
+    )
+    await session.delete(schedule)
+    await session.flush()
+
+
+def schedule_activity(
+    session: AsyncSession, actor: Principal, schedule: Schedule, activity_type: str, details: str
+) -> None:
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type=activity_type,
+        details=details,
+        object_type="schedule",
+        object_id=schedule.id,
+    )

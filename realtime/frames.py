@@ -1,0 +1,85 @@
+"""The socket protocol of SPEC §4: the server's envelope and the client's frames."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+# A post is the largest frame a client may send; a little room for the envelope.
+MAX_CLIENT_FRAME = 64 * 1024
+
+
+def encode(type_: str, room: str, data: dict[str, Any], seq: int | None = None) -> bytes:
+    """A server frame, encoded once for every recipient; ephemeral frames carry no seq."""
+    frame: dict[str, Any] = {"type": type_, "room": room}
+    if seq is not None:
+        frame["seq"] = seq
+    frame["data"] = data
+    return orjson.dumps(frame)
+
+
+def split_for_seq(type_: str, room: str, data: dict[str, Any]) -> tuple[bytes, bytes]:
+    """The frame in two halves around its seq, so the bus can stamp it without re-encoding."""
+    head = orjson.dumps({"type": type_, "room": room})[:-1] + b',"seq":'
+    tail = b',"data":' + orjson.dumps(data) + b"}"
+    return head, tail
+
+
+def error(code: int, detail: object) -> bytes:
+    return orjson.dumps({"type": "error", "code": code, "detail": detail})
+
+
+def control(type_: str, room: str, **data: Any) -> bytes:
+    """Frames about the connection itself (pong, reset): no seq, never in history."""
+    return orjson.dumps({"type": type_, "room": room, "data": data})
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class PostFrame(_Frame):
+    type: Literal["post"]
+    content: Annotated[str, StringConstraints(min_length=1)]
+    parent: int | None = None
+
+
+class MessageFrame(_Frame):
+    type: Literal["message"]
+    content: Annotated[str, StringConstraints(min_length=1)]
+
+
+class TypingFrame(_Frame):
+    type: Literal["typing"]
+
+
+class PingFrame(_Frame):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[
+    PostFrame | MessageFrame | TypingFrame | PingFrame, Field(discriminator="type")
+]
+_CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+
+class BadFrame(Exception):
+    """A frame the server cannot act on; answered with an error frame, never fatal."""
+
+
+def parse(raw: str | bytes) -> PostFrame | MessageFrame | TypingFrame | PingFrame:
+    """A client frame, or BadFrame with a message fit for the client."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadFrame("Frames must be JSON.") from None
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        raise BadFrame('A frame is a JSON object with a "type".')
+    try:
+        return _CLIENT_FRAME.validate_python(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"][1:]) or "type"
+        raise BadFrame(f"{where}: {first['msg']}") from None

@@ -1,0 +1,125 @@
+"""A live room as an actor: one coroutine owns its members and hands them its events.
+
+Joins, leaves and events arrive through one mailbox and are handled one at a time, so a
+resuming client gets the history it missed and then the live events, with no gap and no
+duplicate. The room starts with its first member and stops with its last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+from realtime import frames
+from realtime.bus import Bus, RoomKey
+from realtime.connection import NOT_ALLOWED, Connection
+
+log = logging.getLogger(__name__)
+
+_MEMBER_LEFT = b'{"type":"member_left"'
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    connection: Connection
+    since: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Leave:
+    connection: Connection
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int | None
+    frame: bytes
+
+
+class Room:
+    def __init__(self, key: RoomKey, bus: Bus, on_stop: Callable[[Room], None]) -> None:
+        self.key = key
+        self.accepting = True
+        self.members: dict[int, Connection] = {}
+        self._bus = bus
+        self._on_stop = on_stop
+        self._mailbox: asyncio.Queue[Join | Leave | Event] = asyncio.Queue()
+        self.task = asyncio.create_task(self._run(), name=f"room-{key[0]}-{key[1]}")
+
+    def join(self, connection: Connection, since: int | None) -> None:
+        self._mailbox.put_nowait(Join(connection, since))
+
+    def leave(self, connection: Connection) -> None:
+        self._mailbox.put_nowait(Leave(connection))
+
+    def deliver(self, seq: int | None, frame: bytes) -> None:
+        """The bus's listener: never blocks, whatever the members do."""
+        self._mailbox.put_nowait(Event(seq, frame))
+
+    async def _run(self) -> None:
+        try:
+            await self._bus.listen(self.key, self.deliver)
+            while True:
+                message = await self._mailbox.get()
+                if isinstance(message, Event):
+                    self._broadcast(message)
+                elif isinstance(message, Join):
+                    await self._admit(message)
+                else:
+                    self.members.pop(message.connection.id, None)
+                if not self.members and self._mailbox.empty():
+                    return
+        except Exception:
+            log.exception("room %s failed", self.key)
+            for connection in self.members.values():
+                connection.close(1011, "Room failed.")
+        finally:
+            self.accepting = False
+            self._on_stop(self)
+            await self._bus.unlisten(self.key, self.deliver)
+
+    def _broadcast(self, event: Event) -> None:
+        gone = []
+        if event.frame.startswith(_MEMBER_LEFT):
+            gone += self._expel(orjson.loads(event.frame)["data"]["user_id"])
+        for connection in self.members.values():
+            if event.seq is not None:
+                if event.seq <= connection.last_seq:
+                    continue  # already given in its resume
+                connection.last_seq = event.seq
+            if not connection.offer(event.frame):
+                gone.append(connection.id)
+        for connection_id in gone:
+            self.members.pop(connection_id, None)
+
+    def _expel(self, user_id: str) -> list[int]:
+        """A member removed from the group loses its chat at once, not at its next reconnect."""
+        expelled = [c for c in self.members.values() if c.user_id == user_id]
+        for connection in expelled:
+            connection.close(NOT_ALLOWED, "No longer a member.")
+        return [c.id for c in expelled]
+
+    async def _admit(self, join: Join) -> None:
+        connection = join.connection
+        if connection.closed:
+            return
+        if join.since is None:
+            current = await self._bus.current_seq(*self.key)
+        else:
+            history = await self._bus.history(*self.key)
+            current = history.last
+            missed = history.after(join.since)
+            if missed is None:
+                connection.offer(frames.control("reset", self.key[1], seq=current))
+            else:
+                for _, frame in missed:
+                    connection.offer(frame)
+        # Live events up to `current` are in what it was just given, or came before it joined.
+        connection.last_seq = current
+        connection.offer(frames.control("joined", self.key[1], seq=current))
+        if not connection.closed:
+            self.members[connection.id] = connection

@@ -1,0 +1,64 @@
+"""The kinds of room and the domain rules they call: who may enter, what frames do.
+
+Every rule is the domain's own (models/), the same one REST calls.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.courses.notifications import access_course_room
+from models.errors import PermissionDenied
+from models.forums.operations import access_forum
+from models.forums.posts import do_create_post
+from models.forums.schemas import PostCreate
+from models.groups.operations import access_group
+from models.identity import Principal
+from models.messaging.operations import do_send_message
+from models.messaging.schemas import MessageCreate
+from realtime import frames
+from realtime.sockets import RoomKind, body
+
+
+async def _check_course(session: AsyncSession, actor: Principal, course_id: int) -> None:
+    await access_course_room(session, actor=actor, course_id=course_id)
+
+
+COURSE = RoomKind("course", _check_course)
+
+
+async def _check_forum(session: AsyncSession, actor: Principal, forum_id: int) -> None:
+    await access_forum(session, actor=actor, forum_id=forum_id)
+
+
+async def _post(
+    session: AsyncSession, actor: Principal, forum_id: int, frame: frames.ClientFrame
+) -> None:
+    """A `post` frame: a forum post exactly as REST makes it (and so, the same event)."""
+    assert isinstance(frame, frames.PostFrame)
+    data = body(PostCreate, {"forum": forum_id, "content": frame.content, "parent": frame.parent})
+    await do_create_post(session, actor=actor, data=data)
+
+
+FORUM = RoomKind("forum", _check_forum, {"post": _post})
+
+
+async def _check_group(session: AsyncSession, actor: Principal, group_id: int) -> None:
+    """A group's chat is its members' (an admin outside the group sees it, but may not enter)."""
+    _, role = await access_group(session, actor=actor, group_id=group_id)
+    if role is None:
+        raise PermissionDenied()
+
+
+async def _message(
+    session: AsyncSession, actor: Principal, group_id: int, frame: frames.ClientFrame
+) -> None:
+    """A `message` frame: a group message exactly as REST sends it."""
+    assert isinstance(frame, frames.MessageFrame)
+    data = body(
+        MessageCreate, {"group_id": group_id, "content": frame.content, "message_type": "group"}
+    )
+    await do_send_message(session, actor=actor, data=data)
+
+
+GROUP = RoomKind("group", _check_group, {"message": _message})

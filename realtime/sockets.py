@@ -1,0 +1,266 @@
+"""The socket endpoints: handshake (Origin, token, room rights), then one reader per socket.
+
+Only the handler task reads its socket (aiohttp's rule; the heartbeat needs that loop);
+everything it sends goes through the connection's queue, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import orjson
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    DomainError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from models.fields import MAX_ID
+from models.identity import Principal
+from realtime import frames
+from realtime.connection import (
+    NO_SUCH_ROOM,
+    NOT_ALLOWED,
+    TOO_SLOW,
+    UNAUTHENTICATED,
+    Connection,
+)
+from realtime.gate import GATE, SocketGate
+
+log = logging.getLogger(__name__)
+
+TYPING_INTERVAL = 1.0  # seconds between two relayed `typing` of one client
+STRIKES_BEFORE_CLOSE = 20  # throttled frames a flooding client may send before it is closed
+
+# Checks a user may enter a room: NotFound (4404) or PermissionDenied (4403).
+RoomCheck = Callable[[AsyncSession, Principal, int], Awaitable[None]]
+# Acts on a client frame in a room, inside the frame's own transaction.
+FrameAction = Callable[[AsyncSession, Principal, int, frames.ClientFrame], Awaitable[None]]
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def body(model: type[ModelT], data: dict[str, object]) -> ModelT:
+    """A frame's fields through the REST body model: the same rules, field errors as 400s."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "non_field_errors"
+            errors.setdefault(field, []).append(error["msg"])
+        raise ValidationFailed(errors) from None
+
+
+@dataclass(frozen=True)
+class RoomKind:
+    """A kind of room (`forum`, `group`, `course`): who may enter, what its frames do."""
+
+    name: str
+    check: RoomCheck
+    actions: dict[str, FrameAction] = field(default_factory=dict)
+
+
+@dataclass
+class _Throttle:
+    """A token bucket per socket: `rate` frames a second, bursts of twice that."""
+
+    rate: float
+    tokens: float = 0.0
+    stamp: float = field(default_factory=time.monotonic)
+    strikes: int = 0
+    last_typing: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.tokens = self.rate * 2
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate * 2, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        self.strikes += 1
+        return False
+
+    def typing_allowed(self) -> bool:
+        now = time.monotonic()
+        if now - self.last_typing < TYPING_INTERVAL:
+            return False
+        self.last_typing = now
+        return True
+
+
+def room_handler(
+    kind: RoomKind, id_name: str
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await _serve(request, kind, int(request.match_info[id_name]))
+
+    handler.__name__ = f"{kind.name}_socket"
+    handler.__doc__ = f"WebSocket of a {kind.name} room (SPEC §4)."
+    return handler
+
+
+def _token(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.query.get("token") or None
+
+
+async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.StreamResponse:
+    gate = request.app[GATE]
+    if not gate.origin_allowed(request):
+        # Refused before the upgrade, as an HTTP 403 (SPEC §9).
+        raise PermissionDenied("Origin not allowed.")
+    ws = web.WebSocketResponse(
+        compress=False,  # one compressor per socket and a compression per recipient: no
+        max_msg_size=frames.MAX_CLIENT_FRAME,
+        heartbeat=gate.settings.ws_heartbeat_seconds,
+    )
+    if not ws.can_prepare(request).ok:
+        raise BadRequest("Expected a WebSocket upgrade.")
+    await ws.prepare(request)
+    principal = await _enter(gate, request, ws, kind, room_id)
+    if principal is None:
+        return ws
+    since = _since(request)
+    room = f"{kind.name}:{room_id}"
+    key = (principal.tenant, room)
+    connection = Connection(
+        ws, request, user_id=principal.user_id, queue_size=gate.settings.ws_queue_size
+    )
+    connection.start()
+    gate.hub.join(key, connection, since)
+    try:
+        await _read(gate, ws, connection, principal, kind, room_id, room)
+    finally:
+        gate.hub.leave(key, connection)
+        await connection.wait_closed()
+    return ws
+
+
+async def _enter(
+    gate: SocketGate, request: web.Request, ws: web.WebSocketResponse, kind: RoomKind, room_id: int
+) -> Principal | None:
+    """The user, if they may be in this room; else the socket is closed with the right code."""
+    token = _token(request)
+    if token is None:
+        await ws.close(code=UNAUTHENTICATED, message=b"Authentication required.")
+        return None
+    try:
+        principal = await gate.authenticate(request, token)
+    except (AuthenticationFailed, NotAuthenticated):
+        await ws.close(code=UNAUTHENTICATED, message=b"Invalid token.")
+        return None
+    except PermissionDenied:
+        await ws.close(code=NOT_ALLOWED, message=b"Token tenant does not match this domain.")
+        return None
+    if not 0 < room_id <= MAX_ID:
+        await ws.close(code=NO_SUCH_ROOM, message=b"No such room.")
+        return None
+    uow = gate.unit_of_work(principal.tenant)
+    try:
+        await kind.check(uow.session, principal, room_id)
+    except NotFound:
+        await ws.close(code=NO_SUCH_ROOM, message=b"No such room.")
+        return None
+    except PermissionDenied:
+        await ws.close(code=NOT_ALLOWED, message=b"Not allowed in this room.")
+        return None
+    finally:
+        await uow.rollback()
+        await uow.close()
+    return principal
+
+
+def _since(request: web.Request) -> int | None:
+    raw = request.query.get("since")
+    if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        return None  # no resume: live from now (a bad value is no reason to refuse the socket)
+    return int(raw)
+
+
+async def _read(
+    gate: SocketGate,
+    ws: web.WebSocketResponse,
+    connection: Connection,
+    principal: Principal,
+    kind: RoomKind,
+    room_id: int,
+    room: str,
+) -> None:
+    throttle = _Throttle(gate.settings.ws_frames_per_second)
+    async for message in ws:
+        if connection.closed:
+            return
+        if message.type is WSMsgType.ERROR:
+            return  # e.g. a frame over max_msg_size: aiohttp closes with 1009
+        if message.type is not WSMsgType.TEXT:
+            connection.send_now(frames.error(400, "Frames must be JSON text."))
+            continue
+        if not throttle.allow():
+            if throttle.strikes > STRIKES_BEFORE_CLOSE:
+                connection.close(TOO_SLOW, "Too many frames.")
+                return
+            connection.send_now(frames.error(429, "Too many frames; slow down."))
+            continue
+        try:
+            frame = frames.parse(message.data)
+        except frames.BadFrame as exc:
+            connection.send_now(frames.error(400, str(exc)))
+            continue
+        if frame.type == "ping":
+            connection.send_now(frames.control("pong", room))
+        elif frame.type == "typing":
+            if throttle.typing_allowed():
+                data = {"user_id": principal.user_id}
+                await gate.hub.bus.publish_ephemeral(
+                    principal.tenant, room, frames.encode("typing", room, data)
+                )
+        else:
+            await _act(gate, connection, principal, kind, room_id, frame)
+
+
+async def _act(
+    gate: SocketGate,
+    connection: Connection,
+    principal: Principal,
+    kind: RoomKind,
+    room_id: int,
+    frame: frames.ClientFrame,
+) -> None:
+    """A frame that changes something: its own transaction, the same domain operation as REST."""
+    action = kind.actions.get(frame.type)
+    if action is None:
+        connection.send_now(frames.error(400, f'"{frame.type}" frames are not taken in this room.'))
+        return
+    uow = gate.unit_of_work(principal.tenant)
+    try:
+        await action(uow.session, principal, room_id, frame)
+        await uow.commit()
+    except DomainError as exc:
+        await uow.rollback()
+        detail: object = exc.errors if isinstance(exc, ValidationFailed) else exc.detail
+        connection.send_now(orjson.dumps({"type": "error", "code": exc.status, "detail": detail}))
+    except Exception:
+        await uow.rollback()
+        log.exception("socket frame %s in %s:%s failed", frame.type, kind.name, room_id)
+        connection.send_now(frames.error(500, "A server error occurred."))
+    finally:
+        await uow.close()

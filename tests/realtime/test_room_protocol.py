@@ -8,6 +8,7 @@ from typing import Any
 import aiohttp
 
 from models.effects import RoomEvent
+from realtime.gate import GATE
 from tests.realtime.sockets import closed_with, joined, next_frame, open_socket
 from web.keys import BUS
 
@@ -182,3 +183,14 @@ async def test_a_client_that_stops_reading_is_cut_off_and_the_others_keep_receiv
     assert stalled_got < 400
     assert stalled.close_code in (1008, None)  # None: cut off before the close frame got through
     await reader.close()
+
+
+async def test_on_shutdown_every_socket_is_closed_with_1001(api, course):
+    ws = await open_socket(api, room_path(course["id"]), as_="student")
+    await joined(ws)
+
+    # What the app's on_shutdown runs; the client answers the close frame meanwhile.
+    shutdown = asyncio.create_task(api.client.app[GATE].hub.close())
+
+    assert await closed_with(ws) == 1001
+    await shutdown

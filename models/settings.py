@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_ORIGIN = "http://localhost:9090"
@@ -40,7 +40,33 @@ class Settings(BaseSettings):
     thumbnail_max_bytes: int = 5 * 1024 * 1024
     thumbnail_max_pixels: int = 40_000_000
     lesson_file_max_bytes: int = 100 * 1024 * 1024
+    # The AI tutor: any OpenAI-compatible server. OPENAI_BASE_URL and OPENAI_API_KEY keep
+    # the names the `openai` library gives them (LMS_AI_BASE_URL, LMS_AI_API_KEY also work).
     ai_model: str | None = None
+    ai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ai_base_url", "LMS_AI_BASE_URL", "OPENAI_BASE_URL"),
+    )
+    ai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ai_api_key", "LMS_AI_API_KEY", "OPENAI_API_KEY"),
+    )
+    # The whole answer, first byte to last, must arrive within this; else it is `failed`.
+    ai_timeout_seconds: float = 120.0
+    # Retries of the `openai` library on connection errors, 429s and 5xx (within the timeout).
+    ai_max_retries: int = 2
+    ai_stream: bool = True
+    ai_max_tokens: int = 1024
+    # Estimated tokens of conversation history, and of course text, sent with a question.
+    ai_history_tokens: int = 4000
+    ai_context_tokens: int = 3000
+    # A question no worker picked up within this is failed (its task was lost).
+    ai_queue_timeout_seconds: float = 900.0
+    # Quotas (0: none): questions per rolling hour, tokens per rolling day.
+    ai_user_messages_per_hour: int = 30
+    ai_tenant_messages_per_hour: int = 1000
+    ai_user_tokens_per_day: int = 200_000
+    ai_tenant_tokens_per_day: int = 5_000_000
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     # Encrypts stored credentials (payment gateway keys). Unset: derived from the development

@@ -1,6 +1,7 @@
 """Imports every table module, so each metadata is complete wherever it is needed."""
 
 from models import tenancy
+from models.ai_chat import tables as ai_chat
 from models.carts import tables as carts
 from models.courses import tables as courses
 from models.forums import tables as forums
@@ -11,6 +12,7 @@ from models.payments import tables as payments
 from models.schedules import tables as schedules
 
 __all__ = [
+    "ai_chat",
     "carts",
     "courses",
     "forums",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.ai_chat.operations import access_session
 from models.courses.notifications import access_course_room
 from models.errors import PermissionDenied
 from models.forums.operations import access_forum
@@ -62,3 +63,11 @@ async def _message(
 
 
 GROUP = RoomKind("group", _check_group, {"message": _message})
+
+
+async def _check_ai_chat(session: AsyncSession, actor: Principal, session_id: int) -> None:
+    """A tutor session's stream is its owner's alone (anyone else: no such room)."""
+    await access_session(session, actor=actor, session_id=session_id)
+
+
+AI_CHAT = RoomKind("ai_chat", _check_ai_chat)

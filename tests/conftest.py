@@ -120,6 +120,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         jwt_secret=SECRET,
         media_root=tmp_path / "media",
         dev_secret_file=tmp_path / "no-dev-secret",
+        # A developer's OPENAI_* must never send test questions to a real provider.
+        ai_base_url=None,
+        ai_api_key=None,
+        ai_model=None,
     )
 
 

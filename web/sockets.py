@@ -33,3 +33,11 @@ routes.route(
     summary="WebSocket: a group's chat (its members)",
     errors=SOCKET_ERRORS,
 )(room_handler(rooms.GROUP, "group_id"))
+
+routes.route(
+    "GET",
+    r"/ws/lms/ai_chat/{session_id:[0-9]+}/",
+    tag=TAG,
+    summary="WebSocket: an AI tutor session's answers as they stream (its owner)",
+    errors=SOCKET_ERRORS,
+)(room_handler(rooms.AI_CHAT, "session_id"))

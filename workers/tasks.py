@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from models.ai_chat.answering import ANSWER_TASK
 from models.courses.events import PUBLISH_ROOM_EVENT
 from models.effects import RoomEvent
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
-from workers import payments
+from workers import ai, payments
 from workers.context import TaskFunction, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ TASKS: dict[str, TaskFunction] = {
     PROCESS_EVENT: payments.process_event,
     RELAY_OUTBOX: payments.relay_outbox,
     PUBLISH_ROOM_EVENT: publish_room_event,
+    ANSWER_TASK: ai.answer,
 }
 
 

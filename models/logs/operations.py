@@ -58,6 +58,12 @@ ACTIVITY_TYPES = (
     "message_updated",
     "message_read",
     "message_deleted",
+    "ai_session_started",
+    "ai_session_updated",
+    "ai_session_deleted",
+    "ai_message_sent",
+    "ai_message_answered",
+    "ai_message_failed",
 )
 
 

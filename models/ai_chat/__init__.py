@@ -1,0 +1,1 @@
+"""AI tutor (issue 6)."""

@@ -1,0 +1,271 @@
+"""The AI tutor's sessions and questions, and who may see them: their owner, nobody else.
+
+SPEC §2: each user sees only their own sessions, admins included; anyone else's is a 404,
+so not even its existence leaks. Answering lives in `models.ai_chat.answering`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.ai_chat.answering import ANSWER_TASK, AnswerLimits, do_expire_stale
+from models.ai_chat.quota import Quotas, check_quota
+from models.ai_chat.schemas import (
+    AiMessageCreate,
+    AiMessageQuery,
+    AiSessionCreate,
+    AiSessionQuery,
+    AiSessionUpdate,
+)
+from models.ai_chat.tables import (
+    ASSISTANT,
+    COMPLETE,
+    PENDING,
+    USER,
+    AiChatMessage,
+    AiChatSession,
+    AiChatUsage,
+)
+from models.base import utcnow
+from models.courses.catalog import access_course
+from models.courses.structure import content_course_ids
+from models.courses.tables import Lesson
+from models.effects import enqueue_after_commit
+from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.identity import Principal
+from models.listing import apply_ordering, apply_search
+from models.logs.operations import record_activity
+
+SESSION_ORDERING = {
+    "created_at": AiChatSession.created_at,
+    "updated_at": AiChatSession.updated_at,
+    "topic": AiChatSession.topic,
+    "id": AiChatSession.id,
+}
+NOT_ENROLLED = "You must be enrolled in this course (or teach it) to ask the tutor about it."
+WRONG_LESSON = "This lesson is not part of the course."
+
+
+def invalid_pk(value: object) -> str:
+    return f'Invalid pk "{value}" - object does not exist.'
+
+
+# Sessions
+
+
+async def access_session(
+    session: AsyncSession, *, actor: Principal, session_id: int
+) -> AiChatSession:
+    """One of the actor's sessions (404 for anyone else's, or none)."""
+    chat = await session.get(AiChatSession, session_id)
+    if chat is None or chat.user_id != actor.user_id:
+        raise NotFound()
+    return chat
+
+
+def sessions_query(actor: Principal, query: AiSessionQuery) -> Select[Any]:
+    stmt = select(AiChatSession).where(AiChatSession.user_id == actor.user_id)
+    if query.course_id is not None:
+        stmt = stmt.where(AiChatSession.course_id == query.course_id)
+    if query.difficulty_level is not None:
+        stmt = stmt.where(AiChatSession.difficulty_level == query.difficulty_level)
+    stmt = apply_search(stmt, query.search, [AiChatSession.topic])
+    return apply_ordering(
+        stmt,
+        query.ordering,
+        SESSION_ORDERING,
+        [AiChatSession.created_at.desc()],
+        AiChatSession.id.desc(),
+    )
+
+
+async def _check_context(
+    session: AsyncSession, actor: Principal, course_id: int | None, lesson_id: int | None
+) -> tuple[int | None, int | None]:
+    """The course (and lesson) a session is about: one whose content the actor may read.
+
+    A course or lesson the actor cannot see is a 400 on its field; a visible course whose
+    content they may not read (not enrolled) is a 403.
+    """
+    if lesson_id is not None:
+        lesson = await session.get(Lesson, lesson_id)
+        try:
+            if lesson is None:
+                raise NotFound()
+            await access_course(session, actor=actor, course_id=lesson.course_id)
+        except NotFound:
+            raise ValidationFailed.field("lesson_id", invalid_pk(lesson_id)) from None
+        if course_id is not None and lesson.course_id != course_id:
+            raise ValidationFailed.field("lesson_id", WRONG_LESSON)
+        course_id = lesson.course_id
+    if course_id is None:
+        return None, None
+    try:
+        course = await access_course(session, actor=actor, course_id=course_id)
+    except NotFound:
+        raise ValidationFailed.field("course_id", invalid_pk(course_id)) from None
+    readable = await content_course_ids(session, actor=actor, course_ids={course.id})
+    if course.id not in readable:
+        raise PermissionDenied(NOT_ENROLLED)
+    return course.id, lesson_id
+
+
+async def do_create_session(
+    session: AsyncSession, *, actor: Principal, data: AiSessionCreate
+) -> AiChatSession:
+    """Start a session, about a course (and lesson) the actor studies or teaches if named."""
+    course_id, lesson_id = await _check_context(session, actor, data.course_id, data.lesson_id)
+    chat = AiChatSession(
+        user_id=actor.user_id,
+        topic=data.topic,
+        difficulty_level=data.difficulty_level,
+        course_id=course_id,
+        lesson_id=lesson_id,
+        message_count=0,
+    )
+    session.add(chat)
+    await session.flush()
+    _session_activity(session, actor, chat, "ai_session_started", f"Started {chat.topic!r}.")
+    return chat
+
+
+async def do_update_session(
+    session: AsyncSession, *, actor: Principal, session_id: int, data: AiSessionUpdate
+) -> AiChatSession:
+    """Rename a session or change its level (the owner)."""
+    chat = await access_session(session, actor=actor, session_id=session_id)
+    changes = {
+        name: value
+        for name, value in data.model_dump(exclude_unset=True, exclude_none=True).items()
+        if getattr(chat, name) != value
+    }
+    if changes:
+        for name, value in changes.items():
+            setattr(chat, name, value)
+        await session.flush()
+        _session_activity(
+            session, actor, chat, "ai_session_updated", f"Changed {', '.join(sorted(changes))}."
+        )
+    return chat
+
+
+async def do_delete_session(session: AsyncSession, *, actor: Principal, session_id: int) -> None:
+    """Delete a session and its messages (the owner); the quota still counts them."""
+    chat = await access_session(session, actor=actor, session_id=session_id)
+    _session_activity(session, actor, chat, "ai_session_deleted", f"Deleted {chat.topic!r}.")
+    await session.delete(chat)
+    await session.flush()
+
+
+def _session_activity(
+    session: AsyncSession, actor: Principal, chat: AiChatSession, kind: str, details: str
+) -> None:
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type=kind,
+        details=details,
+        object_type="ai_session",
+        object_id=chat.id,
+    )
+
+
+# Messages
+
+
+def messages_query(
+    actor: Principal, query: AiMessageQuery, *, session_id: int | None = None
+) -> Select[Any]:
+    """My messages, oldest first; a session filter naming another's session lists nothing."""
+    stmt = (
+        select(AiChatMessage)
+        .join(AiChatSession, AiChatSession.id == AiChatMessage.session_id)
+        .where(AiChatSession.user_id == actor.user_id)
+    )
+    for wanted in (session_id, query.session):
+        if wanted is not None:
+            stmt = stmt.where(AiChatMessage.session_id == wanted)
+    if query.sender_type is not None:
+        stmt = stmt.where(AiChatMessage.sender_type == query.sender_type)
+    if query.status is not None:
+        stmt = stmt.where(AiChatMessage.status == query.status)
+    return stmt.order_by(AiChatMessage.id)
+
+
+async def access_message(
+    session: AsyncSession, *, actor: Principal, message_id: int
+) -> AiChatMessage:
+    """A message of one of the actor's sessions, read afresh (404 otherwise)."""
+    stmt = (
+        select(AiChatMessage)
+        .join(AiChatSession, AiChatSession.id == AiChatMessage.session_id)
+        .where(AiChatMessage.id == message_id, AiChatSession.user_id == actor.user_id)
+        .execution_options(populate_existing=True)
+    )
+    message = (await session.scalars(stmt)).one_or_none()
+    if message is None:
+        raise NotFound()
+    return message
+
+
+async def do_expire_session(
+    session: AsyncSession, *, actor: Principal, session_id: int, limits: AnswerLimits
+) -> None:
+    """Fail the answers of my session that a lost task or a crashed worker left unfinished.
+
+    Another's session, or none, is left alone (listing it shows nothing anyway).
+    """
+    chat = await session.get(AiChatSession, session_id)
+    if chat is not None and chat.user_id == actor.user_id:
+        await do_expire_stale(session, session_id=session_id, limits=limits)
+
+
+async def do_send_message(
+    session: AsyncSession, *, actor: Principal, data: AiMessageCreate, quotas: Quotas
+) -> tuple[AiChatMessage, AiChatMessage]:
+    """Store a question and its pending answer, and ask a worker to answer it after commit.
+
+    A session that is not the actor's is a 400 on `session`; over a quota, a 429.
+    """
+    try:
+        chat = await access_session(session, actor=actor, session_id=data.session)
+    except NotFound:
+        raise ValidationFailed.field("session", invalid_pk(data.session)) from None
+    await check_quota(session, user_id=actor.user_id, quotas=quotas)
+    now = utcnow()
+    question = AiChatMessage(
+        session_id=chat.id,
+        sender_type=USER,
+        message=data.message,
+        status=COMPLETE,
+        created_at=now,
+        completed_at=now,
+    )
+    session.add(question)
+    await session.flush()
+    reply = AiChatMessage(
+        session_id=chat.id, sender_type=ASSISTANT, status=PENDING, reply_to_id=question.id
+    )
+    session.add(reply)
+    session.add(AiChatUsage(user_id=actor.user_id, message_id=question.id, tokens=0))
+    # In SQL, so that two questions sent at once both count.
+    await session.execute(
+        update(AiChatSession)
+        .where(AiChatSession.id == chat.id)
+        .values(message_count=AiChatSession.message_count + 2, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type="ai_message_sent",
+        details=f"Asked the tutor in {chat.topic!r}.",  # never the question itself
+        object_type="ai_message",
+        object_id=question.id,
+    )
+    enqueue_after_commit(session, ANSWER_TASK, reply.id)
+    return question, reply

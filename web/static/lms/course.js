@@ -1,0 +1,201 @@
+// A course: modules and lessons, my enrollment and progress, enroll or add to cart, and the
+// course's notifications as toasts while the page is open.
+import { $, ApiError, api, claims, el, fail, me, money, requireSignIn, Room, showError, toast, withQuery } from "./app.js";
+
+const courseId = Number(document.body.dataset.roomId);
+// Which lessons I marked here: the API keeps progress as a percentage, not a list.
+const DONE_KEY = `lms.done.${courseId}`;
+let course = null;
+let enrollment = null;
+let room = null;
+
+function doneLessons() {
+  try {
+    return new Set(JSON.parse(sessionStorage.getItem(DONE_KEY) || "[]"));
+  } catch {
+    return new Set();
+  }
+}
+
+function canChange() {
+  const roles = (claims() || {}).roles || [];
+  return roles.includes("admin") || course.instructor_id === me();
+}
+
+function isFree() {
+  return Number(course.current_price) === 0;
+}
+
+function renderCourse() {
+  $("page-title").textContent = course.title;
+  document.title = `${course.title} · LMS`;
+  const rating = course.rating_count ? ` · rated ${course.average_rating.toFixed(1)} (${course.rating_count})` : "";
+  $("course-meta").textContent =
+    `${course.code} · ${course.level} · ${money(course.current_price, course.currency)} · ${course.completion_hours} h${rating}`;
+  $("course-description").textContent = course.description || course.short_description;
+  $("course").hidden = false;
+}
+
+function renderEnrollment() {
+  const enrolled = enrollment && enrollment.is_active;
+  $("progress-box").hidden = !enrolled;
+  $("enroll").hidden = enrolled || !isFree();
+  $("add-to-cart").hidden = enrolled || isFree();
+  if (enrolled) {
+    $("progress").value = enrollment.progress;
+    $("progress-text").textContent = `${Math.round(enrollment.progress)}% complete`;
+    $("enrollment-state").textContent = enrollment.completed_at
+      ? "Enrolled · course completed"
+      : "Enrolled";
+  } else {
+    $("enrollment-state").textContent = canChange()
+      ? "You teach this course."
+      : isFree()
+        ? "This course is free."
+        : "Buy this course to enroll.";
+  }
+}
+
+function lessonItem(lesson) {
+  const enrolled = enrollment && enrollment.is_active;
+  const done = doneLessons().has(lesson.id);
+  const title = el("span", {}, `${lesson.title} (${lesson.lesson_type}, ${lesson.duration_minutes} min)`);
+  let action = null;
+  if (enrolled && done) {
+    action = el("span", { class: "done" }, "Completed");
+  } else if (enrolled) {
+    action = el(
+      "button",
+      {
+        type: "button",
+        class: "secondary",
+        "aria-label": `Mark “${lesson.title}” complete`,
+        onclick: (event) => complete(lesson, event.currentTarget),
+      },
+      "Mark complete",
+    );
+  }
+  const body = lesson.content
+    ? el("details", {}, el("summary", {}, "Read"), el("p", { class: "prose" }, lesson.content))
+    : null;
+  return el("li", { class: "lesson", "data-lesson": lesson.id }, title, action, body);
+}
+
+async function renderModules() {
+  const [modules, lessons] = await Promise.all([
+    api(withQuery("/api/lms/courses/modules/", { course: courseId, page_size: 100 })),
+    api(withQuery("/api/lms/courses/lessons/", { course: courseId, page_size: 100 })),
+  ]);
+  const byModule = new Map();
+  for (const lesson of lessons.results) {
+    if (!byModule.has(lesson.module)) byModule.set(lesson.module, []);
+    byModule.get(lesson.module).push(lesson);
+  }
+  $("modules").replaceChildren(
+    ...modules.results.map((module) =>
+      el(
+        "li",
+        {},
+        el("h3", {}, module.title),
+        module.description ? el("p", { class: "prose" }, module.description) : null,
+        el("ol", { class: "lessons" }, ...(byModule.get(module.id) || []).map(lessonItem)),
+      ),
+    ),
+  );
+  if (!modules.results.length) $("modules").append(el("li", {}, "No modules yet."));
+}
+
+async function complete(lesson, button) {
+  button.disabled = true;
+  try {
+    enrollment = await api(`/api/lms/courses/lessons/${lesson.id}/complete/`, { method: "POST" });
+    const done = doneLessons();
+    done.add(lesson.id);
+    sessionStorage.setItem(DONE_KEY, JSON.stringify([...done]));
+    button.replaceWith(el("span", { class: "done" }, "Completed"));
+    renderEnrollment();
+  } catch (error) {
+    button.disabled = false;
+    fail(error);
+  }
+}
+
+async function loadEnrollment() {
+  const page = await api(withQuery("/api/lms/courses/enrollments/", { course: courseId, user_id: me() }));
+  enrollment = page.results.find((e) => e.user === me()) || null;
+}
+
+function listen() {
+  // The room admits the instructor, admins and enrollees: others would be refused (4403).
+  if (room || !((enrollment && enrollment.is_active) || canChange())) return;
+  room = new Room(`/ws/lms/course/${courseId}/notifications/`, {
+    onStatus: (state) => {
+      document.body.dataset.notifications = state;
+    },
+    onEvent: async (type, data) => {
+      if (type === "announcement") toast(`Announcement: ${data.title}`, data.message, 15);
+      else if (type === "lesson_created") toast("New lesson", data.title);
+      else if (type === "course_updated") toast("Course updated", data.title);
+      else if (type === "enrollment" && data.user_id !== me()) toast("New enrollment", data.user_id);
+      if (type === "lesson_created" || type === "course_updated") await refresh();
+    },
+  });
+  room.connect();
+}
+
+async function refresh() {
+  course = await api(`/api/lms/courses/courses/${courseId}/`);
+  await loadEnrollment();
+  renderCourse();
+  renderEnrollment();
+  await renderModules();
+}
+
+$("enroll").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  showError("");
+  try {
+    enrollment = await api(`/api/lms/courses/enrollments/course/${courseId}/`, { method: "POST" });
+    renderEnrollment();
+    await renderModules();
+    toast("Enrolled", course.title);
+    listen();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 402) {
+      $("add-to-cart").hidden = false;
+      $("enroll").hidden = true;
+    }
+    fail(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+$("add-to-cart").addEventListener("click", async (event) => {
+  const button = event.currentTarget;
+  button.disabled = true;
+  showError("");
+  try {
+    await api("/api/lms/carts/cart-items/", { method: "POST", body: { course: courseId, quantity: 1 } });
+    $("enrollment-state").textContent = "In your cart.";
+    $("go-to-cart").hidden = false;
+    $("go-to-cart").focus();
+  } catch (error) {
+    fail(error);
+  } finally {
+    button.disabled = false;
+  }
+});
+
+async function main() {
+  if (!requireSignIn()) return;
+  try {
+    await refresh();
+    listen();
+  } catch (error) {
+    fail(error);
+  }
+}
+
+main();

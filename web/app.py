@@ -23,6 +23,7 @@ from realtime.hub import Hub
 from realtime.presence import LocalPresence, Presence, RedisPresence
 from realtime.redis_bus import RedisBus
 from web import (
+    ai_chat,
     carts,
     course_content,
     courses,
@@ -33,6 +34,7 @@ from web import (
     logs,
     media,
     messaging,
+    pages,
     payments,
     schedules,
     sockets,
@@ -47,6 +49,7 @@ from web.keys import (
     DATABASES,
     DISPATCHER,
     HTTP_CLIENT,
+    READ_ONLY_HANDLERS,
     REDIS,
     ROUTES,
     SEEN_TOKENS,
@@ -215,6 +218,8 @@ def build_routes() -> RouteTable:
         forums,
         messaging,
         sockets,
+        ai_chat,
+        pages,
     ):
         table.extend(module.routes)
     return table
@@ -250,6 +255,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app.on_shutdown.append(close_sockets)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    app.router.add_static(pages.STATIC_PREFIX, pages.STATIC_DIR, name="lms-static")
 
     routes = build_routes()
     setup_docs(app, routes)
@@ -258,6 +264,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     routes.install(app)
     app[ROUTES] = routes
+    app[READ_ONLY_HANDLERS] = routes.read_only_handlers()
     app[ENDPOINTS] = endpoint_index(routes.endpoints)
     app[SEEN_TOKENS] = SeenTokens()
     return app

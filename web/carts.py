@@ -101,7 +101,7 @@ async def remove_cart_item(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route("GET", CART, tag=TAG, response=CartRead)
+@routes.route("GET", CART, tag=TAG, response=CartRead, writes=True)  # creates the cart
 async def get_cart(request: web.Request) -> web.Response:
     """My cart: its lines, the total and the currency (decimal strings)."""
     cart, items = await carts.access_cart(session(request), actor=actor(request))

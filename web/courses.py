@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Row
 
 from models.courses import catalog, notifications
 from models.courses.schemas import (
@@ -22,11 +23,12 @@ from models.courses.schemas import (
 )
 from models.courses.tables import Course
 from models.fields import cents_to_money
+from models.listing import paginate_rows
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
 from web.jsonio import read_body, read_query
 from web.keys import SETTINGS
 from web.media import media_url, remove_media_later, remove_media_on_rollback
-from web.pagination import paginated
+from web.pagination import page_body, page_request, paginated
 from web.routing import RouteTable
 from web.uploads import receive_image
 
@@ -39,8 +41,24 @@ COURSES = "/api/lms/courses/courses/"
 COURSE = COURSES + r"{course_id:[0-9]+}/"
 
 
-def course_summary(course: Course) -> dict[str, Any]:
-    return render(CourseSummary, _course_fields(course))
+def catalogue_row(row: Row[Any]) -> dict[str, Any]:
+    """A catalogue row as CourseSummary renders it, built directly (the hottest list).
+
+    `tests/api/test_catalogue_rows.py` holds it to the detail's rendering of the same fields.
+    """
+    discount = row.discount_price_cents
+    return {
+        "id": row.id,
+        "title": row.title,
+        "slug": row.slug,
+        "code": row.code,
+        "level": row.level,
+        "status": row.status,
+        "current_price": cents_to_money(row.price_cents if discount is None else discount),
+        "currency": row.currency,
+        "thumbnail": media_url(row.thumbnail),
+        "created_at": row.created_at,  # orjson writes UTC as ...Z (web/jsonio.py)
+    }
 
 
 def course_detail(course: Course) -> dict[str, Any]:
@@ -128,7 +146,8 @@ async def list_courses(request: web.Request) -> web.Response:
     """List courses: published ones, an instructor's own, all for admins."""
     query = read_query(request, CourseQuery)
     stmt = catalog.course_list_query(actor(request), query)
-    return ok(await paginated(request, session(request), stmt, course_summary))
+    result = await paginate_rows(session(request), stmt, page_request(request))
+    return ok(page_body(request, result, [catalogue_row(row) for row in result.rows]))
 
 
 @routes.route("POST", COURSES, tag=TAG, body=CourseCreate, response=CourseRead, status=201)

@@ -31,7 +31,10 @@ def session(request: web.Request) -> AsyncSession:
 
 def path_id(request: web.Request, name: str) -> int:
     """An id from the path; routes admit only ASCII digits, and one past MAX_ID names nothing."""
-    value = int(request.match_info[name])
+    raw = request.match_info[name]
+    if len(raw) > len(str(MAX_ID)):  # names nothing; and int() refuses over 4,300 digits
+        raise web.HTTPNotFound()
+    value = int(raw)
     if not 0 < value <= MAX_ID:
         raise web.HTTPNotFound()
     return value

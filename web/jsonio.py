@@ -22,7 +22,11 @@ def json_response(
     body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     return web.Response(
-        body=orjson.dumps(body), status=status, content_type=JSON_TYPE, headers=headers
+        # UTC datetimes end in Z, as the contract's timestamps do (SPEC §3).
+        body=orjson.dumps(body, option=orjson.OPT_UTC_Z),
+        status=status,
+        content_type=JSON_TYPE,
+        headers=headers,
     )
 
 

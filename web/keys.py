@@ -24,6 +24,8 @@ HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
+# Handlers of requests that only read (GETs that do not write): run in autocommit.
+READ_ONLY_HANDLERS = web.AppKey("read_only_handlers", frozenset)
 # The room bus: in-process, or Redis when LMS_REDIS_URL is set (realtime/).
 BUS = web.AppKey("bus", Bus)
 # Only when LMS_REDIS_URL is set.

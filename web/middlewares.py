@@ -30,6 +30,7 @@ from web.keys import (
     DISPATCHER,
     HOST_TENANT,
     PRINCIPAL,
+    READ_ONLY_HANDLERS,
     REQUEST_ID,
     SETTINGS,
     TENANTS,
@@ -47,6 +48,10 @@ PUBLIC_PREFIXES = (
     "/api/lms/docs/",
     "/media/",
     "/api/lms/payments/webhooks/",
+    # The web client's pages and assets: the token lives in the page (sessionStorage) and
+    # rides on each API call it makes, never on the page request.
+    "/lms/",
+    "/static/lms/",
 )
 
 
@@ -124,8 +129,10 @@ async def transaction_middleware(request: web.Request, handler: Handler) -> web.
     if principal is None:
         return await handler(request)
     app = request.app
+    # Reads need no transaction opened and committed around their queries.
+    read_only = request.match_info.handler in app[READ_ONLY_HANDLERS]
     uow = UnitOfWork(
-        app[DATABASES].tenant_sessions(principal.tenant),
+        app[DATABASES].tenant_sessions(principal.tenant, autocommit=read_only),
         principal.tenant,
         app[DISPATCHER],
         app[BUS],

@@ -32,6 +32,12 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     # The audit action of a mutating call, when the one derived from the path reads badly.
     audit: str | None = None
+    # A GET that writes (creates what it shows) runs in a transaction like a POST does.
+    writes: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        return self.method in ("GET", "HEAD") and not self.writes
 
 
 @dataclass(slots=True)
@@ -57,6 +63,7 @@ class RouteTable:
         media_type: str = "application/json",
         errors: tuple[int, ...] = (),
         audit: str | None = None,
+        writes: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             doc = (handler.__doc__ or "").strip().splitlines()
@@ -77,6 +84,7 @@ class RouteTable:
                     media_type=media_type,
                     errors=errors,
                     audit=audit,
+                    writes=writes,
                 )
             )
             return handler
@@ -108,6 +116,10 @@ class RouteTable:
 
     def extend(self, other: RouteTable) -> None:
         self.endpoints.extend(other.endpoints)
+
+    def read_only_handlers(self) -> frozenset[Handler]:
+        """The handlers whose requests only read: they run without a transaction."""
+        return frozenset(e.handler for e in self.endpoints if e.read_only)
 
     def install(self, app: web.Application) -> None:
         for endpoint in self.endpoints:

@@ -30,6 +30,10 @@ _TENANT_RE = re.compile(r"[a-z][a-z0-9_]{1,40}")
 _MAX_SUBJECT_LENGTH = 128
 
 
+VERIFIED_MAX = 10_000
+VERIFIED_SECONDS = 300.0
+
+
 class TokenVerifier:
     """Checks signature and registered claims; the key source is fixed at construction."""
 
@@ -61,8 +65,30 @@ class TokenVerifier:
         self._jwks: dict[str, jwt.PyJWK] = {}
         self._jwks_fetched_at: float | None = None
         self._jwks_lock = asyncio.Lock()
+        # Verified tokens, so a client's every request does not pay the signature check again.
+        self._verified: dict[str, tuple[dict[str, Any], float]] = {}
 
     async def verify(self, token: str) -> dict[str, Any]:
+        cached = self._verified.get(token)
+        if cached is not None:
+            claims, until = cached
+            if time.time() < until:
+                return claims
+            del self._verified[token]
+        claims = await self._verify_signature(token)
+        self._remember(token, claims)
+        return claims
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        """Keep a verified token until its `exp`, at most VERIFIED_SECONDS, in a bounded map."""
+        exp = claims.get("exp")
+        if not isinstance(exp, (int, float)):
+            return
+        if len(self._verified) >= VERIFIED_MAX:
+            self._verified.pop(next(iter(self._verified)))  # the oldest
+        self._verified[token] = (claims, min(exp + self._leeway, time.time() + VERIFIED_SECONDS))
+
+    async def _verify_signature(self, token: str) -> dict[str, Any]:
         key: jwt.PyJWK | RSAPublicKey | str
         if self._jwks_url:
             jwk = await self._jwk_for(_unverified_kid(token))

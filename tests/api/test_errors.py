@@ -450,3 +450,18 @@ async def test_hostile_list_queries_never_500(api, make, query):
 
     assert reply.status in (200, 400, 404), reply.body
     assert isinstance(reply.body, dict)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/lms/courses/courses/{}/",
+        "/api/lms/forum/forums/{}/",
+        "/api/lms/messaging/messages/{}/",
+    ],
+)
+async def test_an_id_of_thousands_of_digits_is_404_not_500(api, path):
+    reply = await api.get(path.format("9" * 5000), as_="admin")
+
+    assert reply.status == 404
+    assert reply.body["status"] == 404

@@ -157,6 +157,12 @@ async def test_another_tenants_course_is_4404(api, course):
     assert await closed_with(ws) == 4404
 
 
+async def test_an_id_of_thousands_of_digits_is_4404(api):
+    ws = await open_socket(api, f"/ws/lms/course/{'9' * 5000}/notifications/", as_="admin")
+
+    assert await closed_with(ws) == 4404
+
+
 async def test_an_id_past_the_integer_range_is_4404(api):
     ws = await open_socket(api, room_path(2**31), as_="admin")
 

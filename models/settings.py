@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/lms.db"
     redis_url: str | None = None
+    # Database connections per process; a request waits for a free one rather than opening
+    # connections beyond (which PostgreSQL pays for with a new backend each time).
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=0, ge=0)
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwks_url: str | None = None

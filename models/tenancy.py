@@ -7,6 +7,7 @@ translate the placeholder schema to the tenant's own (`schema_translate_map`), s
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass, field
@@ -89,7 +90,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.close()
 
 
-def make_engine(url: str | URL, *, pooled: bool = True) -> AsyncEngine:
+def make_engine(
+    url: str | URL, *, pooled: bool = True, pool_size: int = 20, max_overflow: int = 0
+) -> AsyncEngine:
     """An engine with the settings this service relies on, for either backend."""
     url = make_url(url)
     if url.get_backend_name() == "sqlite":
@@ -104,7 +107,11 @@ def make_engine(url: str | URL, *, pooled: bool = True) -> AsyncEngine:
         return engine
     if not pooled:
         return create_async_engine(url, poolclass=NullPool)
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800)
+    # Connections beyond the pool are opened and closed again under load (each a new
+    # PostgreSQL backend): by default a request waits for a pooled one instead.
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
+    )
 
 
 @dataclass
@@ -118,9 +125,10 @@ class Databases:
     _tenant_binds: dict[str, AsyncEngine] = field(default_factory=dict)
 
     @classmethod
-    def connect(cls, url: str) -> Databases:
+    def connect(cls, url: str, *, pool_size: int = 20, max_overflow: int = 0) -> Databases:
         parsed = make_url(url)
-        return cls(parsed, make_engine(parsed), {}, {})
+        engine = make_engine(parsed, pool_size=pool_size, max_overflow=max_overflow)
+        return cls(parsed, engine, {}, {})
 
     @property
     def is_sqlite(self) -> bool:
@@ -229,8 +237,22 @@ class TenantDirectory:
         self._slugs: frozenset[str] = frozenset()
         self._domains: dict[str, str] = {}
         self._host_misses: dict[str, float] = {}
+        self._reloading: asyncio.Task[None] | None = None
 
     async def reload(self) -> None:
+        """Read the registry again; callers arriving meanwhile share the one read."""
+        task = self._reloading
+        if task is None:
+            task = self._reloading = asyncio.create_task(self._load())
+            task.add_done_callback(self._reloaded)
+        # Shielded: one caller giving up (a client gone) must not cancel the others' read.
+        await asyncio.shield(task)
+
+    def _reloaded(self, task: asyncio.Task[None]) -> None:
+        if self._reloading is task:
+            self._reloading = None
+
+    async def _load(self) -> None:
         async with self._sessions() as session:
             slugs = (await session.scalars(select(Tenant.slug))).all()
             rows = (

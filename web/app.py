@@ -77,7 +77,12 @@ TEMPLATES = Path(__file__).parent / "templates"
 
 
 async def databases_ctx(app: web.Application) -> AsyncIterator[None]:
-    databases = Databases.connect(app[SETTINGS].database_url)
+    settings = app[SETTINGS]
+    databases = Databases.connect(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app[DATABASES] = databases
     app[TENANTS] = TenantDirectory(databases.core_sessions())
     yield

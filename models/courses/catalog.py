@@ -99,20 +99,22 @@ def listed_courses_filter(actor: Principal) -> ColumnElement[bool]:
     return or_(Course.status == "Published", Course.instructor_id == actor.user_id)
 
 
-# What a row of the catalogue needs (CourseSummary), read as columns: no ORM objects.
-CATALOGUE_COLUMNS = (
-    Course.id,
-    Course.title,
-    Course.slug,
-    Course.code,
-    Course.level,
-    Course.status,
-    Course.price_cents,
-    Course.discount_price_cents,
-    Course.currency,
-    Course.thumbnail,
-    Course.created_at,
+# What a row of the catalogue needs (CourseSummary), read as columns: no ORM objects; in
+# the order `catalogue_row` (web/courses.py) unpacks them.
+ROW_COLUMNS = (
+    "id",
+    "title",
+    "slug",
+    "code",
+    "level",
+    "status",
+    "price_cents",
+    "discount_price_cents",
+    "currency",
+    "thumbnail",
+    "created_at",
 )
+CATALOGUE_COLUMNS = tuple(getattr(Course, name) for name in ROW_COLUMNS)
 
 
 def course_list_query(actor: Principal, query: CourseQuery) -> Select[Any]:

@@ -27,3 +27,32 @@ async def test_a_catalogue_row_without_discount_costs_its_price(api, make):
 
     assert row["current_price"] == "10.00"
     assert row["thumbnail"] is None
+
+
+async def test_one_cached_list_shape_serves_each_user_their_own_rows(api, make):
+    mine = await make.course(status="Draft", as_="instructor")
+    theirs = await make.course(status="Draft", as_="instructor2")
+
+    as_first = await api.get(COURSES, as_="instructor")
+    as_second = await api.get(COURSES, as_="instructor2")
+    as_student = await api.get(COURSES, as_="student")
+
+    assert [r["id"] for r in as_first.body["results"]] == [mine["id"]]
+    assert [r["id"] for r in as_second.body["results"]] == [theirs["id"]]
+    assert as_student.body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+async def test_filters_and_ordering_of_the_cached_shapes(api, make):
+    await make.course(title="B", level="Beginner")
+    await make.course(title="A", level="Beginner")
+    await make.course(title="C", level="Advanced")
+
+    beginners = await api.get(f"{COURSES}?level=Beginner&ordering=title", as_="student")
+    advanced = await api.get(f"{COURSES}?level=Advanced&ordering=title", as_="student")
+    by_title_desc = await api.get(f"{COURSES}?ordering=-title&page_size=2", as_="student")
+
+    assert [r["title"] for r in beginners.body["results"]] == ["A", "B"]
+    assert [r["title"] for r in advanced.body["results"]] == ["C"]
+    assert [r["title"] for r in by_title_desc.body["results"]] == ["C", "B"]
+    assert by_title_desc.body["count"] == 3
+    assert by_title_desc.body["next"] is not None

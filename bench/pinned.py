@@ -1,0 +1,73 @@
+"""The course list as the peers were measured (../shared/bench/README.md): the server pinned
+to CPU 0, wrk (the shared `http_list.sh`) pinned to CPU 1, PostgreSQL with 1,000 courses.
+
+    python -m bench.pinned [QUERY ...]      # default: page=3 and page=3&level=Beginner
+
+Needs wrk, taskset and ../shared/bench/http_list.sh; prints the tool's RESULT lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+import asyncpg
+
+from bench.run import ROOT, SECRET, seed, wait_healthy
+from web.tokens import mint_token
+
+HTTP_LIST = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench")) / "http_list.sh"
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PORT = 9195
+SECONDS = os.environ.get("BENCH_SECONDS", "10")
+
+
+async def wrk(base: str, token: str, query: str, seconds: str) -> str:
+    command = ["taskset", "-c", "1", "bash", str(HTTP_LIST), base, token, seconds, "64"]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        env={**os.environ, "LIST_QUERY": query},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    out, _ = await process.communicate()
+    return out.decode().strip().splitlines()[-1]
+
+
+async def main(queries: list[str]) -> None:
+    database = f"lms_pinned_{os.getpid()}"
+    admin = await asyncpg.connect(ADMIN_DSN)
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    await admin.close()
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}"
+    try:
+        await seed(url, 1000)
+        env = {**os.environ, "LMS_DATABASE_URL": url, "LMS_JWT_SECRET": SECRET}
+        env["LMS_LOG_LEVEL"] = "WARNING"
+        server = await asyncio.create_subprocess_exec(
+            *["taskset", "-c", "0", sys.executable, "-m", "web.cli", "serve", "--port", str(PORT)],
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{PORT}"
+            await wait_healthy(base)
+            token = mint_token(secret=SECRET, user="bench-admin", tenant="default", roles=["admin"])
+            for query in queries:
+                await wrk(base, token, query, "3")  # warm-up
+                print(query, await wrk(base, token, query, SECONDS))
+        finally:
+            server.terminate()
+            await server.wait()
+    finally:
+        admin = await asyncpg.connect(ADMIN_DSN)
+        await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:] or ["page=3", "page=3&level=Beginner"]))

@@ -42,7 +42,9 @@ async def fake(aiohttp_server: Any) -> AsyncIterator[PausingFakeOpenAI]:
 
 @pytest.fixture
 def settings(settings: Any, fake: PausingFakeOpenAI) -> Any:
-    return settings.model_copy(update=fake.settings())
+    # The fake holds the answer until the test has seen it half-written: the provider
+    # timeout must outlast that on a loaded CI machine (it only bounds a failure).
+    return settings.model_copy(update=fake.settings(ai_timeout_seconds=120))
 
 
 async def test_the_tutors_answer_streams_into_the_page_as_it_is_written(signed_in, fake):
@@ -60,7 +62,9 @@ async def test_the_tutors_answer_streams_into_the_page_as_it_is_written(signed_i
     await expect(page.locator("#entries .entry.mine")).to_contain_text(
         "How do I define a function?"
     )
-    await expect(answer).to_have_attribute("data-status", "streaming")
+    async with asyncio.timeout(60):
+        await fake.received.wait()  # the worker asked the provider
+    await expect(answer).to_have_attribute("data-status", "streaming", timeout=60_000)
     await expect(answer.locator(".text")).to_have_text(fake.answer[0])
     await screenshot(page, "tutor-streaming")
     fake.go_on.set()

@@ -27,6 +27,22 @@ def split_for_seq(type_: str, room: str, data: dict[str, Any]) -> tuple[bytes, b
     return head, tail
 
 
+def wire(payload: bytes) -> bytes:
+    """A payload as one unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2).
+
+    The bytes are the same for every recipient: a room frames an event once and writes it
+    to each socket as is (compression is off, and server frames are never masked).
+    """
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
+
+
 def error(code: int, detail: object) -> bytes:
     return orjson.dumps({"type": "error", "code": code, "detail": detail})
 

@@ -86,12 +86,13 @@ class Room:
         gone = []
         if event.frame.startswith(_MEMBER_LEFT):
             gone += self._expel(orjson.loads(event.frame)["data"]["user_id"])
+        wire_frame = frames.wire(event.frame)  # once for every member
         for connection in self.members.values():
             if event.seq is not None:
                 if event.seq <= connection.last_seq:
                     continue  # already given in its resume
                 connection.last_seq = event.seq
-            if not connection.offer(event.frame):
+            if not connection.offer(wire_frame):
                 gone.append(connection.id)
         for connection_id in gone:
             self.members.pop(connection_id, None)
@@ -114,12 +115,12 @@ class Room:
             current = history.last
             missed = history.after(join.since)
             if missed is None:
-                connection.offer(frames.control("reset", self.key[1], seq=current))
+                connection.send_now(frames.control("reset", self.key[1], seq=current))
             else:
                 for _, frame in missed:
-                    connection.offer(frame)
+                    connection.send_now(frame)
         # Live events up to `current` are in what it was just given, or came before it joined.
         connection.last_seq = current
-        connection.offer(frames.control("joined", self.key[1], seq=current))
+        connection.send_now(frames.control("joined", self.key[1], seq=current))
         if not connection.closed:
             self.members[connection.id] = connection

@@ -194,3 +194,17 @@ async def test_on_shutdown_every_socket_is_closed_with_1001(api, course):
 
     assert await closed_with(ws) == 1001
     await shutdown
+
+
+async def test_frames_of_every_length_class_arrive_intact(api, course):
+    ws = await open_socket(api, room_path(course["id"]), as_="student")
+    await joined(ws)
+    room = f"course:{course['id']}"
+
+    sizes = [10, 125, 200, 65_000, 70_000, 300_000]  # 7-bit, 16-bit and 64-bit lengths
+    for size in sizes:
+        await api.client.app[BUS].publish("acme", RoomEvent(room, "blob", {"x": "y" * size}))
+    received = [len((await next_frame(ws, "blob"))["data"]["x"]) for _ in sizes]
+
+    assert received == sizes
+    await ws.close()

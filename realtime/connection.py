@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections import deque
 
 from aiohttp import web
 
@@ -31,6 +32,20 @@ DRAIN_POLL_SECONDS = 0.005
 
 
 class Connection:
+    # Ten thousand idle sockets: each attribute dict counts.
+    __slots__ = (
+        "_closer",
+        "_pending",
+        "_queue_size",
+        "_transport",
+        "_writer",
+        "closed",
+        "id",
+        "last_seq",
+        "user_id",
+        "ws",
+    )
+
     def __init__(
         self, ws: web.WebSocketResponse, request: web.Request, *, user_id: str, queue_size: int
     ) -> None:
@@ -40,13 +55,12 @@ class Connection:
         self.last_seq = 0  # the newest seq this client has been given (resume, no duplicates)
         self.closed = False
         self._transport = request.transport
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=queue_size)
+        self._queue_size = queue_size
+        # Frames waiting for a lagging client, and the task draining them: neither exists
+        # for a socket that keeps up (most of them; an idle socket costs no task).
+        self._pending: deque[bytes] = deque()
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
-        self._writing = False  # the writer holds a frame: nothing may overtake it
-
-    def start(self) -> None:
-        self._writer = asyncio.create_task(self._write_forever(), name=f"ws-writer-{self.id}")
 
     def offer(self, wire_frame: bytes) -> bool:
         """Send a framed frame, or queue it; a full queue cuts the client off.
@@ -59,41 +73,40 @@ class Connection:
         if transport is None or transport.is_closing():
             self.closed = True
             return False
-        if (
-            not self._writing
-            and self._queue.empty()
-            and transport.get_write_buffer_size() <= WRITE_LIMIT
-        ):
+        if self._writer is None and transport.get_write_buffer_size() <= WRITE_LIMIT:
             transport.write(wire_frame)
             return True
-        try:
-            self._queue.put_nowait(wire_frame)
-        except asyncio.QueueFull:
+        if len(self._pending) >= self._queue_size:
             self.close(TOO_SLOW, "Too slow: the outgoing queue is full.")
             return False
+        self._pending.append(wire_frame)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._drain(), name=f"ws-writer-{self.id}")
         return True
 
     def send_now(self, payload: bytes) -> None:
         """A reply to this client alone (pong, error), in order with everything else."""
         self.offer(frames.wire(payload))
 
-    async def _write_forever(self) -> None:
+    async def _drain(self) -> None:
+        """Send what waited, in order, as the client reads; then step aside."""
         transport = self._transport
         assert transport is not None
-        while True:
-            self._writing = False
-            wire_frame = await self._queue.get()
-            self._writing = True
-            # Only a lagging client gets here: wait for it to read, then send in order. The
-            # transport announces its draining to aiohttp's protocol only (privately): poll.
-            lagging = transport.get_write_buffer_size() > WRITE_LIMIT
-            while lagging and not transport.is_closing():
-                await asyncio.sleep(DRAIN_POLL_SECONDS)
-                lagging = transport.get_write_buffer_size() > WRITE_LIMIT
-            if transport.is_closing():
-                self.closed = True
-                return
-            transport.write(wire_frame)
+        try:
+            while self._pending:
+                # The transport announces its draining to aiohttp's protocol only: poll.
+                while transport.get_write_buffer_size() > WRITE_LIMIT:
+                    if transport.is_closing():
+                        self.closed = True
+                        return
+                    await asyncio.sleep(DRAIN_POLL_SECONDS)
+                if transport.is_closing():
+                    self.closed = True
+                    return
+                transport.write(self._pending.popleft())
+        finally:
+            # No await since the queue was seen empty: nothing can slip in between.
+            self._writer = None
 
     def close(self, code: int, reason: str) -> None:
         """Close soon, from anywhere, without waiting (a full buffer may never drain)."""

@@ -73,7 +73,7 @@ class RoomKind:
     actions: dict[str, FrameAction] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Throttle:
     """A token bucket per socket: `rate` frames a second, bursts of twice that."""
 
@@ -148,7 +148,6 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
     connection = Connection(
         ws, request, user_id=principal.user_id, queue_size=gate.settings.ws_queue_size
     )
-    connection.start()
     gate.hub.join(key, connection, since)
     try:
         await _read(gate, ws, connection, principal, kind, room_id, room)

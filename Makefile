@@ -31,6 +31,7 @@ lint: $(VENV)/.stamp-install
 bench: $(VENV)/.stamp-install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.pinned_suite
 
 clean:
 	rm -rf $(VENV) var

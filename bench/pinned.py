@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,7 +37,16 @@ async def wrk(base: str, token: str, query: str, seconds: str) -> str:
     return out.decode().strip().splitlines()[-1]
 
 
-async def main(queries: list[str]) -> None:
+def available() -> str | None:
+    """Why this scenario cannot run here, or None."""
+    if not HTTP_LIST.exists():
+        return f"{HTTP_LIST} not found (BENCH_SHARED names the shared bench folder)"
+    if not (shutil.which("wrk") and shutil.which("taskset")):
+        return "wrk and taskset are needed (Debian: apt-get install wrk util-linux)"
+    return None
+
+
+async def main(queries: list[str]) -> list[str]:
     database = f"lms_pinned_{os.getpid()}"
     admin = await asyncpg.connect(ADMIN_DSN)
     await admin.execute(f'CREATE DATABASE "{database}"')
@@ -57,9 +67,11 @@ async def main(queries: list[str]) -> None:
             base = f"http://127.0.0.1:{PORT}"
             await wait_healthy(base)
             token = mint_token(secret=SECRET, user="bench-admin", tenant="default", roles=["admin"])
+            lines = []
             for query in queries:
                 await wrk(base, token, query, "3")  # warm-up
-                print(query, await wrk(base, token, query, SECONDS))
+                lines.append(f"course list ?{query}: {await wrk(base, token, query, SECONDS)}")
+                print(lines[-1])
         finally:
             server.terminate()
             await server.wait()
@@ -67,6 +79,7 @@ async def main(queries: list[str]) -> None:
         admin = await asyncpg.connect(ADMIN_DSN)
         await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
         await admin.close()
+    return lines
 
 
 if __name__ == "__main__":

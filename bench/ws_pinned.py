@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,7 +28,16 @@ ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORT = 9196
 
 
-async def main(subscribers: str, messages: str, rate: str) -> None:
+def available() -> str | None:
+    """Why this scenario cannot run here, or None."""
+    if not FANOUT.exists():
+        return f"{FANOUT} not found (BENCH_SHARED names the shared bench folder)"
+    if not shutil.which("taskset"):
+        return "taskset is needed"
+    return None
+
+
+async def main(subscribers: str, messages: str, rate: str) -> str:
     database = f"lms_ws_pinned_{os.getpid()}"
     admin = await asyncpg.connect(ADMIN_DSN)
     await admin.execute(f'CREATE DATABASE "{database}"')
@@ -61,7 +71,9 @@ async def main(subscribers: str, messages: str, rate: str) -> None:
                 stdout=asyncio.subprocess.PIPE,
             )
             out, _ = await tool.communicate()
-            print(out.decode().strip().splitlines()[-1])
+            line = f"fan-out {subscribers} x {messages} @ {rate}/s: "
+            line += out.decode().strip().splitlines()[-1]
+            print(line)
         finally:
             server.terminate()
             await server.wait()
@@ -69,6 +81,7 @@ async def main(subscribers: str, messages: str, rate: str) -> None:
         admin = await asyncpg.connect(ADMIN_DSN)
         await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
         await admin.close()
+    return line
 
 
 if __name__ == "__main__":

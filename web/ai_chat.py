@@ -108,17 +108,16 @@ async def _update_session(request: web.Request) -> web.Response:
     return ok(render(AiSessionRead, chat))
 
 
-for _method in ("PATCH", "PUT"):
-    routes.route(
-        _method,
-        SESSION,
-        tag=TAG,
-        body=AiSessionUpdate if _method == "PATCH" else AiSessionCreate,
-        response=AiSessionRead,
-        summary="Rename a tutor session or change its level"
-        + (" (whole; course and lesson stay)" if _method == "PUT" else ""),
-        audit="ai_session_updated",
-    )(_update_session)
+# PUT keeps the session's course and lesson.
+routes.update_routes(
+    SESSION,
+    tag=TAG,
+    partial=AiSessionUpdate,
+    whole=AiSessionCreate,
+    response=AiSessionRead,
+    summary="Rename a tutor session or change its level",
+    audit="ai_session_updated",
+)(_update_session)
 
 
 @routes.route("DELETE", SESSION, tag=TAG, status=204, audit="ai_session_deleted")

@@ -174,24 +174,14 @@ async def _update_post(request: web.Request) -> web.Response:
     return ok(await _post_body(request, post))
 
 
-# As update_routes does, but named `forum_post_updated` in the audit trail ("post" alone
-# would be ambiguous there).
-routes.route(
-    "PATCH",
+# Named `forum_post_updated` in the audit trail ("post" alone would be ambiguous there).
+routes.update_routes(
     POST,
     tag=TAG,
-    body=PostUpdate,
+    partial=PostUpdate,
+    whole=PostReplace,
     response=PostRead,
     summary="Change a post (its author the content; the forum's moderators is_pinned)",
-    audit="forum_post_updated",
-)(_update_post)
-routes.route(
-    "PUT",
-    POST,
-    tag=TAG,
-    body=PostReplace,
-    response=PostRead,
-    summary="Change a post (its author the content; the forum's moderators is_pinned) (whole)",
     audit="forum_post_updated",
 )(_update_post)
 

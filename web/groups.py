@@ -152,24 +152,14 @@ async def _update_member(request: web.Request) -> web.Response:
     return ok(render(MemberRead, member))
 
 
-# As update_routes does, but named `group_member_updated` in the audit trail ("member" alone
-# would be ambiguous there).
-routes.route(
-    "PATCH",
+# Named `group_member_updated` in the audit trail ("member" alone would be ambiguous there).
+routes.update_routes(
     MEMBER,
     tag=TAG,
-    body=MemberUpdate,
+    partial=MemberUpdate,
+    whole=MemberRoleBody,
     response=MemberRead,
     summary="Change a member's role (the group's owners or an admin)",
-    audit="group_member_updated",
-)(_update_member)
-routes.route(
-    "PUT",
-    MEMBER,
-    tag=TAG,
-    body=MemberRoleBody,
-    response=MemberRead,
-    summary="Change a member's role (the group's owners or an admin) (whole)",
     audit="group_member_updated",
 )(_update_member)
 

@@ -100,16 +100,21 @@ class RouteTable:
         whole: type[BaseModel],
         response: type[BaseModel],
         summary: str,
+        audit: str | None = None,
     ) -> Callable[[Handler], Handler]:
         """PATCH (only the fields sent) and PUT (every required field) served by one handler."""
 
         def register(handler: Handler) -> Handler:
-            self.route("PATCH", path, tag=tag, body=partial, response=response, summary=summary)(
-                handler
-            )
-            self.route(
-                "PUT", path, tag=tag, body=whole, response=response, summary=f"{summary} (whole)"
-            )(handler)
+            for method, body, title in (("PATCH", partial, summary), ("PUT", whole, summary)):
+                self.route(
+                    method,
+                    path,
+                    tag=tag,
+                    body=body,
+                    response=response,
+                    summary=title if method == "PATCH" else f"{title} (whole)",
+                    audit=audit,
+                )(handler)
             return handler
 
         return register

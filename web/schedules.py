@@ -191,18 +191,17 @@ async def _update_participant(request: web.Request) -> web.Response:
     return ok(render(ParticipantRead, participant))
 
 
-# As update_routes does, but named `schedule_participant_updated` in the audit trail
+# Named `schedule_participant_updated` in the audit trail
 # ("participant" alone would not say of what).
-for _method, _body in (("PATCH", ParticipantUpdate), ("PUT", ParticipantWhole)):
-    routes.route(
-        _method,
-        PARTICIPANT,
-        tag=TAG,
-        body=_body,
-        response=ParticipantRead,
-        summary="Make an invitation optional or required (the schedule's creator or an admin)",
-        audit="schedule_participant_updated",
-    )(_update_participant)
+routes.update_routes(
+    PARTICIPANT,
+    tag=TAG,
+    partial=ParticipantUpdate,
+    whole=ParticipantWhole,
+    response=ParticipantRead,
+    summary="Make an invitation optional or required (the schedule's creator or an admin)",
+    audit="schedule_participant_updated",
+)(_update_participant)
 
 
 @routes.route("DELETE", PARTICIPANT, tag=TAG, status=204, audit="schedule_participant_deleted")

@@ -1,9 +1,11 @@
-"""The course list as the peers were measured (../shared/bench/README.md): the server pinned
-to CPU 0, wrk (the shared `http_list.sh`) pinned to CPU 1, PostgreSQL with 1,000 courses.
+"""The course endpoints as the peers were measured (../shared/bench/README.md): the server
+pinned to CPU 0, wrk (the shared `http_list.sh`, `http_create.sh`, `report.lua`) pinned to
+CPU 1, PostgreSQL with 1,000 courses: the list per QUERY, then one course's detail, then
+create (which adds rows, so it comes last; BENCH_DETAIL_AND_CREATE=0 leaves both out).
 
     python -m bench.pinned [QUERY ...]      # default: page=3 and page=3&level=Beginner
 
-Needs wrk, taskset and ../shared/bench/http_list.sh; prints the tool's RESULT lines.
+Needs wrk, taskset and ../shared/bench; prints the tools' RESULT lines.
 """
 
 from __future__ import annotations
@@ -19,22 +21,41 @@ import asyncpg
 from bench.run import ROOT, SECRET, seed, wait_healthy
 from web.tokens import mint_token
 
-HTTP_LIST = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench")) / "http_list.sh"
+SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench"))
+HTTP_LIST = SHARED / "http_list.sh"
+HTTP_CREATE = SHARED / "http_create.sh"
+REPORT = SHARED / "report.lua"
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORT = 9195
 SECONDS = os.environ.get("BENCH_SECONDS", "10")
+# Detail and create run after the lists (create adds rows: the lists come first).
+DETAIL_AND_CREATE = os.environ.get("BENCH_DETAIL_AND_CREATE", "1") == "1"
+
+
+async def _last_line(command: list[str], env: dict[str, str]) -> str:
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
+    out, _ = await process.communicate()
+    return out.decode().strip().splitlines()[-1]
 
 
 async def wrk(base: str, token: str, query: str, seconds: str) -> str:
     command = ["taskset", "-c", "1", "bash", str(HTTP_LIST), base, token, seconds, "64"]
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        env={**os.environ, "LIST_QUERY": query},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    out, _ = await process.communicate()
-    return out.decode().strip().splitlines()[-1]
+    return await _last_line(command, {**os.environ, "LIST_QUERY": query})
+
+
+async def wrk_detail(base: str, token: str, course_id: int, seconds: str) -> str:
+    """GET one course, with the shared tools' report script (same RESULT line)."""
+    url = f"{base}/api/lms/courses/courses/{course_id}/"
+    command = ["taskset", "-c", "1", "wrk", "-t1", "-c64", f"-d{seconds}s", "--latency"]
+    command += ["-H", f"Authorization: Bearer {token}", "-s", str(REPORT), url]
+    return await _last_line(command, {**os.environ, "BENCH_DIR": str(SHARED)})
+
+
+async def wrk_create(base: str, token: str, seconds: str) -> str:
+    command = ["taskset", "-c", "1", "bash", str(HTTP_CREATE), base, token, seconds, "64"]
+    return await _last_line(command, dict(os.environ))
 
 
 def available() -> str | None:
@@ -71,6 +92,11 @@ async def main(queries: list[str]) -> list[str]:
             for query in queries:
                 await wrk(base, token, query, "3")  # warm-up
                 lines.append(f"course list ?{query}: {await wrk(base, token, query, SECONDS)}")
+                print(lines[-1])
+            if DETAIL_AND_CREATE:
+                lines.append(f"course detail: {await wrk_detail(base, token, 500, SECONDS)}")
+                print(lines[-1])
+                lines.append(f"course create: {await wrk_create(base, token, SECONDS)}")
                 print(lines[-1])
         finally:
             server.terminate()

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 _TASKS = "lms_after_commit_tasks"
 _EVENTS = "lms_after_commit_events"
+# The event that ends a room (its forum or group deleted): its sockets are closed, 4404.
+ROOM_CLOSED = "room_closed"
 
 
 @dataclass(frozen=True, slots=True)

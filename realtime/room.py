@@ -14,13 +14,15 @@ from dataclasses import dataclass
 
 import orjson
 
+from models.effects import ROOM_CLOSED
 from realtime import frames
 from realtime.bus import Bus, RoomKey
-from realtime.connection import NOT_ALLOWED, Connection
+from realtime.connection import NO_SUCH_ROOM, NOT_ALLOWED, Connection
 
 log = logging.getLogger(__name__)
 
 _MEMBER_LEFT = b'{"type":"member_left"'
+_ROOM_CLOSED = b'{"type":"' + ROOM_CLOSED.encode() + b'"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +89,16 @@ class Room:
         if event.frame.startswith(_MEMBER_LEFT):
             gone += self._expel(orjson.loads(event.frame)["data"]["user_id"])
         wire_frame = frames.wire(event.frame)  # once for every member
+        closing = event.frame.startswith(_ROOM_CLOSED)
         for connection in self.members.values():
             if event.seq is not None:
                 if event.seq <= connection.last_seq:
                     continue  # already given in its resume
                 connection.last_seq = event.seq
             if not connection.offer(wire_frame):
+                gone.append(connection.id)
+            elif closing:  # what the room was about is gone: so is the room
+                connection.close(NO_SUCH_ROOM, "This room no longer exists.")
                 gone.append(connection.id)
         for connection_id in gone:
             self.members.pop(connection_id, None)

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
+from models.effects import ROOM_CLOSED, notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.forums.schemas import ForumCreate, ForumQuery, ForumUpdate
 from models.forums.tables import Forum, ForumGroup, ForumPost
@@ -258,8 +259,15 @@ async def do_delete_forum(session: AsyncSession, *, actor: Principal, forum_id: 
     if not manages(actor, forum):
         raise PermissionDenied()
     _forum_activity(session, actor, forum, "forum_deleted", f"Deleted forum {forum.title!r}.")
+    room = forum_room(forum.id)
     await session.delete(forum)
     await session.flush()
+    notify_after_commit(session, room, ROOM_CLOSED, {"forum": forum_id})
+
+
+def forum_room(forum_id: int) -> str:
+    """The forum's live chat room (SPEC §9)."""
+    return f"forum:{forum_id}"
 
 
 def _forum_activity(

@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.base import utcnow
 from models.effects import notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed
-from models.forums.operations import access_forum, invalid_pk, moderates, visible_forums
+from models.forums.operations import (
+    access_forum,
+    forum_room,
+    invalid_pk,
+    moderates,
+    visible_forums,
+)
 from models.forums.schemas import PostCreate, PostQuery, PostRead, PostUpdate
 from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
@@ -209,10 +215,6 @@ async def do_delete_post(session: AsyncSession, *, actor: Principal, post_id: in
     await session.delete(post)
     await session.flush()
     notify_after_commit(session, forum_room(forum.id), "post_deleted", removed)
-
-
-def forum_room(forum_id: int) -> str:
-    return f"forum:{forum_id}"
 
 
 def _notify(session: AsyncSession, post: ForumPost, type_: str, view: PostView) -> None:

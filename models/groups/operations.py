@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.effects import notify_after_commit
+from models.effects import ROOM_CLOSED, notify_after_commit
 from models.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.fields import MAX_ID
 from models.groups.schemas import GroupCreate, GroupQuery, GroupUpdate, MemberCreate, MemberQuery
@@ -230,6 +230,7 @@ async def do_delete_group(session: AsyncSession, *, actor: Principal, group_id: 
     _group_activity(session, actor, group, "group_deleted", f"Deleted group {group.name!r}.")
     await session.delete(group)
     await session.flush()
+    notify_after_commit(session, group_room(group_id), ROOM_CLOSED, {"group_id": group_id})
 
 
 def _group_activity(

@@ -182,3 +182,14 @@ async def test_the_online_list_of_a_forum_one_cannot_see_is_404(api):
     reply = await api.get(f"{FORUMS}{forum.body['id']}/online/", as_="student")
 
     assert reply.status == 404
+
+
+async def test_deleting_the_forum_closes_its_room_with_4404(api, forum):
+    ws = await open_socket(api, room_path(forum["id"]), as_="student")
+    await joined(ws)
+
+    reply = await api.delete(f"{FORUMS}{forum['id']}/", as_="instructor")
+
+    assert reply.status == 204
+    assert (await next_frame(ws, "room_closed"))["data"] == {"forum": forum["id"]}
+    assert await closed_with(ws) == 4404

@@ -134,3 +134,13 @@ async def test_the_group_online_list(api, group):
     assert reply.body == {"room": f"group:{group['id']}", "users": ["student-1"], "count": 1}
     assert hidden.status == 404
     await ws.close()
+
+
+async def test_deleting_the_group_closes_its_chat_with_4404(api, group):
+    ws = await open_socket(api, room_path(group["id"]), as_="student")
+    await joined(ws)
+
+    reply = await api.delete(f"{GROUPS}{group['id']}/", as_="instructor")
+
+    assert reply.status == 204
+    assert await closed_with(ws) == 4404

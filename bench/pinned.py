@@ -16,16 +16,13 @@ import shutil
 import sys
 from pathlib import Path
 
-import asyncpg
-
-from bench.run import ROOT, SECRET, seed, wait_healthy
-from web.tokens import mint_token
+from bench.pinned_server import pinned_server, temporary_database
+from bench.run import ROOT, seed
 
 SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench"))
 HTTP_LIST = SHARED / "http_list.sh"
 HTTP_CREATE = SHARED / "http_create.sh"
 REPORT = SHARED / "report.lua"
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORT = 9195
 SECONDS = os.environ.get("BENCH_SECONDS", "10")
 # Detail and create run after the lists (create adds rows: the lists come first).
@@ -68,27 +65,11 @@ def available() -> str | None:
 
 
 async def main(queries: list[str]) -> list[str]:
-    database = f"lms_pinned_{os.getpid()}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}"
-    try:
+    lines = []
+    async with temporary_database("lms_pinned") as url:
         await seed(url, 1000)
-        env = {**os.environ, "LMS_DATABASE_URL": url, "LMS_JWT_SECRET": SECRET}
-        env["LMS_LOG_LEVEL"] = "WARNING"
-        server = await asyncio.create_subprocess_exec(
-            *["taskset", "-c", "0", sys.executable, "-m", "web.cli", "serve", "--port", str(PORT)],
-            env=env,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{PORT}"
-            await wait_healthy(base)
-            token = mint_token(secret=SECRET, user="bench-admin", tenant="default", roles=["admin"])
-            lines = []
+        async with pinned_server(url, PORT) as server:
+            base, token = server.base, server.admin_token
             for query in queries:
                 await wrk(base, token, query, "3")  # warm-up
                 lines.append(f"course list ?{query}: {await wrk(base, token, query, SECONDS)}")
@@ -98,13 +79,6 @@ async def main(queries: list[str]) -> list[str]:
                 print(lines[-1])
                 lines.append(f"course create: {await wrk_create(base, token, SECONDS)}")
                 print(lines[-1])
-        finally:
-            server.terminate()
-            await server.wait()
-    finally:
-        admin = await asyncpg.connect(ADMIN_DSN)
-        await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
-        await admin.close()
     return lines
 
 

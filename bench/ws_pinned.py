@@ -17,14 +17,12 @@ import sys
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 
-from bench.run import ROOT, SECRET, wait_healthy
+from bench.pinned_server import pinned_server, temporary_database
+from bench.run import ROOT
 from migrations.runner import provision_tenant
-from web.tokens import mint_token
 
 FANOUT = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench")) / "ws_fanout.py"
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PORT = 9196
 
 
@@ -38,49 +36,26 @@ def available() -> str | None:
 
 
 async def main(subscribers: str, messages: str, rate: str) -> str:
-    database = f"lms_ws_pinned_{os.getpid()}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    await admin.execute(f'CREATE DATABASE "{database}"')
-    await admin.close()
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{database}"
-    try:
+    async with temporary_database("lms_ws_pinned") as url:
         await provision_tenant(url, slug="default")
-        env = {**os.environ, "LMS_DATABASE_URL": url, "LMS_JWT_SECRET": SECRET}
-        env.update(LMS_LOG_LEVEL="WARNING", LMS_WS_FRAMES_PER_SECOND=str(float(rate) * 2))
-        server = await asyncio.create_subprocess_exec(
-            *["taskset", "-c", "0", sys.executable, "-m", "web.cli", "serve", "--port", str(PORT)],
-            env=env,
-            cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        try:
-            base = f"http://127.0.0.1:{PORT}"
-            await wait_healthy(base)
-            token = mint_token(secret=SECRET, user="bench-admin", tenant="default", roles=["admin"])
-            headers = {"Authorization": f"Bearer {token}"}
+        frames_per_second = str(float(rate) * 2)
+        async with pinned_server(url, PORT, LMS_WS_FRAMES_PER_SECOND=frames_per_second) as server:
+            headers = {"Authorization": f"Bearer {server.admin_token}"}
             async with aiohttp.ClientSession(headers=headers) as http:
                 body = {"title": "Fan-out"}
-                async with http.post(f"{base}/api/lms/forum/forums/", json=body) as response:
-                    forum = (await response.json())["id"]
+                async with http.post(f"{server.base}/api/lms/forum/forums/", json=body) as reply:
+                    forum = (await reply.json())["id"]
             tool = await asyncio.create_subprocess_exec(
                 *["taskset", "-c", "1", sys.executable, str(FANOUT)],
-                *["--url", f"ws://127.0.0.1:{PORT}/ws/lms/forum/{forum}/", "--token", token],
+                *["--url", f"ws://127.0.0.1:{PORT}/ws/lms/forum/{forum}/"],
+                *["--token", server.admin_token, "--server-pid", str(server.pid)],
                 *["--subscribers", subscribers, "--messages", messages, "--rate", rate],
-                *["--server-pid", str(server.pid)],
                 stdout=asyncio.subprocess.PIPE,
             )
             out, _ = await tool.communicate()
-            line = f"fan-out {subscribers} x {messages} @ {rate}/s: "
-            line += out.decode().strip().splitlines()[-1]
-            print(line)
-        finally:
-            server.terminate()
-            await server.wait()
-    finally:
-        admin = await asyncpg.connect(ADMIN_DSN)
-        await admin.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
-        await admin.close()
+    line = f"fan-out {subscribers} x {messages} @ {rate}/s: "
+    line += out.decode().strip().splitlines()[-1]
+    print(line)
     return line
 
 

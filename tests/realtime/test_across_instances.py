@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
 
 from models.effects import RoomEvent
 from tests.realtime.sockets import joined, next_frame, open_socket
@@ -93,9 +99,19 @@ async def test_rooms_of_two_tenants_with_the_same_name_never_meet(redis_instance
     await ws.close()
 
 
-async def test_a_rest_post_on_one_instance_reaches_sockets_on_both_with_one_seq(
-    redis_instances,
-):
+@dataclass
+class SharedForum:
+    """One forum, student-1's socket on instance one and student-2's on instance two."""
+
+    one: Any
+    two: Any
+    forum_id: int
+    on_one: aiohttp.ClientWebSocketResponse
+    on_two: aiohttp.ClientWebSocketResponse
+
+
+@pytest.fixture
+async def shared_forum(redis_instances) -> AsyncIterator[SharedForum]:
     one = await redis_instances()
     two = await redis_instances()
     forum = await one.post("/api/lms/forum/forums/", {"title": "Shared"}, as_="instructor")
@@ -104,54 +120,37 @@ async def test_a_rest_post_on_one_instance_reaches_sockets_on_both_with_one_seq(
     on_two = await open_socket(two, path, as_="student2")
     await joined(on_one)
     await joined(on_two)
-
-    reply = await one.post(
-        "/api/lms/forum/posts/", {"forum": forum.body["id"], "content": "Hi"}, as_="admin"
-    )
-    from_two = await next_frame(on_two, "post")
-    from_one = await next_frame(on_one, "post")
-
-    assert from_two == from_one
-    assert from_two["data"] == reply.body
+    yield SharedForum(one, two, forum.body["id"], on_one, on_two)
     await on_one.close()
     await on_two.close()
 
 
-async def test_a_socket_post_on_one_instance_reaches_a_socket_on_the_other(redis_instances):
-    one = await redis_instances()
-    two = await redis_instances()
-    forum = await one.post("/api/lms/forum/forums/", {"title": "Shared"}, as_="instructor")
-    path = f"/ws/lms/forum/{forum.body['id']}/"
-    sender = await open_socket(one, path, as_="student")
-    receiver = await open_socket(two, path, as_="student2")
-    await joined(sender)
-    await joined(receiver)
+async def test_a_rest_post_on_one_instance_reaches_sockets_on_both_with_one_seq(shared_forum):
+    reply = await shared_forum.one.post(
+        "/api/lms/forum/posts/", {"forum": shared_forum.forum_id, "content": "Hi"}, as_="admin"
+    )
+    from_two = await next_frame(shared_forum.on_two, "post")
+    from_one = await next_frame(shared_forum.on_one, "post")
 
-    await sender.send_json({"type": "post", "content": "Across"})
+    assert from_two == from_one
+    assert from_two["data"] == reply.body
 
-    frame = await next_frame(receiver, "post")
+
+async def test_a_socket_post_on_one_instance_reaches_a_socket_on_the_other(shared_forum):
+    await shared_forum.on_one.send_json({"type": "post", "content": "Across"})
+
+    frame = await next_frame(shared_forum.on_two, "post")
     assert frame["data"]["content"] == "Across"
     assert frame["data"]["author_id"] == "student-1"
-    await sender.close()
-    await receiver.close()
 
 
-async def test_the_online_list_spans_instances(redis_instances):
-    one = await redis_instances()
-    two = await redis_instances()
-    forum = await one.post("/api/lms/forum/forums/", {"title": "Shared"}, as_="instructor")
-    path = f"/ws/lms/forum/{forum.body['id']}/"
-    on_one = await open_socket(one, path, as_="student")
-    on_two = await open_socket(two, path, as_="student2")
-    await joined(on_one)
-    await joined(on_two)
+async def test_the_online_list_spans_instances(shared_forum):
+    online = f"/api/lms/forum/forums/{shared_forum.forum_id}/online/"
 
     async with asyncio.timeout(5):
         # Each instance writes its presence on its own task: observe the effect.
         while True:
-            reply = await one.get(f"/api/lms/forum/forums/{forum.body['id']}/online/", as_="admin")
+            reply = await shared_forum.one.get(online, as_="admin")
             if reply.body["users"] == ["student-1", "student-2"]:
                 break
             await asyncio.sleep(0.02)
-    await on_one.close()
-    await on_two.close()

@@ -1,0 +1,326 @@
+"""The `make bench` report: RESULT lines parsed, ratios against the peers of the same run,
+issue 8's targets judged (met, not met, or not run when a figure is missing), and the
+markdown section for bench/results/<date>.md. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+Result = dict[str, float]
+"""One tool's RESULT line: its numeric fields by name."""
+PeerFigures = dict[str, dict[str, Result]]
+"""peer (drf-wsgi, bare, ...) -> phase (list, list_db, create, ws, wslow, paced) -> RESULT."""
+Status = Literal["met", "not met", "not run"]
+
+# Labels of our scenarios' lines ("<label>: RESULT ...").
+LIST = "course list ?page=3"
+LIST_BEGINNER = "course list ?page=3&level=Beginner"
+DETAIL = "course detail"
+CREATE = "course create"
+FANOUT = "fan-out 1000 x 200 @ 50/s"
+FANOUT_5K = "fan-out 5000 x 40 @ 2/s"
+PACED = "paced course list ?page=3"
+
+
+def parse_result(line: str) -> Result | None:
+    """The numeric fields of a line holding `RESULT k=v ...` (after any label), or None."""
+    _, marker, fields = line.partition("RESULT ")
+    if not marker:
+        return None
+    result: Result = {}
+    for field in fields.split():
+        key, equals, value = field.partition("=")
+        if not equals:
+            continue
+        try:
+            result[key] = float(value)
+        except ValueError:
+            continue
+    return result
+
+
+def parse_result_text(text: str) -> Result | None:
+    """A tool's output file: its last RESULT line, plus lone `key=value` lines after it
+    (run_peers.sh appends `stale_group_members=N`), as the shared summarize.py reads them."""
+    result: Result | None = None
+    extra: Result = {}
+    for line in text.splitlines():
+        if line.startswith("RESULT "):
+            result = parse_result(line)
+        elif line.count("=") == 1 and " " not in line.strip():
+            key, _, value = line.strip().partition("=")
+            try:
+                extra[key] = float(value)
+            except ValueError:
+                continue
+    if result is None:
+        return None
+    return {**result, **extra}
+
+
+def parse_labelled(lines: Iterable[str]) -> dict[str, Result]:
+    """`<label>: RESULT ...` lines by label; lines without a RESULT are left out."""
+    figures: dict[str, Result] = {}
+    for line in lines:
+        label, separator, rest = line.partition(": RESULT ")
+        if separator:
+            figures[label.strip()] = parse_result("RESULT " + rest) or {}
+    return figures
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator
+
+
+def at_least(value: float | None, bound: float | None) -> Status:
+    if value is None or bound is None:
+        return "not run"
+    return "met" if value >= bound else "not met"
+
+
+def at_most(value: float | None, bound: float | None) -> Status:
+    if value is None or bound is None:
+        return "not run"
+    return "met" if value <= bound else "not met"
+
+
+def field(result: Result | None, key: str) -> float | None:
+    return None if result is None else result.get(key)
+
+
+def is_drf(peer: str) -> bool:
+    return peer.startswith("drf-")
+
+
+def is_channels(peer: str) -> bool:
+    """The DRF deployments that serve the sockets (all but the WSGI one)."""
+    return is_drf(peer) and peer != "drf-wsgi"
+
+
+def best_drf(peers: PeerFigures, phase: str = "list") -> tuple[str, float] | None:
+    """The DRF deployment with the most requests a second in `phase`, and that figure."""
+    found = [
+        (peer, rps)
+        for peer, phases in peers.items()
+        if is_drf(peer) and (rps := field(phases.get(phase), "rps")) is not None
+    ]
+    return max(found, key=lambda item: item[1]) if found else None
+
+
+def best_channels(peers: PeerFigures, phase: str = "ws") -> tuple[str, float] | None:
+    """The Channels deployment with the least server CPU per delivery, and that figure."""
+    found = [
+        (peer, us)
+        for peer, phases in peers.items()
+        if is_channels(peer) and (us := field(phases.get(phase), "srv_us_per_delivery"))
+    ]
+    return min(found, key=lambda item: item[1]) if found else None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One of issue 8's targets: what it asks, our figure, the bound it implies, verdict."""
+
+    target: str
+    ours: float | None
+    bound: float | None
+    status: Status
+    unit: str = ""
+    digits: int = 1
+
+
+def list_checks(ours: dict[str, Result], peers: PeerFigures) -> list[Check]:
+    rps = field(ours.get(LIST), "rps")
+    drf = best_drf(peers)
+    bare = field(peers.get("bare", {}).get("list_db"), "rps")
+    drf_name, drf_rps = drf if drf else ("best DRF", None)
+    five_x = None if drf_rps is None else 5 * drf_rps
+    sixty = None if bare is None else 0.6 * bare
+    paced = field(ours.get(PACED), "p99_ms")
+    drf_paced = field(peers.get(drf_name, {}).get("paced"), "p99_ms")
+    third = None if drf_paced is None else drf_paced / 3
+    return [
+        Check(f"req/s >= 5x best DRF ({drf_name})", rps, five_x, at_least(rps, five_x), digits=0),
+        Check("req/s >= 60% of bare aiohttp + asyncpg", rps, sixty, at_least(rps, sixty), digits=0),
+        Check(
+            f"p99 at the same offered load <= 1/3 of {drf_name}'s",
+            paced,
+            third,
+            at_most(paced, third),
+            " ms",
+        ),
+    ]
+
+
+def fanout_checks(ours: dict[str, Result], peers: PeerFigures) -> list[Check]:
+    run = ours.get(FANOUT)
+    us = field(run, "srv_us_per_delivery")
+    channels = best_channels(peers)
+    channels_name, channels_us = channels if channels else ("best Channels", None)
+    tenth = None if channels_us is None else channels_us / 10
+    bare = field(peers.get("bare", {}).get("ws"), "srv_us_per_delivery")
+    thrice = None if bare is None else 3 * bare
+    p99 = field(run, "p99_ms")
+    return [
+        Check("lost = 0", field(run, "lost"), 0, at_most(field(run, "lost"), 0), digits=0),
+        Check("dup = 0", field(run, "dup"), 0, at_most(field(run, "dup"), 0), digits=0),
+        Check("p99 <= 100 ms", p99, 100, at_most(p99, 100), " ms"),
+        Check("server CPU <= 20 us per delivery", us, 20, at_most(us, 20), " us"),
+        Check(f">= 10x cheaper than {channels_name}", us, tenth, at_most(us, tenth), " us"),
+        Check("within 3x of bare aiohttp", us, thrice, at_most(us, thrice), " us"),
+    ]
+
+
+def fanout_5k_checks(ours: dict[str, Result]) -> list[Check]:
+    p99 = field(ours.get(FANOUT_5K), "p99_ms")
+    return [Check("p99 <= 250 ms", p99, 250, at_most(p99, 250), " ms")]
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
+
+
+def check_table(checks: list[Check]) -> list[str]:
+    rows = ["| target | ours | bound | verdict |", "| --- | ---: | ---: | --- |"]
+    for check in checks:
+        ours = number(check.ours, check.digits) + (check.unit if check.ours is not None else "")
+        bound = number(check.bound, check.digits)
+        bound += check.unit if check.bound is not None else ""
+        verdict = f"**{check.status}**" if check.status == "not met" else check.status
+        rows.append(f"| {check.target} | {ours} | {bound} | {verdict} |")
+    return rows
+
+
+def http_rows(label: str, result: Result | None, drf: float | None, bare: float | None) -> str:
+    rps = field(result, "rps")
+    return (
+        f"| {label} | {number(rps)} | {number(field(result, 'p50_ms'), 1)} / "
+        f"{number(field(result, 'p99_ms'), 1)} | {times(ratio(rps, drf))} | "
+        f"{percent(ratio(rps, bare))} | {number(field(result, 'non2xx'))} |"
+    )
+
+
+HTTP_HEADER = [
+    "| server | req/s | p50 / p99 ms | x best DRF | % of bare | non-2xx |",
+    "| --- | ---: | ---: | ---: | ---: | ---: |",
+]
+
+
+def list_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
+    drf = best_drf(peers)
+    drf_rps = drf[1] if drf else None
+    bare = field(peers.get("bare", {}).get("list_db"), "rps")
+    rows = ["### Course list ?page=3 (wrk, 64 connections, closed loop)", "", *HTTP_HEADER]
+    rows.append(http_rows("**ours**", ours.get(LIST), drf_rps, bare))
+    if LIST_BEGINNER in ours:
+        rows.append(http_rows("ours, &level=Beginner", ours[LIST_BEGINNER], drf_rps, bare))
+    for peer, phases in peers.items():
+        if "list" in phases:
+            name = f"{peer} (in-memory, no DB)" if peer == "bare" else peer
+            rows.append(http_rows(name, phases["list"], drf_rps, bare))
+        if "list_db" in phases:
+            rows.append(http_rows(f"{peer} /db (asyncpg)", phases["list_db"], drf_rps, bare))
+    rows += ["", "At the same offered load (bench/paced.lua, 64 connections, fixed rate):", ""]
+    rows += [
+        "| server | offered req/s | served req/s | p50 / p99 ms | late |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    paced = [("**ours**", ours.get(PACED))]
+    paced += [(peer, phases["paced"]) for peer, phases in peers.items() if "paced" in phases]
+    for label, result in paced:
+        rows.append(
+            f"| {label} | {number(field(result, 'offered_rps'))} | "
+            f"{number(field(result, 'rps'))} | {number(field(result, 'p50_ms'), 1)} / "
+            f"{number(field(result, 'p99_ms'), 1)} | {number(field(result, 'late'))} |"
+        )
+    return [*rows, "", *check_table(list_checks(ours, peers)), ""]
+
+
+def detail_create_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
+    drf = best_drf(peers, "create")
+    drf_rps = drf[1] if drf else None
+    bare = field(peers.get("bare", {}).get("create"), "rps")
+    rows = ["### Course detail and create (wrk, 64 connections; no target)", "", *HTTP_HEADER]
+    rows.append(http_rows("**ours**, detail", ours.get(DETAIL), None, None))
+    rows.append(http_rows("**ours**, create", ours.get(CREATE), drf_rps, bare))
+    for peer, phases in peers.items():
+        if "create" in phases:
+            name = f"{peer} /db, create" if peer == "bare" else f"{peer}, create"
+            rows.append(http_rows(name, phases["create"], drf_rps, bare))
+    return [*rows, ""]
+
+
+def ws_row(label: str, result: Result | None, channels: float | None, bare: float | None) -> str:
+    us = field(result, "srv_us_per_delivery")
+    delivered = f"{number(field(result, 'delivered'))} / {number(field(result, 'expected'))}"
+    return (
+        f"| {label} | {delivered} | {number(field(result, 'lost'))} | "
+        f"{number(field(result, 'dup'))} | {number(field(result, 'p50_ms'), 1)} / "
+        f"{number(field(result, 'p99_ms'), 1)} | {number(us, 1)} | "
+        f"{times(ratio(channels, us))} | {times(ratio(us, bare))} | "
+        f"{number(field(result, 'kb_per_conn'), 1)} | {number(field(result, 'gen_cpu_pct'))} |"
+    )
+
+
+WS_HEADER = [
+    "| server | delivered / expected | lost | dup | p50 / p99 ms | server us per delivery "
+    "| x cheaper than best Channels | x bare's cost | KB per socket | generator CPU % |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+]
+
+
+def fanout_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
+    channels = best_channels(peers)
+    channels_us = channels[1] if channels else None
+    bare = field(peers.get("bare", {}).get("ws"), "srv_us_per_delivery")
+    rows = ["### Fan-out: one room, 1,000 subscribers, 200 posts at 50/s", "", *WS_HEADER]
+    rows.append(ws_row("**ours**", ours.get(FANOUT), channels_us, bare))
+    for peer, phases in peers.items():
+        if "ws" in phases:
+            rows.append(ws_row(peer, phases["ws"], channels_us, bare))
+    rows += ["", *check_table(fanout_checks(ours, peers)), ""]
+    # The peers ran their low rate with 1,000 subscribers: costs compare with those.
+    channels_low = best_channels(peers, "wslow")
+    channels_us = channels_low[1] if channels_low else None
+    bare = field(peers.get("bare", {}).get("wslow"), "srv_us_per_delivery")
+    rows += ["### Fan-out: 5,000 subscribers, 40 posts at 2/s (ours only)", "", *WS_HEADER]
+    rows.append(ws_row("**ours**", ours.get(FANOUT_5K), channels_us, bare))
+    low = [(peer, phases["wslow"]) for peer, phases in peers.items() if "wslow" in phases]
+    if low:
+        rows.append("| *the peers' low run: 1,000 subscribers, 40 posts at 2/s* |" + " |" * 9)
+        rows += [ws_row(peer, result, channels_us, bare) for peer, result in low]
+    return [*rows, "", *check_table(fanout_5k_checks(ours)), ""]
+
+
+def render(
+    *,
+    title: str,
+    command: str,
+    notes: list[str],
+    ours: dict[str, Result],
+    peers: PeerFigures,
+    raw: list[str],
+) -> str:
+    """The markdown section `make bench` appends to bench/results/<date>.md."""
+    lines = [f"## {title}", "", f"Command: `{command}`", ""]
+    lines += [f"- {note}" for note in notes]
+    lines += [""] if notes else []
+    lines += list_section(ours, peers)
+    lines += detail_create_section(ours, peers)
+    lines += fanout_section(ours, peers)
+    lines += ["Raw RESULT lines:", "", "```", *raw, "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,184 @@
+"""The `make bench` report: RESULT lines parsed, ratios, issue 8's target verdicts."""
+
+from __future__ import annotations
+
+from bench import report
+from bench.report import (
+    CREATE,
+    FANOUT,
+    FANOUT_5K,
+    LIST,
+    PACED,
+    PeerFigures,
+    Result,
+    at_least,
+    at_most,
+    best_channels,
+    best_drf,
+    fanout_checks,
+    list_checks,
+    parse_labelled,
+    parse_result,
+    parse_result_text,
+    ratio,
+    render,
+)
+
+# Lines as the shared tools and bench/paced.lua print them (from real runs).
+WRK = (
+    "RESULT rps=1007.0 p50_ms=40.41 p90_ms=177.64 p99_ms=388.71 max_ms=762.93 "
+    "requests=10104 non2xx=0 sock_errors=0"
+)
+FANOUT_LINE = (
+    "fan-out 1000 x 200 @ 50/s: RESULT delivered=200000 expected=200000 lost=0 dup=0 "
+    "p50_ms=41.33 p90_ms=61.60 p99_ms=86.95 max_ms=159.09 connect_s=1.53 connected=1000 "
+    "connect_failed=0 connect_errors=0 closed_early=0 pub_rate=49.99 pub_closed=0 "
+    "fanout_wall_s=4.40 gen_cpu_pct=94.23 server_rss_mb=160.68 server_rss_base_mb=140.07 "
+    "kb_per_conn=21.10 server_rss_end_mb=160.97 server_cpu_s=1.61 server_cpu_pct=36.57 "
+    "srv_us_per_delivery=8.05"
+)
+
+
+def peers() -> PeerFigures:
+    return {
+        "drf-wsgi": {
+            "list": {"rps": 431.0, "p99_ms": 223.0},
+            "create": {"rps": 466.0},
+            "paced": {"offered_rps": 345.0, "rps": 344.0, "p99_ms": 60.0},
+        },
+        "drf-core": {
+            "list": {"rps": 240.0},
+            "ws": {"srv_us_per_delivery": 283.0, "kb_per_conn": 49.1},
+        },
+        "drf-pubsub": {"list": {"rps": 263.0}, "ws": {"srv_us_per_delivery": 198.0}},
+        "bare": {
+            "list": {"rps": 13074.0},
+            "list_db": {"rps": 3362.0},
+            "create": {"rps": 7136.0},
+            "ws": {"srv_us_per_delivery": 7.0, "kb_per_conn": 15.0},
+        },
+    }
+
+
+def ours(list_rps: float, paced_p99: float, fanout_line: str = FANOUT_LINE) -> dict[str, Result]:
+    figures = parse_labelled([f"{LIST}: {WRK}", fanout_line])
+    figures[LIST]["rps"] = list_rps
+    figures[PACED] = {"offered_rps": 345.0, "rps": 345.0, "p99_ms": paced_p99}
+    return figures
+
+
+def statuses(checks: list[report.Check]) -> list[str]:
+    return [check.status for check in checks]
+
+
+def test_a_real_result_line_parses_to_numbers() -> None:
+    result = parse_result(FANOUT_LINE)
+
+    assert result is not None
+    assert result["delivered"] == 200000
+    assert result["srv_us_per_delivery"] == 8.05
+    assert result["kb_per_conn"] == 21.10
+    assert parse_result(f"course list ?page=3: {WRK}") == parse_result(WRK)
+    assert list(parse_labelled([FANOUT_LINE])) == [FANOUT]
+
+
+def test_a_line_without_result_is_none_and_odd_fields_are_skipped() -> None:
+    assert parse_result("fan-out pinned: skipped, taskset is needed") is None
+    assert parse_result("RESULT rps=12.5 note=slow bare") == {"rps": 12.5}
+
+
+def test_a_peer_file_keeps_its_last_result_and_the_lines_after_it() -> None:
+    text = "# wrk GET ...\nRESULT rps=1.0\nnoise\nRESULT rps=2.0 lost=0\nstale_group_members=810\n"
+
+    assert parse_result_text(text) == {"rps": 2.0, "lost": 0.0, "stale_group_members": 810.0}
+    assert parse_result_text("setup failed\n") is None
+
+
+def test_labelled_lines_by_label_skipping_the_skipped() -> None:
+    figures = parse_labelled([f"{LIST}: {WRK}", "course list pinned: skipped, wrk is needed"])
+
+    assert list(figures) == [LIST]
+    assert figures[LIST]["requests"] == 10104
+
+
+def test_ratio_math() -> None:
+    assert ratio(2155.0, 431.0) == 5.0
+    assert ratio(1000.0, None) is None
+    assert ratio(None, 2.0) is None
+    assert ratio(1.0, 0.0) is None
+
+
+def test_bounds_judge_met_not_met_and_not_run() -> None:
+    assert at_least(5.0, 5.0) == "met"
+    assert at_least(4.9, 5.0) == "not met"
+    assert at_most(100.0, 100.0) == "met"
+    assert at_most(100.1, 100.0) == "not met"
+    assert at_least(None, 1.0) == "not run"
+    assert at_most(1.0, None) == "not run"
+
+
+def test_the_best_drf_is_the_fastest_and_the_best_channels_the_cheapest() -> None:
+    assert best_drf(peers()) == ("drf-wsgi", 431.0)
+    assert best_drf(peers(), "create") == ("drf-wsgi", 466.0)
+    assert best_channels(peers()) == ("drf-pubsub", 198.0)  # drf-wsgi serves no sockets
+    assert best_drf({"bare": peers()["bare"]}) is None
+
+
+def test_list_targets_met() -> None:
+    checks = list_checks(ours(list_rps=2200.0, paced_p99=15.0), peers())
+
+    assert statuses(checks) == ["met", "met", "met"]
+    assert checks[0].bound == 5 * 431.0
+    assert checks[1].bound == 0.6 * 3362.0
+    assert checks[2].bound == 20.0  # a third of drf-wsgi's p99 at the same offered load
+    assert "drf-wsgi" in checks[0].target
+
+
+def test_list_targets_not_met() -> None:
+    checks = list_checks(ours(list_rps=1007.0, paced_p99=25.0), peers())
+
+    assert statuses(checks) == ["not met", "not met", "not met"]
+
+
+def test_fanout_targets() -> None:
+    met = fanout_checks(ours(1.0, 1.0), peers())
+    lossy = FANOUT_LINE.replace("lost=0", "lost=3").replace("srv_us_per_delivery=8.05", "=")
+    slow = fanout_checks(ours(1.0, 1.0, lossy.replace("p99_ms=86.95", "p99_ms=140")), peers())
+
+    assert statuses(met) == ["met"] * 6
+    assert statuses(slow)[:3] == ["not met", "met", "not met"]
+    assert statuses(slow)[3:] == ["not run"] * 3  # no CPU figure
+    assert met[4].bound == 19.8  # ten times cheaper than drf-pubsub
+    assert met[5].bound == 21.0  # three times bare
+
+
+def test_missing_peers_give_not_run_rather_than_a_crash() -> None:
+    figures = ours(1007.0, 10.0)
+
+    assert statuses(list_checks(figures, {})) == ["not run"] * 3
+    assert statuses(fanout_checks(figures, {"drf-wsgi": {}})) == ["met"] * 4 + ["not run"] * 2
+    assert statuses(list_checks({}, {})) == ["not run"] * 3
+
+
+def test_the_section_has_tables_verdicts_and_the_raw_lines() -> None:
+    figures = ours(1007.0, 25.0)
+    figures[CREATE] = {"rps": 250.0, "p50_ms": 240.0, "p99_ms": 950.0}
+
+    text = render(
+        title="now",
+        command="make bench",
+        notes=["peer drf-core: no results"],
+        ours=figures,
+        peers=peers(),
+        raw=[f"{LIST}: {WRK}", FANOUT_LINE],
+    )
+
+    assert "Command: `make bench`" in text
+    assert "- peer drf-core: no results" in text
+    assert "| **ours** | 1,007 | 40.4 / 388.7 | 2.34x | 30% | 0 |" in text
+    assert "| req/s >= 5x best DRF (drf-wsgi) | 1,007 | 2,155 | **not met** |" in text
+    assert "| **ours**, create | 250 | 240.0 / 950.0 | 0.54x | 4% | - |" in text
+    assert "| p99 <= 250 ms | - | 250.0 ms | not run |" in text  # FANOUT_5K not measured
+    assert text.split("```")[1].strip().splitlines() == [f"{LIST}: {WRK}", FANOUT_LINE]
+    assert "| **ours** | 200,000 / 200,000 | 0 | 0 | 41.3 / 87.0 | 8.1 | 24.60x" in text
+    assert "### Fan-out: 5,000 subscribers" in text and FANOUT_5K not in text

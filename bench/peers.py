@@ -1,0 +1,143 @@
+"""The peers measured in the same `make bench` run: the shared `run_peers.sh` (each peer's
+server pinned to CPU 0, the load pinned to CPU 1), its RESULT files read back as figures.
+
+Env: BENCH_PEERS (default `drf-wsgi drf-core drf-uvicorn bare`; empty skips the peers),
+PEERS_VENV (default var/peers-venv; the shared folder is read-only), BENCH_SHARED (the shared
+bench folder), and run_peers.sh's own knobs (HTTP_DURATION defaults to BENCH_SECONDS).
+Raw outputs go to var/bench-peers/<timestamp>/. When the peers cannot run, the notes say why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from bench.report import PeerFigures, parse_result_text
+from bench.run import ROOT
+
+SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench"))
+RUN_PEERS = SHARED / "run_peers.sh"
+PEERS_DIR = SHARED.parent / "peers"
+VENV = Path(os.environ.get("PEERS_VENV", ROOT / "var" / "peers-venv"))
+PYTHON = VENV / "bin" / "python"
+DEFAULT_PEERS = "drf-wsgi drf-core drf-uvicorn bare"
+PHASES = ("list", "list_db", "create", "ws", "wslow")
+# The peers' JWT secret (run_peers.sh's default), set explicitly so a caller's
+# LMS_JWT_SECRET for our service does not leak into the peers.
+JWT_SECRET = "lms-bench-secret-0123456789abcdef"
+
+
+@dataclass
+class PeerRun:
+    figures: PeerFigures = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+    """`<peer>.<phase>: RESULT ...`, for the raw block of the report."""
+    notes: list[str] = field(default_factory=list)
+    """What did not run, and why."""
+    out_dir: Path | None = None
+
+
+def selected() -> list[str]:
+    return os.environ.get("BENCH_PEERS", DEFAULT_PEERS).split()
+
+
+def out_dir() -> Path:
+    return ROOT / "var" / "bench-peers" / f"{datetime.now(UTC):%Y%m%d-%H%M%S}"
+
+
+def available() -> str | None:
+    """Why the peers cannot run here, or None."""
+    if not RUN_PEERS.exists():
+        return f"{RUN_PEERS} not found (BENCH_SHARED names the shared bench folder)"
+    for tool in ("wrk", "taskset", "bash", "curl"):
+        if not shutil.which(tool):
+            return f"{tool} is needed"
+    return None
+
+
+def environment(out: Path, peers: list[str]) -> dict[str, str]:
+    env = {**os.environ, "PEERS": " ".join(peers), "PEERS_VENV": str(VENV)}
+    env.update(OUT_DIR=str(out), LMS_JWT_SECRET=JWT_SECRET)
+    env.setdefault("HTTP_DURATION", os.environ.get("BENCH_SECONDS", "10"))
+    return env
+
+
+def read_results(out: Path, peers: list[str]) -> tuple[PeerFigures, list[str]]:
+    """The RESULT files run_peers.sh left in `out` (`<peer>.<phase>.txt`)."""
+    figures: PeerFigures = {}
+    lines: list[str] = []
+    for peer in peers:
+        for phase in PHASES:
+            path = out / f"{peer}.{phase}.txt"
+            if not path.exists():
+                continue
+            text = path.read_text(errors="replace")
+            result = parse_result_text(text)
+            if result is None:
+                continue
+            figures.setdefault(peer, {})[phase] = result
+            last = [line for line in text.splitlines() if line.startswith("RESULT ")][-1]
+            lines.append(f"{peer}.{phase}: {last}")
+    return figures, lines
+
+
+def _log(path: Path) -> BinaryIO:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "wb")
+
+
+async def run_peers(out: Path, peers: list[str]) -> tuple[int, list[str]]:
+    """run_peers.sh, its progress echoed to stderr; its exit code and last log lines."""
+    with _log(out / "run_peers.stdout") as stdout:
+        process = await asyncio.create_subprocess_exec(
+            "bash",
+            str(RUN_PEERS),
+            env=environment(out, peers),
+            stdout=stdout,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        tail: deque[str] = deque(maxlen=8)
+        assert process.stderr is not None
+        async for raw in process.stderr:
+            line = raw.decode(errors="replace").rstrip()
+            tail.append(line)
+            print(f"peers| {line}", file=sys.stderr, flush=True)
+        code = await process.wait()
+    return code, list(tail)
+
+
+async def run() -> PeerRun:
+    """The selected peers, measured now; never raises for a peer that cannot run."""
+    peers = selected()
+    if not peers:
+        return PeerRun(notes=["peers skipped: BENCH_PEERS is empty"])
+    reason = available()
+    if reason is not None:
+        return PeerRun(notes=[f"peers not run: {reason}"])
+    out = out_dir()
+    try:
+        code, tail = await run_peers(out, peers)
+    except OSError as error:
+        return PeerRun(notes=[f"peers not run: {error}"], out_dir=out)
+    figures, lines = read_results(out, peers)
+    notes = [f"peers ({' '.join(peers)}): raw outputs and server logs in {out}"]
+    if code != 0:
+        notes.append(f"run_peers.sh exited {code}: {' / '.join(tail[-3:])}")
+    notes += [
+        f"peer {peer}: no results (see {out}/{peer}.server.log)"
+        for peer in peers
+        if peer not in figures
+    ]
+    return PeerRun(figures, lines, notes, out)
+
+
+if __name__ == "__main__":
+    result = asyncio.run(run())
+    print("\n".join(result.notes + result.lines))

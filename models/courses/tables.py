@@ -34,6 +34,8 @@ class Course(Timestamped, TenantBase):
     __table_args__ = (
         Index("ix_courses_status_level_created", "status", "level", "created_at"),
         Index("ix_courses_status_created", "status", "created_at"),
+        # The catalogue's default order: a page is read off the index, not sorted.
+        Index("ix_courses_created_id", "created_at", "id"),
         Index("ix_courses_instructor_id", "instructor_id"),
         Index("ix_courses_category_id", "category_id"),
     )

@@ -130,11 +130,12 @@ async def run() -> PeerRun:
     notes = [f"peers ({' '.join(peers)}): raw outputs and server logs in {out}"]
     if code != 0:
         notes.append(f"run_peers.sh exited {code}: {' / '.join(tail[-3:])}")
-    notes += [
-        f"peer {peer}: no results (see {out}/{peer}.server.log)"
-        for peer in peers
-        if peer not in figures
-    ]
+    if code == 0 or figures:  # else the setup failed: the exit note says why
+        notes += [
+            f"peer {peer}: no results (see {out}/{peer}.server.log)"
+            for peer in peers
+            if peer not in figures
+        ]
     return PeerRun(figures, lines, notes, out)
 
 

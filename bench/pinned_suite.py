@@ -1,55 +1,102 @@
-"""`make bench` (pinned part): the course list and the fan-out measured as the peers were
-(server on CPU 0, the shared load tools on CPU 1), appended to bench/results/<date>.md with
-the peers' recorded figures beside them. A scenario whose tools are missing says why."""
+"""`make bench` (pinned part): the peers and our service measured in one run, in turn, as
+the peers were measured (server on CPU 0, the load tools on CPU 1), then a section with
+their figures side by side, the ratios and issue 8's targets appended to
+bench/results/<date>.md. Something that cannot run says why there; nothing crashes the run.
+
+Order (sequential, never concurrent): the peers (`bench/peers.py`, run_peers.sh), the best
+DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenarios.
+
+A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
+saying why it was skipped); add one to `scenarios()` and its lines land in the raw block.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
-from bench import pinned, ws_pinned
+from bench import paced, peers, pinned, ws_pinned
+from bench.report import PACED, best_drf, parse_labelled, render
 from bench.run import ROOT
 
-PEERS = (
-    "Peers recorded on this kind of machine (../shared/bench/RESULTS.md): course list DRF "
-    "240-431 req/s, bare aiohttp + asyncpg 3,362; fan-out Channels 200-290 us per delivery, "
-    "bare aiohttp 7-9 us, p99 42 ms."
+Scenario = Callable[[], Awaitable[list[str]]]
+KNOBS = (
+    *("BENCH_PEERS", "BENCH_SECONDS", "BENCH_PACED_RPS", "BENCH_DETAIL_AND_CREATE"),
+    *("BENCH_SHARED", "BENCH_RESULTS_DIR", "PEERS_VENV"),
+    *("HTTP_DURATION", "WS_MSGS", "WS_LOW_MSGS", "SKIP_WSLOW"),
 )
 
 
-async def measure() -> list[str]:
-    lines: list[str] = []
+async def course_endpoints() -> list[str]:
     reason = pinned.available()
-    if reason is None:
-        lines += await pinned.main(["page=3", "page=3&level=Beginner"])
-    else:
-        lines.append(f"course list pinned: skipped, {reason}")
+    if reason is not None:
+        return [f"course list pinned: skipped, {reason}"]
+    return await pinned.main(["page=3", "page=3&level=Beginner"])
+
+
+async def fanout() -> list[str]:
     reason = ws_pinned.available()
-    if reason is None:
-        lines.append(await ws_pinned.main("1000", "200", "50"))
-        lines.append(await ws_pinned.main("5000", "40", "2"))
-    else:
-        lines.append(f"fan-out pinned: skipped, {reason}")
-    return lines
+    if reason is not None:
+        return [f"fan-out pinned: skipped, {reason}"]
+    return [await ws_pinned.main("1000", "200", "50"), await ws_pinned.main("5000", "40", "2")]
+
+
+def paced_ours(rps: float | None) -> Scenario:
+    async def scenario() -> list[str]:
+        if rps is None:
+            return [f"{PACED}: skipped, no DRF list figure from this run for the rate"]
+        return await paced.ours(rps)
+
+    return scenario
+
+
+def scenarios(rps: float | None) -> list[Scenario]:
+    """Our scenarios, in order."""
+    return [course_endpoints, paced_ours(rps), fanout]
+
+
+async def measure() -> tuple[peers.PeerRun, list[str]]:
+    """The peers (and the best DRF one paced), then ours: the peers' run and our lines."""
+    peer_run = await peers.run()
+    rps = paced.rate(peer_run.figures)
+    best = best_drf(peer_run.figures)
+    if rps is not None and best is not None and peer_run.out_dir is not None:
+        line = await paced.peer(best[0], rps, peer_run.out_dir)
+        peer_run.lines.append(line)
+        result = parse_labelled([line]).get(f"{best[0]}.paced")
+        if result is not None:
+            peer_run.figures[best[0]]["paced"] = result
+    lines: list[str] = []
+    for scenario in scenarios(rps):
+        lines += await scenario()
+    return peer_run, lines
+
+
+def command() -> str:
+    knobs = [f"{name}={os.environ[name]!r}" for name in KNOBS if name in os.environ]
+    return " ".join([*knobs, "make bench"])
 
 
 def main() -> None:
-    lines = asyncio.run(measure())
+    peer_run, lines = asyncio.run(measure())
     stamp = datetime.now(UTC)
-    text = "\n".join(
-        [
-            f"## {stamp:%Y-%m-%d %H:%M} UTC: `make bench`, pinned (server CPU 0, load CPU 1)",
-            "",
-            "```",
-            *lines,
-            "```",
-            "",
-            PEERS,
-            "",
-        ]
+    raw = [*peer_run.lines, *lines]
+    notes = [*peer_run.notes, *(line for line in raw if ": skipped, " in line)]
+    text = render(
+        title=f"{stamp:%Y-%m-%d %H:%M} UTC: `make bench`, pinned (server CPU 0, load CPU 1), "
+        "peers from the same run",
+        command=command(),
+        notes=notes,
+        ours=parse_labelled(lines),
+        peers=peer_run.figures,
+        raw=raw,
     )
-    results = ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
+    print(text)
+    results = Path(os.environ.get("BENCH_RESULTS_DIR", ROOT / "bench" / "results"))
+    results.mkdir(parents=True, exist_ok=True)
     with open(results / f"{stamp:%Y-%m-%d}.md", "a") as handle:
         handle.write(text + "\n")
 

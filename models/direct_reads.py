@@ -38,7 +38,7 @@ class DirectReads:
         if url.drivername != "postgresql+asyncpg" or size < 1:
             return None
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        pool = await asyncpg.create_pool(dsn, min_size=0, max_size=size)
+        pool = await asyncpg.create_pool(dsn, min_size=0, max_size=size, reset=_nothing_to_reset)
         return cls(pool)
 
     async def fetch(self, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:
@@ -48,6 +48,12 @@ class DirectReads:
 
     async def close(self) -> None:
         await self._pool.close()
+
+
+async def _nothing_to_reset(connection: asyncpg.Connection) -> None:
+    """asyncpg's default reset costs a round trip per release (RESET ALL, UNLISTEN *, ...):
+    14% of a list request's CPU. These connections only ever run single SELECTs in
+    autocommit: no settings, listeners, locks or cursors are left to undo."""
 
 
 @functools.lru_cache(maxsize=256)

@@ -57,8 +57,9 @@ class Connection:
         self._transport = request.transport
         self._queue_size = queue_size
         # Frames waiting for a lagging client, and the task draining them: neither exists
-        # for a socket that keeps up (most of them; an idle socket costs no task).
-        self._pending: deque[bytes] = deque()
+        # for a socket that keeps up (most of them: an idle socket costs no task, and no
+        # queue either, since even an empty deque holds a block of 64 slots).
+        self._pending: deque[bytes] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
 
@@ -76,10 +77,13 @@ class Connection:
         if self._writer is None and transport.get_write_buffer_size() <= WRITE_LIMIT:
             transport.write(wire_frame)
             return True
-        if len(self._pending) >= self._queue_size:
+        pending = self._pending
+        if pending is None:
+            pending = self._pending = deque()
+        if len(pending) >= self._queue_size:
             self.close(TOO_SLOW, "Too slow: the outgoing queue is full.")
             return False
-        self._pending.append(wire_frame)
+        pending.append(wire_frame)
         if self._writer is None:
             self._writer = asyncio.create_task(self._drain(), name=f"ws-writer-{self.id}")
         return True
@@ -90,10 +94,10 @@ class Connection:
 
     async def _drain(self) -> None:
         """Send what waited, in order, as the client reads; then step aside."""
-        transport = self._transport
-        assert transport is not None
+        transport, pending = self._transport, self._pending
+        assert transport is not None and pending is not None
         try:
-            while self._pending:
+            while pending:
                 # The transport announces its draining to aiohttp's protocol only: poll.
                 while transport.get_write_buffer_size() > WRITE_LIMIT:
                     if transport.is_closing():
@@ -103,10 +107,12 @@ class Connection:
                 if transport.is_closing():
                     self.closed = True
                     return
-                transport.write(self._pending.popleft())
+                transport.write(pending.popleft())
         finally:
-            # No await since the queue was seen empty: nothing can slip in between.
+            # No await since the queue was seen empty: nothing can slip in between. The
+            # queue goes with the task (a client that caught up costs no queue either).
             self._writer = None
+            self._pending = None
 
     def close(self, code: int, reason: str) -> None:
         """Close soon, from anywhere, without waiting (a full buffer may never drain)."""

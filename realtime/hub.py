@@ -19,6 +19,12 @@ class Hub:
         self._rooms: dict[RoomKey, Room] = {}
         self._connections: dict[RoomKey, dict[int, Connection]] = {}
 
+    def key(self, tenant: str, room: str) -> RoomKey:
+        """The key of a live room, shared by its sockets (a new one for a room not live)."""
+        key = (tenant, room)
+        live = self._rooms.get(key)
+        return key if live is None else live.key
+
     def join(self, key: RoomKey, connection: Connection, since: int | None) -> None:
         room = self._rooms.get(key)
         if room is None or not room.accepting:

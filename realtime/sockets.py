@@ -7,13 +7,15 @@ everything it sends goes through the connection's queue, in order.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import parse_qsl
 
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,12 +120,26 @@ def room_handler(
     return handler
 
 
-def _token(request: web.Request) -> str | None:
+def _parameters(request: web.Request) -> tuple[str | None, int | None]:
+    """The token and `since`, parsed here: `request.query` would stay cached on the request,
+    a copy of the token in it, for as long as the socket lives."""
+    query: dict[str, str] = {}
+    # The request target as it came (`rel_url.raw_query_string` would cache on the URL).
+    for name, value in parse_qsl(request.raw_path.partition("?")[2]):
+        query.setdefault(name, value)  # the first of each name, as `request.query.get`
+    return _token(request, query), _since(query)
+
+
+def _token(request: web.Request, query: dict[str, str]) -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.query.get("token") or None
+    return query.get("token") or None
+
+
+# What ends the reading: the close handshake, a closed socket, or a protocol error.
+_END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 
 
 async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.StreamResponse:
@@ -139,18 +155,33 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
     if not ws.can_prepare(request).ok:
         raise BadRequest("Expected a WebSocket upgrade.")
     await ws.prepare(request)
-    principal = await _enter(gate, request, ws, kind, room_id)
+    token, since = _parameters(request)
+    principal = await _enter(gate, request, ws, kind, room_id, token)
     if principal is None:
         return ws
-    since = _since(request)
-    room = f"{kind.name}:{room_id}"
-    key = (principal.tenant, room)
+    # One room name and key for all its sockets, not one copy per socket.
+    room = sys.intern(f"{kind.name}:{room_id}")
+    key = gate.hub.key(principal.tenant, room)
     connection = Connection(
         ws, request, user_id=principal.user_id, queue_size=gate.settings.ws_queue_size
     )
     gate.hub.join(key, connection, since)
+    # Frames until the client goes. An idle socket waits here, in this frame and aiohttp's
+    # below it (no coroutine of its own for the loop); `_handle` takes each frame.
+    throttle: _Throttle | None = None  # made with the first frame: idle sockets need none
     try:
-        await _read(gate, ws, connection, principal, kind, room_id, room)
+        while True:
+            message = await ws.receive()
+            # ERROR: e.g. a frame over max_msg_size (aiohttp closes with 1009).
+            if connection.closed or message.type in _END:
+                break
+            if throttle is None:
+                throttle = _Throttle(gate.settings.ws_frames_per_second)
+            going_on = await _handle(
+                gate, connection, principal, kind, room_id, room, throttle, message
+            )
+            if not going_on:
+                break
     finally:
         gate.hub.leave(key, connection)
         await connection.wait_closed()
@@ -158,10 +189,14 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
 
 
 async def _enter(
-    gate: SocketGate, request: web.Request, ws: web.WebSocketResponse, kind: RoomKind, room_id: int
+    gate: SocketGate,
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    kind: RoomKind,
+    room_id: int,
+    token: str | None,
 ) -> Principal | None:
     """The user, if they may be in this room; else the socket is closed with the right code."""
-    token = _token(request)
     if token is None:
         await ws.close(code=UNAUTHENTICATED, message=b"Authentication required.")
         return None
@@ -191,52 +226,49 @@ async def _enter(
     return principal
 
 
-def _since(request: web.Request) -> int | None:
-    raw = request.query.get("since")
+def _since(query: dict[str, str]) -> int | None:
+    raw = query.get("since")
     if raw is None or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         return None  # no resume: live from now (a bad value is no reason to refuse the socket)
     return int(raw)
 
 
-async def _read(
+async def _handle(
     gate: SocketGate,
-    ws: web.WebSocketResponse,
     connection: Connection,
     principal: Principal,
     kind: RoomKind,
     room_id: int,
     room: str,
-) -> None:
-    throttle = _Throttle(gate.settings.ws_frames_per_second)
-    async for message in ws:
-        if connection.closed:
-            return
-        if message.type is WSMsgType.ERROR:
-            return  # e.g. a frame over max_msg_size: aiohttp closes with 1009
-        if message.type is not WSMsgType.TEXT:
-            connection.send_now(frames.error(400, "Frames must be JSON text."))
-            continue
-        if not throttle.allow():
-            if throttle.strikes > STRIKES_BEFORE_CLOSE:
-                connection.close(TOO_SLOW, "Too many frames.")
-                return
-            connection.send_now(frames.error(429, "Too many frames; slow down."))
-            continue
-        try:
-            frame = frames.parse(message.data)
-        except frames.BadFrame as exc:
-            connection.send_now(frames.error(400, str(exc)))
-            continue
-        if frame.type == "ping":
-            connection.send_now(frames.control("pong", room))
-        elif frame.type == "typing":
-            if throttle.typing_allowed():
-                data = {"user_id": principal.user_id}
-                await gate.hub.bus.publish_ephemeral(
-                    principal.tenant, room, frames.encode("typing", room, data)
-                )
-        else:
-            await _act(gate, connection, principal, kind, room_id, frame)
+    throttle: _Throttle,
+    message: WSMessage,
+) -> bool:
+    """One client frame; False when the client is to be cut off."""
+    if message.type is not WSMsgType.TEXT:
+        connection.send_now(frames.error(400, "Frames must be JSON text."))
+        return True
+    if not throttle.allow():
+        if throttle.strikes > STRIKES_BEFORE_CLOSE:
+            connection.close(TOO_SLOW, "Too many frames.")
+            return False
+        connection.send_now(frames.error(429, "Too many frames; slow down."))
+        return True
+    try:
+        frame = frames.parse(message.data)
+    except frames.BadFrame as exc:
+        connection.send_now(frames.error(400, str(exc)))
+        return True
+    if frame.type == "ping":
+        connection.send_now(frames.control("pong", room))
+    elif frame.type == "typing":
+        if throttle.typing_allowed():
+            data = {"user_id": principal.user_id}
+            await gate.hub.bus.publish_ephemeral(
+                principal.tenant, room, frames.encode("typing", room, data)
+            )
+    else:
+        await _act(gate, connection, principal, kind, room_id, frame)
+    return True
 
 
 async def _act(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from tests.conftest import token_for
@@ -132,6 +134,16 @@ async def test_the_token_may_come_in_the_authorization_header(api, course):
     headers = {"Authorization": f"Bearer {api.tokens['student']}"}
 
     ws = await open_socket(api, room_path(course["id"]), headers=headers)
+
+    assert (await joined(ws))["type"] == "joined"
+    await ws.close()
+
+
+async def test_the_query_is_read_as_sent_encoded_and_its_first_token_counts(api, course):
+    token = api.tokens["student"]
+    path = f"{room_path(course['id'])}?token={quote(token, safe='')}&since=%30&token=forged"
+
+    ws = await api.client.ws_connect(path)
 
     assert (await joined(ws))["type"] == "joined"
     await ws.close()

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     ws_history_size: int = 1000
     ws_heartbeat_seconds: float = 30.0
     ws_frames_per_second: float = 10.0
+    # Every this many seconds, log how late the event loop ran what was due over them
+    # (p50, p99, max; web/loop_monitor.py); 0 turns the monitor off.
+    loop_lag_report_seconds: float = Field(default=0.0, ge=0)
     # Where `make run` keeps the generated development secret so a second run reuses it.
     dev_secret_file: Path = Path("var/dev-jwt-secret")
 

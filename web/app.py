@@ -60,6 +60,7 @@ from web.keys import (
     TENANTS,
     VERIFIER,
 )
+from web.loop_monitor import loop_monitor_ctx
 from web.middlewares import (
     auth_middleware,
     authenticate,
@@ -271,6 +272,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             realtime_ctx,
             dispatcher_ctx,
             outbox_relay_ctx,
+            loop_monitor_ctx,
         ]
     )
     app.on_startup.append(freeze_startup_objects)

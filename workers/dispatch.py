@@ -16,7 +16,7 @@ from models.effects import EventPublisher
 from models.settings import Settings
 from models.tenancy import Databases
 from workers.context import WorkerContext
-from workers.tasks import TASKS
+from workers.tasks import DEFERRABLE, TASKS
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ class Dispatcher(Protocol):
 
 
 RETRY_DELAYS = (0.1, 0.5, 2.0)
+# The Redis transport serves priority 0 first and 9 last (kombu's steps: 0, 3, 6, 9).
+URGENT_PRIORITY, DEFERRED_PRIORITY = 0, 9
 
 
 async def run_task(ctx: WorkerContext, name: str, tenant: str, *args: Any) -> None:
@@ -127,7 +129,11 @@ class CeleryDispatcher:
 
     async def send(self, name: str, tenant: str, *args: Any) -> None:
         publish = functools.partial(
-            self._celery.send_task, name, args=[tenant, *args], queue=self._queue
+            self._celery.send_task,
+            name,
+            args=[tenant, *args],
+            queue=self._queue,
+            priority=DEFERRED_PRIORITY if name in DEFERRABLE else URGENT_PRIORITY,
         )
         try:
             await asyncio.get_running_loop().run_in_executor(None, publish)

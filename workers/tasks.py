@@ -48,6 +48,13 @@ TASKS: dict[str, TaskFunction] = {
 }
 
 
+# Records nobody waits for. Through Celery they queue behind everything else (a course
+# event, an AI answer, a payment): a backlog of them (thousands of sockets closing, each
+# with its audit record) must not hold up an announcement. In-process, tasks run side by
+# side and nothing queues.
+DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
+
+
 def register(name: str, function: TaskFunction) -> None:
     """Other task modules (payments) add theirs here, so both runners know them."""
     TASKS[name] = function

@@ -1,0 +1,109 @@
+"""An announcement to 5,000 enrolled users: from the POST until the last socket has it.
+
+    python -m bench.announce [USERS]          # default 5000
+
+`lms serve` on PostgreSQL pinned to CPU 0; `bench/socket_load.py` pinned to CPU 1 holds one
+socket per enrolled user on the course's notifications room. The course's instructor then
+POSTs `/api/lms/courses/courses/{id}/announce/` (`ROUNDS` times, one at a time); each round's
+figure is the arrival of the announcement on the last of the sockets minus the time just
+before the POST (wall clock, one machine), so it includes the commit, the worker's hand-off
+to the room bus, the fan-out and the load generator's own reading. Target (issue 8): at most
+5 s. Measured with the embedded worker, then, when Redis answers, through Celery and Redis
+(one `lms worker` pinned to CPU 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+
+import aiohttp
+import redis.asyncio as aredis
+
+from bench.course_sockets import INSTRUCTOR, missing_tools, raise_nofile, seed_course, start_load
+from bench.loop_lag import REDIS_URL, celery_worker, redis_reachable
+from bench.pinned_server import pinned_server, temporary_database
+from bench.run import SECRET
+from web.tokens import mint_token
+
+PORT = 9199
+USERS = 5000
+ROUNDS = 3
+TARGET_SECONDS = 5.0
+
+
+def available() -> str | None:
+    """Why this scenario cannot run here, or None."""
+    return missing_tools(USERS)
+
+
+async def scenario(name: str, users: int, env: dict[str, str]) -> str:
+    async with temporary_database("lms_announce") as url:
+        course = await seed_course(url, users)
+        worker = celery_worker({**env, "LMS_DATABASE_URL": url}) if env else nullcontext()
+        async with pinned_server(url, PORT, **env) as server, worker:
+            token = mint_token(
+                secret=SECRET, user=INSTRUCTOR, tenant="default", roles=["instructor"]
+            )
+            socket_url = f"ws://127.0.0.1:{PORT}/ws/lms/course/{course}/notifications/"
+            announce = f"{server.base}/api/lms/courses/courses/{course}/announce/"
+            seconds: list[float] = []
+            got: list[str] = []
+            for n in range(ROUNDS):
+                load = await start_load(socket_url, users, "--expect", "announcement")
+                try:
+                    connected = await load.line("CONNECTED", 600)
+                    await asyncio.sleep(1)
+                    headers = {"Authorization": f"Bearer {token}"}
+                    body = {"title": f"Round {n}", "message": "To every enrolled user."}
+                    async with aiohttp.ClientSession(headers=headers) as http:
+                        sent = time.time()
+                        async with http.post(announce, json=body) as reply:
+                            assert reply.status == 201, await reply.text()
+                    received = await load.line("RECEIVED", 120)
+                finally:
+                    await load.quit()
+                fields = dict(part.split("=") for part in received.split()[1:])
+                seconds.append(float(fields["last"]) - sent)
+                got.append(f"{fields['got']}/{fields['of']}")
+    worst = max(seconds)
+    complete = all(g == f"{users}/{users}" for g in got)
+    verdict = "meets" if worst <= TARGET_SECONDS and complete else "MISSES"
+    line = (
+        f"announce to {users}, {name}: last_s={statistics.median(seconds):.2f} "
+        f"(rounds {', '.join(f'{s:.2f}' for s in seconds)}; received {', '.join(got)}; "
+        f"{connected.removeprefix('CONNECTED ')}) "
+        f"{verdict} the target of <= {TARGET_SECONDS:g} s"
+    )
+    print(line)
+    return line
+
+
+async def main(users: int = USERS) -> list[str]:
+    raise_nofile()
+    lines = [await scenario("embedded worker", users, {})]
+    reason = await redis_reachable()
+    if reason is not None:
+        lines.append(f"announce to {users}, Celery and Redis: not run: {reason}")
+        print(lines[-1])
+        return lines
+    queue = f"lms-bench-announce-{os.getpid()}"
+    try:
+        env = {"LMS_REDIS_URL": REDIS_URL, "LMS_CELERY_QUEUE": queue}
+        lines.append(await scenario("Celery and Redis", users, env))
+    finally:
+        client = aredis.Redis.from_url(REDIS_URL)
+        await client.delete(queue)
+        await client.aclose()
+    return lines
+
+
+if __name__ == "__main__":
+    if (reason := available()) is not None:
+        print(f"announce: not run: {reason}")
+        sys.exit(0)
+    asyncio.run(main(*(int(a) for a in sys.argv[1:2])))

@@ -23,7 +23,7 @@ import re
 import sys
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import redis.asyncio as aredis
@@ -134,7 +134,7 @@ async def scenario(name: str, url: str, writes: int, rate: float, env: dict[str,
     period = writes / rate + TAIL_SECONDS
     env = {**env, "LMS_DATABASE_URL": url}
     course = await seed_course(url, LISTENERS)
-    worker = celery_worker(env) if "LMS_REDIS_URL" in env else _nothing()
+    worker = celery_worker(env) if "LMS_REDIS_URL" in env else nullcontext()
     async with monitored_server(env, period) as server, worker:
         socket_url = f"ws://127.0.0.1:{PORT}/ws/lms/course/{course}/notifications/"
         listeners = await start_load(socket_url, LISTENERS)
@@ -169,11 +169,6 @@ async def scenario(name: str, url: str, writes: int, rate: float, env: dict[str,
     )
     print(line)
     return line
-
-
-@asynccontextmanager
-async def _nothing() -> AsyncIterator[None]:
-    yield
 
 
 async def redis_reachable() -> str | None:

@@ -60,9 +60,7 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.to_thread(sys.stdin.readline)
         begin = time.perf_counter()
         wall = time.time()
-        await asyncio.gather(
-            *(write(http, n, begin + n / args.rate) for n in range(args.writes))
-        )
+        await asyncio.gather(*(write(http, n, begin + n / args.rate) for n in range(args.writes)))
         ended = wall + (time.perf_counter() - begin)
     latencies.sort()
     p = lambda q: latencies[max(0, int(len(latencies) * q) - 1)] * 1000  # noqa: E731

@@ -18,10 +18,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.slugs import slug_prefix_index
 
 
 class Category(Timestamped, TenantBase):
     __tablename__ = "categories"
+    __table_args__ = (slug_prefix_index("categories"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -36,6 +38,7 @@ class Course(Timestamped, TenantBase):
         Index("ix_courses_status_created", "status", "created_at"),
         # The catalogue's default order: a page is read off the index, not sorted.
         Index("ix_courses_created_id", "created_at", "id"),
+        slug_prefix_index("courses"),
         Index("ix_courses_instructor_id", "instructor_id"),
         Index("ix_courses_category_id", "category_id"),
     )

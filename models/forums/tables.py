@@ -8,10 +8,12 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime
+from models.slugs import slug_prefix_index
 
 
 class Forum(Timestamped, TenantBase):
     __tablename__ = "forums"
+    __table_args__ = (slug_prefix_index("forums"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))

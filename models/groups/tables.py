@@ -8,10 +8,12 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.slugs import slug_prefix_index
 
 
 class Group(Timestamped, TenantBase):
     __tablename__ = "groups"
+    __table_args__ = (slug_prefix_index("groups"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))

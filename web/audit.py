@@ -10,13 +10,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from models.base import utcnow
 from models.identity import Principal
+from models.ids import unique_hex
 from models.logs.operations import WRITE_AUDIT
 from models.logs.schemas import AuditRecord
 from web.keys import (
@@ -124,7 +124,7 @@ def audit_records(request: web.Request, status: int) -> list[AuditRecord]:
     else:
         return records
     records.append(
-        _record(request, event_id=uuid.uuid4().hex, action=action, status=status, details=details)
+        _record(request, event_id=unique_hex(), action=action, status=status, details=details)
     )
     return records
 

@@ -16,13 +16,12 @@ They decide who and where, never what: business rules live in `models/`.
 
 from __future__ import annotations
 
-import uuid
-
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from models.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from models.identity import Principal
+from models.ids import unique_hex
 from models.unit_of_work import UnitOfWork
 from web.keys import (
     BUS,
@@ -62,9 +61,7 @@ def is_public(request: web.Request) -> bool:
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     incoming = request.headers.get("X-Request-ID", "")
-    request_id = (
-        incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
-    )
+    request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else unique_hex()
     request[REQUEST_ID] = request_id
     response: web.StreamResponse = await handler(request)
     response.headers["X-Request-ID"] = request_id

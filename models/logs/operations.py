@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -14,6 +13,7 @@ from models.base import utcnow
 from models.effects import enqueue_after_commit
 from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
+from models.ids import unique_hex
 from models.logs.schemas import ActivityLogQuery, ActivityRecord, AuditLogQuery, AuditRecord
 from models.logs.tables import ActivityLog, AuditLog
 
@@ -79,7 +79,7 @@ def record_activity(
 ) -> None:
     """Note an activity; a worker writes it once the operation's transaction commits."""
     record = ActivityRecord(
-        event_id=uuid.uuid4().hex,
+        event_id=unique_hex(),
         user_id=user_id,
         activity_type=activity_type,
         details=details,

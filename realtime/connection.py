@@ -36,10 +36,12 @@ class Connection:
     __slots__ = (
         "_closer",
         "_pending",
+        "_pinged",
         "_queue_size",
         "_transport",
         "_writer",
         "closed",
+        "heard",
         "id",
         "last_seq",
         "user_id",
@@ -54,6 +56,9 @@ class Connection:
         self.ws = ws
         self.last_seq = 0  # the newest seq this client has been given (resume, no duplicates)
         self.closed = False
+        # Keep-alive (realtime/keepalive.py): the reader sets `heard` on anything received.
+        self.heard = False
+        self._pinged = False
         self._transport = request.transport
         self._queue_size = queue_size
         # Frames waiting for a lagging client, and the task draining them: neither exists
@@ -113,6 +118,22 @@ class Connection:
             # queue goes with the task (a client that caught up costs no queue either).
             self._writer = None
             self._pending = None
+
+    def keep_alive(self) -> None:
+        """The keep-alive's round: a socket silent since its ping is dropped (as aiohttp's
+        heartbeat drops it), a silent one pinged, one that spoke left alone."""
+        if self.closed:
+            return
+        if self.heard:
+            self.heard = self._pinged = False
+        elif not self._pinged:
+            self._pinged = True
+            self.offer(frames.PING)
+        else:
+            log.info("socket %s of %s: no pong, dropped", self.id, self.user_id)
+            self.closed = True
+            if self._transport is not None:
+                self._transport.abort()
 
     def close(self, code: int, reason: str) -> None:
         """Close soon, from anywhere, without waiting (a full buffer may never drain)."""

@@ -43,6 +43,14 @@ def wire(payload: bytes) -> bytes:
     return header + payload
 
 
+# Control frames (RFC 6455 §5.5): a ping with no payload; a pong echoes its ping's.
+PING = bytes((0x89, 0))
+
+
+def pong(payload: bytes) -> bytes:
+    return bytes((0x8A, len(payload))) + payload  # a ping's payload is at most 125 bytes
+
+
 def error(code: int, detail: object) -> bytes:
     return orjson.dumps({"type": "error", "code": code, "detail": detail})
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Iterator
 
 from realtime.bus import Bus, RoomKey
 from realtime.connection import GOING_AWAY, Connection
+from realtime.keepalive import KeepAlive
 from realtime.presence import Presence
 from realtime.room import Room
 
@@ -18,6 +20,11 @@ class Hub:
         self.presence = presence
         self._rooms: dict[RoomKey, Room] = {}
         self._connections: dict[RoomKey, dict[int, Connection]] = {}
+        self.keepalive = KeepAlive(self._every_connection)
+
+    def _every_connection(self) -> Iterator[Connection]:
+        for connections in self._connections.values():
+            yield from connections.values()
 
     def key(self, tenant: str, room: str) -> RoomKey:
         """The key of a live room, shared by its sockets (a new one for a room not live)."""
@@ -56,6 +63,7 @@ class Hub:
 
     async def close(self) -> None:
         """Shutdown: every client is told 1001 (going away) and may reconnect elsewhere."""
+        await self.keepalive.stop()
         for connections in self._connections.values():
             for connection in connections.values():
                 connection.close(GOING_AWAY, "Server shutting down.")

@@ -1,7 +1,7 @@
 """The socket endpoints: handshake (Origin, token, room rights), then one reader per socket.
 
-Only the handler task reads its socket (aiohttp's rule; the heartbeat needs that loop);
-everything it sends goes through the connection's queue, in order.
+Only the handler task reads its socket (aiohttp's rule); everything it sends, pongs too,
+goes through the connection's queue, in order.
 """
 
 from __future__ import annotations
@@ -150,7 +150,10 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
     ws = web.WebSocketResponse(
         compress=False,  # one compressor per socket and a compression per recipient: no
         max_msg_size=frames.MAX_CLIENT_FRAME,
-        heartbeat=gate.settings.ws_heartbeat_seconds,
+        # Pings and pongs are the hub's keep-alive's (one timer for all sockets), not
+        # aiohttp's heartbeat (a timer per socket): see realtime/keepalive.py.
+        heartbeat=None,
+        autoping=False,
     )
     if not ws.can_prepare(request).ok:
         raise BadRequest("Expected a WebSocket upgrade.")
@@ -166,6 +169,7 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
         ws, request, user_id=principal.user_id, queue_size=gate.settings.ws_queue_size
     )
     gate.hub.join(key, connection, since)
+    gate.hub.keepalive.start(gate.settings.ws_heartbeat_seconds)
     # Frames until the client goes. An idle socket waits here, in this frame and aiohttp's
     # below it (no coroutine of its own for the loop); `_handle` takes each frame.
     throttle: _Throttle | None = None  # made with the first frame: idle sockets need none
@@ -175,6 +179,12 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
             # ERROR: e.g. a frame over max_msg_size (aiohttp closes with 1009).
             if connection.closed or message.type in _END:
                 break
+            connection.heard = True  # alive, whatever it said
+            if message.type is WSMsgType.PING:
+                connection.offer(frames.pong(message.data))
+                continue
+            if message.type is WSMsgType.PONG:
+                continue
             if throttle is None:
                 throttle = _Throttle(gate.settings.ws_frames_per_second)
             going_on = await _handle(

@@ -9,6 +9,9 @@ opens one socket; a socket counts as connected once the server said `joined`. Th
 prints one line and follows commands on stdin:
 
     CONNECTED ok=.. failed=.. seconds=..
+
+(with `--pause-at N`, `PARTIAL ok=.. failed=..` after the first N, and the rest once a line
+arrives on stdin)
     status  ->  OPEN n=..                        (sockets the server has not closed)
     quit    ->  CLOSED                            (and exits; so does end of input)
 
@@ -107,12 +110,21 @@ class Load:
 
     async def run(self) -> None:
         args = self.args
+        loop = asyncio.get_running_loop()
+        self.stdin = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(self.stdin), sys.stdin)
         connector = aiohttp.TCPConnector(limit=0, force_close=True)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=30)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
             gate = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
             started = time.perf_counter()
-            await asyncio.gather(*(self.connect_one(http, n, gate) for n in range(args.users)))
+            first = min(args.pause_at or args.users, args.users)
+            await asyncio.gather(*(self.connect_one(http, n, gate) for n in range(first)))
+            if first < args.users:
+                print(f"PARTIAL ok={len(self.sockets)} failed={self.failed}", flush=True)
+                await self.stdin.readline()  # any line: go on
+                more = range(first, args.users)
+                await asyncio.gather(*(self.connect_one(http, n, gate) for n in more))
             seconds = time.perf_counter() - started
             print(
                 f"CONNECTED ok={len(self.sockets)} failed={self.failed} seconds={seconds:.1f}",
@@ -128,10 +140,7 @@ class Load:
             print("CLOSED", flush=True)
 
     async def commands(self) -> None:
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        while line := (await reader.readline()).decode().strip():
+        while line := (await self.stdin.readline()).decode().strip():
             if line == "status":
                 still = sum(1 for ws in self.sockets if not ws.closed)
                 print(f"OPEN n={still}", flush=True)
@@ -147,6 +156,9 @@ def main() -> None:
     parser.add_argument("--prefix", default="bench-user-")
     parser.add_argument("--expect", default=None, help="a frame type to time the arrival of")
     parser.add_argument("--timeout", type=float, default=30.0)
+    parser.add_argument(
+        "--pause-at", type=int, default=0, help="say PARTIAL after this many; go on at a line"
+    )
     args = parser.parse_args()
     raise_nofile()
     asyncio.run(Load(args).run())

@@ -20,7 +20,7 @@ from realtime.connection import Connection
 
 log = logging.getLogger(__name__)
 
-TICKS_PER_ROUND = 16
+TICKS_PER_ROUND = 60  # 10,000 sockets: ~170 a tick, well under a millisecond
 
 
 class KeepAlive:

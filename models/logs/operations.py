@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -91,12 +92,18 @@ def record_activity(
     enqueue_after_commit(session, WRITE_ACTIVITY, record.model_dump(mode="json"))
 
 
+@functools.lru_cache(maxsize=8)
+def _insert_once_statement(dialect: str, table: Any) -> Any:
+    """Built once per table: a statement made per record with `.values(...)` spent most of
+    a log write's CPU coercing the literals (py-spy); this one takes them as parameters."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+
+
 async def _insert_once(session: AsyncSession, table: Any, values: dict[str, Any]) -> None:
     """Insert unless a row with this event_id exists: a redelivered task writes nothing."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=["event_id"])
-    await session.execute(stmt)
+    await session.execute(_insert_once_statement(dialect, table), values)
 
 
 async def do_write_activity(session: AsyncSession, *, record: ActivityRecord) -> None:

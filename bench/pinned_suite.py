@@ -69,6 +69,13 @@ async def measure() -> tuple[peers.PeerRun, list[str]]:
         result = parse_labelled([line]).get(f"{best[0]}.paced")
         if result is not None:
             peer_run.figures[best[0]]["paced"] = result
+    if "bare" in peer_run.figures and peer_run.out_dir is not None:
+        line = await peers.bare_fanout(peer_run.out_dir, "5000", "40", "2")
+        print(line)
+        peer_run.lines.append(line)
+        result = parse_labelled([line]).get("bare.ws5k")
+        if result is not None:
+            peer_run.figures["bare"]["ws5k"] = result
     lines: list[str] = []
     for scenario in scenarios(rps):
         lines += await scenario()

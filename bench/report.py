@@ -297,8 +297,12 @@ def fanout_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
     channels_low = best_channels(peers, "wslow")
     channels_us = channels_low[1] if channels_low else None
     bare = field(peers.get("bare", {}).get("wslow"), "srv_us_per_delivery")
-    rows += ["### Fan-out: 5,000 subscribers, 40 posts at 2/s (ours only)", "", *WS_HEADER]
+    bare_5k = peers.get("bare", {}).get("ws5k")
+    title = "bare aiohttp under the same load" if bare_5k else "ours only"
+    rows += [f"### Fan-out: 5,000 subscribers, 40 posts at 2/s ({title})", "", *WS_HEADER]
     rows.append(ws_row("**ours**", ours.get(FANOUT_5K), channels_us, bare))
+    if bare_5k is not None:
+        rows.append(ws_row("bare, 5,000 subscribers", bare_5k, channels_us, bare))
     low = [(peer, phases["wslow"]) for peer, phases in peers.items() if "wslow" in phases]
     if low:
         rows.append("| *the peers' low run: 1,000 subscribers, 40 posts at 2/s* |" + " |" * 9)

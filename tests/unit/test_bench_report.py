@@ -182,3 +182,15 @@ def test_the_section_has_tables_verdicts_and_the_raw_lines() -> None:
     assert text.split("```")[1].strip().splitlines() == [f"{LIST}: {WRK}", FANOUT_LINE]
     assert "| **ours** | 200,000 / 200,000 | 0 | 0 | 41.3 / 87.0 | 8.1 | 24.60x" in text
     assert "### Fan-out: 5,000 subscribers" in text and FANOUT_5K not in text
+
+
+def test_bare_under_the_same_5000_subscriber_load_gets_its_own_row() -> None:
+    figures = peers()
+    figures["bare"]["ws5k"] = {"delivered": 200000.0, "expected": 200000.0, "p99_ms": 310.0}
+
+    with_bare = render(title="t", command="c", notes=[], ours={}, peers=figures, raw=[])
+    without = render(title="t", command="c", notes=[], ours={}, peers=peers(), raw=[])
+
+    assert "5,000 subscribers, 40 posts at 2/s (bare aiohttp under the same load)" in with_bare
+    assert "| bare, 5,000 subscribers | 200,000 / 200,000 | - | - | - / 310.0 |" in with_bare
+    assert "bare, 5,000 subscribers" not in without

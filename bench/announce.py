@@ -41,7 +41,7 @@ def available() -> str | None:
     return missing_tools(USERS)
 
 
-async def scenario(name: str, users: int, env: dict[str, str]) -> str:
+async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
     async with temporary_database("lms_announce") as url:
         course = await seed_course(url, users)
         worker = celery_worker({**env, "LMS_DATABASE_URL": url}) if env else nullcontext()
@@ -80,12 +80,20 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> str:
         f"{verdict} the target of <= {TARGET_SECONDS:g} s"
     )
     print(line)
-    return line
+    rounds = " ".join(f"round{n + 1}_s={s:.3f}" for n, s in enumerate(seconds))
+    missed = sum(users - int(g.split("/")[0]) for g in got)
+    result = (
+        f"announce to {users}, {name}: RESULT users={users} rounds={len(seconds)} "
+        f"last_s_median={statistics.median(seconds):.3f} last_s_max={worst:.3f} "
+        f"last_s_min={min(seconds):.3f} {rounds} missed={missed}"
+    )
+    print(result)
+    return [line, result]
 
 
 async def main(users: int = USERS) -> list[str]:
     raise_nofile()
-    lines = [await scenario("embedded worker", users, {})]
+    lines = await scenario("embedded worker", users, {})
     reason = await redis_reachable()
     if reason is not None:
         lines.append(f"announce to {users}, Celery and Redis: not run: {reason}")
@@ -94,7 +102,7 @@ async def main(users: int = USERS) -> list[str]:
     queue = f"lms-bench-announce-{os.getpid()}"
     try:
         env = {"LMS_REDIS_URL": REDIS_URL, "LMS_CELERY_QUEUE": queue}
-        lines.append(await scenario("Celery and Redis", users, env))
+        lines += await scenario("Celery and Redis", users, env)
     finally:
         client = aredis.Redis.from_url(REDIS_URL)
         await client.delete(queue)

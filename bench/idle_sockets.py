@@ -68,7 +68,16 @@ async def main(sockets: int = SOCKETS) -> list[str]:
         f"after {SETTLE_SECONDS:g} s) {verdict} the target of <= {TARGET_KB:g} KB per socket"
     )
     print(line)
-    return [line]
+    failed = int(connected.split("failed=")[1].split()[0])
+    result = (
+        f"idle sockets {sockets}: RESULT sockets={sockets} connected={ok} failed={failed} "
+        f"open={still_open.split('n=')[1].split()[0]} kb_per_socket={per_socket:.2f} "
+        f"kb_per_socket_marginal={marginal:.2f} marginal_from={ok_first} "
+        f"rss_base_mb={base_kb / 1024:.1f} rss_partial_mb={partial_kb / 1024:.1f} "
+        f"rss_mb={rss / 1024:.1f}"
+    )
+    print(result)
+    return [line, result]
 
 
 if __name__ == "__main__":

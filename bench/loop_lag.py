@@ -130,7 +130,7 @@ async def celery_worker(env: dict[str, str]) -> AsyncIterator[None]:
         await process.wait()
 
 
-async def scenario(name: str, url: str, writes: int, rate: float, env: dict[str, str]) -> str:
+async def scenario(name: str, url: str, writes: int, rate: float, env: dict[str, str]) -> list[str]:
     period = writes / rate + TAIL_SECONDS
     env = {**env, "LMS_DATABASE_URL": url}
     course = await seed_course(url, LISTENERS)
@@ -168,7 +168,16 @@ async def scenario(name: str, url: str, writes: int, rate: float, env: dict[str,
         f"{verdict} the target of p99 < {TARGET_MS:g} ms"
     )
     print(line)
-    return line
+    fields = dict(part.split("=", 1) for part in done.split()[1:] if "=" in part)
+    result = (
+        f"loop lag, {name}, {writes} writes @ {rate:g}/s: RESULT p99_ms={burst.p99:.2f} "
+        f"p50_ms={burst.p50:.2f} max_ms={burst.max:.2f} samples={burst.samples} "
+        f"period_s={period:g} idle_p99_ms={idle.p99:.2f} listeners={LISTENERS} "
+        f"writes={writes} writes_ok={fields.get('ok', '-')} "
+        f"write_errors={fields.get('errors', '-')} write_p99_ms={fields.get('p99_ms', '-')}"
+    )
+    print(result)
+    return [line, result]
 
 
 async def redis_reachable() -> str | None:
@@ -184,9 +193,9 @@ async def redis_reachable() -> str | None:
 
 async def main(writes: int = WRITES, rate: float = RATE) -> list[str]:
     raise_nofile()
-    lines = []
+    lines: list[str] = []
     async with temporary_database("lms_loop_lag") as url:
-        lines.append(await scenario("embedded worker", url, writes, rate, {}))
+        lines += await scenario("embedded worker", url, writes, rate, {})
     reason = await redis_reachable()
     if reason is not None:
         lines.append(f"loop lag, Celery producer: not run: {reason}")
@@ -196,7 +205,7 @@ async def main(writes: int = WRITES, rate: float = RATE) -> list[str]:
     env = {"LMS_REDIS_URL": REDIS_URL, "LMS_CELERY_QUEUE": queue}
     try:
         async with temporary_database("lms_loop_lag_celery") as url:
-            lines.append(await scenario("Celery producer", url, writes, rate, env))
+            lines += await scenario("Celery producer", url, writes, rate, env)
     finally:
         client = aredis.Redis.from_url(REDIS_URL)
         await client.delete(queue)

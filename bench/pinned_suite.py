@@ -4,28 +4,33 @@ their figures side by side, the ratios and issue 8's targets appended to
 bench/results/<date>.md. Something that cannot run says why there; nothing crashes the run.
 
 Order (sequential, never concurrent): the peers (`bench/peers.py`, run_peers.sh), the best
-DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenarios.
+DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenarios: the
+course endpoints, the paced list, the fan-out, then idle sockets (`bench/idle_sockets.py`),
+event-loop lag under writes (`bench/loop_lag.py`) and an announcement to 5,000 users
+(`bench/announce.py`).
 
 A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
 saying why it was skipped); add one to `scenarios()` and its lines land in the raw block.
+A line saying `: not run: ` (a mode needing Redis, say) is listed at the top as well.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import paced, peers, pinned, ws_pinned
+from bench import announce, idle_sockets, loop_lag, paced, peers, pinned, ws_pinned
 from bench.report import PACED, best_drf, parse_labelled, render
 from bench.run import ROOT
 
 Scenario = Callable[[], Awaitable[list[str]]]
 KNOBS = (
     *("BENCH_PEERS", "BENCH_SECONDS", "BENCH_PACED_RPS", "BENCH_DETAIL_AND_CREATE"),
-    *("BENCH_SHARED", "BENCH_RESULTS_DIR", "PEERS_VENV"),
+    *("BENCH_SHARED", "BENCH_RESULTS_DIR", "PEERS_VENV", "BENCH_REDIS_URL"),
     *("HTTP_DURATION", "WS_MSGS", "WS_LOW_MSGS", "SKIP_WSLOW"),
 )
 
@@ -44,6 +49,27 @@ async def fanout() -> list[str]:
     return [await ws_pinned.main("1000", "200", "50"), await ws_pinned.main("5000", "40", "2")]
 
 
+def guarded(label: str, available: Callable[[], str | None], run: Scenario) -> Scenario:
+    """`run` unless `available()` gives a reason; a failure becomes a skipped line."""
+
+    async def scenario() -> list[str]:
+        reason = available()
+        if reason is not None:
+            return [f"{label}: skipped, {reason}"]
+        try:
+            return await run()
+        except Exception as exc:  # one scenario's failure does not end the run
+            traceback.print_exc()
+            return [f"{label}: skipped, it failed: {type(exc).__name__}: {exc}"]
+
+    return scenario
+
+
+IDLE_SOCKETS = guarded("idle sockets", idle_sockets.available, idle_sockets.main)
+LOOP_LAG = guarded("loop lag", loop_lag.available, loop_lag.main)
+ANNOUNCE = guarded("announce", announce.available, announce.main)
+
+
 def paced_ours(rps: float | None) -> Scenario:
     async def scenario() -> list[str]:
         if rps is None:
@@ -55,7 +81,7 @@ def paced_ours(rps: float | None) -> Scenario:
 
 def scenarios(rps: float | None) -> list[Scenario]:
     """Our scenarios, in order."""
-    return [course_endpoints, paced_ours(rps), fanout]
+    return [course_endpoints, paced_ours(rps), fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE]
 
 
 async def measure() -> tuple[peers.PeerRun, list[str]]:
@@ -82,6 +108,11 @@ async def measure() -> tuple[peers.PeerRun, list[str]]:
     return peer_run, lines
 
 
+def is_note(line: str) -> bool:
+    """A line saying why something did not run, for the top of the section."""
+    return ": skipped, " in line or ": not run: " in line
+
+
 def command() -> str:
     knobs = [f"{name}={os.environ[name]!r}" for name in KNOBS if name in os.environ]
     return " ".join([*knobs, "make bench"])
@@ -91,7 +122,7 @@ def main() -> None:
     peer_run, lines = asyncio.run(measure())
     stamp = datetime.now(UTC)
     raw = [*peer_run.lines, *lines]
-    notes = [*peer_run.notes, *(line for line in raw if ": skipped, " in line)]
+    notes = [*peer_run.notes, *(line for line in raw if is_note(line))]
     text = render(
         title=f"{stamp:%Y-%m-%d %H:%M} UTC: `make bench`, pinned (server CPU 0, load CPU 1), "
         "peers from the same run",

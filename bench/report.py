@@ -22,6 +22,13 @@ CREATE = "course create"
 FANOUT = "fan-out 1000 x 200 @ 50/s"
 FANOUT_5K = "fan-out 5000 x 40 @ 2/s"
 PACED = "paced course list ?page=3"
+IDLE_SOCKETS = "idle sockets 10000"
+LAG_EMBEDDED = "loop lag, embedded worker, 1000 writes @ 100/s"
+LAG_CELERY = "loop lag, Celery producer, 1000 writes @ 100/s"
+ANNOUNCE_EMBEDDED = "announce to 5000, embedded worker"
+ANNOUNCE_CELERY = "announce to 5000, Celery and Redis"
+LAG_MODES = (("embedded worker", LAG_EMBEDDED), ("Celery", LAG_CELERY))
+ANNOUNCE_MODES = (("embedded worker", ANNOUNCE_EMBEDDED), ("Celery and Redis", ANNOUNCE_CELERY))
 
 
 def parse_result(line: str) -> Result | None:
@@ -86,6 +93,13 @@ def at_most(value: float | None, bound: float | None) -> Status:
     if value is None or bound is None:
         return "not run"
     return "met" if value <= bound else "not met"
+
+
+def below(value: float | None, bound: float | None) -> Status:
+    """Strictly under the bound (issue 8's "p99 < 5 ms")."""
+    if value is None or bound is None:
+        return "not run"
+    return "met" if value < bound else "not met"
 
 
 def field(result: Result | None, key: str) -> float | None:
@@ -178,6 +192,43 @@ def fanout_checks(ours: dict[str, Result], peers: PeerFigures) -> list[Check]:
 def fanout_5k_checks(ours: dict[str, Result]) -> list[Check]:
     p99 = field(ours.get(FANOUT_5K), "p99_ms")
     return [Check("p99 <= 250 ms", p99, 250, at_most(p99, 250), " ms")]
+
+
+def unless_short(status: Status, short: bool) -> Status:
+    """A figure measured with sockets missing (or announcements not received) misses."""
+    return "not met" if short and status != "not run" else status
+
+
+def idle_checks(ours: dict[str, Result]) -> list[Check]:
+    run = ours.get(IDLE_SOCKETS)
+    kb = field(run, "kb_per_socket")
+    connected, sockets = field(run, "connected"), field(run, "sockets")
+    short = connected is not None and sockets is not None and connected < sockets
+    status = unless_short(at_most(kb, 20), short)
+    target = "memory per idle socket at 10,000 sockets <= 20 KB"
+    return [Check(target + (" (not all connected)" if short else ""), kb, 20, status, " KB")]
+
+
+def lag_checks(ours: dict[str, Result]) -> list[Check]:
+    checks = []
+    for mode, label in LAG_MODES:
+        p99 = field(ours.get(label), "p99_ms")
+        target = f"loop lag p99 < 5 ms over 1,000 writes, {mode}"
+        checks.append(Check(target, p99, 5, below(p99, 5), " ms", 2))
+    return checks
+
+
+def announce_checks(ours: dict[str, Result]) -> list[Check]:
+    checks = []
+    for mode, label in ANNOUNCE_MODES:
+        run = ours.get(label)
+        worst = field(run, "last_s_max")
+        short = (field(run, "missed") or 0) > 0
+        target = f"announcement to 5,000: last socket <= 5 s (worst round), {mode}"
+        target += " (some sockets missed it)" if short else ""
+        status = unless_short(at_most(worst, 5), short)
+        checks.append(Check(target, worst, 5, status, " s", 2))
+    return checks
 
 
 def number(value: float | None, digits: int = 0) -> str:
@@ -310,6 +361,61 @@ def fanout_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
     return [*rows, "", *check_table(fanout_5k_checks(ours)), ""]
 
 
+def idle_lag_announce_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
+    rows = ["### Idle sockets: 10,000 users on a course's notifications socket, silent", ""]
+    rows += [
+        "| server | sockets connected / open | KB per socket | KB per socket added after "
+        "the first fifth | RSS before / after MB |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    idle = ours.get(IDLE_SOCKETS)
+    rows.append(
+        f"| **ours** | {number(field(idle, 'connected'))} / {number(field(idle, 'open'))} | "
+        f"{number(field(idle, 'kb_per_socket'), 1)} | "
+        f"{number(field(idle, 'kb_per_socket_marginal'), 1)} | "
+        f"{number(field(idle, 'rss_base_mb'))} / {number(field(idle, 'rss_mb'))} |"
+    )
+    for peer, phases in peers.items():
+        kb = field(phases.get("ws"), "kb_per_conn")
+        if kb is not None:
+            sockets = number(field(phases["ws"], "connected"))
+            rows.append(
+                f"| {peer} (this run's fan-out, for reference) | {sockets} | {kb:.1f} | - | - |"
+            )
+    rows += ["", "Recorded for the peers: bare aiohttp ~15 KB per socket, Channels 44-52 KB.", ""]
+    rows += [
+        "### Event-loop lag while 1,000 writes (100/s) hand records and notifications on",
+        "",
+        "| mode | p50 / p99 / max ms | samples | idle p99 ms | writes ok / errors | write p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for mode, label in LAG_MODES:
+        lag = ours.get(label)
+        rows.append(
+            f"| {mode} | {number(field(lag, 'p50_ms'), 2)} / {number(field(lag, 'p99_ms'), 2)} "
+            f"/ {number(field(lag, 'max_ms'), 2)} | {number(field(lag, 'samples'))} | "
+            f"{number(field(lag, 'idle_p99_ms'), 2)} | {number(field(lag, 'writes_ok'))} / "
+            f"{number(field(lag, 'write_errors'))} | {number(field(lag, 'write_p99_ms'), 1)} |"
+        )
+    rows += [
+        "",
+        "### Announcement to 5,000 enrolled users: POST until the last socket has it",
+        "",
+        "| mode | rounds s | median / worst s | missed |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for mode, label in ANNOUNCE_MODES:
+        run = ours.get(label)
+        count = int(field(run, "rounds") or 0)
+        rounds = ", ".join(number(field(run, f"round{n + 1}_s"), 2) for n in range(count))
+        rows.append(
+            f"| {mode} | {rounds or '-'} | {number(field(run, 'last_s_median'), 2)} / "
+            f"{number(field(run, 'last_s_max'), 2)} | {number(field(run, 'missed'))} |"
+        )
+    checks = [*idle_checks(ours), *lag_checks(ours), *announce_checks(ours)]
+    return [*rows, "", *check_table(checks), ""]
+
+
 def render(
     *,
     title: str,
@@ -326,5 +432,6 @@ def render(
     lines += list_section(ours, peers)
     lines += detail_create_section(ours, peers)
     lines += fanout_section(ours, peers)
+    lines += idle_lag_announce_section(ours, peers)
     lines += ["Raw RESULT lines:", "", "```", *raw, "```", ""]
     return "\n".join(lines)

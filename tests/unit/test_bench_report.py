@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from bench import report
 from bench.report import (
+    ANNOUNCE_CELERY,
+    ANNOUNCE_EMBEDDED,
     CREATE,
     FANOUT,
     FANOUT_5K,
+    IDLE_SOCKETS,
+    LAG_CELERY,
+    LAG_EMBEDDED,
     LIST,
     PACED,
     PeerFigures,
     Result,
+    announce_checks,
     at_least,
     at_most,
     best_channels,
     best_drf,
     fanout_checks,
+    idle_checks,
+    lag_checks,
     list_checks,
     parse_labelled,
     parse_result,
@@ -194,3 +202,109 @@ def test_bare_under_the_same_5000_subscriber_load_gets_its_own_row() -> None:
     assert "5,000 subscribers, 40 posts at 2/s (bare aiohttp under the same load)" in with_bare
     assert "| bare, 5,000 subscribers | 200,000 / 200,000 | - | - | - / 310.0 |" in with_bare
     assert "bare, 5,000 subscribers" not in without
+
+
+# Lines as bench/idle_sockets.py, bench/loop_lag.py and bench/announce.py print them.
+IDLE_LINE = (
+    "idle sockets 10000: RESULT sockets=10000 connected=10000 failed=0 open=10000 "
+    "kb_per_socket=17.40 kb_per_socket_marginal=15.10 marginal_from=2000 rss_base_mb=120.0 "
+    "rss_partial_mb=160.2 rss_mb=290.0"
+)
+LAG_LINE = (
+    "loop lag, embedded worker, 1000 writes @ 100/s: RESULT p99_ms=3.10 p50_ms=0.40 "
+    "max_ms=9.80 samples=1300 period_s=13 idle_p99_ms=0.30 listeners=200 writes=1000 "
+    "writes_ok=1000 write_errors=0 write_p99_ms=41.0"
+)
+ANNOUNCE_LINE = (
+    "announce to 5000, embedded worker: RESULT users=5000 rounds=3 last_s_median=0.610 "
+    "last_s_max=0.820 last_s_min=0.550 round1_s=0.820 round2_s=0.610 round3_s=0.550 missed=0"
+)
+
+
+def later_scenarios(idle: str = IDLE_LINE, lag: str = LAG_LINE) -> dict[str, Result]:
+    celery_lag = lag.replace("embedded worker", "Celery producer").replace(
+        "p99_ms=3.10", "p99_ms=5"
+    )
+    celery = ANNOUNCE_LINE.replace("embedded worker", "Celery and Redis")
+    celery = celery.replace("last_s_max=0.820", "last_s_max=5.400")
+    return parse_labelled([idle, lag, celery_lag, ANNOUNCE_LINE, celery])
+
+
+def test_the_later_scenarios_lines_parse_under_the_report_labels() -> None:
+    figures = later_scenarios()
+
+    assert set(figures) == {
+        IDLE_SOCKETS,
+        LAG_EMBEDDED,
+        LAG_CELERY,
+        ANNOUNCE_EMBEDDED,
+        ANNOUNCE_CELERY,
+    }
+    assert figures[IDLE_SOCKETS]["kb_per_socket"] == 17.4
+    assert figures[LAG_EMBEDDED]["p99_ms"] == 3.1
+    assert figures[LAG_EMBEDDED]["write_p99_ms"] == 41.0  # not the loop's p99
+    assert figures[ANNOUNCE_EMBEDDED]["round3_s"] == 0.55
+
+
+def test_idle_lag_and_announce_targets_met_and_not_met() -> None:
+    figures = later_scenarios()
+
+    assert statuses(idle_checks(figures)) == ["met"]
+    # p99 < 5 ms is strict: exactly 5 ms through Celery misses.
+    assert statuses(lag_checks(figures)) == ["met", "not met"]
+    # The worst round is judged: 5.4 s through Celery misses though its median does not.
+    assert statuses(announce_checks(figures)) == ["met", "not met"]
+    assert idle_checks(figures)[0].bound == 20
+    heavy = later_scenarios(idle=IDLE_LINE.replace("kb_per_socket=17.40", "kb_per_socket=20.5"))
+    assert statuses(idle_checks(heavy)) == ["not met"]
+
+
+def test_sockets_missing_or_announcements_missed_do_not_meet_the_target() -> None:
+    short = later_scenarios(idle=IDLE_LINE.replace("connected=10000", "connected=9000"))
+    missed = parse_labelled([ANNOUNCE_LINE.replace("missed=0", "missed=12")])
+
+    assert statuses(idle_checks(short)) == ["not met"]
+    assert "not all connected" in idle_checks(short)[0].target
+    assert statuses(announce_checks(missed)) == ["not met", "not run"]
+
+
+def test_skipped_or_missing_later_scenarios_are_not_run() -> None:
+    lines = [
+        "idle sockets: skipped, taskset is needed",
+        LAG_LINE,
+        "loop lag, Celery producer: not run: Redis at redis://127.0.0.1:6379/13 unreachable",
+        "announce: skipped, it failed: AssertionError: 500",
+        # a smaller run is not the target's size
+        ANNOUNCE_LINE.replace("announce to 5000", "announce to 500"),
+    ]
+    figures = parse_labelled(lines)
+
+    assert statuses(idle_checks(figures)) == ["not run"]
+    assert statuses(lag_checks(figures)) == ["met", "not run"]
+    assert statuses(announce_checks(figures)) == ["not run", "not run"]
+    assert statuses(idle_checks({})) == ["not run"]
+
+
+def test_the_section_has_the_later_scenarios_with_the_peers_memory_beside() -> None:
+    figures = later_scenarios()
+    del figures[ANNOUNCE_CELERY]
+
+    text = render(title="t", command="c", notes=[], ours=figures, peers=peers(), raw=[])
+
+    assert "### Idle sockets: 10,000 users" in text
+    assert "| **ours** | 10,000 / 10,000 | 17.4 | 15.1 | 120 / 290 |" in text
+    assert "| bare (this run's fan-out, for reference) | - | 15.0 | - | - |" in text
+    assert "| drf-core (this run's fan-out, for reference) | - | 49.1 | - | - |" in text
+    assert "drf-pubsub (this run" not in text  # no kb_per_conn in its figures
+    assert "| embedded worker | 0.40 / 3.10 / 9.80 | 1,300 | 0.30 | 1,000 / 0 | 41.0 |" in text
+    assert "| embedded worker | 0.82, 0.61, 0.55 | 0.61 / 0.82 | 0 |" in text
+    assert "| Celery and Redis | - | - / - | - |" in text
+    assert "| memory per idle socket at 10,000 sockets <= 20 KB | 17.4 KB | 20.0 KB | met |" in text
+    assert (
+        "| loop lag p99 < 5 ms over 1,000 writes, Celery | 5.00 ms | 5.00 ms | **not met** |"
+        in text
+    )
+    assert (
+        "| announcement to 5,000: last socket <= 5 s (worst round), Celery and Redis "
+        "| - | 5.00 s | not run |"
+    ) in text

@@ -265,14 +265,22 @@ class TenantDirectory:
         self._slugs = frozenset(slugs)
         self._domains = {domain: slug for domain, slug in rows}
 
-    async def tenant_for_host(self, host: str) -> str | None:
+    def known_tenant_for_host(self, host: str) -> tuple[bool, str | None]:
+        """(True, the tenant or None) when the answer needs no registry read, else (False, None)."""
         domain = normalize_domain(host)
         if domain in self._domains:
-            return self._domains[domain]
-        now = time.monotonic()
+            return True, self._domains[domain]
         missed_at = self._host_misses.get(domain)
-        if missed_at is not None and now - missed_at < self.HOST_MISS_SECONDS:
-            return None
+        if missed_at is not None and time.monotonic() - missed_at < self.HOST_MISS_SECONDS:
+            return True, None
+        return False, None
+
+    async def tenant_for_host(self, host: str) -> str | None:
+        known, tenant = self.known_tenant_for_host(host)
+        if known:
+            return tenant
+        domain = normalize_domain(host)
+        now = time.monotonic()
         await self.reload()
         if domain not in self._domains:
             if len(self._host_misses) > 10_000:

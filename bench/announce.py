@@ -15,17 +15,15 @@ to the room bus, the fan-out and the load generator's own reading. Target (issue
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import sys
 import time
 from contextlib import nullcontext
 
 import aiohttp
-import redis.asyncio as aredis
 
 from bench.course_sockets import INSTRUCTOR, missing_tools, raise_nofile, seed_course, start_load
-from bench.loop_lag import REDIS_URL, celery_worker, redis_reachable
+from bench.loop_lag import celery_settings, celery_worker, redis_reachable
 from bench.pinned_server import pinned_server, temporary_database
 from bench.run import SECRET
 from web.tokens import mint_token
@@ -99,14 +97,8 @@ async def main(users: int = USERS) -> list[str]:
         lines.append(f"announce to {users}, Celery and Redis: not run: {reason}")
         print(lines[-1])
         return lines
-    queue = f"lms-bench-announce-{os.getpid()}"
-    try:
-        env = {"LMS_REDIS_URL": REDIS_URL, "LMS_CELERY_QUEUE": queue}
+    async with celery_settings("lms-bench-announce") as env:
         lines += await scenario("Celery and Redis", users, env)
-    finally:
-        client = aredis.Redis.from_url(REDIS_URL)
-        await client.delete(queue)
-        await client.aclose()
     return lines
 
 

@@ -191,6 +191,19 @@ async def redis_reachable() -> str | None:
     return None
 
 
+@asynccontextmanager
+async def celery_settings(prefix: str) -> AsyncIterator[dict[str, str]]:
+    """LMS_ settings for a server publishing to Celery on a queue of this run's own, which
+    is deleted afterwards."""
+    queue = f"{prefix}-{os.getpid()}"
+    try:
+        yield {"LMS_REDIS_URL": REDIS_URL, "LMS_CELERY_QUEUE": queue}
+    finally:
+        client = aredis.Redis.from_url(REDIS_URL)
+        await client.delete(queue)
+        await client.aclose()
+
+
 async def main(writes: int = WRITES, rate: float = RATE) -> list[str]:
     raise_nofile()
     lines: list[str] = []
@@ -201,15 +214,11 @@ async def main(writes: int = WRITES, rate: float = RATE) -> list[str]:
         lines.append(f"loop lag, Celery producer: not run: {reason}")
         print(lines[-1])
         return lines
-    queue = f"lms-bench-lag-{os.getpid()}"
-    env = {"LMS_REDIS_URL": REDIS_URL, "LMS_CELERY_QUEUE": queue}
-    try:
-        async with temporary_database("lms_loop_lag_celery") as url:
-            lines += await scenario("Celery producer", url, writes, rate, env)
-    finally:
-        client = aredis.Redis.from_url(REDIS_URL)
-        await client.delete(queue)
-        await client.aclose()
+    async with (
+        celery_settings("lms-bench-lag") as env,
+        temporary_database("lms_loop_lag_celery") as url,
+    ):
+        lines += await scenario("Celery producer", url, writes, rate, env)
     return lines
 
 

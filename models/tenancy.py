@@ -267,7 +267,9 @@ class TenantDirectory:
 
     def known_tenant_for_host(self, host: str) -> tuple[bool, str | None]:
         """(True, the tenant or None) when the answer needs no registry read, else (False, None)."""
-        domain = normalize_domain(host)
+        return self._known(normalize_domain(host))
+
+    def _known(self, domain: str) -> tuple[bool, str | None]:
         if domain in self._domains:
             return True, self._domains[domain]
         missed_at = self._host_misses.get(domain)
@@ -276,10 +278,10 @@ class TenantDirectory:
         return False, None
 
     async def tenant_for_host(self, host: str) -> str | None:
-        known, tenant = self.known_tenant_for_host(host)
+        domain = normalize_domain(host)
+        known, tenant = self._known(domain)
         if known:
             return tenant
-        domain = normalize_domain(host)
         now = time.monotonic()
         await self.reload()
         if domain not in self._domains:

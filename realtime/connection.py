@@ -17,6 +17,7 @@ from collections import deque
 
 from aiohttp import web
 
+from models.background import cancel_and_wait
 from realtime import frames
 
 log = logging.getLogger(__name__)
@@ -155,10 +156,7 @@ class Connection:
     async def wait_closed(self) -> None:
         """Stop writing once the reader is done; let a pending close finish."""
         self.closed = True
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+        await cancel_and_wait(self._writer)
         if self._closer is not None:
             with contextlib.suppress(Exception):
                 await self._closer

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import Counter
 from collections.abc import Iterator
 
+from models.background import cancel_and_wait
 from realtime.bus import Bus, RoomKey
 from realtime.connection import GOING_AWAY, Connection
 from realtime.keepalive import KeepAlive
@@ -71,6 +70,4 @@ class Hub:
             for connection in list(connections.values()):
                 await connection.wait_closed()
         for room in list(self._rooms.values()):
-            room.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await room.task
+            await cancel_and_wait(room.task)

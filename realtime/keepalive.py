@@ -12,10 +12,10 @@ two rounds.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Iterable
 
+from models.background import cancel_and_wait
 from realtime.connection import Connection
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,5 @@ class KeepAlive:
                         log.exception("keep-alive of socket %s failed", connection.id)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

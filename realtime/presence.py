@@ -17,6 +17,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from models.background import cancel_and_wait
 from realtime.bus import RoomKey
 
 log = logging.getLogger(__name__)
@@ -143,9 +144,7 @@ class RedisPresence:
 
     async def close(self) -> None:
         for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         entries = self._local.entries()
         with contextlib.suppress(Exception):
             for key, user_id in entries:

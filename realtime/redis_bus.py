@@ -15,6 +15,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from models.background import cancel_and_wait
 from models.effects import RoomEvent
 from realtime import frames
 from realtime.bus import History, Listener, RoomKey
@@ -153,10 +154,7 @@ class RedisBus:
             listener(seq, frame)
 
     async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        await cancel_and_wait(self._reader)
         await self._pubsub.aclose()  # type: ignore[no-untyped-call]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -15,6 +14,7 @@ import jinja2
 from aiohttp import web
 from redis.asyncio import Redis
 
+from models.background import cancel_and_wait
 from models.direct_reads import DirectReads
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
@@ -217,10 +217,7 @@ async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
 
     task = asyncio.create_task(relay_forever()) if interval > 0 else None
     yield
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await cancel_and_wait(task)
 
 
 def build_routes() -> RouteTable:

@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from web.keys import SETTINGS
+from web.middlewares import is_socket
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
@@ -29,7 +30,7 @@ def cors_middleware(request: web.Request, handler: Handler) -> Awaitable[web.Str
     origin = _allowed_origin(request)
     # Nothing to add for no allowed origin, nor for a socket (its Origin is checked at the
     # handshake, realtime/gate.py): then no frame of ours waits on the handler.
-    if origin is None or request.path.startswith("/ws/"):
+    if origin is None or is_socket(request):
         return handler(request)
     return _cross_origin(request, handler, origin)
 

@@ -13,7 +13,6 @@ loop's timers (uvloop's: milliseconds) add up to about a millisecond of their ow
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from models.background import cancel_and_wait
 from web.keys import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,5 @@ async def loop_monitor_ctx(app: web.Application) -> AsyncIterator[None]:
     monitor.start()
     reporter = asyncio.create_task(report_forever(), name="loop-lag-report")
     yield
-    reporter.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await reporter
+    await cancel_and_wait(reporter)
     monitor.stop()

@@ -227,8 +227,14 @@ async def app(settings: Settings) -> Any:
 
 
 @pytest.fixture
-async def api(aiohttp_client: Any, app: Any) -> AsyncIterator[Api]:
-    client = await aiohttp_client(app)
+def served(app: Any) -> Any:
+    """What `api` serves: the app itself, on aiohttp's test server (the browser tests differ)."""
+    return app
+
+
+@pytest.fixture
+async def api(aiohttp_client: Any, app: Any, served: Any) -> AsyncIterator[Api]:
+    client = await aiohttp_client(served)
     tokens = {
         name: token_for(user, *roles, tenant=tenant)
         for name, (user, roles, tenant) in USERS.items()

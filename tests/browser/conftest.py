@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright, expect
 
 from tests.conftest import unreachable
@@ -38,6 +40,22 @@ WAIT_MS = 10_000  # a bound for a failure on a slow machine, never a measured sp
 @pytest.fixture
 def backend() -> str:
     return "sqlite"
+
+
+class ServedLikeProduction(TestServer):
+    """aiohttp's test server cancels a handler when its client goes away; `lms serve` (like
+    any `web.run_app`) lets it finish. Chromium drops requests whenever a page navigates, so
+    the browser tests get the production behaviour: otherwise a handler cancelled inside a
+    file open or a database connect leaks that object and the leak fails a later test."""
+
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        kwargs["handler_cancellation"] = False
+        return web.AppRunner(self.app, **kwargs)
+
+
+@pytest.fixture
+def served(app: Any) -> TestServer:
+    return ServedLikeProduction(app)
 
 
 def chromium_installed() -> bool:
@@ -67,11 +85,16 @@ def base_url(api: Any) -> str:
 
 
 @pytest.fixture
-def signed_in(browser: Any, base_url: str, api: Any) -> Callable[..., Awaitable[Any]]:
-    """A page in a context of its own, signed in as `as_` through the `?token=` redirect."""
+async def signed_in(
+    browser: Any, base_url: str, api: Any
+) -> AsyncIterator[Callable[..., Awaitable[Any]]]:
+    """A page in a context of its own, signed in as `as_` through the `?token=` redirect.
+    The contexts close before the server stops, so no page is still talking to it then."""
+    contexts: list[Any] = []
 
     async def open_as(as_: str, path: str = "/lms/", viewport: dict[str, int] = DESKTOP) -> Any:
         context = await browser.new_context(viewport=viewport, base_url=base_url)
+        contexts.append(context)
         page = await context.new_page()
         page.set_default_timeout(WAIT_MS)
         errors: list[str] = []
@@ -81,7 +104,9 @@ def signed_in(browser: Any, base_url: str, api: Any) -> Callable[..., Awaitable[
         await page.goto(f"{path}{separator}token={api.tokens[as_]}")
         return page
 
-    return open_as
+    yield open_as
+    for context in contexts:
+        await context.close()
 
 
 async def screenshot(page: Any, name: str) -> None:

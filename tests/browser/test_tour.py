@@ -98,17 +98,17 @@ async def test_the_first_tab_reaches_the_skip_link_which_moves_focus_to_the_cont
 
 
 async def test_pasting_a_token_signs_in_and_returns_to_the_page_asked_for(browser, base_url, api):
-    context = await browser.new_context(base_url=base_url, viewport=PHONE)
-    page = await context.new_page()
-    await page.goto("/lms/cart/")
-    await page.get_by_role("alert").get_by_role("link", name="Sign in").click()
+    async with await browser.new_context(base_url=base_url, viewport=PHONE) as context:
+        page = await context.new_page()
+        await page.goto("/lms/cart/")
+        await page.get_by_role("alert").get_by_role("link", name="Sign in").click()
 
-    await page.get_by_label("Access token").fill(api.tokens["student2"])
-    await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_label("Access token").fill(api.tokens["student2"])
+        await page.get_by_role("button", name="Sign in").click()
 
-    await expect(page).to_have_url(f"{base_url}/lms/cart/")
-    await expect(page.locator("#whoami")).to_have_text("Signed in as student-2")
-    await expect(page.locator("#items")).to_contain_text("Your cart is empty.")
+        await expect(page).to_have_url(f"{base_url}/lms/cart/")
+        await expect(page.locator("#whoami")).to_have_text("Signed in as student-2")
+        await expect(page.locator("#items")).to_contain_text("Your cart is empty.")
 
 
 async def test_a_token_from_the_auth_service_redirect_is_kept_and_taken_out_of_the_address(

@@ -22,9 +22,10 @@ from contextlib import nullcontext
 
 import aiohttp
 
-from bench.course_sockets import INSTRUCTOR, missing_tools, raise_nofile, seed_course, start_load
+from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course, start_load
 from bench.loop_lag import celery_settings, celery_worker, redis_reachable
 from bench.pinned_server import pinned_server, temporary_database
+from bench.proc_stats import raise_nofile
 from bench.run import SECRET
 from web.tokens import mint_token
 

@@ -24,13 +24,6 @@ PREFIX = "bench-user-"
 INSTRUCTOR = "bench-instructor"
 
 
-def raise_nofile() -> None:
-    """As many descriptors as allowed (the server inherits this process's limits)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 def missing_tools(sockets: int) -> str | None:
     if not shutil.which("taskset"):
         return "taskset is needed"
@@ -116,11 +109,3 @@ async def start_load(url: str, users: int, *extra: str) -> SocketLoad:
         stdout=asyncio.subprocess.PIPE,
     )
     return SocketLoad(process)
-
-
-def rss_kb(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for {pid}")

@@ -17,8 +17,9 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from bench.course_sockets import missing_tools, raise_nofile, rss_kb, seed_course, start_load
+from bench.course_sockets import missing_tools, seed_course, start_load
 from bench.pinned_server import pinned_server, temporary_database
+from bench.proc_stats import raise_nofile, rss_kb
 
 PORT = 9197
 SOCKETS = 10_000

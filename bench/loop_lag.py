@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 
 import redis.asyncio as aredis
 
-from bench.course_sockets import INSTRUCTOR, missing_tools, raise_nofile, seed_course, start_load
+from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course, start_load
 from bench.pinned_server import temporary_database
+from bench.proc_stats import raise_nofile
 from bench.run import ROOT, SECRET, wait_healthy
 
 PORT = 9198

@@ -29,22 +29,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import resource
 import sys
 import time
 
 import aiohttp
 import orjson
 
+from bench.proc_stats import raise_nofile
 from web.tokens import mint_token
 
 HANDSHAKES_IN_FLIGHT = 64
-
-
-def raise_nofile() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class Load:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from bench import ws_pinned
 from bench.report import PeerFigures, parse_result_text
 from bench.run import ROOT
 
@@ -147,15 +148,20 @@ if __name__ == "__main__":
 BARE_PORT = 8002
 
 
-async def bare_fanout(out: Path, subscribers: str, messages: str, rate: str) -> str:
+async def bare_fanout(
+    out: Path, subscribers: str, messages: str, rate: str, tool: str = "shared"
+) -> str:
     """The bare aiohttp peer under the fan-out the peers' script does not run (5,000
-    subscribers): started as run_peers.sh starts it, pinned to CPU 0, the shared ws_fanout.py
-    pinned to CPU 1. Its `bare.ws5k: RESULT ...` line, or why it was skipped."""
+    subscribers): started as run_peers.sh starts it, pinned to CPU 0, the load tool pinned
+    to CPU 1: the shared ws_fanout.py, or with `tool="lean"` our bench/ws_lean.py (as our
+    own server is measured both ways). Its `bare.ws5k[_lean]: RESULT ...` line, or why it
+    was skipped."""
+    phase = "bare.ws5k_lean" if tool == ws_pinned.LEAN else "bare.ws5k"
     reason = available()
     if reason is not None or not PYTHON.exists():
-        return f"bare.ws5k: skipped, {reason or f'no peers venv at {VENV}'}"
+        return f"{phase}: skipped, {reason or f'no peers venv at {VENV}'}"
     env = {**os.environ, "LMS_JWT_SECRET": JWT_SECRET}
-    with _log(out / "bare.ws5k.server.log") as log:
+    with _log(out / f"{phase}.server.log") as log:
         server = await asyncio.create_subprocess_exec(
             *("taskset", "-c", "0", str(PYTHON), "app.py", "--port", str(BARE_PORT)),
             cwd=PEERS_DIR / "bare",
@@ -163,31 +169,41 @@ async def bare_fanout(out: Path, subscribers: str, messages: str, rate: str) -> 
             stdout=log,
             stderr=log,
         )
+    load = [str(PYTHON), str(SHARED / "ws_fanout.py")]
+    if tool == ws_pinned.LEAN:
+        load = ws_pinned.load_tool(tool)
     try:
         token = await _output(str(PYTHON), str(SHARED / "make_token.py"), env=env)
         await asyncio.sleep(2)  # run_peers.sh polls the list; the socket is what is used here
         result = await _output(
-            *("taskset", "-c", "1", str(PYTHON), str(SHARED / "ws_fanout.py")),
+            *("taskset", "-c", "1", *load),
             *("--url", f"ws://127.0.0.1:{BARE_PORT}/ws/lms/forum/1/", "--token", token),
             *("--subscribers", subscribers, "--messages", messages, "--rate", rate),
             *("--server-pid", str(server.pid)),
             env=env,
         )
     except RuntimeError as error:
-        return f"bare.ws5k: skipped, {error}"
+        return f"{phase}: skipped, {error}"
     finally:
         server.terminate()
         await server.wait()
-    (out / "bare.ws5k.txt").write_text(result + "\n")
-    return f"bare.ws5k: {result.splitlines()[-1]}"
+    (out / f"{phase}.txt").write_text(result + "\n")
+    return f"{phase}: {result.splitlines()[-1]}"
 
 
 async def _output(*command: str, env: dict[str, str]) -> str:
     process = await asyncio.create_subprocess_exec(
-        *command, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+        *command,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     out, _ = await process.communicate()
     if process.returncode != 0 or not out.strip():
-        tool = next((Path(arg).name for arg in command if arg.endswith(".py")), command[0])
+        tool = next(
+            (Path(arg).name for arg in command if arg.endswith(".py") or arg.startswith("bench.")),
+            command[0],
+        )
         raise RuntimeError(f"{tool} exited {process.returncode}")
     return out.decode().strip()

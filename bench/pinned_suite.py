@@ -46,7 +46,11 @@ async def fanout() -> list[str]:
     reason = ws_pinned.available()
     if reason is not None:
         return [f"fan-out pinned: skipped, {reason}"]
-    return [await ws_pinned.main("1000", "200", "50"), await ws_pinned.main("5000", "40", "2")]
+    return [
+        await ws_pinned.main("1000", "200", "50"),
+        await ws_pinned.main("5000", "40", "2"),
+        await ws_pinned.main("5000", "40", "2", ws_pinned.LEAN),
+    ]
 
 
 def guarded(label: str, available: Callable[[], str | None], run: Scenario) -> Scenario:
@@ -96,12 +100,13 @@ async def measure() -> tuple[peers.PeerRun, list[str]]:
         if result is not None:
             peer_run.figures[best[0]]["paced"] = result
     if "bare" in peer_run.figures and peer_run.out_dir is not None:
-        line = await peers.bare_fanout(peer_run.out_dir, "5000", "40", "2")
-        print(line)
-        peer_run.lines.append(line)
-        result = parse_labelled([line]).get("bare.ws5k")
-        if result is not None:
-            peer_run.figures["bare"]["ws5k"] = result
+        for tool, phase in (("shared", "ws5k"), (ws_pinned.LEAN, "ws5k_lean")):
+            line = await peers.bare_fanout(peer_run.out_dir, "5000", "40", "2", tool)
+            print(line)
+            peer_run.lines.append(line)
+            result = parse_labelled([line]).get(f"bare.{phase}")
+            if result is not None:
+                peer_run.figures["bare"][phase] = result
     lines: list[str] = []
     for scenario in scenarios(rps):
         lines += await scenario()

@@ -21,6 +21,8 @@ DETAIL = "course detail"
 CREATE = "course create"
 FANOUT = "fan-out 1000 x 200 @ 50/s"
 FANOUT_5K = "fan-out 5000 x 40 @ 2/s"
+LEAN_READER = "read on arrival (bench/ws_lean.py)"
+FANOUT_5K_LEAN = f"{FANOUT_5K}, {LEAN_READER}"
 PACED = "paced course list ?page=3"
 IDLE_SOCKETS = "idle sockets 10000"
 LAG_EMBEDDED = "loop lag, embedded worker, 1000 writes @ 100/s"
@@ -190,8 +192,16 @@ def fanout_checks(ours: dict[str, Result], peers: PeerFigures) -> list[Check]:
 
 
 def fanout_5k_checks(ours: dict[str, Result]) -> list[Check]:
-    p99 = field(ours.get(FANOUT_5K), "p99_ms")
-    return [Check("p99 <= 250 ms", p99, 250, at_most(p99, 250), " ms")]
+    """The p99 bound under each load tool; the lean one also owes every delivery."""
+    shared = field(ours.get(FANOUT_5K), "p99_ms")
+    lean = ours.get(FANOUT_5K_LEAN)
+    lean_p99, lost, dup = field(lean, "p99_ms"), field(lean, "lost"), field(lean, "dup")
+    return [
+        Check("p99 <= 250 ms, shared ws_fanout.py", shared, 250, at_most(shared, 250), " ms"),
+        Check(f"p99 <= 250 ms, {LEAN_READER}", lean_p99, 250, at_most(lean_p99, 250), " ms"),
+        Check(f"lost = 0, {LEAN_READER}", lost, 0, at_most(lost, 0), digits=0),
+        Check(f"dup = 0, {LEAN_READER}", dup, 0, at_most(dup, 0), digits=0),
+    ]
 
 
 def unless_short(status: Status, short: bool) -> Status:
@@ -354,6 +364,11 @@ def fanout_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
     rows.append(ws_row("**ours**", ours.get(FANOUT_5K), channels_us, bare))
     if bare_5k is not None:
         rows.append(ws_row("bare, 5,000 subscribers", bare_5k, channels_us, bare))
+    if FANOUT_5K_LEAN in ours:
+        rows.append(ws_row(f"**ours**, {LEAN_READER}", ours[FANOUT_5K_LEAN], channels_us, bare))
+    bare_lean = peers.get("bare", {}).get("ws5k_lean")
+    if bare_lean is not None:
+        rows.append(ws_row(f"bare, 5,000 subscribers, {LEAN_READER}", bare_lean, channels_us, bare))
     low = [(peer, phases["wslow"]) for peer, phases in peers.items() if "wslow" in phases]
     if low:
         rows.append("| *the peers' low run: 1,000 subscribers, 40 posts at 2/s* |" + " |" * 9)

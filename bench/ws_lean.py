@@ -25,7 +25,7 @@ import os
 import time
 from array import array
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -97,9 +97,8 @@ class Subscriber(asyncio.Protocol):
         self.finished: Callable[[], bool] = lambda: False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self.request)
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
         arrived_ms = time.time() * 1000.0

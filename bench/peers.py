@@ -149,14 +149,13 @@ BARE_PORT = 8002
 
 
 async def bare_fanout(
-    out: Path, subscribers: str, messages: str, rate: str, tool: str = "shared"
+    out: Path, subscribers: str, messages: str, rate: str, tool: str = "shared", phase: str = "ws5k"
 ) -> str:
     """The bare aiohttp peer under the fan-out the peers' script does not run (5,000
-    subscribers): started as run_peers.sh starts it, pinned to CPU 0, the load tool pinned
-    to CPU 1: the shared ws_fanout.py, or with `tool="lean"` our bench/ws_lean.py (as our
-    own server is measured both ways). Its `bare.ws5k[_lean]: RESULT ...` line, or why it
-    was skipped."""
-    phase = "bare.ws5k_lean" if tool == ws_pinned.LEAN else "bare.ws5k"
+    subscribers), or any fan-out read by our bench/ws_lean.py (`tool="lean"`, as our own
+    server is measured both ways): started as run_peers.sh starts it, pinned to CPU 0, the
+    load tool pinned to CPU 1. Its `bare.<phase>: RESULT ...` line, or why it was skipped."""
+    phase = f"bare.{phase}"
     reason = available()
     if reason is not None or not PYTHON.exists():
         return f"{phase}: skipped, {reason or f'no peers venv at {VENV}'}"

@@ -48,9 +48,18 @@ async def fanout() -> list[str]:
         return [f"fan-out pinned: skipped, {reason}"]
     return [
         await ws_pinned.main("1000", "200", "50"),
+        await ws_pinned.main("1000", "200", "50", ws_pinned.LEAN),
         await ws_pinned.main("5000", "40", "2"),
         await ws_pinned.main("5000", "40", "2", ws_pinned.LEAN),
     ]
+
+
+# Bare aiohttp under the fan-outs run_peers.sh does not run: (size, load tool, phase).
+BARE_FANOUTS = (
+    (("1000", "200", "50"), ws_pinned.LEAN, "ws_lean"),
+    (("5000", "40", "2"), "shared", "ws5k"),
+    (("5000", "40", "2"), ws_pinned.LEAN, "ws5k_lean"),
+)
 
 
 def guarded(label: str, available: Callable[[], str | None], run: Scenario) -> Scenario:
@@ -100,8 +109,8 @@ async def measure() -> tuple[peers.PeerRun, list[str]]:
         if result is not None:
             peer_run.figures[best[0]]["paced"] = result
     if "bare" in peer_run.figures and peer_run.out_dir is not None:
-        for tool, phase in (("shared", "ws5k"), (ws_pinned.LEAN, "ws5k_lean")):
-            line = await peers.bare_fanout(peer_run.out_dir, "5000", "40", "2", tool)
+        for size, tool, phase in BARE_FANOUTS:
+            line = await peers.bare_fanout(peer_run.out_dir, *size, tool, phase)
             print(line)
             peer_run.lines.append(line)
             result = parse_labelled([line]).get(f"bare.{phase}")

@@ -23,6 +23,7 @@ FANOUT = "fan-out 1000 x 200 @ 50/s"
 FANOUT_5K = "fan-out 5000 x 40 @ 2/s"
 LEAN_READER = "read on arrival (bench/ws_lean.py)"
 FANOUT_5K_LEAN = f"{FANOUT_5K}, {LEAN_READER}"
+FANOUT_LEAN = f"{FANOUT}, {LEAN_READER}"
 PACED = "paced course list ?page=3"
 IDLE_SOCKETS = "idle sockets 10000"
 LAG_EMBEDDED = "loop lag, embedded worker, 1000 writes @ 100/s"
@@ -181,6 +182,7 @@ def fanout_checks(ours: dict[str, Result], peers: PeerFigures) -> list[Check]:
     bare = field(peers.get("bare", {}).get("ws"), "srv_us_per_delivery")
     thrice = None if bare is None else 3 * bare
     p99 = field(run, "p99_ms")
+    lean = field(ours.get(FANOUT_LEAN), "p99_ms")
     return [
         Check("lost = 0", field(run, "lost"), 0, at_most(field(run, "lost"), 0), digits=0),
         Check("dup = 0", field(run, "dup"), 0, at_most(field(run, "dup"), 0), digits=0),
@@ -188,6 +190,7 @@ def fanout_checks(ours: dict[str, Result], peers: PeerFigures) -> list[Check]:
         Check("server CPU <= 20 us per delivery", us, 20, at_most(us, 20), " us"),
         Check(f">= 10x cheaper than {channels_name}", us, tenth, at_most(us, tenth), " us"),
         Check("within 3x of bare aiohttp", us, thrice, at_most(us, thrice), " us"),
+        Check(f"p99 <= 100 ms, {LEAN_READER}", lean, 100, at_most(lean, 100), " ms"),
     ]
 
 
@@ -353,6 +356,11 @@ def fanout_section(ours: dict[str, Result], peers: PeerFigures) -> list[str]:
     for peer, phases in peers.items():
         if "ws" in phases:
             rows.append(ws_row(peer, phases["ws"], channels_us, bare))
+    if FANOUT_LEAN in ours:
+        rows.append(ws_row(f"**ours**, {LEAN_READER}", ours[FANOUT_LEAN], channels_us, bare))
+    bare_lean = peers.get("bare", {}).get("ws_lean")
+    if bare_lean is not None:
+        rows.append(ws_row(f"bare, {LEAN_READER}", bare_lean, channels_us, bare))
     rows += ["", *check_table(fanout_checks(ours, peers)), ""]
     # The peers ran their low rate with 1,000 subscribers: costs compare with those.
     channels_low = best_channels(peers, "wslow")

@@ -24,7 +24,6 @@ import hashlib
 import os
 import time
 from array import array
-from collections.abc import Callable
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -94,7 +93,7 @@ class Subscriber(asyncio.Protocol):
         self.fragments = bytearray()
         self.upgraded = False
         self.transport: asyncio.Transport | None = None
-        self.finished: Callable[[], bool] = lambda: False
+        self.finished = False  # set when the run is over: a close then is not "early"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -149,6 +148,10 @@ class Subscriber(asyncio.Protocol):
                 payload, self.fragments = bytes(self.fragments), bytearray()
             self.tally.record(self.index, payload, arrived_ms)
 
+    def finish(self) -> None:
+        self.finished = True
+        self.close()
+
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
             self.transport.write(masked_frame(CLOSE, b""))
@@ -157,7 +160,7 @@ class Subscriber(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.opened.done():
             self.opened.set_exception(exc or ConnectionError("closed during the handshake"))
-        elif not self.finished():
+        elif not self.finished:
             self.tally.closed_early += 1
 
 
@@ -252,8 +255,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         own_cpu = time.process_time() - own_cpu0
         server_cpu1 = tree_cpu_s(args.server_pid) if args.server_pid else None
         for subscriber in subscribers:
-            subscriber.finished = lambda: True
-            subscriber.close()
+            subscriber.finish()
         sent["drain"].cancel()
         await sent["socket"].close()
     ordered = sorted(tally.latencies)

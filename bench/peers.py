@@ -149,7 +149,7 @@ BARE_PORT = 8002
 
 
 async def bare_fanout(
-    out: Path, subscribers: str, messages: str, rate: str, tool: str = "shared", phase: str = "ws5k"
+    out: Path, subscribers: str, messages: str, rate: str, tool: str, phase: str
 ) -> str:
     """The bare aiohttp peer under the fan-out the peers' script does not run (5,000
     subscribers), or any fan-out read by our bench/ws_lean.py (`tool="lean"`, as our own
@@ -168,9 +168,9 @@ async def bare_fanout(
             stdout=log,
             stderr=log,
         )
-    load = [str(PYTHON), str(SHARED / "ws_fanout.py")]
-    if tool == ws_pinned.LEAN:
-        load = ws_pinned.load_tool(tool)
+    # The shared tool runs in the peers' venv, as run_peers.sh runs it; ours in this one.
+    shared = [str(PYTHON), str(SHARED / "ws_fanout.py")]
+    load = ws_pinned.load_tool(tool) if tool == ws_pinned.LEAN else shared
     try:
         token = await _output(str(PYTHON), str(SHARED / "make_token.py"), env=env)
         await asyncio.sleep(2)  # run_peers.sh polls the list; the socket is what is used here

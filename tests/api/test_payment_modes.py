@@ -406,6 +406,21 @@ async def test_a_test_mode_order_says_so_in_its_activities(api, course):
     ]
 
 
+async def test_a_refused_test_mode_payment_says_so_in_its_activity(api, fake_stripe, course):
+    await make_stripe_gateway(api, is_default=True)
+    fake_stripe.refuse_with = (402, "card_error", "Your card was declined.")
+    await add_to_cart(api, course["id"])
+    order_id = (await api.post(CHECKOUT, {}, as_="student")).body["order_id"]
+    await settle(api)
+
+    [row] = await table_rows(api, ActivityLog, activity_type="payment_failed")
+
+    assert row.details == (
+        f"Payment for order {order_id} (test mode) failed: "
+        "Stripe refused the payment: Your card was declined."
+    )
+
+
 async def test_a_live_order_activity_does_not_say_test_mode(api, live_default, course):
     await add_to_cart(api, course["id"])
     order_id = (await api.post(CHECKOUT, {}, as_="student")).body["order_id"]

@@ -27,6 +27,7 @@ from models.payments.orders import (
     fulfil_order,
     new_reference,
     request_hash,
+    test_note,
 )
 from models.payments.providers import ProviderRefused, start_payment
 from models.payments.purchases import has_purchased
@@ -251,13 +252,14 @@ async def do_checkout(
     total = sum(item.course.current_price_cents for item in items)
     gateway = None
     if total > 0:
-        gateway = await choose_gateway(session, payment_method=data.payment_method)
+        gateway = await choose_gateway(session, actor=actor, payment_method=data.payment_method)
     order = Order(
         reference=new_reference(),
         user_id=actor.user_id,
         status="pending",
         provider=gateway.provider if gateway is not None else "free",
         gateway_id=gateway.id if gateway is not None else None,
+        is_test=gateway.is_test_mode if gateway is not None else False,
         amount_cents=total,
         currency=currencies[0],
         billing_address=(
@@ -292,7 +294,7 @@ async def do_checkout(
         user_id=actor.user_id,
         activity_type="cart_checkout",
         details=f"Checked out {len(items)} course(s) for {cents_to_money(total)} "
-        f"{order.currency} (order {order.id}).",
+        f"{order.currency} (order {order.id}{test_note(order)}).",
         object_type="order",
         object_id=order.id,
     )

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.identity import Principal
-from models.payments.crypto import seal, unseal
+from models.payments.crypto import CredentialError, seal, unseal
 from models.payments.schemas import GatewayCreate, GatewayQuery, GatewayUpdate
 from models.payments.tables import PROVIDERS, PaymentGateway
 from models.settings import Settings
@@ -22,7 +22,16 @@ STRIPE_PREFIXES = {
     "publishable_key": ("pk_",),
     "webhook_secret": ("whsec_",),
 }
+# Which mode a Stripe key belongs to, by gateway mode (is_test_mode); restricted keys (rk_)
+# are secret keys too.
+MODE_PREFIXES: dict[str, dict[bool, tuple[str, ...]]] = {
+    "secret_key": {True: ("sk_test_", "rk_test_"), False: ("sk_live_", "rk_live_")},
+    "publishable_key": {True: ("pk_test_",), False: ("pk_live_",)},
+}
 NO_PROVIDER = "Choose a provider: stripe or dummy (or name the gateway after one)."
+DUMMY_IS_TEST_ONLY = (
+    "A Dummy gateway approves every payment without charging: it can only be in test mode."
+)
 
 
 def check_admin(actor: Principal) -> None:
@@ -82,16 +91,51 @@ async def access_gateway(
     return gateway
 
 
-def _check_credentials(provider: str, values: dict[str, str | None]) -> None:
-    if provider != "stripe":
-        return
-    errors = {
-        name: [f"A Stripe {name.replace('_', ' ')} starts with {' or '.join(prefixes)}."]
-        for name, prefixes in STRIPE_PREFIXES.items()
-        if values.get(name) and not str(values[name]).startswith(prefixes)
-    }
-    if errors:
-        raise ValidationFailed(errors)
+def _mode(is_test_mode: bool) -> str:
+    return "test" if is_test_mode else "live"
+
+
+def _credential_errors(is_test_mode: bool, values: dict[str, str | None]) -> dict[str, list[str]]:
+    """A Stripe credential in the wrong field, or of the other mode than the gateway's."""
+    errors: dict[str, list[str]] = {}
+    mode = _mode(is_test_mode)
+    for name, value in values.items():
+        if not value or name not in STRIPE_PREFIXES:
+            continue
+        label = name.replace("_", " ")
+        if not value.startswith(STRIPE_PREFIXES[name]):
+            errors[name] = [f"A Stripe {label} starts with {' or '.join(STRIPE_PREFIXES[name])}."]
+        elif name in MODE_PREFIXES and not value.startswith(MODE_PREFIXES[name][is_test_mode]):
+            prefixes = " or ".join(MODE_PREFIXES[name][is_test_mode])
+            errors[name] = [f"A Stripe gateway in {mode} mode takes a {mode} {label} ({prefixes})."]
+    return errors
+
+
+def key_matches_mode(gateway: PaymentGateway, secret_key: str) -> bool:
+    """Whether a Stripe secret key belongs to the gateway's mode (test keys never charge)."""
+    return secret_key.startswith(MODE_PREFIXES["secret_key"][gateway.is_test_mode])
+
+
+def _stored_credentials(settings: Settings, gateway: PaymentGateway) -> dict[str, str | None]:
+    """The stored keys whose prefix tells their mode; one that cannot be read is skipped
+    (charging through it is refused anyway)."""
+    stored: dict[str, str | None] = {}
+    for name in MODE_PREFIXES:
+        try:
+            stored[name] = credential(settings, gateway, name)
+        except CredentialError:
+            continue
+    return stored
+
+
+def _check_mode(provider: str, is_test_mode: bool, credentials: dict[str, str | None]) -> None:
+    """A Dummy gateway approves without charging: in live mode it would give courses away."""
+    if provider == "dummy" and not is_test_mode:
+        raise ValidationFailed.field("is_test_mode", DUMMY_IS_TEST_ONLY)
+    if provider == "stripe":
+        errors = _credential_errors(is_test_mode, credentials)
+        if errors:
+            raise ValidationFailed(errors)
 
 
 def _set_credentials(settings: Settings, gateway: PaymentGateway, values: dict[str, Any]) -> None:
@@ -117,7 +161,7 @@ async def do_create_gateway(
     if provider is None:
         raise ValidationFailed.field("provider", NO_PROVIDER)
     values = data.model_dump(include=set(CREDENTIALS))
-    _check_credentials(provider, values)
+    _check_mode(provider, data.is_test_mode, values)
     if data.is_default:
         await _unset_other_defaults(session, None)
     gateway = PaymentGateway(
@@ -149,7 +193,13 @@ async def do_update_gateway(
     for name in ("name", "provider", "is_active", "is_test_mode", "is_default"):
         if name in changes and changes[name] is None:
             raise ValidationFailed.field(name, "This field may not be null.")
-    _check_credentials(changes.get("provider") or gateway.provider, credentials)
+    provider = changes.get("provider", gateway.provider)
+    is_test_mode = changes.get("is_test_mode", gateway.is_test_mode)
+    if (provider, is_test_mode) != (gateway.provider, gateway.is_test_mode):
+        # The stored keys must suit the new mode too; a row that mismatched before these
+        # rules can still be renamed or switched off.
+        credentials = {**_stored_credentials(settings, gateway), **credentials}
+    _check_mode(provider, is_test_mode, credentials)
     if changes.get("is_default"):
         await _unset_other_defaults(session, gateway.id)
     for name, value in changes.items():
@@ -165,28 +215,55 @@ async def do_delete_gateway(session: AsyncSession, *, actor: Principal, gateway_
     await session.flush()
 
 
-async def choose_gateway(session: AsyncSession, *, payment_method: str | None) -> PaymentGateway:
-    """`payment_method` names a provider among the active gateways; else the default one."""
-    if payment_method is not None:
-        stmt = (
-            select(PaymentGateway)
-            .where(PaymentGateway.provider == payment_method, PaymentGateway.is_active.is_(True))
-            .order_by(PaymentGateway.is_default.desc(), PaymentGateway.id)
-            .limit(1)
-        )
-        gateway = (await session.scalars(stmt)).first()
-        if gateway is None:
-            raise ValidationFailed.field(
-                "payment_method", f"No active {payment_method} payment gateway is configured."
-            )
-        return gateway
-    stmt = select(PaymentGateway).where(
-        PaymentGateway.is_default.is_(True), PaymentGateway.is_active.is_(True)
-    )
-    default = (await session.scalars(stmt)).first()
+def _mode_refusal(default: PaymentGateway | None) -> str:
     if default is None:
-        raise ValidationFailed.field(
-            "payment_method",
-            "No default payment gateway is configured: name an active one (stripe or dummy).",
+        return (
+            "This shop has no default gateway, so it takes live payments only: "
+            "a gateway in test mode cannot be used here."
         )
-    return default
+    if default.is_test_mode:
+        return (
+            "This shop is in test mode (its default gateway is in test mode): "
+            "a gateway taking live payments cannot be used here."
+        )
+    return (
+        "This shop takes live payments (its default gateway is in live mode): "
+        "a gateway in test mode cannot be used here."
+    )
+
+
+async def choose_gateway(
+    session: AsyncSession, *, actor: Principal, payment_method: str | None
+) -> PaymentGateway:
+    """`payment_method` names a provider among the active gateways; else the default one.
+
+    A buyer who is not an admin pays only in the mode of the tenant's default gateway
+    (active or not; live when there is none), so a test gateway never sells a course in a
+    live shop, nor a live one charges real money in a test shop. Admins may use any.
+    """
+    stmt = select(PaymentGateway).where(PaymentGateway.is_default.is_(True))
+    default = (await session.scalars(stmt)).first()
+    if payment_method is None:
+        if default is None or not default.is_active:
+            raise ValidationFailed.field(
+                "payment_method",
+                "No default payment gateway is configured: name an active one (stripe or dummy).",
+            )
+        return default
+    stmt = (
+        select(PaymentGateway)
+        .where(PaymentGateway.provider == payment_method, PaymentGateway.is_active.is_(True))
+        .order_by(PaymentGateway.is_default.desc(), PaymentGateway.id)
+    )
+    candidates = list((await session.scalars(stmt)).all())
+    if not candidates:
+        raise ValidationFailed.field(
+            "payment_method", f"No active {payment_method} payment gateway is configured."
+        )
+    if actor.is_admin:
+        return candidates[0]
+    shop_is_test = default.is_test_mode if default is not None else False
+    for gateway in candidates:
+        if gateway.is_test_mode == shop_is_test:
+            return gateway
+    raise ValidationFailed.field("payment_method", _mode_refusal(default))

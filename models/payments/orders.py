@@ -42,6 +42,7 @@ def order_fields(order: Order) -> dict[str, Any]:
         "user_id": order.user_id,
         "status": order.status,
         "provider": order.provider,
+        "is_test": order.is_test,
         "amount": cents_to_money(order.amount_cents),
         "currency": order.currency,
         "lines": [
@@ -58,6 +59,11 @@ def order_fields(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "paid_at": order.paid_at,
     }
+
+
+def test_note(order: Order) -> str:
+    """How an order's activity says it was paid in test mode (live ones say nothing)."""
+    return ", test mode" if order.is_test else ""
 
 
 def checkout_fields(order: Order) -> dict[str, Any]:
@@ -80,6 +86,8 @@ def orders_query(actor: Principal, query: OrderQuery) -> Select[Any]:
         stmt = stmt.where(Order.user_id == query.user_id)
     if query.status is not None:
         stmt = stmt.where(Order.status == query.status)
+    if query.is_test is not None:
+        stmt = stmt.where(Order.is_test.is_(query.is_test))
     return stmt.order_by(Order.created_at.desc(), Order.id.desc())
 
 
@@ -163,7 +171,7 @@ async def fulfil_order(session: AsyncSession, *, tenant: str, order_id: int) -> 
         user_id=order.user_id,
         activity_type="payment_succeeded",
         details=f"Paid {cents_to_money(order.amount_cents)} {order.currency} "
-        f"for order {order.id} ({order.provider}).",
+        f"for order {order.id} ({order.provider}{test_note(order)}).",
         object_type="order",
         object_id=order.id,
     )
@@ -188,7 +196,8 @@ async def fail_order(session: AsyncSession, *, order_id: int, reason: str) -> bo
         session,
         user_id=order.user_id,
         activity_type="payment_failed",
-        details=f"Payment for order {order.id} failed: {reason[:200]}",
+        details=f"Payment for order {order.id}{' (test mode)' if order.is_test else ''} "
+        f"failed: {reason[:200]}",
         status="failure",
         object_type="order",
         object_id=order.id,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import stripe
 
 from models.payments.crypto import CredentialError
-from models.payments.gateways import credential
+from models.payments.gateways import credential, key_matches_mode
 from models.payments.tables import Order, PaymentGateway
 from models.settings import Settings
 
@@ -61,6 +61,13 @@ async def _stripe_payment_intent(
         raise ProviderRefused("The Stripe gateway's credentials cannot be read.") from None
     if not secret_key:
         raise ProviderRefused("The Stripe gateway has no secret key configured.")
+    if not key_matches_mode(gateway, secret_key):
+        # Written before keys were checked against the mode: a test key would let a Stripe
+        # test card buy a course in a live shop.
+        log.error("gateway %s: its secret key does not match its mode", gateway.id)
+        raise ProviderRefused(
+            "The Stripe gateway's secret key does not match its mode (test or live)."
+        )
     http = stripe.AIOHTTPClient(timeout=STRIPE_TIMEOUT_SECONDS)
     client = stripe.StripeClient(
         secret_key,

@@ -102,6 +102,7 @@ class OrderRead(BaseModel):
     user_id: str
     status: OrderStatus
     provider: str
+    is_test: bool = Field(description="Paid through a gateway in test mode: no real money.")
     amount: MoneyOut
     currency: str
     lines: list[OrderLineRead]
@@ -114,6 +115,7 @@ class OrderRead(BaseModel):
 class OrderQuery(BaseModel):
     status: OrderStatus | None = None
     user_id: str | None = Field(default=None, description="Admins only: whose orders.")
+    is_test: bool | None = Field(default=None, description="Test-mode orders, or live ones.")
 
 
 class CheckoutResult(BaseModel):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,6 +72,8 @@ class Order(Timestamped, TenantBase):
     gateway_id: Mapped[int | None] = mapped_column(
         ForeignKey("payment_gateways.id", ondelete="SET NULL"), nullable=True
     )
+    # Paid through a gateway in test mode (Dummy, or Stripe with test keys): no real money.
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     billing_address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -208,6 +208,10 @@ async def _apply(session: AsyncSession, *, tenant: str, row: PaymentEvent) -> st
     if amount != order.amount_cents or currency.upper() != order.currency:
         log.error("order %s: event %s does not match its amount or currency", order.id, row.id)
         return "refused: amount or currency differs from the order"
+    if event.raw.get("livemode") is False and not order.is_test:
+        # Signed with a test-mode secret: a test card's success never pays a live order.
+        log.error("order %s: test-mode event %s for a live order", order.id, row.id)
+        return "refused: a test-mode event for a live order"
     if event.type == SUCCEEDED:
         done = await fulfil_order(session, tenant=tenant, order_id=order.id)
         return "order paid" if done else "ignored: order already paid"

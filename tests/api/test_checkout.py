@@ -296,6 +296,7 @@ async def test_the_order_snapshots_prices_titles_and_the_billing_address(api, du
             "user_id": "student-1",
             "status": "paid",
             "provider": "dummy",
+            "is_test": True,
             "amount": "99.99",
             "currency": "USD",
             "lines": [

@@ -22,6 +22,8 @@ SECRET_KEY = "sk_test_51SecretKeyNeverShownAnywhere0001"
 PUBLISHABLE_KEY = "pk_test_51PublishableKeyNeverShown0002"
 WEBHOOK_SECRET = "whsec_WebhookSecretNeverShownAnywhere0003"
 B_WEBHOOK_SECRET = "whsec_GlobexWebhookSecretNeverShown0004"
+LIVE_SECRET_KEY = "sk_live_51LiveSecretKeyNeverShownAnywhere05"
+LIVE_PUBLISHABLE_KEY = "pk_live_51LivePublishableKeyNeverShown06"
 SETTINGS_SECRET_KEY = "test-lms-secret-key-for-sealing-credentials"
 
 
@@ -49,6 +51,17 @@ async def make_stripe_gateway(
         **fields,
     }
     return await make_gateway(api, as_=as_, **body)
+
+
+async def make_live_stripe_gateway(api: Any, as_: str = "admin", **fields: Any) -> dict[str, Any]:
+    """A Stripe gateway taking real payments: live mode, live keys."""
+    body = {
+        "is_test_mode": False,
+        "secret_key": LIVE_SECRET_KEY,
+        "publishable_key": LIVE_PUBLISHABLE_KEY,
+        **fields,
+    }
+    return await make_stripe_gateway(api, as_=as_, **body)
 
 
 async def add_to_cart(api: Any, course_id: int, as_: str = "student") -> dict[str, Any]:

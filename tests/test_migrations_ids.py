@@ -347,3 +347,48 @@ async def test_upgrading_an_sqlite_tenant_gives_every_integer_id_table_autoincre
         if "AUTOINCREMENT" not in schema[t.name]
     ]
     assert without == []
+
+
+# The registry, made before ids were retired.
+
+
+async def test_upgrading_an_sqlite_registry_keeps_its_tenants_and_their_domains(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'core.db'}", pooled=False)
+
+    async def upgrade(revision: str) -> None:
+        def run(connection: Connection) -> None:
+            command.upgrade(alembic_config("core", connection=connection), revision)
+
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+
+    def fill(connection: Connection) -> None:
+        tenants, domains = (
+            CoreBase.metadata.tables["tenants"],
+            CoreBase.metadata.tables["tenant_domains"],
+        )
+        for n in (1, 2):
+            connection.execute(insert(tenants).values(slug=f"t{n}", name=f"T{n}"))
+            connection.execute(insert(domains).values(tenant_id=n, domain=f"t{n}.test"))
+
+    def registry(connection: Connection) -> tuple[list[Any], list[Any], dict[str, str]]:
+        tenants = connection.exec_driver_sql("SELECT id, slug FROM tenants ORDER BY id")
+        domains = connection.exec_driver_sql(
+            "SELECT tenant_id, domain FROM tenant_domains ORDER BY id"
+        )
+        return list(tenants), list(domains), _create_statements(connection)
+
+    try:
+        await upgrade("core_0001")
+        async with engine.begin() as connection:
+            await connection.run_sync(fill)
+        await upgrade("head")
+        async with engine.connect() as connection:
+            tenants, domains, schema = await connection.run_sync(registry)
+    finally:
+        await engine.dispose()
+
+    assert tenants == [(1, "t1"), (2, "t2")]
+    assert domains == [(1, "t1.test"), (2, "t2.test")]
+    assert "AUTOINCREMENT" in schema["tenants"]
+    assert "AUTOINCREMENT" in schema["tenant_domains"]

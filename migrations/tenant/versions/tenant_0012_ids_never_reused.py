@@ -163,7 +163,9 @@ def downgrade() -> None:
     bind = op.get_bind()
     op.execute('UPDATE ai_chat_usage SET message_id = -id WHERE message_id IS NULL')
     if bind.dialect.name == 'sqlite':
-        with op.batch_alter_table('ai_chat_usage', recreate='always') as batch_op:
+        with op.batch_alter_table(
+            'ai_chat_usage', recreate='always', table_kwargs={'sqlite_autoincrement': True}
+        ) as batch_op:
             batch_op.drop_constraint(op.f(USAGE_FK), type_='foreignkey')
             batch_op.alter_column('message_id', existing_type=sa.Integer(), nullable=False)
         return

@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from tests.fakes.openai_api import start_fake_openai
+from models.ai_chat.tables import AiChatUsage
+from tests.fakes.openai_api import USAGE, start_fake_openai
+from web.keys import DATABASES
 
 SESSIONS = "/api/lms/ai_chat/sessions/"
 AI_MESSAGES = "/api/lms/ai_chat/messages/"
@@ -106,3 +109,17 @@ async def test_a_deleted_sessions_questions_still_count_against_the_quota(custom
 
     assert accepted.status == 201, accepted.body
     assert refused.status == 429
+
+
+async def test_a_deleted_sessions_usage_keeps_its_tokens_but_not_its_question(tutor):
+    chat = await _create(tutor, "ai_session")
+    await _ask(tutor, chat, "What is a list?")
+    await tutor.settled()
+    await tutor.delete(f"{SESSIONS}{chat}/", as_="student")
+
+    async with tutor.client.app[DATABASES].tenant_sessions("acme")() as session:
+        ledger = (await session.execute(select(AiChatUsage.message_id, AiChatUsage.tokens))).all()
+
+    assert [tuple(row) for row in ledger] == [
+        (None, USAGE["prompt_tokens"] + USAGE["completion_tokens"])
+    ]

@@ -39,6 +39,7 @@ DOMAIN_RE = re.compile(
 
 class Tenant(CoreBase):
     __tablename__ = "tenants"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(41), unique=True)
@@ -48,6 +49,7 @@ class Tenant(CoreBase):
 
 class TenantDomain(CoreBase):
     __tablename__ = "tenant_domains"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

@@ -60,14 +60,24 @@ class Outcome:
     error: str | None = None
 
 
-async def answer(ctx: WorkerContext, tenant: str, reply_id: int) -> None:
-    """Answer the question of a pending reply, once, however often this task is delivered."""
+async def answer(
+    ctx: WorkerContext, tenant: str, reply_id: int, roles: list[str] | None = None
+) -> None:
+    """Answer the question of a pending reply, once, however often this task is delivered.
+
+    `roles`: those the question was asked with (a task without them: a student's).
+    """
     settings = ctx.settings
     limits = AnswerLimits.from_settings(settings)
     plan = await ctx.in_tenant(
         tenant,
         lambda session: do_claim_reply(
-            session, reply_id=reply_id, model=settings.ai_model, limits=limits
+            session,
+            tenant=tenant,
+            reply_id=reply_id,
+            model=settings.ai_model,
+            limits=limits,
+            asker_roles=roles if roles is not None else ("student",),
         ),
     )
     if plan is None:

@@ -10,11 +10,15 @@ from sqlalchemy import MetaData
 
 import models.tables  # noqa: F401  (registers every table)
 from migrations.rendering import render_item
+from migrations.sqlite import check_foreign_keys, foreign_keys_off
 from models.base import NAMING, TenantBase
 
 config = context.config
 connection = config.attributes["connection"]
 schema: str | None = config.attributes.get("tenant_schema")
+is_sqlite = connection.dialect.name == "sqlite"
+if is_sqlite:
+    foreign_keys_off(connection)
 
 # Autogenerate compares against the tables as they are without the placeholder schema.
 unschemed = MetaData(naming_convention=NAMING)
@@ -31,7 +35,9 @@ context.configure(
     target_metadata=unschemed,
     version_table_schema=schema,
     render_item=render_item,
-    render_as_batch=connection.dialect.name == "sqlite",
+    render_as_batch=is_sqlite,
 )
 with context.begin_transaction():
     context.run_migrations()
+    if is_sqlite:
+        check_foreign_keys(connection)

@@ -5,10 +5,15 @@ UPDATE (`pending` → `streaming`), so a task delivered twice answers once. An a
 `streaming` by a worker that died is failed as interrupted once it is older than the answer
 timeout (plus a grace period), by the next task or reader that sees it; a question whose
 task was lost is failed the same way after the queue timeout. Nothing stays unfinished.
+
+Whether the asker may still read the session's course is decided here, when the answer is
+prepared, by the rule that shows a lesson's content over REST: a learner who left the
+course (or whose course was unpublished) gets an answer without its material.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, cast
@@ -31,8 +36,12 @@ from models.ai_chat.tables import (
     AiChatUsage,
 )
 from models.base import utcnow
+from models.courses.catalog import access_course
+from models.courses.structure import content_course_ids
 from models.courses.tables import Course, Lesson, Module
 from models.effects import notify_after_commit
+from models.errors import NotFound
+from models.identity import Principal
 from models.logs.operations import record_activity
 from models.settings import Settings
 
@@ -86,11 +95,18 @@ def _rowcount(result: Any) -> int:
 
 
 async def do_claim_reply(
-    session: AsyncSession, *, reply_id: int, model: str | None, limits: AnswerLimits
+    session: AsyncSession,
+    *,
+    tenant: str,
+    reply_id: int,
+    model: str | None,
+    limits: AnswerLimits,
+    asker_roles: Iterable[str] = ("student",),
 ) -> ReplyPlan | None:
     """Take a pending answer for this worker, with its prompt; None if it is not pending.
 
-    An answer some other worker left behind is failed here if it is stale, never re-asked.
+    `asker_roles` are the roles the question was asked with. An answer some other worker
+    left behind is failed here if it is stale, never re-asked.
     """
     claimed = await session.execute(
         update(AiChatMessage)
@@ -110,11 +126,13 @@ async def do_claim_reply(
         return None
     chat = await session.get(AiChatSession, reply.session_id)
     assert chat is not None  # the message cascades with its session
-    course = await _course_text(session, chat)
+    asker = Principal(user_id=chat.user_id, tenant=tenant, roles=frozenset(asker_roles))
+    course = await _readable_course(session, asker, chat.course_id)
     system = prompt.system_prompt(
         topic=chat.topic,
         difficulty=chat.difficulty_level,
-        course=course,
+        course=await _course_text(session, course, chat.lesson_id) if course else None,
+        course_withheld=chat.course_id is not None and course is None,
         budget_tokens=limits.context_tokens,
     )
     turns = await _turns(session, chat.id, up_to=reply.reply_to_id or reply.id)
@@ -137,12 +155,23 @@ async def _fresh(session: AsyncSession, message_id: int) -> AiChatMessage | None
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def _course_text(session: AsyncSession, chat: AiChatSession) -> prompt.CourseText | None:
-    if chat.course_id is None:
+async def _readable_course(
+    session: AsyncSession, asker: Principal, course_id: int | None
+) -> Course | None:
+    """The course, if the asker may read its lessons' content now (as a lesson's read decides)."""
+    if course_id is None:
         return None
-    course = await session.get(Course, chat.course_id)
-    if course is None:
+    try:
+        course = await access_course(session, actor=asker, course_id=course_id)
+    except NotFound:
         return None
+    readable = await content_course_ids(session, actor=asker, course_ids={course.id})
+    return course if course.id in readable else None
+
+
+async def _course_text(
+    session: AsyncSession, course: Course, lesson_id: int | None
+) -> prompt.CourseText:
     outline_rows = await session.execute(
         select(Module.title, Lesson.title)
         .join(Lesson, Lesson.module_id == Module.id)
@@ -151,7 +180,9 @@ async def _course_text(session: AsyncSession, chat: AiChatSession) -> prompt.Cou
         .limit(500)
     )
     outline = [f"{module}: {lesson}" for module, lesson in outline_rows]
-    lesson = await session.get(Lesson, chat.lesson_id) if chat.lesson_id is not None else None
+    lesson = await session.get(Lesson, lesson_id) if lesson_id is not None else None
+    if lesson is not None and lesson.course_id != course.id:
+        lesson = None  # moved to another course since: not this course's material
     description = course.description or course.short_description
     return prompt.CourseText(
         title=course.title,

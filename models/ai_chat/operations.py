@@ -267,5 +267,7 @@ async def do_send_message(
         object_type="ai_message",
         object_id=question.id,
     )
-    enqueue_after_commit(session, ANSWER_TASK, reply.id)
+    # The asker's roles go with the task: what the answer may draw on is decided when it is
+    # prepared, and an admin may read every course.
+    enqueue_after_commit(session, ANSWER_TASK, reply.id, sorted(actor.roles))
     return question, reply

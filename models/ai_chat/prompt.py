@@ -43,10 +43,26 @@ class CourseText:
     lesson_content: str = ""
 
 
+WITHHELD = (
+    "The learner no longer has access to the course material this conversation was about, "
+    "so none of it is given to you. Answer from general knowledge, and tell the learner that "
+    "the course material is no longer available to them when the question needs it."
+)
+
+
 def system_prompt(
-    *, topic: str, difficulty: str, course: CourseText | None, budget_tokens: int
+    *,
+    topic: str,
+    difficulty: str,
+    course: CourseText | None,
+    budget_tokens: int,
+    course_withheld: bool = False,
 ) -> str:
-    """The tutor's instructions: its topic and level, and the course's text when there is one."""
+    """The tutor's instructions: its topic and level, and the course's text when there is one.
+
+    `course_withheld`: the session is about a course the learner may no longer read; the
+    tutor is told so, and given nothing of it.
+    """
     parts = [
         f"You are a patient, accurate tutor. The learner wants help with: {topic}.",
         f"The learner is {LEVELS.get(difficulty, difficulty)}.",
@@ -54,6 +70,8 @@ def system_prompt(
     ]
     if course is not None:
         parts.append(_course_section(course, budget_tokens))
+    elif course_withheld:
+        parts.append(WITHHELD)
     return "\n\n".join(parts)
 
 

@@ -18,7 +18,10 @@ class AiChatSession(Timestamped, TenantBase):
     """A user's conversation with the tutor, optionally about one course (and lesson)."""
 
     __tablename__ = "ai_chat_sessions"
-    __table_args__ = (Index("ix_ai_chat_sessions_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_ai_chat_sessions_user_id", "user_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128))
@@ -44,6 +47,7 @@ class AiChatMessage(TenantBase):
         # A session's transcript, oldest first.
         Index("ix_ai_chat_messages_session_id_id", "session_id", "id"),
         Index("ix_ai_chat_messages_reply_to_id", "reply_to_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,18 +71,21 @@ class AiChatMessage(TenantBase):
 class AiChatUsage(TenantBase):
     """One row per question asked, with the tokens its answer cost: what quotas count.
 
-    Kept apart from the messages, without a foreign key, so that deleting a session does
-    not give its tokens back.
+    Kept apart from the messages, so that deleting a session does not give its tokens back:
+    the row stays, only its reference to the deleted question is cleared.
     """
 
     __tablename__ = "ai_chat_usage"
     __table_args__ = (
         Index("ix_ai_chat_usage_user_id_created_at", "user_id", "created_at"),
         Index("ix_ai_chat_usage_created_at", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128))
-    message_id: Mapped[int] = mapped_column(Integer, unique=True)
+    message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ai_chat_messages.id", ondelete="SET NULL"), nullable=True, unique=True
+    )
     tokens: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -11,6 +11,7 @@ from models.courses.tables import Course
 
 class Cart(Timestamped, TenantBase):
     __tablename__ = "carts"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[str] = mapped_column(String(128), unique=True)
@@ -22,6 +23,7 @@ class CartItem(Timestamped, TenantBase):
         # Adding a course twice keeps one line, even when two requests race.
         UniqueConstraint("cart_id", "course_id"),
         Index("ix_cart_items_course_id", "course_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

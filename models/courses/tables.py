@@ -23,7 +23,7 @@ from models.slugs import slug_prefix_index
 
 class Category(Timestamped, TenantBase):
     __tablename__ = "categories"
-    __table_args__ = (slug_prefix_index("categories"),)
+    __table_args__ = (slug_prefix_index("categories"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -41,6 +41,7 @@ class Course(Timestamped, TenantBase):
         slug_prefix_index("courses"),
         Index("ix_courses_instructor_id", "instructor_id"),
         Index("ix_courses_category_id", "category_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,7 +74,10 @@ class Course(Timestamped, TenantBase):
 
 class Module(Timestamped, TenantBase):
     __tablename__ = "modules"
-    __table_args__ = (Index("ix_modules_course_order", "course_id", "order"),)
+    __table_args__ = (
+        Index("ix_modules_course_order", "course_id", "order"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
@@ -87,6 +91,7 @@ class Lesson(Timestamped, TenantBase):
     __table_args__ = (
         Index("ix_lessons_module_order", "module_id", "order"),
         Index("ix_lessons_course_id", "course_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +109,7 @@ class Lesson(Timestamped, TenantBase):
 
 class LessonResource(Timestamped, TenantBase):
     __tablename__ = "lesson_resources"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
@@ -116,6 +122,7 @@ class Enrollment(TenantBase):
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
         Index("ix_enrollments_course_id", "course_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,7 +137,10 @@ class Enrollment(TenantBase):
 
 class LessonCompletion(TenantBase):
     __tablename__ = "lesson_completions"
-    __table_args__ = (UniqueConstraint("enrollment_id", "lesson_id"),)
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "lesson_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
@@ -143,6 +153,7 @@ class Rating(Timestamped, TenantBase):
     __table_args__ = (
         UniqueConstraint("user_id", "course_id"),
         Index("ix_ratings_course_id", "course_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -156,7 +167,10 @@ class Announcement(TenantBase):
     """A message of a course's instructor to its enrolled users (sent live to its room)."""
 
     __tablename__ = "course_announcements"
-    __table_args__ = (Index("ix_course_announcements_course_created", "course_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_course_announcements_course_created", "course_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))

@@ -13,7 +13,7 @@ from models.slugs import slug_prefix_index
 
 class Forum(Timestamped, TenantBase):
     __tablename__ = "forums"
-    __table_args__ = (slug_prefix_index("forums"),)
+    __table_args__ = (slug_prefix_index("forums"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -49,6 +49,7 @@ class ForumPost(Timestamped, TenantBase):
         Index("ix_forum_posts_forum_pinned_created", "forum_id", "is_pinned", "created_at"),
         Index("ix_forum_posts_parent_id", "parent_id"),
         Index("ix_forum_posts_author_id", "author_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

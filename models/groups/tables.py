@@ -13,7 +13,7 @@ from models.slugs import slug_prefix_index
 
 class Group(Timestamped, TenantBase):
     __tablename__ = "groups"
-    __table_args__ = (slug_prefix_index("groups"),)
+    __table_args__ = (slug_prefix_index("groups"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -29,6 +29,7 @@ class GroupMember(TenantBase):
     __table_args__ = (
         UniqueConstraint("group_id", "user_id"),
         Index("ix_group_members_user_id", "user_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@ class ActivityLog(TenantBase):
     __table_args__ = (
         Index("ix_activity_logs_user_timestamp", "user_id", "timestamp"),
         Index("ix_activity_logs_type_timestamp", "activity_type", "timestamp"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,6 +35,7 @@ class AuditLog(TenantBase):
     __table_args__ = (
         Index("ix_audit_logs_action_timestamp", "action_type", "timestamp"),
         Index("ix_audit_logs_user_timestamp", "user_id", "timestamp"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -27,6 +27,7 @@ class Message(Timestamped, TenantBase):
         Index("ix_messages_sender_id", "sender_id"),
         Index("ix_messages_recipient_id", "recipient_id"),
         Index("ix_messages_group_id", "group_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,7 +46,7 @@ class ReadReceipt(TenantBase):
     """A read receipt: one per message and reader, for direct and group messages alike."""
 
     __tablename__ = "message_reads"
-    __table_args__ = (UniqueConstraint("message_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("message_id", "user_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))

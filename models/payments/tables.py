@@ -39,6 +39,7 @@ class PaymentGateway(Timestamped, TenantBase):
             sqlite_where=text("is_default"),
             postgresql_where=text("is_default"),
         ),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,6 +61,7 @@ class Order(Timestamped, TenantBase):
         # A retried checkout (same user, same Idempotency-Key) finds the first order.
         UniqueConstraint("user_id", "idempotency_key"),
         Index("ix_orders_user_created", "user_id", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +94,10 @@ class Order(Timestamped, TenantBase):
 
 class OrderLine(TenantBase):
     __tablename__ = "order_lines"
-    __table_args__ = (Index("ix_order_lines_course_id", "course_id"),)
+    __table_args__ = (
+        Index("ix_order_lines_course_id", "course_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -109,6 +114,7 @@ class PaymentEvent(TenantBase):
     """A verified provider event, stored once by its id."""
 
     __tablename__ = "payment_events"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider: Mapped[str] = mapped_column(String(20), default="stripe")
@@ -124,7 +130,10 @@ class OutboxMessage(TenantBase):
     """A task written in the same transaction as what it must act on; done once it has."""
 
     __tablename__ = "payment_outbox"
-    __table_args__ = (Index("ix_payment_outbox_status_sent", "status", "sent_at"),)
+    __table_args__ = (
+        Index("ix_payment_outbox_status_sent", "status", "sent_at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task: Mapped[str] = mapped_column(String(100))

@@ -23,6 +23,7 @@ class Schedule(Timestamped, TenantBase):
     __table_args__ = (
         Index("ix_schedules_created_by", "created_by"),
         Index("ix_schedules_start_time", "start_time"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +58,7 @@ class ScheduleParticipant(TenantBase):
         Index("ix_schedule_participants_user_id", "user_id"),
         Index("ix_schedule_participants_group_id", "group_id"),
         Index("ix_schedule_participants_via_group_id", "via_group_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

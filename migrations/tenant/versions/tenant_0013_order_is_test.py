@@ -5,7 +5,7 @@ order takes its gateway's mode; an order whose gateway was deleted is a test ord
 was paid through Dummy.
 
 Revision ID: tenant_0013
-Revises: tenant_0011
+Revises: tenant_0012
 Create Date: 2026-12-06 03:40:00
 """
 
@@ -16,13 +16,16 @@ from alembic import op
 
 
 revision: str = 'tenant_0013'
-down_revision: str | None = 'tenant_0011'
+down_revision: str | None = 'tenant_0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('orders', schema=None) as batch_op:
+    # SQLite may rebuild the table for this column: keep its ids never reused.
+    with op.batch_alter_table(
+        'orders', schema=None, table_kwargs={'sqlite_autoincrement': True}
+    ) as batch_op:
         batch_op.add_column(
             sa.Column('is_test', sa.Boolean(), server_default=sa.false(), nullable=False)
         )
@@ -57,5 +60,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('orders', schema=None) as batch_op:
+    # Dropping a column rebuilds the table on SQLite: keep its ids never reused.
+    with op.batch_alter_table(
+        'orders', schema=None, table_kwargs={'sqlite_autoincrement': True}
+    ) as batch_op:
         batch_op.drop_column('is_test')

@@ -8,9 +8,12 @@ participants). Participants themselves live in `models.schedules.participants`.
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -24,7 +27,7 @@ from models.logs.operations import record_activity
 from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
 from models.schedules.tables import Schedule, ScheduleParticipant
-from models.schedules.walk import Budget, TooMuchWork, expand, series_end
+from models.schedules.walk import PAUSE_EVERY, Budget, TooMuchWork, expand, series_end
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 END_NOT_AFTER_START = "End time must be after start time."
@@ -260,23 +263,43 @@ async def occurrence_page(
     )
     candidates = (await session.scalars(stmt)).all()
     budget = Budget()
-    items: list[tuple[tuple[datetime, datetime], Schedule]] = []
+    runs: list[tuple[Schedule, list[tuple[datetime, datetime]]]] = []
     try:
         for schedule in candidates:
-            items += [(span, schedule) for span in await _spans(schedule, window, budget)]
+            runs.append((schedule, await _spans(schedule, window, budget)))
     except TooMuchWork:
         raise ValidationFailed.field("end", TOO_MUCH) from None
-    items.sort(key=lambda item: (item[0][0], item[1].id))
-    if page.number > 1 and page.offset >= len(items):
+    count = sum(len(spans) for _, spans in runs)
+    if page.number > 1 and page.offset >= count:
         raise NotFound("Invalid page.")
-    chunk = items[page.offset : page.offset + page.size]
+    chunk = await _merged_page(runs, page)
     views = await schedule_views(
         session,
         actor=actor,
         schedules=[s for _, s in chunk],
         occurrences_of=[span for span, _ in chunk],
     )
-    return PageResult(count=len(items), rows=chunk, page=page), views
+    return PageResult(count=count, rows=chunk, page=page), views
+
+
+async def _merged_page(
+    runs: Sequence[tuple[Schedule, list[tuple[datetime, datetime]]]], page: PageRequest
+) -> list[tuple[tuple[datetime, datetime], Schedule]]:
+    """The page's occurrences, by start then schedule id: each schedule's are in order
+    already, so they are merged only as far as the page, pausing for the event loop."""
+    merged = heapq.merge(
+        *(zip(spans, repeat(schedule)) for schedule, spans in runs),
+        key=lambda item: (item[0][0], item[1].id),
+    )
+    chunk = []
+    for index, item in enumerate(merged):
+        if index >= page.offset + page.size:
+            break
+        if index >= page.offset:
+            chunk.append(item)
+        if index % PAUSE_EVERY == PAUSE_EVERY - 1:
+            await asyncio.sleep(0)
+    return chunk
 
 
 async def calendar_schedules(

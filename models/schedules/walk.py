@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import repeat
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
@@ -229,7 +230,11 @@ def walk(plan: Plan, start: datetime) -> Iterator[datetime | None]:
     key: int | None = None
     for year in range(day0.year, LAST_YEAR + 2):
         yield None
+        asked = _offsets.cache_info().misses
         offsets = _offsets(plan.form, _kind(year))
+        if _offsets.cache_info().misses != asked:
+            # Asking dateutil (up to 28 of its yearly steps) costs a slice of its own.
+            yield from repeat(None, PAUSE_EVERY)
         base = date(year, 1, 1).toordinal()
         skip = bisect_left(offsets, day0.toordinal() - base) if year == day0.year else 0
         for offset in offsets[skip:]:

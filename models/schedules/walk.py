@@ -41,8 +41,8 @@ from models.schedules.recurrence import (
     until_wall,
 )
 
-# Units of work one schedule may take in one window (a year of a daily rule with six times
-# a day takes about 2,600); beyond, its occurrences found so far are kept.
+# Units of work one schedule may take in one window (its 1,000 occurrences of a daily rule
+# with six times a day take about 1,200); beyond, its occurrences found so far are kept.
 MAX_EXAMINED = 10_000
 # Units one request may take over all its schedules; beyond, the window is refused.
 MAX_EXAMINED_PER_REQUEST = 100_000

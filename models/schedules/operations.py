@@ -8,9 +8,12 @@ participants). Participants themselves live in `models.schedules.participants`.
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
@@ -21,13 +24,15 @@ from models.groups.tables import GroupMember
 from models.identity import Principal
 from models.listing import PageRequest, PageResult, apply_ordering, apply_search
 from models.logs.operations import record_activity
-from models.schedules.recurrence import RuleError, occurrences, series_end, zone
+from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
 from models.schedules.tables import Schedule, ScheduleParticipant
+from models.schedules.walk import PAUSE_EVERY, Budget, TooMuchWork, expand, series_end
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 END_NOT_AFTER_START = "End time must be after start time."
 MAX_WINDOW = timedelta(days=366)
+TOO_MUCH = "This window holds too many occurrences to list; ask for a shorter one."
 SCHEDULE_ORDERING = {
     "start_time": Schedule.start_time,
     "created_at": Schedule.created_at,
@@ -216,19 +221,25 @@ def window_of(query: ScheduleQuery) -> tuple[datetime, datetime] | None:
     return query.start, query.end
 
 
-def _spans(
-    schedule: Schedule, window: tuple[datetime, datetime]
+async def _spans(
+    schedule: Schedule, window: tuple[datetime, datetime], budget: Budget
 ) -> list[tuple[datetime, datetime]]:
+    low, high = window
+    once = [(schedule.start_time, schedule.end_time)]
     if schedule.recurrence is None:
-        return [(schedule.start_time, schedule.end_time)]
-    return occurrences(
-        schedule.recurrence,
-        start=schedule.start_time,
-        end=schedule.end_time,
-        tz=zone(schedule.timezone),
-        ends=schedule.series_end,
-        window=window,
-    )
+        return once
+    try:
+        return await expand(
+            schedule.recurrence,
+            start=schedule.start_time,
+            end=schedule.end_time,
+            tz=zone(schedule.timezone),
+            ends=schedule.series_end,
+            window=window,
+            budget=budget,
+        )
+    except RuleError:  # a stored rule no check lets in any more: its first occurrence only
+        return once if schedule.start_time < high and schedule.end_time > low else []
 
 
 async def occurrence_page(
@@ -242,25 +253,53 @@ async def occurrence_page(
     """One item per occurrence overlapping the window, by start, a page of them.
 
     Series that end before the window or begin after it are left out in SQL; the rest are
-    expanded in memory (each capped), sorted, and the page's views take three queries.
+    expanded in memory, sorted, and the page's views take three queries. The expansion is
+    bounded per schedule (its first occurrences) and per request: a window needing more
+    work than a request may take is a 400 on `end`, the same for every page of it.
     """
     low, high = window
     stmt = schedules_query(actor, query).where(
         Schedule.start_time < high, or_(Schedule.series_end.is_(None), Schedule.series_end > low)
     )
     candidates = (await session.scalars(stmt)).all()
-    items = [(span, s) for s in candidates for span in _spans(s, window)]
-    items.sort(key=lambda item: (item[0][0], item[1].id))
-    if page.number > 1 and page.offset >= len(items):
+    budget = Budget()
+    runs: list[tuple[Schedule, list[tuple[datetime, datetime]]]] = []
+    try:
+        for schedule in candidates:
+            runs.append((schedule, await _spans(schedule, window, budget)))
+    except TooMuchWork:
+        raise ValidationFailed.field("end", TOO_MUCH) from None
+    count = sum(len(spans) for _, spans in runs)
+    if page.number > 1 and page.offset >= count:
         raise NotFound("Invalid page.")
-    chunk = items[page.offset : page.offset + page.size]
+    chunk = await _merged_page(runs, page)
     views = await schedule_views(
         session,
         actor=actor,
         schedules=[s for _, s in chunk],
         occurrences_of=[span for span, _ in chunk],
     )
-    return PageResult(count=len(items), rows=chunk, page=page), views
+    return PageResult(count=count, rows=chunk, page=page), views
+
+
+async def _merged_page(
+    runs: Sequence[tuple[Schedule, list[tuple[datetime, datetime]]]], page: PageRequest
+) -> list[tuple[tuple[datetime, datetime], Schedule]]:
+    """The page's occurrences, by start then schedule id: each schedule's are in order
+    already, so they are merged only as far as the page, pausing for the event loop."""
+    merged = heapq.merge(
+        *(zip(spans, repeat(schedule)) for schedule, spans in runs),
+        key=lambda item: (item[0][0], item[1].id),
+    )
+    chunk = []
+    for index, item in enumerate(merged):
+        if index >= page.offset + page.size:
+            break
+        if index >= page.offset:
+            chunk.append(item)
+        if index % PAUSE_EVERY == PAUSE_EVERY - 1:
+            await asyncio.sleep(0)
+    return chunk
 
 
 async def calendar_schedules(
@@ -279,7 +318,7 @@ async def calendar_schedules(
 # Changes
 
 
-def _settle(schedule: Schedule) -> None:
+async def _settle(schedule: Schedule) -> None:
     """Check the times and the rule together, and note when the series ends."""
     if schedule.end_time <= schedule.start_time:
         raise ValidationFailed.field("end_time", END_NOT_AFTER_START)
@@ -287,7 +326,7 @@ def _settle(schedule: Schedule) -> None:
         schedule.series_end = schedule.end_time
         return
     try:
-        schedule.series_end = series_end(
+        schedule.series_end = await series_end(
             schedule.recurrence,
             start=schedule.start_time,
             end=schedule.end_time,
@@ -302,7 +341,7 @@ async def do_create_schedule(
 ) -> Schedule:
     """Create a schedule; anyone may (SPEC §2 limits who sees and changes it, not this)."""
     schedule = Schedule(**data.model_dump(), created_by=actor.user_id)
-    _settle(schedule)
+    await _settle(schedule)
     session.add(schedule)
     await session.flush()
     schedule_activity(
@@ -321,7 +360,7 @@ async def do_update_schedule(
         if value is None and field != "recurrence":
             raise ValidationFailed.field(field, "This field may not be null.")
         setattr(schedule, field, value)
-    _settle(schedule)
+    await _settle(schedule)
     await session.flush()
     if schedule.status == CANCELLED and was != CANCELLED:
         kind, details = "schedule_cancelled", f"Cancelled schedule {schedule.title!r}."

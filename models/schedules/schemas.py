@@ -80,7 +80,9 @@ Rule = Annotated[
     Field(
         description=(
             "An RFC 5545 RRULE value (FREQ=DAILY, WEEKLY, MONTHLY or YEARLY), with or "
-            'without "RRULE:"; stored upper-cased with FREQ first.'
+            'without "RRULE:"; stored upper-cased with FREQ first. BYMINUTE and BYSECOND '
+            "are refused (an occurrence starts at start_time's minute and second), and "
+            "BYHOUR lists at most 6 hours."
         ),
         examples=["FREQ=WEEKLY;BYDAY=MO;COUNT=10"],
     ),

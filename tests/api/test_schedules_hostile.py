@@ -271,6 +271,34 @@ RULE = "recurrence"
             {RULE: ["BYSETPOS needs FREQ=WEEKLY, MONTHLY or YEARLY."]},
         ),
         (
+            {RULE: "FREQ=DAILY;BYSECOND=0,1,2,3,4,5,6,7,8,9"},
+            {
+                RULE: [
+                    "BYSECOND is not supported: an occurrence starts at the second of start_time."
+                ]
+            },
+        ),
+        (
+            {RULE: "FREQ=DAILY;BYHOUR=9;BYMINUTE=0,30"},
+            {
+                RULE: [
+                    "BYMINUTE is not supported: an occurrence starts at the minute of start_time."
+                ]
+            },
+        ),
+        (
+            {RULE: "FREQ=DAILY;BYHOUR=" + ",".join(str(h) for h in range(24))},
+            {RULE: ["BYHOUR may list at most 6 hours."]},
+        ),
+        (
+            {RULE: "FREQ=MINUTELY;INTERVAL=1"},
+            {RULE: ["FREQ must be DAILY, WEEKLY, MONTHLY or YEARLY."]},
+        ),
+        (
+            {RULE: "FREQ=DAILY;INTERVAL=7;BYDAY=TU"},  # BODY starts on a Thursday
+            {RULE: ["This rule produces no occurrence."]},
+        ),
+        (
             {RULE: "FREQ=DAILY;BYHOUR=" + "1," * 245 + "1"},
             {RULE: ["Ensure the rule has no more than 500 characters."]},
         ),

@@ -6,6 +6,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from sqlalchemy import update
+
+from models.schedules import walk
+from models.schedules.operations import TOO_MUCH
+from models.schedules.tables import Schedule
+from web.keys import DATABASES
 
 SCHEDULES = "/api/lms/schedule/schedules/"
 PARTICIPANTS = "/api/lms/schedule/participants/"
@@ -129,18 +135,90 @@ async def test_occurrences_are_paginated_keeping_the_window(api):
     assert second.body["results"][0]["start_time"] == "2025-11-30T10:00:00Z"
 
 
+SIX_A_DAY = "FREQ=DAILY;BYHOUR=0,4,8,12,16,20"  # the most times a day a rule may hold
+# Saved before BYMINUTE and BYSECOND were refused: 86,400 occurrences a day.
+EVERY_SECOND = "FREQ=DAILY;BYHOUR={};BYMINUTE={};BYSECOND={}".format(
+    ",".join(str(h) for h in range(24)), *[",".join(str(m) for m in range(60))] * 2
+)
+YEAR = ("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z")
+
+
 async def test_a_rule_that_never_ends_is_capped_per_window(api):
     await create(
         api,
-        recurrence="FREQ=DAILY;BYHOUR=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23",
+        recurrence=SIX_A_DAY,
         start_time="2025-01-01T00:00:00Z",
         end_time="2025-01-01T00:30:00Z",
     )
 
-    reply = await api.get(window("2025-01-01T00:00:00Z", "2026-01-01T00:00:00Z"), as_="student")
+    reply = await api.get(window(*YEAR), as_="student")
 
     assert reply.status == 200
     assert reply.body["count"] == 1000
+
+
+async def store_rule(api, schedule_id: int, rule: str) -> None:
+    """Write a rule as an older version let it be saved, past today's checks."""
+    async with api.client.app[DATABASES].tenant_sessions("acme").begin() as session:
+        await session.execute(
+            update(Schedule).where(Schedule.id == schedule_id).values(recurrence=rule)
+        )
+
+
+async def test_a_stored_rule_of_every_second_lists_its_first_occurrences_in_the_window(api):
+    schedule = await create(
+        api,
+        recurrence="FREQ=DAILY",
+        start_time="2025-01-01T00:00:00Z",
+        end_time="2025-01-01T00:30:00Z",
+    )
+    await store_rule(api, schedule["id"], EVERY_SECOND)
+
+    reply = await api.get(window("2025-06-01T00:00:00Z", "2025-06-08T00:00:00Z"), as_="student")
+
+    assert reply.status == 200
+    assert reply.body["count"] == 1000
+    assert reply.body["results"][0]["start_time"] == "2025-05-31T23:30:01Z"
+
+
+async def test_a_stored_rule_of_every_second_is_still_in_the_calendar_feed(api):
+    schedule = await create(api, recurrence="FREQ=DAILY")
+    await store_rule(api, schedule["id"], EVERY_SECOND)
+
+    reply = await api.get(f"{SCHEDULES}calendar.ics", as_="student")
+
+    assert reply.status == 200
+    assert b"BYSECOND=0,1,2" in reply.body
+
+
+async def test_a_stored_rule_of_every_second_can_still_be_renamed(api):
+    schedule = await create(api, recurrence="FREQ=DAILY")
+    await store_rule(api, schedule["id"], EVERY_SECOND)
+
+    reply = await api.patch(f"{SCHEDULES}{schedule['id']}/", {"title": "Renamed"}, as_="student")
+
+    assert (reply.status, reply.body["recurrence"]) == (200, EVERY_SECOND)
+
+
+async def test_a_window_needing_more_work_than_a_request_may_take_is_a_400(api, monkeypatch):
+    # Each of these schedules takes a little over 1,000 units of work in a year's window.
+    monkeypatch.setattr(walk, "MAX_EXAMINED_PER_REQUEST", 1500)
+    for _ in range(2):
+        await create(
+            api,
+            recurrence=SIX_A_DAY,
+            start_time="2025-01-01T00:00:00Z",
+            end_time="2025-01-01T00:30:00Z",
+        )
+
+    first = await api.get(window(*YEAR), as_="student")
+    second = await api.get(window(*YEAR, page=2), as_="student")
+    shorter = await api.get(window("2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"), as_="student")
+
+    expected = {"end": [TOO_MUCH], "status": 400}
+    assert (first.status, first.body) == (400, expected)
+    assert (second.status, second.body) == (400, expected)
+    assert (shorter.status, shorter.body["count"]) == (200, 2 * 6 * 31)
 
 
 async def test_a_series_long_before_the_window_is_expanded_from_the_window(api):

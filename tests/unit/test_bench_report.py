@@ -343,3 +343,42 @@ def test_the_section_has_the_later_scenarios_with_the_peers_memory_beside() -> N
         "| announcement to 5,000: last socket <= 5 s (worst round), Celery and Redis "
         "| - | 5.00 s | not run |"
     ) in text
+
+
+# bench/recurrence_lag.py: loop lag while window listings expand heavy recurrence rules.
+RECURRENCE_LINE = (
+    "recurrence lag, 40 heavy + 10 stored rules: RESULT p99_ms=3.40 p50_ms=0.60 max_ms=8.10 "
+    "samples=1100 period_s=12 idle_p99_ms=0.40 window_rps=2.10 window_p99_ms=2100.0 "
+    "window_errors=0 light_rps=310.0 light_p99_ms=12.5 light_errors=0"
+)
+
+
+def test_the_recurrence_lag_line_parses_under_its_label() -> None:
+    figures = parse_labelled([RECURRENCE_LINE])
+
+    assert list(figures) == [report.RECURRENCE_LAG]
+    assert figures[report.RECURRENCE_LAG]["p99_ms"] == 3.4
+    assert figures[report.RECURRENCE_LAG]["window_p99_ms"] == 2100.0  # not the loop's p99
+
+
+def test_the_recurrence_lag_target_is_p99_under_5_ms_strictly() -> None:
+    met = parse_labelled([RECURRENCE_LINE])
+    at_bound = parse_labelled([RECURRENCE_LINE.replace("p99_ms=3.40", "p99_ms=5.00")])
+    skipped = parse_labelled(["recurrence lag: skipped, taskset is needed"])
+
+    assert statuses(report.recurrence_checks(met)) == ["met"]
+    assert statuses(report.recurrence_checks(at_bound)) == ["not met"]
+    assert statuses(report.recurrence_checks(skipped)) == ["not run"]
+
+
+def test_the_section_has_the_recurrence_lag_row_and_its_verdict() -> None:
+    figures = parse_labelled([RECURRENCE_LINE])
+
+    text = render(title="t", command="c", notes=[], ours=figures, peers={}, raw=[])
+    empty = render(title="t", command="c", notes=[], ours={}, peers={}, raw=[])
+
+    assert "| 0.60 / 3.40 / 8.10 | 1,100 | 0.40 | 2.10 | 2,100.0 | 310.0 | 12.5 | 0 / 0 |" in text
+    assert (
+        "| loop lag p99 < 5 ms while heavy rules are expanded | 3.40 ms | 5.00 ms | met |" in text
+    )
+    assert "| loop lag p99 < 5 ms while heavy rules are expanded | - | 5.00 ms | not run |" in empty

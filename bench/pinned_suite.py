@@ -6,8 +6,8 @@ bench/results/<date>.md. Something that cannot run says why there; nothing crash
 Order (sequential, never concurrent): the peers (`bench/peers.py`, run_peers.sh), the best
 DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenarios: the
 course endpoints, the paced list, the fan-out, then idle sockets (`bench/idle_sockets.py`),
-event-loop lag under writes (`bench/loop_lag.py`) and an announcement to 5,000 users
-(`bench/announce.py`).
+event-loop lag under writes (`bench/loop_lag.py`), an announcement to 5,000 users
+(`bench/announce.py`) and the rate limiter's cost per request (`bench/ratelimit_cost.py`).
 
 A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
 saying why it was skipped); add one to `scenarios()` and its lines land in the raw block.
@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import announce, idle_sockets, loop_lag, paced, peers, pinned, ws_pinned
+from bench import announce, idle_sockets, loop_lag, paced, peers, pinned, ratelimit_cost, ws_pinned
 from bench.report import PACED, best_drf, parse_labelled, render
 from bench.run import ROOT
 
@@ -83,6 +83,9 @@ def guarded(label: str, available: Callable[[], str | None], run: Scenario) -> S
 IDLE_SOCKETS = guarded("idle sockets", idle_sockets.available, idle_sockets.main)
 LOOP_LAG = guarded("loop lag", loop_lag.available, loop_lag.main)
 ANNOUNCE = guarded("announce", announce.available, announce.main)
+# The rate limiter's own cost (in process, memory and Redis buckets); every server above
+# runs with LMS_RATE_LIMITS=off.
+RATELIMIT_COST = guarded(ratelimit_cost.LABEL, lambda: None, ratelimit_cost.main)
 
 
 def paced_ours(rps: float | None) -> Scenario:
@@ -96,7 +99,15 @@ def paced_ours(rps: float | None) -> Scenario:
 
 def scenarios(rps: float | None) -> list[Scenario]:
     """Our scenarios, in order."""
-    return [course_endpoints, paced_ours(rps), fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE]
+    return [
+        course_endpoints,
+        paced_ours(rps),
+        fanout,
+        IDLE_SOCKETS,
+        LOOP_LAG,
+        ANNOUNCE,
+        RATELIMIT_COST,
+    ]
 
 
 async def measure() -> tuple[peers.PeerRun, list[str]]:

@@ -3,6 +3,9 @@
 The record is built here from what the request was and how it ended; the domain's
 `do_write_audit` stores it, through the workers (or directly if the broker is down).
 Nothing of the body or query string is recorded, so no secret can reach the trail.
+Failed authentications and rate-limit refusals are counted, not listed: one row per client
+address (and user) and minute whose `count` each such request adds to, so a flood of bad
+tokens cannot fill the trail.
 """
 
 from __future__ import annotations

@@ -136,6 +136,7 @@ class RedisBuckets:
         self._pause_ms = pause_ms
         self._down_until = 0
         self._down = False
+        self.failures = 0  # calls Redis did not answer (the benchmark checks for none)
 
     async def hit(
         self, key: str, budget: Budget, now: int, guard: tuple[str, Budget] | None = None
@@ -151,6 +152,7 @@ class RedisBuckets:
         try:
             code, retry, reset = await self._script(keys=keys, args=args)
         except Exception as exc:  # any failure of Redis fails open, never a 500
+            self.failures += 1
             self._down_until = now + self._pause_ms
             if not self._down:
                 self._down = True

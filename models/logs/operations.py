@@ -114,7 +114,7 @@ async def do_write_activity(session: AsyncSession, *, record: ActivityRecord) ->
 def _count_statement(dialect: str) -> Any:
     """Insert the minute's row, or add to its count: a counted record is one more request."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = AuditLog.__table__
+    table: Any = AuditLog.__table__
     stmt = insert(table)
     return stmt.on_conflict_do_update(
         index_elements=["event_id"], set_={"count": table.c.count + stmt.excluded.count}

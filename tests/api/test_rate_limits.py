@@ -351,7 +351,9 @@ def test_lms_rate_limits_off_turns_them_off(monkeypatch):
     assert (settings.rate_limits, settings.rate_writes_per_minute) == (False, 7)
 
 
-def test_limits_are_on_by_default():
+def test_limits_are_on_by_default(monkeypatch):
+    monkeypatch.delenv("LMS_RATE_LIMITS", raising=False)
+
     assert Settings().rate_limits is True
 
 

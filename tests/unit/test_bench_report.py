@@ -343,3 +343,27 @@ def test_the_section_has_the_later_scenarios_with_the_peers_memory_beside() -> N
         "| announcement to 5,000: last socket <= 5 s (worst round), Celery and Redis "
         "| - | 5.00 s | not run |"
     ) in text
+
+
+# The rate limiter's cost (bench/ratelimit_cost.py): a row without a target.
+
+RATELIMIT_LINE = (
+    "rate limiter cost per request: RESULT memory_us=4.21 redis_cpu_us=61.5 "
+    "redis_wall_us=140.2 requests=20000 users=10000"
+)
+
+
+def test_the_rate_limiter_cost_is_a_row_of_its_own() -> None:
+    figures = parse_labelled([RATELIMIT_LINE])
+
+    text = render(title="t", command="c", notes=[], ours=figures, peers={}, raw=[])
+
+    assert "| rate limiter cost per request (µs) | 4.21 | 61.5 | 140.2 |" in text
+
+
+def test_a_rate_limiter_run_without_redis_leaves_its_columns_empty() -> None:
+    line = "rate limiter cost per request: RESULT memory_us=3.90 requests=20000 users=10000"
+
+    text = render(title="t", command="c", notes=[], ours=parse_labelled([line]), peers={}, raw=[])
+
+    assert "| rate limiter cost per request (µs) | 3.90 | - | - |" in text

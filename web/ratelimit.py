@@ -37,8 +37,8 @@ from web.jsonio import json_response
 from web.keys import HOST_TENANT, PRINCIPAL, ROUTES, SETTINGS, THROTTLED
 from web.middlewares import is_public, is_socket
 from web.ratebuckets import Budget, Decision, MemoryBuckets, RedisBuckets, refused
+from web.routing import RATE_EXEMPT_PREFIXES
 
-EXEMPT_PREFIXES = ("/health/", "/static/")
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DECISION = web.RequestKey("rate_decision", Decision)
 CLIENT = web.RequestKey("rate_client", str)
@@ -158,7 +158,7 @@ async def _answer(response: web.StreamResponse) -> web.StreamResponse:
 
 
 def is_exempt(request: web.Request) -> bool:
-    return request.path.startswith(EXEMPT_PREFIXES)
+    return request.path.startswith(RATE_EXEMPT_PREFIXES)
 
 
 @web.middleware

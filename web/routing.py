@@ -13,6 +13,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # the named query parameters is given (a schedule window's `start`/`end`, a `search`).
 Expensive = bool | tuple[str, ...]
 SEARCH: Expensive = ("search",)
+# Paths without rate limits: health (load balancers poll it) and the web client's static
+# assets (immutable files a page load fetches several of).
+RATE_EXEMPT_PREFIXES = ("/health/", "/static/")
 
 
 @dataclass(frozen=True, slots=True)

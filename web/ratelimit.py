@@ -19,6 +19,11 @@ Buckets (web/ratebuckets.py) are in this process without Redis, shared in Redis 
 it (one round trip a request; Redis unreachable: allowed). With Redis, an instance learns
 that an address is blocked from Redis's answers (its next request there, valid or not),
 then refuses it without reading its token.
+
+Cost: in memory the inner half decides without awaiting, so it keeps no frame under a
+handler (a socket's included); with Redis it awaits the round trip, and under a socket
+that frame stays for the socket's life (a few hundred bytes). `make bench` reports the
+limiter's CPU per request (bench/ratelimit_cost.py).
 """
 
 from __future__ import annotations

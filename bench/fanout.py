@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bench.run import ROOT, SECRET, wait_healthy
+from bench.run import ROOT, SECRET, UNLIMITED, wait_healthy
 from migrations.runner import provision_tenant
 from web.tokens import mint_token
 
@@ -146,6 +146,7 @@ async def main() -> dict[str, Any]:
         await provision_tenant(url, slug="default")
         env = {
             **os.environ,
+            **UNLIMITED,
             "LMS_DATABASE_URL": url,
             "LMS_JWT_SECRET": SECRET,
             "LMS_LOG_LEVEL": "WARNING",

@@ -31,7 +31,7 @@ import redis.asyncio as aredis
 from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course, start_load
 from bench.pinned_server import temporary_database
 from bench.proc_stats import raise_nofile
-from bench.run import ROOT, SECRET, wait_healthy
+from bench.run import ROOT, SECRET, UNLIMITED, wait_healthy
 
 PORT = 9198
 WRITES, RATE = 1000, 100.0
@@ -90,7 +90,8 @@ async def _collect(stream: asyncio.StreamReader, server: Server) -> None:
 @asynccontextmanager
 async def monitored_server(env: dict[str, str], period: float) -> AsyncIterator[Server]:
     """`lms serve` pinned to CPU 0, its loop lag reports read from its log."""
-    environment = {**os.environ, **env, "LMS_JWT_SECRET": SECRET, "LMS_LOG_LEVEL": "INFO"}
+    environment = {**os.environ, **UNLIMITED, **env, "LMS_JWT_SECRET": SECRET}
+    environment["LMS_LOG_LEVEL"] = "INFO"
     environment["LMS_LOOP_LAG_REPORT_SECONDS"] = f"{period:g}"
     process = await asyncio.create_subprocess_exec(
         *["taskset", "-c", "0", sys.executable, "-m", "web.cli", "serve", "--port", str(PORT)],
@@ -113,7 +114,8 @@ async def monitored_server(env: dict[str, str], period: float) -> AsyncIterator[
 
 @asynccontextmanager
 async def celery_worker(env: dict[str, str]) -> AsyncIterator[None]:
-    environment = {**os.environ, **env, "LMS_JWT_SECRET": SECRET, "LMS_LOG_LEVEL": "WARNING"}
+    environment = {**os.environ, **UNLIMITED, **env, "LMS_JWT_SECRET": SECRET}
+    environment["LMS_LOG_LEVEL"] = "WARNING"
     command = ["taskset", "-c", "1", sys.executable, "-m", "web.cli", "worker"]
     process = await asyncio.create_subprocess_exec(
         *command,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bench.run import ROOT, SECRET, wait_healthy
+from bench.run import ROOT, SECRET, UNLIMITED, wait_healthy
 from web.tokens import mint_token
 
 ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -43,7 +43,7 @@ async def temporary_database(prefix: str) -> AsyncIterator[str]:
 @asynccontextmanager
 async def pinned_server(url: str, port: int, **env: str) -> AsyncIterator[PinnedServer]:
     """`lms serve` on `url` pinned to CPU 0, healthy; `env` adds LMS_ settings."""
-    environment = {**os.environ, "LMS_DATABASE_URL": url, "LMS_JWT_SECRET": SECRET}
+    environment = {**os.environ, **UNLIMITED, "LMS_DATABASE_URL": url, "LMS_JWT_SECRET": SECRET}
     environment.update(LMS_LOG_LEVEL="WARNING", **env)
     command = ["taskset", "-c", "0", sys.executable, "-m", "web.cli", "serve"]
     server = await asyncio.create_subprocess_exec(

@@ -7,8 +7,8 @@ Order (sequential, never concurrent): the peers (`bench/peers.py`, run_peers.sh)
 DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenarios: the
 course endpoints, the paced list, the fan-out, then idle sockets (`bench/idle_sockets.py`),
 event-loop lag under writes (`bench/loop_lag.py`), an announcement to 5,000 users
-(`bench/announce.py`) and event-loop lag while heavy recurrence rules are expanded
-(`bench/recurrence_lag.py`).
+(`bench/announce.py`), event-loop lag while heavy recurrence rules are expanded
+(`bench/recurrence_lag.py`) and the rate limiter's cost per request (`bench/ratelimit_cost.py`).
 
 A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
 saying why it was skipped); add one to `scenarios()` and its lines land in the raw block.
@@ -24,7 +24,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import announce, idle_sockets, loop_lag, paced, peers, pinned, recurrence_lag, ws_pinned
+from bench import (
+    announce,
+    idle_sockets,
+    loop_lag,
+    paced,
+    peers,
+    pinned,
+    ratelimit_cost,
+    recurrence_lag,
+    ws_pinned,
+)
 from bench.report import PACED, best_drf, parse_labelled, render
 from bench.run import ROOT
 
@@ -85,6 +95,9 @@ IDLE_SOCKETS = guarded("idle sockets", idle_sockets.available, idle_sockets.main
 LOOP_LAG = guarded("loop lag", loop_lag.available, loop_lag.main)
 ANNOUNCE = guarded("announce", announce.available, announce.main)
 RECURRENCE_LAG = guarded("recurrence lag", recurrence_lag.available, recurrence_lag.main)
+# The rate limiter's own cost (in process, memory and Redis buckets); every server above
+# runs with LMS_RATE_LIMITS=off.
+RATELIMIT_COST = guarded(ratelimit_cost.LABEL, lambda: None, ratelimit_cost.main)
 
 
 def paced_ours(rps: float | None) -> Scenario:
@@ -101,6 +114,7 @@ def scenarios(rps: float | None) -> list[Scenario]:
     return [
         *(course_endpoints, paced_ours(rps), fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE),
         RECURRENCE_LAG,
+        RATELIMIT_COST,
     ]
 
 

@@ -30,6 +30,7 @@ LAG_EMBEDDED = "loop lag, embedded worker, 1000 writes @ 100/s"
 LAG_CELERY = "loop lag, Celery producer, 1000 writes @ 100/s"
 ANNOUNCE_EMBEDDED = "announce to 5000, embedded worker"
 ANNOUNCE_CELERY = "announce to 5000, Celery and Redis"
+RATELIMIT_COST = "rate limiter cost per request"
 LAG_MODES = (("embedded worker", LAG_EMBEDDED), ("Celery", LAG_CELERY))
 ANNOUNCE_MODES = (("embedded worker", ANNOUNCE_EMBEDDED), ("Celery and Redis", ANNOUNCE_CELERY))
 
@@ -467,6 +468,20 @@ def idle_lag_announce_section(ours: dict[str, Result], peers: PeerFigures) -> li
     return [*rows, "", *check_table(checks), ""]
 
 
+def ratelimit_section(ours: dict[str, Result]) -> list[str]:
+    """The rate limiter's own cost (bench/ratelimit_cost.py); no target."""
+    run = ours.get(RATELIMIT_COST)
+    return [
+        "### Rate limiter (in process; every other scenario runs with LMS_RATE_LIMITS=off)",
+        "",
+        "| figure | memory buckets | Redis buckets, CPU | Redis buckets, wall |",
+        "| --- | ---: | ---: | ---: |",
+        f"| rate limiter cost per request (µs) | {number(field(run, 'memory_us'), 2)} | "
+        f"{number(field(run, 'redis_cpu_us'), 1)} | {number(field(run, 'redis_wall_us'), 1)} |",
+        "",
+    ]
+
+
 def render(
     *,
     title: str,
@@ -485,5 +500,6 @@ def render(
     lines += fanout_section(ours, peers)
     lines += idle_lag_announce_section(ours, peers)
     lines += recurrence_section(ours)
+    lines += ratelimit_section(ours)
     lines += ["Raw RESULT lines:", "", "```", *raw, "```", ""]
     return "\n".join(lines)

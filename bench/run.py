@@ -31,6 +31,9 @@ SECRET = "bench-secret-long-enough-for-hs256-signatures!!"
 CONNECTIONS = 64
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 LEVELS = ("Beginner", "Intermediate", "Advanced")
+# Every benchmark measures the service without its rate limits (one client would exhaust
+# any budget); what the limiter costs a request is measured apart (bench/ratelimit_cost.py).
+UNLIMITED = {"LMS_RATE_LIMITS": "off"}
 
 
 async def seed(url: str, count: int) -> None:
@@ -98,6 +101,7 @@ async def bench_backend(name: str, url: str, port: int) -> list[tuple[str, dict[
     await seed(url, 1000)
     env = {
         **os.environ,
+        **UNLIMITED,
         "LMS_DATABASE_URL": url,
         "LMS_JWT_SECRET": SECRET,
         "LMS_LOG_LEVEL": "WARNING",

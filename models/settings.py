@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     # Every this many seconds, log how late the event loop ran what was due over them
     # (p50, p99, max; web/loop_monitor.py); 0 turns the monitor off.
     loop_lag_report_seconds: float = Field(default=0.0, ge=0)
+    # Rate limits (web/ratelimit.py): requests per rolling minute, per user (or per client
+    # address without a valid token), in separate budgets; LMS_RATE_LIMITS=off removes them
+    # (benchmarks). Failed authentications are counted per client address.
+    rate_limits: bool = True
+    rate_reads_per_minute: int = Field(default=1200, ge=1, le=60_000)
+    rate_writes_per_minute: int = Field(default=300, ge=1, le=60_000)
+    rate_expensive_per_minute: int = Field(default=60, ge=1, le=60_000)
+    rate_auth_failures_per_minute: int = Field(default=60, ge=1, le=60_000)
     # Where `make run` keeps the generated development secret so a second run reuses it.
     dev_secret_file: Path = Path("var/dev-jwt-secret")
 

@@ -38,7 +38,7 @@ from web.handlers import (
 from web.jsonio import read_body, read_query
 from web.keys import BUS, SETTINGS
 from web.pagination import page_body, page_request
-from web.routing import RouteTable
+from web.routing import SEARCH, RouteTable
 
 log = logging.getLogger(__name__)
 routes = RouteTable()
@@ -62,7 +62,13 @@ def _limits(request: web.Request) -> AnswerLimits:
 
 
 @routes.route(
-    "GET", SESSIONS, tag=TAG, query=AiSessionQuery, response=AiSessionRead, paginated=True
+    "GET",
+    SESSIONS,
+    tag=TAG,
+    query=AiSessionQuery,
+    response=AiSessionRead,
+    paginated=True,
+    expensive=SEARCH,
 )
 async def list_sessions(request: web.Request) -> web.Response:
     """List my tutor sessions, newest first (`course_id`, `difficulty_level`, `search`)."""

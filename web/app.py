@@ -68,6 +68,7 @@ from web.middlewares import (
     tenant_middleware,
     transaction_middleware,
 )
+from web.ratelimit import rate_limit_ctx, rate_limit_edge, rate_limit_middleware
 from web.routing import RouteTable
 from web.secrets import signing_secret
 from web.seen import SeenTokens
@@ -246,15 +247,19 @@ def build_routes() -> RouteTable:
 def create_app(settings: Settings | None = None) -> web.Application:
     """The whole service as one aiohttp application; tests pass their own settings."""
     settings = settings or Settings()
+    # Order matters: see web/middlewares.py for why each sits where it does. The rate
+    # limiter's two halves (web/ratelimit.py) are left out altogether when limits are off.
+    limits = settings.rate_limits
     app = web.Application(
-        # Order matters: see web/middlewares.py for why each sits where it does.
         middlewares=[
             request_id_middleware,
             cors_middleware,
+            *([rate_limit_edge] if limits else []),
             audit_middleware,
             errors_middleware,
             tenant_middleware,
             auth_middleware,
+            *([rate_limit_middleware] if limits else []),
             transaction_middleware,
         ],
         client_max_size=settings.max_json_bytes,
@@ -266,6 +271,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             http_client_ctx,
             verifier_ctx,
             redis_ctx,
+            *([rate_limit_ctx] if limits else []),
             realtime_ctx,
             dispatcher_ctx,
             outbox_relay_ctx,

@@ -3,6 +3,9 @@
 The record is built here from what the request was and how it ended; the domain's
 `do_write_audit` stores it, through the workers (or directly if the broker is down).
 Nothing of the body or query string is recorded, so no secret can reach the trail.
+Failed authentications and rate-limit refusals are counted, not listed: one row per client
+address (and user) and minute whose `count` each such request adds to, so a flood of bad
+tokens cannot fill the trail.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from web.keys import (
     REQUEST_ID,
     SEEN_TOKENS,
     SETTINGS,
+    THROTTLED,
     TOKEN_ID,
 )
 from web.middlewares import is_public
@@ -95,6 +99,15 @@ def _record(
     )
 
 
+def _counted(request: web.Request, action: str, status: int, details: str) -> AuditRecord:
+    """One row per action, client (and user) and minute, whose `count` each request adds
+    to: a flood of bad tokens or throttled calls cannot fill the trail."""
+    record = _record(request, event_id="", action=action, status=status, details=details)
+    minute = f"{record.timestamp:%Y-%m-%dT%H:%M}"
+    key = f"{action}:{record.ip_address or ''}:{record.user_id or ''}:{minute}"
+    return record.model_copy(update={"event_id": key[:200], "counted": True})
+
+
 def audit_records(request: web.Request, status: int) -> list[AuditRecord]:
     """What this request adds to the trail (often nothing: reads are not audited)."""
     records = []
@@ -114,9 +127,13 @@ def audit_records(request: web.Request, status: int) -> list[AuditRecord]:
         if request.match_info.route.resource is not None
         else ("", "")
     )
+    if request.get(THROTTLED):
+        records.append(_counted(request, "rate_limited", status, "Refused by the rate limit."))
+        return records
     if status == 401:
-        action, details = "authentication_failed", "Authentication failed."
-    elif status == 403:
+        records.append(_counted(request, "authentication_failed", status, "Authentication failed."))
+        return records
+    if status == 403:
         action, details = "permission_denied", "Permission denied."
     elif request.method in MUTATING:
         action = action_name(endpoint, request.method, request.path)

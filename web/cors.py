@@ -12,7 +12,7 @@ from web.middlewares import is_socket
 
 ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type, Idempotency-Key, X-Request-ID"
-EXPOSED_HEADERS = "X-Request-ID, Retry-After"
+EXPOSED_HEADERS = "X-Request-ID, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset"
 PREFLIGHT_MAX_AGE = "600"
 
 

@@ -29,7 +29,7 @@ from web.jsonio import read_body, read_query
 from web.keys import DIRECT_READS, SETTINGS
 from web.media import media_url, remove_media_later, remove_media_on_rollback
 from web.pagination import page_body, page_request, paginated
-from web.routing import RouteTable
+from web.routing import SEARCH, RouteTable
 from web.uploads import receive_image
 
 routes = RouteTable()
@@ -85,7 +85,13 @@ def _course_fields(course: Course) -> dict[str, Any]:
 
 
 @routes.route(
-    "GET", CATEGORIES, tag=TAG, query=CategoryQuery, response=CategoryRead, paginated=True
+    "GET",
+    CATEGORIES,
+    tag=TAG,
+    query=CategoryQuery,
+    response=CategoryRead,
+    paginated=True,
+    expensive=SEARCH,
 )
 async def list_categories(request: web.Request) -> web.Response:
     """List categories."""
@@ -144,7 +150,15 @@ async def delete_category(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route("GET", COURSES, tag=TAG, query=CourseQuery, response=CourseSummary, paginated=True)
+@routes.route(
+    "GET",
+    COURSES,
+    tag=TAG,
+    query=CourseQuery,
+    response=CourseSummary,
+    paginated=True,
+    expensive=SEARCH,
+)
 async def list_courses(request: web.Request) -> web.Response:
     """List courses: published ones, an instructor's own, all for admins."""
     query = read_query(request, CourseQuery)

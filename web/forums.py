@@ -25,7 +25,7 @@ from web.handlers import actor, no_content, ok, path_id, read_update, render, se
 from web.jsonio import read_body, read_query
 from web.pagination import page_body, page_request
 from web.presence import OnlineRead, online_body
-from web.routing import RouteTable
+from web.routing import SEARCH, RouteTable
 
 routes = RouteTable()
 TAG = "forums"
@@ -50,7 +50,9 @@ async def _post_body(request: web.Request, post: ForumPost) -> dict[str, Any]:
 # Forums
 
 
-@routes.route("GET", FORUMS, tag=TAG, query=ForumQuery, response=ForumRead, paginated=True)
+@routes.route(
+    "GET", FORUMS, tag=TAG, query=ForumQuery, response=ForumRead, paginated=True, expensive=SEARCH
+)
 async def list_forums(request: web.Request) -> web.Response:
     """List the forums I may see (filter `is_active`, `is_locked`, `group`; `search` titles)."""
     query = read_query(request, ForumQuery)

@@ -24,7 +24,7 @@ from web.handlers import actor, no_content, ok, path_id, read_update, render, se
 from web.jsonio import read_body, read_query
 from web.pagination import page_body, page_request, paginated
 from web.presence import OnlineRead, online_body
-from web.routing import RouteTable
+from web.routing import SEARCH, RouteTable
 
 routes = RouteTable()
 TAG = "groups"
@@ -40,7 +40,9 @@ async def _group_body(request: web.Request, group: Group) -> dict[str, Any]:
     return render(GroupRead, view.fields())
 
 
-@routes.route("GET", GROUPS, tag=TAG, query=GroupQuery, response=GroupRead, paginated=True)
+@routes.route(
+    "GET", GROUPS, tag=TAG, query=GroupQuery, response=GroupRead, paginated=True, expensive=SEARCH
+)
 async def list_groups(request: web.Request) -> web.Response:
     """List my groups (`member=me`); admins see every group unless they ask for theirs."""
     query = read_query(request, GroupQuery)

@@ -40,3 +40,6 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 # Identifies one token (its jti, else sub + iat): its first request is audited as user_login.
 TOKEN_ID = web.RequestKey("token_id", str)
 UOW = web.RequestKey("uow", UnitOfWork)
+# Set when the rate limiter refused the request (web/ratelimit.py): the audit trail then
+# counts it per client and minute instead of recording each refusal.
+THROTTLED = web.RequestKey("throttled", bool)

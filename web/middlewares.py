@@ -3,11 +3,14 @@
 1. request id: every response and log line can be traced, even an error response;
    then CORS (web/cors.py): preflights are answered before routing can refuse OPTIONS,
    and error responses carry the CORS headers too, so browsers can read them;
+   then the rate limiter's edge (web/ratelimit.py): refuses an address out of failed
+   authentications before its token is read, counts 401s, puts RateLimit-* on every answer;
    then audit (web/audit.py): outside errors, so it sees the final status of every
    request, denials and failed logins included;
 2. errors: everything inside, auth failures and rollbacks included, renders in the seed's shapes;
 3. tenant: the Host's tenant is known before the token is read, so a mismatch can be refused;
 4. auth: verifies the token and settles the request's tenant;
+   then the rate limiter (web/ratelimit.py): spends the user's (else the address's) budget;
 5. transaction: the handler's unit of work commits only if the response is a success,
    and after-commit effects run only then.
 

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from web.routing import Endpoint
+from web.routing import RATE_EXEMPT_PREFIXES, Endpoint
 
 __all__ = ["OPENAPI_VERSION", "build_openapi"]
 
@@ -442,6 +442,8 @@ class _Builder:
             error(415)
         for status in endpoint.errors:
             error(status)
+        if not endpoint.path.startswith(RATE_EXEMPT_PREFIXES):
+            error(429)  # the rate limits (web/ratelimit.py), unless LMS_RATE_LIMITS=off
         return {str(status): responses[status] for status in sorted(responses)}
 
 

@@ -9,6 +9,13 @@ from aiohttp import web
 from pydantic import BaseModel
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# An expensive read, for the rate limiter's budget of them: always (True), or when one of
+# the named query parameters is given (a schedule window's `start`/`end`, a `search`).
+Expensive = bool | tuple[str, ...]
+SEARCH: Expensive = ("search",)
+# Paths without rate limits: health (load balancers poll it) and the web client's static
+# assets (immutable files a page load fetches several of).
+RATE_EXEMPT_PREFIXES = ("/health/", "/static/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +41,7 @@ class Endpoint:
     audit: str | None = None
     # A GET that writes (creates what it shows) runs in a transaction like a POST does.
     writes: bool = False
+    expensive: Expensive = False
 
     @property
     def read_only(self) -> bool:
@@ -64,6 +72,7 @@ class RouteTable:
         errors: tuple[int, ...] = (),
         audit: str | None = None,
         writes: bool = False,
+        expensive: Expensive = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             doc = (handler.__doc__ or "").strip().splitlines()
@@ -85,6 +94,7 @@ class RouteTable:
                     errors=errors,
                     audit=audit,
                     writes=writes,
+                    expensive=expensive,
                 )
             )
             return handler
@@ -125,6 +135,15 @@ class RouteTable:
     def read_only_handlers(self) -> frozenset[Handler]:
         """The handlers whose requests only read: they run without a transaction."""
         return frozenset(e.handler for e in self.endpoints if e.read_only)
+
+    def expensive_reads(self) -> dict[Handler, tuple[str, ...]]:
+        """Handlers of expensive reads: the query parameters that make a request one
+        (empty: every request)."""
+        found: dict[Handler, tuple[str, ...]] = {}
+        for e in self.endpoints:
+            if e.method in ("GET", "HEAD") and e.expensive is not False:
+                found[e.handler] = () if e.expensive is True else e.expensive
+        return found
 
     def install(self, app: web.Application) -> None:
         for endpoint in self.endpoints:

@@ -45,7 +45,15 @@ async def _schedule_body(request: web.Request, schedule: Schedule) -> dict[str, 
     return render(ScheduleRead, view.fields())
 
 
-@routes.route("GET", SCHEDULES, tag=TAG, query=ScheduleQuery, response=ScheduleRead, paginated=True)
+@routes.route(
+    "GET",
+    SCHEDULES,
+    tag=TAG,
+    query=ScheduleQuery,
+    response=ScheduleRead,
+    paginated=True,
+    expensive=("start", "end", "search"),
+)
 async def list_schedules(request: web.Request) -> web.Response:
     """List my schedules; with `start` and `end`, one item per occurrence in that window."""
     query = read_query(request, ScheduleQuery)
@@ -72,7 +80,7 @@ async def create_schedule(request: web.Request) -> web.Response:
     return ok(await _schedule_body(request, schedule), status=201)
 
 
-@routes.route("GET", CALENDAR, tag=TAG, media_type=ICS_TYPE)
+@routes.route("GET", CALENDAR, tag=TAG, media_type=ICS_TYPE, expensive=True)
 async def calendar(request: web.Request) -> web.Response:
     """My schedules as an iCalendar feed; the token may come as `?token=` for calendar apps."""
     rows = await schedules.calendar_schedules(

@@ -110,8 +110,26 @@ async def do_write_activity(session: AsyncSession, *, record: ActivityRecord) ->
     await _insert_once(session, ActivityLog.__table__, record.model_dump())
 
 
+@functools.lru_cache(maxsize=2)
+def _count_statement(dialect: str) -> Any:
+    """Insert the minute's row, or add to its count: a counted record is one more request."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table: Any = AuditLog.__table__
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["event_id"], set_={"count": table.c.count + stmt.excluded.count}
+    )
+
+
 async def do_write_audit(session: AsyncSession, *, record: AuditRecord) -> None:
-    await _insert_once(session, AuditLog.__table__, record.model_dump())
+    values = record.model_dump(exclude={"counted"})
+    if not record.counted:
+        await _insert_once(session, AuditLog.__table__, values)
+        return
+    # A task delivered twice counts twice here (rare: a worker lost after its write);
+    # the count may be high by that, never low.
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    await session.execute(_count_statement(dialect), {**values, "count": 1})
 
 
 def activity_query(actor: Principal, query: ActivityLogQuery) -> Select[Any]:

@@ -36,6 +36,9 @@ class AuditRecord(BaseModel):
     user_agent: str = ""
     request_id: str | None = None
     timestamp: datetime
+    # Counted records (failed authentications, rate-limit refusals) add to one row per
+    # client and minute (their event_id) instead of inserting one each.
+    counted: bool = False
 
 
 class ActivityLogRead(BaseModel):
@@ -72,6 +75,8 @@ class AuditLogRead(BaseModel):
     path: str
     status_code: int
     user_agent: str
+    # Requests this row stands for: 1, or those of one client in one minute (counted ones).
+    count: int
 
 
 class AuditLogQuery(BaseModel):

@@ -50,3 +50,6 @@ class AuditLog(TenantBase):
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Failed authentications and rate-limit refusals: one row per client and minute,
+    # counting its requests (its timestamp is the first's); other rows: 1.
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -39,6 +39,7 @@ async def test_creating_a_course_is_audited_with_the_request(api, make):
             "path": COURSES,
             "status_code": 201,
             "user_agent": rows[0]["user_agent"],
+            "count": 1,
         }
     ]
     assert rows[0]["user_agent"].startswith("Python/")

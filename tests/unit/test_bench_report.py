@@ -382,3 +382,27 @@ def test_the_section_has_the_recurrence_lag_row_and_its_verdict() -> None:
         "| loop lag p99 < 5 ms while heavy rules are expanded | 3.40 ms | 5.00 ms | met |" in text
     )
     assert "| loop lag p99 < 5 ms while heavy rules are expanded | - | 5.00 ms | not run |" in empty
+
+
+# The rate limiter's cost (bench/ratelimit_cost.py): a row without a target.
+
+RATELIMIT_LINE = (
+    "rate limiter cost per request: RESULT memory_us=4.21 redis_cpu_us=61.5 "
+    "redis_wall_us=140.2 requests=20000 users=10000"
+)
+
+
+def test_the_rate_limiter_cost_is_a_row_of_its_own() -> None:
+    figures = parse_labelled([RATELIMIT_LINE])
+
+    text = render(title="t", command="c", notes=[], ours=figures, peers={}, raw=[])
+
+    assert "| rate limiter cost per request (µs) | 4.21 | 61.5 | 140.2 |" in text
+
+
+def test_a_rate_limiter_run_without_redis_leaves_its_columns_empty() -> None:
+    line = "rate limiter cost per request: RESULT memory_us=3.90 requests=20000 users=10000"
+
+    text = render(title="t", command="c", notes=[], ours=parse_labelled([line]), peers={}, raw=[])
+
+    assert "| rate limiter cost per request (µs) | 3.90 | - | - |" in text

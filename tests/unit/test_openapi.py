@@ -193,6 +193,13 @@ def test_non_public_endpoints_use_bearer_auth_and_public_ones_none() -> None:
     assert {"401", "403"} <= set(create["responses"])
 
 
+def test_every_operation_but_health_documents_the_rate_limit_refusal() -> None:
+    doc = _doc()
+
+    assert "429" not in doc["paths"]["/health/lms/"]["get"]["responses"]
+    assert "429" in doc["paths"]["/api/lms/courses/courses/"]["post"]["responses"]
+
+
 def test_body_documents_a_400_validation_error() -> None:
     doc = _doc()
     create = doc["paths"]["/api/lms/courses/courses/"]["post"]

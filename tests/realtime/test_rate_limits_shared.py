@@ -1,0 +1,96 @@
+"""Rate limits shared by instances on one Redis: one budget per user and per address,
+whichever instance a request reaches."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.api.test_rate_limits import COURSES, FakeClock, from_, limits, new_group
+from tests.conftest import token_for
+from web.ratelimit import LIMITER
+
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def shared(redis_instances: Any, clock: FakeClock) -> Any:
+    """Instances on one Redis, on one (fake) clock; users and addresses are new per test,
+    so what earlier runs left in Redis never counts."""
+
+    async def build(**overrides: Any) -> Any:
+        api = await redis_instances(trusted_proxies=["127.0.0.1"], **overrides)
+        api.client.app[LIMITER].clock = clock
+        return api
+
+    return build
+
+
+def someone() -> str:
+    return token_for(f"user-{uuid.uuid4().hex[:12]}", "instructor")
+
+
+def somewhere() -> dict[str, str]:
+    return from_(f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}")
+
+
+@sqlite_only
+async def test_the_write_budget_is_shared_by_instances_on_one_redis(shared):
+    one, two = await shared(rate_writes_per_minute=3), await shared(rate_writes_per_minute=3)
+    token = someone()
+    await new_group(one, as_=None, token=token)
+    await new_group(two, as_=None, token=token)
+    await new_group(one, as_=None, token=token)
+
+    reply = await new_group(two, as_=None, token=token)
+
+    assert (reply.status, reply.headers["Retry-After"], limits(reply)) == (
+        429,
+        "20",
+        ("3", "0", "60"),
+    )
+
+
+@sqlite_only
+async def test_through_redis_the_next_window_allows_again(shared, clock):
+    api = await shared(rate_writes_per_minute=1)
+    token = someone()
+    await new_group(api, as_=None, token=token)
+    assert (await new_group(api, as_=None, token=token)).status == 429
+
+    clock.advance(60)
+
+    assert (await new_group(api, as_=None, token=token)).status == 201
+
+
+@sqlite_only
+async def test_through_redis_users_have_budgets_of_their_own(shared):
+    api = await shared(rate_writes_per_minute=1)
+    token = someone()
+    await new_group(api, as_=None, token=token)
+    assert (await new_group(api, as_=None, token=token)).status == 429
+
+    reply = await new_group(api, as_=None, token=someone())
+
+    assert (reply.status, limits(reply)) == (201, ("1", "0", "60"))
+
+
+@sqlite_only
+async def test_failed_authentications_are_counted_across_instances(shared):
+    one = await shared(rate_auth_failures_per_minute=2)
+    two = await shared(rate_auth_failures_per_minute=2)
+    address = somewhere()
+    for _ in range(2):
+        assert (await one.get(COURSES, token="bad", headers=address)).status == 401
+
+    valid = await two.get(COURSES, as_="student", headers=address)
+    bad = await two.get(COURSES, token="bad", headers=address)
+
+    assert (valid.status, bad.status) == (429, 429)

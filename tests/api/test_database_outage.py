@@ -15,6 +15,7 @@ from asyncpg.prepared_stmt import PreparedStatement
 from sqlalchemy.engine import make_url
 
 from tests.api.test_forums import POSTS, new_forum
+from tests.realtime.sockets import joined, next_frame, open_socket
 
 COURSES = "/api/lms/courses/courses/"
 UNAVAILABLE = {"detail": "The database is unavailable; try again shortly.", "status": 503}
@@ -198,7 +199,34 @@ async def test_killed_connections_under_load_are_never_a_500_nor_half_written(cu
     assert ids == {seed.body["id"], *created}
     posts = await admin.fetchval("SELECT count(*) FROM acme.forum_posts")
     assert posts == sum(1 for kind, r in replies if kind == "post" and r.status == 201)
+    # The tasks a write sent (its activity record) were retried through the kills: none lost.
+    for api in instances:
+        await api.settled()
+    logged = await admin.fetch(
+        "SELECT object_id FROM acme.activity_logs WHERE activity_type = 'course_created'"
+    )
+    assert sorted(row["object_id"] for row in logged) == sorted(ids)
     # Recovered, without a restart: everything answers again.
     for n in range(REQUESTS, REQUESTS + 8):  # each kind of request on each instance
         await one(n)
         assert replies[-1][1].status in (200, 201), replies[-1][1].body
+
+
+async def test_a_socket_frame_whose_write_meets_a_dropped_connection_gets_a_503_frame(
+    api, admin, monkeypatch
+):
+    forum = await new_forum(api)
+    ws = await open_socket(api, f"/ws/lms/forum/{forum['id']}/", as_="student")
+    await joined(ws)
+    kill_once(monkeypatch, admin, PreparedStatement, when=lambda s: "INSERT" in s.get_query())
+
+    await ws.send_json({"type": "post", "content": "Lost"})
+    error = await next_frame(ws, "error")
+    await ws.send_json({"type": "post", "content": "Again"})
+    post = await next_frame(ws, "post")
+
+    assert error == {"type": "error", "code": 503, "detail": UNAVAILABLE["detail"]}
+    assert post["data"]["content"] == "Again"
+    stored = await admin.fetch("SELECT content FROM acme.forum_posts")
+    assert [row["content"] for row in stored] == ["Again"]
+    await ws.close()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncpg
 import pytest
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from models.outage import connection_lost, database_unavailable
+from tests.unit.test_error_rendering import app_raising
 
 
 @pytest.mark.parametrize(
@@ -40,3 +41,25 @@ def test_a_misused_connection_is_neither():
 
     assert not connection_lost(busy)
     assert not database_unavailable(busy)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OperationalError("UPDATE courses", {}, Exception("database is locked")),
+        DBAPIError("SELECT 1", {}, Exception("closed"), connection_invalidated=True),
+        asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+    ],
+    ids=type,
+)
+async def test_the_database_gone_or_locked_is_a_503_saying_when_to_retry(aiohttp_client, exc):
+    client = await aiohttp_client(app_raising(exc))
+
+    response = await client.get("/boom/")
+
+    assert response.status == 503
+    assert await response.json() == {
+        "detail": "The database is unavailable; try again shortly.",
+        "status": 503,
+    }
+    assert response.headers["Retry-After"] == "1"

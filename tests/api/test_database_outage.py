@@ -19,8 +19,9 @@ from tests.realtime.sockets import joined, next_frame, open_socket
 
 COURSES = "/api/lms/courses/courses/"
 UNAVAILABLE = {"detail": "The database is unavailable; try again shortly.", "status": 503}
+# With a timeout, pg_terminate_backend returns once the backend is gone.
 TERMINATE_ALL = (
-    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+    "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
     " WHERE datname = current_database() AND pid <> pg_backend_pid()"
 )
 
@@ -55,7 +56,6 @@ def kill_once(
         if not killed and when(self):
             connection = self._connection if isinstance(self, PreparedStatement) else self
             killed.append(query_of(self, args))
-            # With a timeout, pg_terminate_backend returns once the backend is gone.
             await admin.execute(
                 "SELECT pg_terminate_backend($1, 5000)", connection.get_server_pid()
             )
@@ -137,13 +137,23 @@ async def test_connections_ended_while_idle_are_replaced_without_an_error(api, m
     await api.get(COURSES, as_="student")
 
     await admin.execute(TERMINATE_ALL)
+    created = await make.course()  # a write first: it is never retried
     detail = await api.get(f"{COURSES}{course['id']}/", as_="student")
-    created = await make.course()
     listed = await api.get(COURSES, as_="student")
 
     assert detail.status == 200
     assert created["id"] > course["id"]
     assert listed.status == 200 and listed.body["count"] == 2
+
+
+async def test_health_is_healthy_again_at_once_after_the_connections_were_ended(api, admin):
+    assert (await api.get("/health/lms/")).status == 200
+
+    await admin.execute(TERMINATE_ALL)
+    reply = await api.get("/health/lms/")
+
+    assert reply.status == 200
+    assert reply.body["database"] == "connected"
 
 
 # Under load, on two instances, with the connections killed again and again
@@ -181,15 +191,24 @@ async def test_killed_connections_under_load_are_never_a_500_nor_half_written(cu
             reply = await api.post(POSTS, {"forum": forum["id"], "content": f"n{n}"}, as_="student")
         replies.append((kind, reply))
 
-    async def client() -> None:
+    kill_orders: asyncio.Queue[bool] = asyncio.Queue()
+
+    async def killer() -> None:
         nonlocal kills
+        while await kill_orders.get():
+            await admin.execute(TERMINATE_ALL)
+            kills += 1
+
+    async def client() -> None:
         while (n := next(counter)) < REQUESTS:
             if n % KILL_EVERY == KILL_EVERY - 1:
-                await admin.execute(TERMINATE_ALL)
-                kills += 1
+                kill_orders.put_nowait(True)  # the killer ends the connections meanwhile
             await one(n)
 
+    killing = asyncio.create_task(killer())
     await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    kill_orders.put_nowait(False)
+    await killing
 
     failures = [(kind, r.status, r.body) for kind, r in replies if r.status >= 400]
     assert all(r.status != 500 for _, r in replies), failures

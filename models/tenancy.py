@@ -123,7 +123,8 @@ def _replace_closed_connections(engine: AsyncEngine) -> None:
 
     A PostgreSQL restart, failover or `pg_terminate_backend` closes the socket of every idle
     connection; asyncpg notices and marks the connection closed, so checking that flag at
-    checkout costs no round trip, where `pool_pre_ping` costs one to three per request.
+    checkout costs no round trip. `pool_pre_ping` costs three per request (BEGIN, a ping,
+    ROLLBACK: it runs before a read's autocommit applies), nearly doubling a short read.
     A connection that dies under a statement is the caller's to handle (models/outage.py).
     """
 

@@ -51,9 +51,11 @@ def kill_once(
     """
     original = cls.fetch
     killed: list[str] = []
+    # The web app's own statements only; the task thread runs on a loop of its own.
+    web_loop = asyncio.get_running_loop()
 
     async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not killed and when(self):
+        if not killed and asyncio.get_running_loop() is web_loop and when(self):
             connection = self._connection if isinstance(self, PreparedStatement) else self
             killed.append(query_of(self, args))
             await admin.execute(
@@ -63,6 +65,10 @@ def kill_once(
 
     monkeypatch.setattr(cls, "fetch", fetch)
     return killed
+
+
+def inserts_into(table: str) -> Callable[[Any], bool]:
+    return lambda statement: f"INSERT INTO acme.{table} " in statement.get_query()
 
 
 def query_of(statement: Any, args: tuple[Any, ...]) -> str:
@@ -109,9 +115,7 @@ async def test_the_direct_course_list_whose_connection_dies_is_retried_and_succe
 
 
 async def test_a_write_whose_connection_dies_is_a_503_and_writes_nothing(api, admin, monkeypatch):
-    killed = kill_once(
-        monkeypatch, admin, PreparedStatement, when=lambda s: "INSERT" in s.get_query()
-    )
+    killed = kill_once(monkeypatch, admin, PreparedStatement, when=inserts_into("courses"))
 
     reply = await api.post(COURSES, {"title": "Lost", "code": "LOST1"}, as_="instructor")
 
@@ -121,7 +125,7 @@ async def test_a_write_whose_connection_dies_is_a_503_and_writes_nothing(api, ad
 
 
 async def test_the_same_write_succeeds_once_the_database_is_back(api, admin, monkeypatch):
-    kill_once(monkeypatch, admin, PreparedStatement, when=lambda s: "INSERT" in s.get_query())
+    kill_once(monkeypatch, admin, PreparedStatement, when=inserts_into("courses"))
     first = await api.post(COURSES, {"title": "Lost", "code": "LOST1"}, as_="instructor")
 
     second = await api.post(COURSES, {"title": "Lost", "code": "LOST1"}, as_="instructor")
@@ -237,7 +241,7 @@ async def test_a_socket_frame_whose_write_meets_a_dropped_connection_gets_a_503_
     forum = await new_forum(api)
     ws = await open_socket(api, f"/ws/lms/forum/{forum['id']}/", as_="student")
     await joined(ws)
-    kill_once(monkeypatch, admin, PreparedStatement, when=lambda s: "INSERT" in s.get_query())
+    kill_once(monkeypatch, admin, PreparedStatement, when=inserts_into("forum_posts"))
 
     await ws.send_json({"type": "post", "content": "Lost"})
     error = await next_frame(ws, "error")

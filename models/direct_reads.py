@@ -12,6 +12,7 @@ callers take the session path. Reads here are autocommit, as the session's read-
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import asyncpg
 from sqlalchemy import MetaData, Select, Table
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import URL
+
+from models.outage import connection_lost
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
 
@@ -42,9 +45,28 @@ class DirectReads:
         return cls(pool)
 
     async def fetch(self, sql: str, args: Sequence[Any]) -> list[asyncpg.Record]:
+        """The rows; a connection the server dropped raises and is never pooled again.
+
+        The pool replaces connections it finds closed when it hands them out; one that dies
+        under the statement raises here, and the request is retried once as every read is
+        (web/middlewares.py).
+        """
         async with self._pool.acquire() as connection:
-            rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+            try:
+                rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+            except Exception as exc:
+                if connection_lost(exc):
+                    await self._dropped(connection)
+                raise
         return rows
+
+    async def _dropped(self, connection: asyncpg.Connection) -> None:
+        """What ended this connection (a restart, a failover) most likely ended its siblings
+        too, some of whose sockets may not have closed yet: all are replaced before reuse,
+        as SQLAlchemy's pool does on a disconnect."""
+        with contextlib.suppress(asyncpg.InterfaceError):  # already detached when closed
+            connection.terminate()
+        await self._pool.expire_connections()
 
     async def close(self) -> None:
         await self._pool.close()

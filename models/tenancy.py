@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import ForeignKey, String, event, select
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from models.base import TENANT_SCHEMA, CoreBase, UTCDateTime, utcnow
 from models.errors import ValidationFailed
+from models.outage import connection_lost
 
 # Always used with fullmatch: `$` alone would also accept a trailing newline.
 SLUG_RE = re.compile(r"[a-z][a-z0-9_]{1,40}")
@@ -111,9 +113,35 @@ def make_engine(
         return create_async_engine(url, poolclass=NullPool)
     # Connections beyond the pool are opened and closed again under load (each a new
     # PostgreSQL backend): by default a request waits for a pooled one instead.
-    return create_async_engine(
+    engine = create_async_engine(
         url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
     )
+    _replace_closed_connections(engine)
+    return engine
+
+
+def _replace_closed_connections(engine: AsyncEngine) -> None:
+    """A pooled connection the server ended while it sat idle is swapped for a new one.
+
+    A PostgreSQL restart, failover or `pg_terminate_backend` closes the socket of every idle
+    connection; asyncpg notices and marks the connection closed, so checking that flag at
+    checkout costs no round trip. `pool_pre_ping` costs three per request (BEGIN, a ping,
+    ROLLBACK: it runs before a read's autocommit applies), nearly doubling a short read.
+    A connection that dies under a statement is the caller's to handle (models/outage.py).
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(_dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        driver = record.driver_connection
+        if driver is not None and driver.is_closed():
+            raise DisconnectionError("connection closed by the server while pooled")
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # SQLAlchemy's own test misses a connection whose socket has not closed yet (the
+        # server's farewell came first): invalidated all the same, never pooled again.
+        if not context.is_disconnect and connection_lost(context.original_exception):
+            context.is_disconnect = True
 
 
 @dataclass

@@ -19,6 +19,7 @@ from aiohttp import WSMessage, WSMsgType, web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import outage
 from models.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -302,8 +303,12 @@ async def _act(
         await uow.rollback()
         detail: object = exc.errors if isinstance(exc, ValidationFailed) else exc.detail
         connection.send_now(orjson.dumps({"type": "error", "code": exc.status, "detail": detail}))
-    except Exception:
+    except Exception as exc:
         await uow.rollback()
+        if outage.database_unavailable(exc):  # nothing was written; the client may resend
+            log.warning("socket frame %s: database unavailable: %r", frame.type, exc)
+            connection.send_now(frames.error(503, outage.DETAIL))
+            return
         log.exception("socket frame %s in %s:%s failed", frame.type, kind.name, room_id)
         connection.send_now(frames.error(500, "A server error occurred."))
     finally:

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.exc import IntegrityError
 
+from models import outage
 from models.errors import DomainError, Throttled, ValidationFailed
 from web.jsonio import json_response
 from web.keys import REQUEST_ID
@@ -50,6 +50,15 @@ def render_domain_error(exc: DomainError) -> web.Response:
     return json_response(error_body(exc.status, exc.detail), status=exc.status, headers=headers)
 
 
+def render_database_unavailable() -> web.Response:
+    """A 503 the client may retry: the database went away (a restart, a failover) or is busy."""
+    return json_response(
+        error_body(503, outage.DETAIL),
+        status=503,
+        headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)},
+    )
+
+
 def render_http_error(request: web.Request, exc: web.HTTPException) -> web.StreamResponse:
     if exc.status == 405:
         detail = f'Method "{request.method}" not allowed.'
@@ -75,9 +84,16 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return json_response(
             error_body(409, "Conflict with the current state of the resource."), status=409
         )
-    except (OperationalError, PoolTimeout, OSError):
-        log.exception("database unavailable on %s %s", request.method, request.path)
-        return json_response(error_body(503, "Service temporarily unavailable."), status=503)
-    except Exception:
+    except Exception as exc:
+        if outage.database_unavailable(exc):
+            log.warning("database unavailable on %s %s: %r", request.method, request.path, exc)
+            return render_database_unavailable()
+        if isinstance(exc, OSError):
+            log.exception("I/O error on %s %s", request.method, request.path)
+            return json_response(
+                error_body(503, "Service temporarily unavailable."),
+                status=503,
+                headers={"Retry-After": str(outage.RETRY_AFTER_SECONDS)},
+            )
         log.exception("unhandled error, request id %s", request.get(REQUEST_ID))
         return json_response(error_body(500, "A server error occurred."), status=500)

@@ -32,6 +32,7 @@ from aiohttp.typedefs import Handler
 from models.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from models.identity import Principal
 from models.ids import unique_hex
+from models.outage import connection_lost
 from models.unit_of_work import UnitOfWork
 from web.keys import (
     BUS,
@@ -161,16 +162,28 @@ def transaction_middleware(request: web.Request, handler: Handler) -> Awaitable[
     principal = request.get(PRINCIPAL)
     if principal is None:
         return handler(request)
-    return _in_unit_of_work(request, handler, principal)
+    if request.match_info.handler in request.app[READ_ONLY_HANDLERS]:
+        return _read(request, handler, principal)
+    return _in_unit_of_work(request, handler, principal, read_only=False)
+
+
+async def _read(request: web.Request, handler: Handler, principal: Principal) -> web.StreamResponse:
+    try:
+        return await _in_unit_of_work(request, handler, principal, read_only=True)
+    except Exception as exc:
+        if not connection_lost(exc):
+            raise
+    # The database dropped the connection under a read, which wrote nothing: once more, on
+    # a fresh connection. A write never runs twice: it fails whole, a 503 (web/errors.py).
+    return await _in_unit_of_work(request, handler, principal, read_only=True)
 
 
 async def _in_unit_of_work(
-    request: web.Request, handler: Handler, principal: Principal
+    request: web.Request, handler: Handler, principal: Principal, *, read_only: bool
 ) -> web.StreamResponse:
     app = request.app
-    # Reads need no transaction opened and committed around their queries.
-    read_only = request.match_info.handler in app[READ_ONLY_HANDLERS]
     uow = UnitOfWork(
+        # Reads need no transaction opened and committed around their queries.
         app[DATABASES].tenant_sessions(principal.tenant, autocommit=read_only),
         principal.tenant,
         app[DISPATCHER],

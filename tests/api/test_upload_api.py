@@ -418,3 +418,82 @@ async def test_deleting_a_course_removes_its_thumbnail_and_lesson_files(
 
     assert reply.status == 204
     assert files_under(settings.media_root) == []
+
+
+# --- malformed multipart bodies: a 400, on every upload route ------------------------------
+
+MALFORMED = {"detail": "Malformed multipart body.", "status": 400}
+BOUNDARY = "lms-test-boundary"
+
+
+def raw_part(headers: bytes, content: bytes = b"hello") -> bytes:
+    return b"--" + BOUNDARY.encode() + b"\r\n" + headers + b"\r\n\r\n" + content + b"\r\n"
+
+
+def multipart_headers(boundary: str | None = BOUNDARY) -> dict[str, str]:
+    declared = "multipart/form-data" + (f"; boundary={boundary}" if boundary else "")
+    return {"Content-Type": declared}
+
+
+FILE_PART = b'Content-Disposition: form-data; name="file"; filename="a.png"'
+CLOSING = b"--" + BOUNDARY.encode() + b"--\r\n"
+MALFORMED_BODIES = {
+    # A control character in a part's header name (aiohttp raises InvalidHeader).
+    "control character in a header name": raw_part(FILE_PART + b"\r\nX-Bad\x01Name: 1") + CLOSING,
+    "control character in the disposition header name": raw_part(
+        b'Content-Dispo\x07sition: form-data; name="file"; filename="a.png"'
+    )
+    + CLOSING,
+    "header line without a colon": raw_part(FILE_PART + b"\r\nnot a header") + CLOSING,
+    "no closing boundary": raw_part(FILE_PART),
+    "truncated in the part headers": b"--" + BOUNDARY.encode() + b"\r\nContent-Disposition: fo",
+    "truncated in the content": raw_part(FILE_PART, b"x" * 1000)[:-30],
+}
+
+
+def upload_url(kind: str, course: dict[str, Any], lesson: dict[str, Any]) -> str:
+    return thumbnail_url(course["id"]) if kind == "thumbnail" else lesson_upload_url(lesson["id"])
+
+
+@pytest.mark.parametrize("kind", ["thumbnail", "lesson file"])
+@pytest.mark.parametrize("case", sorted(MALFORMED_BODIES))
+async def test_malformed_multipart_body_is_400_and_stores_nothing(
+    api: Api, course: dict, lesson: dict, settings: Settings, kind: str, case: str
+) -> None:
+    reply = await api.post(
+        upload_url(kind, course, lesson),
+        data=MALFORMED_BODIES[case],
+        headers=multipart_headers(),
+        as_="instructor",
+    )
+    assert (reply.status, reply.body) == (400, MALFORMED)
+    assert files_under(settings.media_root) == []
+
+
+@pytest.mark.parametrize("kind", ["thumbnail", "lesson file"])
+async def test_multipart_without_a_boundary_is_400(
+    api: Api, course: dict, lesson: dict, kind: str
+) -> None:
+    body = raw_part(FILE_PART) + CLOSING
+    reply = await api.post(
+        upload_url(kind, course, lesson),
+        data=body,
+        headers=multipart_headers(None),
+        as_="instructor",
+    )
+    assert (reply.status, reply.body) == (400, MALFORMED)
+
+
+async def test_fields_after_the_file_are_read_past_and_the_file_is_kept(
+    api: Api, lesson: dict, settings: Settings
+) -> None:
+    body = (
+        raw_part(b'Content-Disposition: form-data; name="file"; filename="notes.txt"', b"notes")
+        + raw_part(b'Content-Disposition: form-data; name="comment"', b"see page 2")
+        + CLOSING
+    )
+    reply = await api.post(
+        lesson_upload_url(lesson["id"]), data=body, headers=multipart_headers(), as_="instructor"
+    )
+    assert reply.status == 200
+    assert [path.read_bytes() for path in files_under(settings.media_root)] == [b"notes"]

@@ -68,6 +68,7 @@ from web.middlewares import (
     tenant_middleware,
     transaction_middleware,
 )
+from web.protocol_errors import answer_protocol_errors_in_json
 from web.routing import RouteTable
 from web.secrets import signing_secret
 from web.seen import SeenTokens
@@ -259,6 +260,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         ],
         client_max_size=settings.max_json_bytes,
     )
+    answer_protocol_errors_in_json(app)
     app[SETTINGS] = settings
     app.cleanup_ctx.extend(
         [

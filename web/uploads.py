@@ -31,6 +31,7 @@ from typing import BinaryIO, ParamSpec, TypeVar
 
 from aiohttp import BodyPartReader, MultipartReader, web
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.multipart import BadContentDispositionHeader
 from aiohttp.web_protocol import RequestPayloadError
 from PIL import Image
 
@@ -212,11 +213,18 @@ def _multipart_errors() -> Iterator[None]:
 
     The multipart reader reports bad boundaries and encodings as ValueError, bad part
     headers (a control character in a name, a line without a colon) as InvalidHeader or
-    LineTooLong, and a body the connection cut short as RequestPayloadError.
+    LineTooLong, and a body the connection cut short as RequestPayloadError. A disposition
+    it cannot parse is only a warning (the part then has no name), unless warnings are
+    errors, as under the tests.
     """
     try:
         yield
-    except (ValueError, HttpProcessingError, RequestPayloadError) as exc:
+    except (
+        ValueError,
+        HttpProcessingError,
+        RequestPayloadError,
+        BadContentDispositionHeader,
+    ) as exc:
         raise BadRequest(_MALFORMED) from exc
 
 
@@ -243,7 +251,9 @@ class _Form:
     async def file_part(self, field_names: Sequence[str]) -> BodyPartReader:
         """The first part named in `field_names`, skipping (boundedly) any before it."""
         while (part := await self._next()) is not None:
-            if part.name in field_names:
+            with _multipart_errors():
+                name = part.name
+            if name in field_names:
                 return part
             await self._skip(part)
         raise ValidationFailed.field("file", "No file was submitted.")
@@ -293,10 +303,15 @@ def _file_too_large(max_bytes: int) -> PayloadTooLarge:
 
 
 def _original_name(part: BodyPartReader) -> str | None:
-    """The client's base name, for display only (some clients send a full path)."""
+    """The client's base name, for display and downloads (some clients send a full path).
+
+    Browsers send the name as typed, escaping only `"`, CR and LF (as %22, %0D, %0A: the
+    HTML standard's form-data encoding); those three are unescaped, nothing else is.
+    """
     if not part.filename:
         return None
-    return PureWindowsPath(part.filename).name or None  # splits on both / and \
+    name = part.filename.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+    return PureWindowsPath(name).name or None  # splits on both / and \
 
 
 def _safe_extension(filename: str | None) -> str:

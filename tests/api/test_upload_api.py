@@ -284,21 +284,23 @@ async def test_empty_file_is_400(api: Api, course: dict, settings: Settings) -> 
 # --- lesson files ------------------------------------------------------------------------
 
 
-async def test_instructor_uploads_a_lesson_file(api: Api, lesson: dict) -> None:
+async def test_instructor_uploads_a_lesson_file(api: Api, lesson: dict, settings: Settings) -> None:
     content = b"%PDF-1.4 lesson handout\n" * 100
     data = form(content, filename="Handout.PDF", content_type="application/pdf")
     reply = await api.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
     assert reply.status == 200
     assert reply.body["id"] == lesson["id"]
-    pattern = rf"/media/acme/lessons/{lesson['id']}/files/[0-9a-f]{{32}}\.pdf"
-    assert re.fullmatch(pattern, reply.body["file"])
+    assert reply.body["file"] == f"/api/lms/courses/lessons/{lesson['id']}/file/"
+    [stored] = files_under(settings.media_root)
+    pattern = rf"acme/lessons/{lesson['id']}/files/[0-9a-f]{{32}}\.pdf"
+    assert re.fullmatch(pattern, stored.relative_to(settings.media_root).as_posix())
 
 
 async def test_uploaded_lesson_file_is_served_back(api: Api, lesson: dict) -> None:
     content = b"%PDF-1.4 lesson handout\n" * 100
     data = form(content, filename="handout.pdf", content_type="application/pdf")
     reply = await api.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
-    served = await api.get(reply.body["file"])
+    served = await api.get(reply.body["file"], as_="instructor")
     assert served.status == 200
     assert served.body == content
 
@@ -321,7 +323,7 @@ async def test_lesson_file_exactly_at_the_size_limit_is_accepted(
     data = form(b"x" * 1000, filename="fits.txt", content_type="text/plain")
     reply = await small.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
     assert reply.status == 200
-    assert on_disk(settings, reply.body["file"]).read_bytes() == b"x" * 1000
+    assert [path.read_bytes() for path in files_under(settings.media_root)] == [b"x" * 1000]
 
 
 async def test_student_lesson_upload_is_403_and_stores_nothing(
@@ -340,9 +342,10 @@ async def test_replacing_a_lesson_file_removes_the_old_file(
     url = lesson_upload_url(lesson["id"])
     first = await api.post(url, data=form(b"one", filename="a.txt"), as_="instructor")
     second = await api.post(url, data=form(b"two", filename="b.txt"), as_="instructor")
-    assert second.status == 200
-    assert files_under(settings.media_root) == [on_disk(settings, second.body["file"])]
-    assert (await api.get(first.body["file"])).status == 404
+    assert (first.status, second.status) == (200, 200)
+    assert [path.read_bytes() for path in files_under(settings.media_root)] == [b"two"]
+    served = await api.get(second.body["file"], as_="instructor")
+    assert (served.body, second.body["file_name"]) == (b"two", "b.txt")
 
 
 @pytest.mark.parametrize(
@@ -363,10 +366,11 @@ async def test_lesson_file_a_browser_would_run_is_served_as_a_download(
     data = form(script, filename=filename, content_type=content_type)
     reply = await api.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
     assert reply.status == 200
-    served = await api.get(reply.body["file"])
+    served = await api.get(reply.body["file"], as_="instructor")
     assert served.status == 200
     assert served.body == script
     assert served.headers["Content-Type"] == "application/octet-stream"
+    assert served.headers["Content-Disposition"].startswith("attachment;")
 
 
 async def test_lesson_upload_json_body_is_415(api: Api, lesson: dict) -> None:

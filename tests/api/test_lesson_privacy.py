@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -444,7 +443,7 @@ async def test_signature_never_reaches_the_audit_log(api: Api, lesson: dict) -> 
     assert signature not in str(trail.body)
 
 
-def test_link_key_is_bound_to_the_secret(settings: Settings, tmp_path: Path) -> None:
+def test_link_key_is_bound_to_the_secret(settings: Settings) -> None:
     one = settings.model_copy(update={"secret_key": "one"})
     two = settings.model_copy(update={"secret_key": "two"})
     kwargs: dict[str, Any] = {"tenant": "acme", "lesson_id": 1, "stored_path": "a/b.pdf", "now": 0}

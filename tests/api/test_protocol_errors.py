@@ -1,8 +1,9 @@
-"""Requests aiohttp's HTTP parser refuses before any middleware runs still get JSON errors.
+"""Requests broken below the handlers still get errors in the contract's JSON shape.
 
 A bearer token beyond the header limit, a URL beyond the line limit, a header line that is
-not a header: each is answered in the contract's shape (`detail`, `status`), never with
-aiohttp's plain-text page, on the test server and on the runner `lms serve` uses.
+not a header: aiohttp's parser refuses each before any middleware runs, and the answer is
+JSON (`detail`, `status`), never aiohttp's plain-text page, on the test server and on the
+runner `lms serve` uses. A body not in its declared Content-Encoding is a 400 too.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.conftest import Api, free_port
+from tests.conftest import Api, Factory, free_port
 from web.app import create_app
 from web.config import Settings
 
 COURSES = "/api/lms/courses/courses/"
 TOO_LARGE = {"detail": "Request header fields too large.", "status": 431}
 MALFORMED = {"detail": "Malformed request.", "status": 400}
+BAD_BODY = {"detail": "Malformed request body.", "status": 400}
+BAD_MULTIPART = {"detail": "Malformed multipart body.", "status": 400}
 
 
 def bearer_of(size: int) -> str:
@@ -113,3 +116,32 @@ async def test_oversized_bearer_token_is_a_json_431_under_lms_serve(
 
     assert response.content_type == "application/json"
     assert (response.status, body) == (431, TOO_LARGE)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_json_body_not_in_its_declared_encoding_is_a_400(api: Api, encoding: str) -> None:
+    headers = {"Content-Type": "application/json", "Content-Encoding": encoding}
+    reply = await api.post(
+        "/api/lms/courses/categories/", data=b'{"name": "Art"}', headers=headers, as_="admin"
+    )
+
+    assert (reply.status, reply.body) == (400, BAD_BODY)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_upload_body_not_in_its_declared_encoding_is_a_400(
+    api: Api, make: Factory, encoding: str
+) -> None:
+    course = await make.course()
+    headers = {"Content-Type": "multipart/form-data; boundary=b", "Content-Encoding": encoding}
+    reply = await api.post(
+        f"/api/lms/courses/courses/{course['id']}/upload-thumbnail/",
+        data=b"--b\r\nnot compressed\r\n--b--\r\n",
+        headers=headers,
+        as_="instructor",
+    )
+
+    assert (reply.status, reply.body) == (
+        400,
+        {"detail": "Malformed multipart body.", "status": 400},
+    )

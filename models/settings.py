@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     thumbnail_max_bytes: int = 5 * 1024 * 1024
     thumbnail_max_pixels: int = 40_000_000
     lesson_file_max_bytes: int = 100 * 1024 * 1024
+    # How long a signed lesson-file link (one that needs no token) works after it is made.
+    lesson_file_link_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     # The AI tutor: any OpenAI-compatible server. OPENAI_BASE_URL and OPENAI_API_KEY keep
     # the names the `openai` library gives them (LMS_AI_BASE_URL, LMS_AI_API_KEY also work).
     ai_model: str | None = None

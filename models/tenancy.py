@@ -74,7 +74,10 @@ def normalize_domain(domain: str) -> str:
     host = domain.strip().lower()
     if host.startswith("["):  # IPv6 literal
         return host.split("]")[0] + "]"
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    # The root's empty label: "acme.test." is acme.test, and must select (and be checked
+    # against) the same tenant. Only one dot goes: "acme.test.." names nothing.
+    return host.removesuffix(".")
 
 
 def check_domain(domain: str) -> str:

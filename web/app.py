@@ -68,6 +68,7 @@ from web.middlewares import (
     tenant_middleware,
     transaction_middleware,
 )
+from web.protocol_errors import answer_protocol_errors_in_json
 from web.ratelimit import rate_limit_ctx, rate_limit_edge, rate_limit_middleware
 from web.routing import RouteTable
 from web.secrets import signing_secret
@@ -264,6 +265,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         ],
         client_max_size=settings.max_json_bytes,
     )
+    answer_protocol_errors_in_json(app)
     app[SETTINGS] = settings
     app.cleanup_ctx.extend(
         [

@@ -1,7 +1,15 @@
-"""Routes: modules, lessons (with file uploads and completion) and lesson resources."""
+"""Routes: modules, lessons (with file uploads, downloads and completion) and resources.
+
+A lesson's file is downloaded, by whoever may read the lesson's content, from
+`lessons/{id}/file/` with a token, or without one from a short-lived signed link that
+`lessons/{id}/file-link/` makes (for a browser's `<a href>`, which sends no token). Both
+send it as an attachment under the name it was uploaded with.
+"""
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
 from aiohttp import web
@@ -9,6 +17,7 @@ from aiohttp import web
 from models.courses import enrollments, structure
 from models.courses.schemas import (
     EnrollmentRead,
+    FileLinkRead,
     LessonCreate,
     LessonQuery,
     LessonRead,
@@ -23,11 +32,12 @@ from models.courses.schemas import (
     ResourceUpdate,
 )
 from models.courses.tables import Lesson
+from models.errors import PermissionDenied
 from models.listing import paginate
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
 from web.jsonio import read_body, read_query
-from web.keys import SETTINGS
-from web.media import media_url, remove_media_later, remove_media_on_rollback
+from web.keys import DATABASES, SETTINGS, TENANTS
+from web.media import download_response, remove_media_later, remove_media_on_rollback
 from web.pagination import page_body, page_request, paginated
 from web.routing import RouteTable
 from web.uploads import receive_file
@@ -40,6 +50,20 @@ LESSONS = "/api/lms/courses/lessons/"
 LESSON = LESSONS + r"{lesson_id:[0-9]+}/"
 RESOURCES = "/api/lms/courses/resources/"
 RESOURCE = RESOURCES + r"{resource_id:[0-9]+}/"
+# Signed links need no token: the prefix is public (web/middlewares.py), the signature is
+# the credential, and the tenant is part of what it signs.
+FILE_LINKS = "/api/lms/files/"
+SIGNED_FILE = (
+    FILE_LINKS
+    + r"{tenant:[a-z][a-z0-9_]{1,40}}/lessons/{lesson_id:[0-9]+}/"
+    + r"{file_key:[0-9a-f]{32}(\.[A-Za-z0-9]{1,10})?}"
+)
+_EXPIRES = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def lesson_file_url(lesson_id: int) -> str:
+    return f"{LESSONS}{lesson_id}/file/"
 
 
 def lesson_body(lesson: Lesson, *, with_content: bool) -> dict[str, Any]:
@@ -58,7 +82,9 @@ def lesson_body(lesson: Lesson, *, with_content: bool) -> dict[str, Any]:
         )
     }
     fields["content"] = lesson.content if with_content else None
-    fields["file"] = media_url(lesson.file) if with_content else None
+    has_file = with_content and lesson.file is not None
+    fields["file"] = lesson_file_url(lesson.id) if has_file else None
+    fields["file_name"] = structure.download_name(lesson) if has_file else None
     return render(LessonRead, fields)
 
 
@@ -205,9 +231,82 @@ async def upload_lesson_file(request: web.Request) -> web.Response:
         max_bytes=settings.lesson_file_max_bytes,
     )
     remove_media_on_rollback(request, stored.relative_path)
-    old = await structure.do_set_lesson_file(uow.session, lesson=lesson, path=stored.relative_path)
+    old = await structure.do_set_lesson_file(
+        uow.session, lesson=lesson, path=stored.relative_path, name=stored.original_name
+    )
     remove_media_later(request, old)
     return ok(lesson_body(lesson, with_content=True))
+
+
+@routes.route(
+    "GET", LESSON + "file/", tag=TAG, media_type="application/octet-stream", errors=(404,)
+)
+async def download_lesson_file(request: web.Request) -> web.StreamResponse:
+    """Download a lesson's file (enrollees, the instructor, admins), under its upload name."""
+    lesson = await structure.access_lesson_file(
+        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    assert lesson.file is not None  # access_lesson_file guarantees it
+    return await download_response(request, lesson.file, structure.download_name(lesson))
+
+
+@routes.route("GET", LESSON + "file-link/", tag=TAG, response=FileLinkRead, errors=(404,))
+async def lesson_file_link(request: web.Request) -> web.Response:
+    """A link to the lesson's file that works without a token, for a few minutes.
+
+    For a browser's `<a href>`, which cannot send the token. Whoever holds the link can
+    download the file until it expires (LMS_LESSON_FILE_LINK_SECONDS); replacing or
+    deleting the file ends it sooner.
+    """
+    uow = unit_of_work(request)
+    lesson = await structure.access_lesson_file(
+        uow.session, actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    link = structure.make_file_link(
+        request.app[SETTINGS], tenant=uow.tenant, lesson=lesson, now=time.time()
+    )
+    url = (
+        f"{FILE_LINKS}{uow.tenant}/lessons/{lesson.id}/{link.file_key}"
+        f"?exp={link.expires}&sig={link.signature}"
+    )
+    return ok(render(FileLinkRead, {"url": url, "expires_at": link.expires_at}))
+
+
+@routes.route(
+    "GET",
+    SIGNED_FILE,
+    tag=TAG,
+    public=True,
+    media_type="application/octet-stream",
+    errors=(403,),
+)
+async def download_linked_lesson_file(request: web.Request) -> web.StreamResponse:
+    """Download a lesson's file through a signed link (`exp`, `sig`), without a token."""
+    tenant, lesson_id = request.match_info["tenant"], path_id(request, "lesson_id")
+    file_key = request.match_info["file_key"]
+    expires, signature = request.query.get("exp", ""), request.query.get("sig", "")
+    if not (_EXPIRES.fullmatch(expires) and _SIGNATURE.fullmatch(signature)):
+        raise PermissionDenied(structure.INVALID_LINK)
+    structure.check_file_link(
+        request.app[SETTINGS],
+        tenant=tenant,
+        lesson_id=lesson_id,
+        file_key=file_key,
+        expires=int(expires),
+        signature=signature,
+        now=time.time(),
+    )
+    # Signed for this tenant: on a domain of another, it is not a link this service made.
+    host_tenant = await request.app[TENANTS].tenant_for_host(request.host or "")
+    if host_tenant not in (None, tenant) or not await request.app[TENANTS].exists(tenant):
+        raise PermissionDenied(structure.INVALID_LINK)
+    sessions = request.app[DATABASES].tenant_sessions(tenant, autocommit=True)
+    async with sessions() as link_session:
+        lesson = await structure.access_linked_lesson_file(
+            link_session, lesson_id=lesson_id, file_key=file_key
+        )
+    assert lesson.file is not None  # access_linked_lesson_file guarantees it
+    return await download_response(request, lesson.file, structure.download_name(lesson))
 
 
 @routes.route("POST", LESSON + "complete/", tag=TAG, response=EnrollmentRead)
@@ -224,7 +323,7 @@ async def complete_lesson(request: web.Request) -> web.Response:
 
 @routes.route("GET", RESOURCES, tag=TAG, query=ResourceQuery, response=ResourceRead, paginated=True)
 async def list_resources(request: web.Request) -> web.Response:
-    """List lesson resources."""
+    """List the resources of lessons whose content I may read."""
     query = read_query(request, ResourceQuery)
     stmt = structure.resources_query(actor(request), lesson_id=query.lesson)
     return ok(await paginated(request, session(request), stmt, lambda r: render(ResourceRead, r)))
@@ -240,7 +339,7 @@ async def create_resource(request: web.Request) -> web.Response:
 
 @routes.route("GET", RESOURCE, tag=TAG, response=ResourceRead)
 async def get_resource(request: web.Request) -> web.Response:
-    """Retrieve a lesson resource."""
+    """Retrieve a lesson resource (404 unless I may read the lesson's content)."""
     resource = await structure.access_resource(
         session(request), actor=actor(request), resource_id=path_id(request, "resource_id")
     )

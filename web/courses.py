@@ -119,7 +119,7 @@ async def get_category(request: web.Request) -> web.Response:
 
 
 async def _update_category(request: web.Request) -> web.Response:
-    catalog.check_author(actor(request))
+    catalog.check_category_admin(actor(request))  # before the body is read, as DRF does
     await catalog.access_category(session(request), category_id=path_id(request, "category_id"))
     data = await read_update(request, CategoryCreate, CategoryUpdate)
     category = await catalog.do_update_category(
@@ -137,13 +137,13 @@ routes.update_routes(
     partial=CategoryUpdate,
     whole=CategoryCreate,
     response=CategoryRead,
-    summary="Change a category",
+    summary="Change a category (admins)",
 )(_update_category)
 
 
-@routes.route("DELETE", CATEGORY, tag=TAG, status=204)
+@routes.route("DELETE", CATEGORY, tag=TAG, status=204, errors=(409,))
 async def delete_category(request: web.Request) -> web.Response:
-    """Delete a category (its courses keep no category)."""
+    """Delete a category (admins); one that courses use is a 409."""
     await catalog.do_delete_category(
         session(request), actor=actor(request), category_id=path_id(request, "category_id")
     )

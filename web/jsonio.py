@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
@@ -107,6 +108,9 @@ async def read_json(request: web.Request) -> Any:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise PayloadTooLarge() from None
+    except RequestPayloadError:
+        # The body itself is broken: a Content-Encoding it is not in, bad chunking.
+        raise BadRequest("Malformed request body.") from None
     if not raw.strip():
         return {}
     try:

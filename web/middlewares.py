@@ -58,6 +58,8 @@ PUBLIC_PREFIXES = (
     "/api/lms/docs/",
     "/media/",
     "/api/lms/payments/webhooks/",
+    # Signed lesson-file links: the signature is the credential (web/course_content.py).
+    "/api/lms/files/",
     # The web client's pages and assets: the token lives in the page (sessionStorage) and
     # rides on each API call it makes, never on the page request.
     "/lms/",

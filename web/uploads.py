@@ -3,7 +3,10 @@
 Both receivers take the first part whose name is in `field_names`, count its bytes while
 streaming (aiohttp's `request.multipart()` does not enforce `client_max_size`, aiohttp
 issue 3702), and store it under `media_root/folder` with a generated name. The client's
-file name never reaches the file system.
+file name never reaches the file system. A file counts as received only once the body's
+closing boundary has been read: a truncated body is refused, not stored short. Every way
+aiohttp reports a malformed body (ValueError, InvalidHeader, LineTooLong, …) becomes the
+same 400 in `_multipart_errors`, the one place that reads the body.
 
 - `receive_image` keeps the (small) image in memory, decodes it fully with Pillow in a
   worker thread, and only then writes it: a refused image leaves nothing on disk.
@@ -26,7 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO, ParamSpec, TypeVar
 
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.multipart import BadContentDispositionHeader
+from aiohttp.web_protocol import RequestPayloadError
 from PIL import Image
 
 from models.errors import (
@@ -82,6 +88,7 @@ _IMAGE_TYPES: dict[str, tuple[str, str]] = {
 # a decoder (the JPEG plugin is the one that yields MPO images).
 _IMAGE_PLUGINS = ("JPEG", "PNG", "WEBP")
 _BAD_IMAGE = "Upload a valid image: JPEG, PNG or WebP."
+_MALFORMED = "Malformed multipart body."
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +117,8 @@ async def receive_image(
     `max_pixels`; ValidationFailed (400) when no file or an empty one was submitted.
     """
     folder_path = _checked_folder(folder)
-    part = await _open_file_part(request, field_names, max_bytes)
+    form = await _Form.open(request, max_bytes)
+    part = await form.file_part(field_names)
 
     # Thumbnails are small (a few MB at most), so holding one in memory is fine and lets
     # us decode it before anything touches the disk.
@@ -120,6 +128,7 @@ async def receive_image(
         if len(data) > max_bytes:
             raise _file_too_large(max_bytes)
     _check_not_empty(part, len(data))
+    await form.finish()
 
     # Decoding is CPU-bound and may be slow for large images: keep it off the event loop.
     image_format = await asyncio.to_thread(_verify_image, data, max_pixels)
@@ -154,7 +163,8 @@ async def receive_file(
     over `max_bytes`, ValidationFailed (400) when no file or an empty one was submitted.
     """
     folder_path = _checked_folder(folder)
-    part = await _open_file_part(request, field_names, max_bytes)
+    form = await _Form.open(request, max_bytes)
+    part = await form.file_part(field_names)
 
     directory = media_root / folder_path
     destination = directory / f"{uuid.uuid4().hex}{_safe_extension(part.filename)}"
@@ -170,6 +180,7 @@ async def receive_file(
                 raise _file_too_large(max_bytes)
             await _blocking_io(handle.write, chunk)
         _check_not_empty(part, size)
+        await form.finish()
         await _blocking_io(handle.close)
         await _blocking_io(os.replace, temporary, destination)
     except BaseException:
@@ -196,45 +207,86 @@ def _checked_folder(folder: str) -> PurePosixPath:
     return path
 
 
-async def _open_file_part(
-    request: web.Request, field_names: Sequence[str], max_bytes: int
-) -> BodyPartReader:
-    """Return the first part named in `field_names`, skipping (boundedly) any before it."""
-    if request.content_type != "multipart/form-data":
-        declared = request.headers.get("Content-Type", "")
-        raise UnsupportedMediaType(f'Unsupported media type "{declared}" in request.')
-    # Fail before reading anything when the client tells us up front it is too big.
-    if request.content_length is not None and (
-        request.content_length > max_bytes + _MULTIPART_OVERHEAD
-    ):
-        raise _file_too_large(max_bytes)
+@contextlib.contextmanager
+def _multipart_errors() -> Iterator[None]:
+    """Whatever aiohttp raises on a malformed body is the client's error: a 400.
 
-    skipped = 0
+    The multipart reader reports bad boundaries and encodings as ValueError, bad part
+    headers (a control character in a name, a line without a colon) as InvalidHeader or
+    LineTooLong, and a body the connection cut short as RequestPayloadError. A disposition
+    it cannot parse is only a warning (the part then has no name), unless warnings are
+    errors, as under the tests.
+    """
     try:
-        reader = await request.multipart()
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                # Nested multipart/mixed is obsolete in form-data (RFC 7578) and
-                # draining it would be unbounded.
-                raise BadRequest("Nested multipart bodies are not supported.")
-            if part.name in field_names:
+        yield
+    except (
+        ValueError,
+        HttpProcessingError,
+        RequestPayloadError,
+        BadContentDispositionHeader,
+    ) as exc:
+        raise BadRequest(_MALFORMED) from exc
+
+
+class _Form:
+    """A multipart/form-data body read part by part, with a shared bound on what is skipped."""
+
+    def __init__(self, reader: MultipartReader) -> None:
+        self._reader = reader
+        self._skipped = 0
+
+    @classmethod
+    async def open(cls, request: web.Request, max_bytes: int) -> _Form:
+        if request.content_type != "multipart/form-data":
+            declared = request.headers.get("Content-Type", "")
+            raise UnsupportedMediaType(f'Unsupported media type "{declared}" in request.')
+        # Fail before reading anything when the client tells us up front it is too big.
+        if request.content_length is not None and (
+            request.content_length > max_bytes + _MULTIPART_OVERHEAD
+        ):
+            raise _file_too_large(max_bytes)
+        with _multipart_errors():
+            return cls(await request.multipart())
+
+    async def file_part(self, field_names: Sequence[str]) -> BodyPartReader:
+        """The first part named in `field_names`, skipping (boundedly) any before it."""
+        while (part := await self._next()) is not None:
+            with _multipart_errors():
+                name = part.name
+            if name in field_names:
                 return part
-            # aiohttp would drain a skipped part without limit; read it ourselves so
-            # other fields share the overhead allowance instead of being free.
-            while chunk := await part.read_chunk(_CHUNK_SIZE):
-                skipped += len(chunk)
-                if skipped > _MULTIPART_OVERHEAD:
-                    raise PayloadTooLarge()
-    except ValueError as exc:  # aiohttp's way of reporting a malformed body
-        raise BadRequest("Malformed multipart body.") from exc
-    raise ValidationFailed.field("file", "No file was submitted.")
+            await self._skip(part)
+        raise ValidationFailed.field("file", "No file was submitted.")
+
+    async def finish(self) -> None:
+        """Read the rest of the body: later fields (bounded) and the closing boundary.
+
+        Only a body that ends as multipart says it must proves the file was not cut short.
+        """
+        while (part := await self._next()) is not None:
+            await self._skip(part)
+
+    async def _next(self) -> BodyPartReader | None:
+        with _multipart_errors():
+            part = await self._reader.next()
+        if part is not None and not isinstance(part, BodyPartReader):
+            # Nested multipart/mixed is obsolete in form-data (RFC 7578) and draining it
+            # would be unbounded.
+            raise BadRequest("Nested multipart bodies are not supported.")
+        return part
+
+    async def _skip(self, part: BodyPartReader) -> None:
+        # aiohttp would drain a skipped part without limit; read it ourselves so other
+        # fields share the overhead allowance instead of being free.
+        while chunk := await _read_chunk(part):
+            self._skipped += len(chunk)
+            if self._skipped > _MULTIPART_OVERHEAD:
+                raise PayloadTooLarge()
 
 
 async def _read_chunk(part: BodyPartReader) -> bytes:
-    try:
+    with _multipart_errors():
         return await part.read_chunk(_CHUNK_SIZE)
-    except ValueError as exc:
-        raise BadRequest("Malformed multipart body.") from exc
 
 
 def _check_not_empty(part: BodyPartReader, size: int) -> None:
@@ -251,10 +303,15 @@ def _file_too_large(max_bytes: int) -> PayloadTooLarge:
 
 
 def _original_name(part: BodyPartReader) -> str | None:
-    """The client's base name, for display only (some clients send a full path)."""
+    """The client's base name, for display and downloads (some clients send a full path).
+
+    Browsers send the name as typed, escaping only `"`, CR and LF (as %22, %0D, %0A: the
+    HTML standard's form-data encoding); those three are unescaped, nothing else is.
+    """
     if not part.filename:
         return None
-    return PureWindowsPath(part.filename).name or None  # splits on both / and \
+    name = part.filename.replace("%22", '"').replace("%0D", "\r").replace("%0A", "\n")
+    return PureWindowsPath(name).name or None  # splits on both / and \
 
 
 def _safe_extension(filename: str | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, or_, select, true
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.events import notify_course
@@ -16,7 +16,7 @@ from models.courses.schemas import (
     CourseUpdate,
 )
 from models.courses.tables import Category, Course, Lesson
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.fields import money_to_cents
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
@@ -38,7 +38,13 @@ def check_author(actor: Principal) -> None:
         raise PermissionDenied()
 
 
-# Categories
+# Categories: instructors and admins create them; they are shared by every course of the
+# tenant, so only admins rename or delete one.
+
+
+def check_category_admin(actor: Principal) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied()
 
 
 async def access_category(session: AsyncSession, *, category_id: int) -> Category:
@@ -68,7 +74,7 @@ async def do_create_category(
 async def do_update_category(
     session: AsyncSession, *, actor: Principal, category_id: int, data: CategoryUpdate
 ) -> Category:
-    check_author(actor)
+    check_category_admin(actor)
     category = await access_category(session, category_id=category_id)
     for field, value in data.model_dump(exclude_unset=True).items():
         if value is None:
@@ -79,8 +85,20 @@ async def do_update_category(
 
 
 async def do_delete_category(session: AsyncSession, *, actor: Principal, category_id: int) -> None:
-    check_author(actor)
-    category = await access_category(session, category_id=category_id)
+    """Delete a category no course uses: 409 naming how many do (the database would empty them)."""
+    check_category_admin(actor)
+    # Locked first: a course being given this category holds a key-share lock on the row
+    # until it commits, so the count below, taken after the lock, includes that course too.
+    category = await session.scalar(
+        select(Category).where(Category.id == category_id).with_for_update()
+    )
+    if category is None:
+        raise NotFound()
+    used = await session.scalar(
+        select(func.count()).select_from(Course).where(Course.category_id == category_id)
+    )
+    if used:
+        raise Conflict(f"This category is used by {used} course{'' if used == 1 else 's'}.")
     await session.delete(category)
     await session.flush()
 

@@ -215,8 +215,19 @@ class LessonRead(Read):
     lesson_type: str
     duration_minutes: int
     order: int
-    file: str | None
+    file: str | None = Field(
+        description="The file's download URL (the token required), for those who may read the "
+        "content; null for others and when the lesson has no file."
+    )
+    file_name: str | None = Field(
+        description="The name the file was uploaded under, which downloads keep; null as `file`."
+    )
     created_at: Timestamp
+
+
+class FileLinkRead(Read):
+    url: str = Field(description="Downloads the file without a token until `expires_at`.")
+    expires_at: Timestamp
 
 
 class LessonQuery(BaseModel):

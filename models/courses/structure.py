@@ -1,13 +1,22 @@
-"""Modules, lessons and lesson resources: a course's outline and its content."""
+"""Modules, lessons and lesson resources: a course's outline and its content.
+
+The outline (modules, lesson titles, types, durations) is public with the course. A lesson's
+content is for those who may read it (active enrollees, the course's instructor, admins):
+its text, its file and its resources (links, which may themselves be signed URLs to paid
+material). Everyone else gets `null` content and file in lessons, no resources in lists
+and a 404 for a resource or a file, as for something that does not exist.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses.catalog import access_course, listed_courses_filter
+from models.courses import file_links
+from models.courses.catalog import access_course, can_change_course, listed_courses_filter
 from models.courses.events import notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
@@ -19,8 +28,11 @@ from models.courses.schemas import (
     ResourceUpdate,
 )
 from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
-from models.errors import NotFound, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.identity import Principal
+from models.settings import Settings
+
+FILE_NAME_MAX_LENGTH = 255
 
 
 async def content_course_ids(
@@ -40,6 +52,24 @@ async def content_course_ids(
         Enrollment.is_active.is_(True),
     )
     return set((await session.scalars(own.union(enrolled))).all())
+
+
+async def may_read_content(session: AsyncSession, *, actor: Principal, course: Course) -> bool:
+    if actor.is_admin or course.instructor_id == actor.user_id:
+        return True
+    return course.id in await content_course_ids(session, actor=actor, course_ids={course.id})
+
+
+def content_readable_filter(actor: Principal) -> ColumnElement[bool]:
+    """`content_course_ids` as a condition on `Course`, for lists."""
+    if actor.is_admin:
+        return true()
+    enrolled = exists().where(
+        Enrollment.course_id == Course.id,
+        Enrollment.user_id == actor.user_id,
+        Enrollment.is_active.is_(True),
+    )
+    return or_(Course.instructor_id == actor.user_id, enrolled)
 
 
 def _require_changes(changes: dict[str, Any]) -> dict[str, Any]:
@@ -209,22 +239,116 @@ async def do_delete_lesson(
     return orphaned
 
 
-async def do_set_lesson_file(session: AsyncSession, *, lesson: Lesson, path: str) -> str | None:
-    """Store the new file path; returns the old one, for the caller to remove after commit."""
-    old, lesson.file = lesson.file, path
+def _file_name_character(c: str) -> str:
+    category = unicodedata.category(c)
+    if category == "Zs":
+        return " "
+    # Controls, format characters (a right-to-left override disguises an extension),
+    # line and paragraph separators: none belongs in a name.
+    return "" if category[0] == "C" or category in ("Zl", "Zp") else c
+
+
+def clean_file_name(name: str | None) -> str | None:
+    """The uploader's file name as it may be shown and sent back: no control characters
+    (nor separators of lines), at most 255 characters, the extension kept when shortened."""
+    if not name:
+        return None
+    kept = "".join(_file_name_character(c) for c in name).strip()
+    if len(kept) > FILE_NAME_MAX_LENGTH:
+        stem, dot, extension = kept.rpartition(".")
+        if dot and 0 < len(extension) <= 16:
+            kept = stem[: FILE_NAME_MAX_LENGTH - len(extension) - 1] + "." + extension
+        else:
+            kept = kept[:FILE_NAME_MAX_LENGTH]
+    return kept or None
+
+
+async def do_set_lesson_file(
+    session: AsyncSession, *, lesson: Lesson, path: str, name: str | None
+) -> str | None:
+    """Store the new file and its name; returns the old file, to remove after commit."""
+    old, lesson.file, lesson.file_name = lesson.file, path, clean_file_name(name)
     await session.flush()
     return old
+
+
+def download_name(lesson: Lesson) -> str:
+    """The name a download is saved under: the uploader's, else one made from the lesson."""
+    if lesson.file_name:
+        return lesson.file_name
+    extension = (lesson.file or "").rpartition("/")[2].rpartition(".")
+    return f"lesson-{lesson.id}" + (f".{extension[2]}" if extension[1] else "")
+
+
+async def access_lesson_file(session: AsyncSession, *, actor: Principal, lesson_id: int) -> Lesson:
+    """A lesson with a file the actor may read; 404 otherwise, as a missing file would be."""
+    lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id)
+    if lesson.file is None or not await may_read_content(session, actor=actor, course=course):
+        raise NotFound()
+    return lesson
+
+
+INVALID_LINK = "This download link is not valid."
+EXPIRED_LINK = "This download link has expired."
+
+
+def make_file_link(
+    settings: Settings, *, tenant: str, lesson: Lesson, now: float
+) -> file_links.FileLink:
+    """A link to the lesson's file that works without a token (the caller checked access)."""
+    if lesson.file is None:
+        raise NotFound()
+    return file_links.sign_file_link(
+        settings, tenant=tenant, lesson_id=lesson.id, stored_path=lesson.file, now=now
+    )
+
+
+def check_file_link(
+    settings: Settings,
+    *,
+    tenant: str,
+    lesson_id: int,
+    file_key: str,
+    expires: int,
+    signature: str,
+    now: float,
+) -> None:
+    """A link is honoured only unexpired and signed by us; checked before any lookup."""
+    if file_links.is_expired(expires, now=now):
+        raise PermissionDenied(EXPIRED_LINK)
+    if not file_links.is_valid_signature(
+        settings,
+        tenant=tenant,
+        lesson_id=lesson_id,
+        file_key=file_key,
+        expires=expires,
+        signature=signature,
+    ):
+        raise PermissionDenied(INVALID_LINK)
+
+
+async def access_linked_lesson_file(
+    session: AsyncSession, *, lesson_id: int, file_key: str
+) -> Lesson:
+    """The lesson of a checked link, while the file it signs is still the lesson's (404
+    once the file is replaced or the lesson deleted)."""
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None or lesson.file is None or file_links.file_key_of(lesson.file) != file_key:
+        raise NotFound()
+    return lesson
 
 
 # Resources
 
 
 def resources_query(actor: Principal, *, lesson_id: int | None) -> Select[Any]:
+    """Resources of lessons whose content the actor may read; of any other lesson, none
+    (`?lesson=` of such a lesson is an empty list, as for a lesson that has none)."""
     stmt = (
         select(LessonResource)
         .join(Lesson, Lesson.id == LessonResource.lesson_id)
         .join(Course, Course.id == Lesson.course_id)
-        .where(listed_courses_filter(actor))
+        .where(listed_courses_filter(actor), content_readable_filter(actor))
     )
     if lesson_id is not None:
         stmt = stmt.where(LessonResource.lesson_id == lesson_id)
@@ -234,10 +358,16 @@ def resources_query(actor: Principal, *, lesson_id: int | None) -> Select[Any]:
 async def access_resource(
     session: AsyncSession, *, actor: Principal, resource_id: int, for_change: bool = False
 ) -> LessonResource:
+    """A resource of a lesson whose content the actor may read (404 otherwise), and for a
+    change, of a course the actor may change (403)."""
     resource = await session.get(LessonResource, resource_id)
     if resource is None:
         raise NotFound()
-    await access_lesson(session, actor=actor, lesson_id=resource.lesson_id, for_change=for_change)
+    _, course = await access_lesson(session, actor=actor, lesson_id=resource.lesson_id)
+    if not await may_read_content(session, actor=actor, course=course):
+        raise NotFound()
+    if for_change and not can_change_course(actor, course):
+        raise PermissionDenied()
     return resource
 
 

@@ -104,7 +104,10 @@ class Lesson(Timestamped, TenantBase):
     lesson_type: Mapped[str] = mapped_column(String(10), default="text")
     duration_minutes: Mapped[int] = mapped_column(Integer, default=0)
     order: Mapped[int] = mapped_column(Integer, default=0)
+    # Where the file lies under the media root (never served from there), and the name
+    # its uploader gave it, sent back in Content-Disposition when it is downloaded.
     file: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    file_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
 class LessonResource(Timestamped, TenantBase):

@@ -141,12 +141,10 @@ async def test_unknown_category_is_404(api, category_id):
     assert reply.body == NOT_FOUND
 
 
-async def test_instructor_patches_a_category(api):
+async def test_admin_patches_a_category(api):
     created = await api.post(CATEGORIES, {"name": "Art", "description": "old"}, as_="instructor")
 
-    reply = await api.patch(
-        category_url(created.body["id"]), {"description": "new"}, as_="instructor"
-    )
+    reply = await api.patch(category_url(created.body["id"]), {"description": "new"}, as_="admin")
 
     assert reply.status == 200, reply.body
     assert reply.body["name"] == "Art"
@@ -163,13 +161,13 @@ async def test_category_rename_is_persisted(api):
     assert reply.body["name"] == "Fine Art"
 
 
-async def test_instructor_puts_a_category(api):
+async def test_admin_puts_a_category(api):
     created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
 
     reply = await api.put(
         category_url(created.body["id"]),
         {"name": "Arts", "description": "all of them"},
-        as_="instructor",
+        as_="admin",
     )
 
     assert reply.status == 200, reply.body
@@ -179,7 +177,7 @@ async def test_instructor_puts_a_category(api):
 async def test_put_category_without_a_name_is_400(api):
     created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
 
-    reply = await api.put(category_url(created.body["id"]), {"description": "x"}, as_="instructor")
+    reply = await api.put(category_url(created.body["id"]), {"description": "x"}, as_="admin")
 
     assert reply.status == 400
     assert reply.body == {"name": ["This field is required."], "status": 400}
@@ -188,7 +186,7 @@ async def test_put_category_without_a_name_is_400(api):
 async def test_patch_category_name_to_null_is_400(api):
     created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
 
-    reply = await api.patch(category_url(created.body["id"]), {"name": None}, as_="instructor")
+    reply = await api.patch(category_url(created.body["id"]), {"name": None}, as_="admin")
 
     assert reply.status == 400
     assert reply.body == {"name": ["This field may not be null."], "status": 400}
@@ -201,17 +199,55 @@ async def test_student_cannot_update_a_category(api):
     assert reply.body == FORBIDDEN
 
 
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+async def test_instructor_cannot_change_the_general_category(api, method):
+    reply = await api.call(method, category_url(1), json={"name": "Mine"}, as_="instructor")
+    still = await api.get(category_url(1), as_="student")
+
+    assert (reply.status, reply.body) == (403, FORBIDDEN)
+    assert still.body["name"] == "General"
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+async def test_instructor_cannot_change_a_category_they_created(api, method):
+    created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
+
+    reply = await api.call(
+        method, category_url(created.body["id"]), json={"name": "Mine"}, as_="instructor"
+    )
+    still = await api.get(category_url(created.body["id"]), as_="student")
+
+    assert (reply.status, reply.body) == (403, FORBIDDEN)
+    assert still.body["name"] == "Art"
+
+
+async def test_instructor_change_is_403_before_the_body_is_validated(api):
+    reply = await api.patch(category_url(1), {"name": ["not", "a", "name"]}, as_="instructor")
+
+    assert (reply.status, reply.body) == (403, FORBIDDEN)
+
+
+async def test_admin_renames_the_general_category(api):
+    try:
+        reply = await api.patch(category_url(1), {"name": "Everything"}, as_="admin")
+
+        assert reply.status == 200
+        assert (reply.body["name"], reply.body["slug"]) == ("Everything", "general")
+    finally:  # the seeded row outlives the test's clean-up: give it its name back
+        await api.patch(category_url(1), {"name": "General"}, as_="admin")
+
+
 async def test_updating_an_unknown_category_is_404_before_the_body_is_validated(api):
-    reply = await api.patch(category_url(999), {"name": 5}, as_="instructor")
+    reply = await api.patch(category_url(999), {"name": 5}, as_="admin")
 
     assert reply.status == 404
     assert reply.body == NOT_FOUND
 
 
-async def test_instructor_deletes_a_category_then_it_is_404(api):
+async def test_admin_deletes_a_category_then_it_is_404(api):
     created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
 
-    deleted = await api.delete(category_url(created.body["id"]), as_="instructor")
+    deleted = await api.delete(category_url(created.body["id"]), as_="admin")
     again = await api.get(category_url(created.body["id"]), as_="instructor")
 
     assert deleted.status == 204
@@ -229,16 +265,72 @@ async def test_student_cannot_delete_a_category(api):
     assert still.status == 200
 
 
-async def test_deleting_a_category_leaves_its_courses_without_one(api, make):
+async def test_instructor_cannot_delete_the_general_category(api):
+    reply = await api.delete(category_url(1), as_="instructor")
+    still = await api.get(category_url(1), as_="student")
+
+    assert (reply.status, reply.body) == (403, FORBIDDEN)
+    assert still.status == 200
+
+
+async def test_instructor_cannot_delete_a_category_they_created(api):
+    created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
+
+    reply = await api.delete(category_url(created.body["id"]), as_="instructor")
+    still = await api.get(category_url(created.body["id"]), as_="student")
+
+    assert (reply.status, reply.body) == (403, FORBIDDEN)
+    assert still.status == 200
+
+
+async def test_instructor_delete_of_an_unknown_category_is_403(api):
+    reply = await api.delete(category_url(999), as_="instructor")
+
+    assert (reply.status, reply.body) == (403, FORBIDDEN)
+
+
+async def test_deleting_a_category_courses_use_is_409_naming_how_many(api, make):
+    created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
+    category_id = created.body["id"]
+    await make.course(category_id=category_id)
+    await make.course(category_id=category_id, status="Draft")  # unseen by others, counted
+    await make.course(as_="instructor2", category_id=category_id)
+    await make.course(category_id=1)
+
+    reply = await api.delete(category_url(category_id), as_="admin")
+
+    assert reply.status == 409
+    assert reply.body == {"detail": "This category is used by 3 courses.", "status": 409}
+
+
+async def test_deleting_a_category_one_course_uses_says_one_course(api, make):
+    await make.course(category_id=1)
+
+    reply = await api.delete(category_url(1), as_="admin")
+
+    assert reply.body == {"detail": "This category is used by 1 course.", "status": 409}
+
+
+async def test_refused_category_delete_changes_nothing(api, make):
     created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
     course = await make.course(category_id=created.body["id"])
 
-    deleted = await api.delete(category_url(created.body["id"]), as_="instructor")
+    await api.delete(category_url(created.body["id"]), as_="admin")
+    category = await api.get(category_url(created.body["id"]), as_="student")
     reply = await api.get(f"{COURSES}{course['id']}/", as_="instructor")
 
-    assert deleted.status == 204
-    assert reply.status == 200
-    assert reply.body["category_id"] is None
+    assert category.body == created.body
+    assert reply.body["category_id"] == created.body["id"]
+
+
+async def test_category_is_deletable_once_its_courses_moved_away(api, make):
+    created = await api.post(CATEGORIES, {"name": "Art"}, as_="instructor")
+    course = await make.course(category_id=created.body["id"])
+    await api.patch(f"{COURSES}{course['id']}/", {"category_id": 1}, as_="instructor")
+
+    reply = await api.delete(category_url(created.body["id"]), as_="admin")
+
+    assert reply.status == 204
 
 
 async def test_categories_of_another_tenant_are_invisible(api):

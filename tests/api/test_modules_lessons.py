@@ -319,6 +319,7 @@ async def test_instructor_creates_a_lesson_with_every_field(api, module):
         "duration_minutes": 12,
         "order": 3,
         "file": None,
+        "file_name": None,
         "created_at": TIMESTAMP,
     }
 
@@ -451,9 +452,8 @@ async def test_uploaded_lesson_file_is_returned_to_the_instructor(api, lesson):
     reply = await upload_lesson_file(api, lesson["id"])
 
     assert reply.status == 200
-    assert re.fullmatch(
-        rf"/media/acme/lessons/{lesson['id']}/files/[0-9a-f]{{32}}\.pdf", reply.body["file"]
-    )
+    assert reply.body["file"] == f"{LESSONS}{lesson['id']}/file/"
+    assert reply.body["file_name"] == "notes.pdf"
 
 
 async def test_lesson_file_is_null_for_a_student_who_is_not_enrolled(api, lesson):
@@ -473,39 +473,46 @@ async def test_lesson_file_is_visible_to_an_enrolled_student(api, make, lesson):
     assert reply.body["file"] == uploaded.body["file"]
 
 
-def stored_file(settings: Any, url: str) -> Any:
-    return settings.media_root / url.removeprefix("/media/")
+def stored_files(settings: Any) -> list[Any]:
+    return sorted(path for path in settings.media_root.rglob("*") if path.is_file())
 
 
 async def test_uploaded_lesson_file_is_stored_under_the_media_root(api, settings, lesson):
-    uploaded = await upload_lesson_file(api, lesson["id"])
+    await upload_lesson_file(api, lesson["id"])
 
-    assert stored_file(settings, uploaded.body["file"]).read_bytes() == b"%PDF-1.4 lesson notes"
+    [stored] = stored_files(settings)
+    assert stored.read_bytes() == b"%PDF-1.4 lesson notes"
+    assert re.fullmatch(
+        rf"acme/lessons/{lesson['id']}/files/[0-9a-f]{{32}}\.pdf",
+        stored.relative_to(settings.media_root).as_posix(),
+    )
 
 
 async def test_deleting_a_lesson_removes_its_file(api, settings, lesson):
-    uploaded = await upload_lesson_file(api, lesson["id"])
+    await upload_lesson_file(api, lesson["id"])
 
     await api.delete(f"{LESSONS}{lesson['id']}/", as_="instructor")
 
-    assert not stored_file(settings, uploaded.body["file"]).exists()
+    assert stored_files(settings) == []
 
 
 async def test_deleting_a_module_removes_its_lessons_files(api, make, settings, module, lesson):
     other = await make.lesson(module["id"])
-    uploads = [await upload_lesson_file(api, each["id"]) for each in (lesson, other)]
+    for each in (lesson, other):
+        await upload_lesson_file(api, each["id"])
+    assert len(stored_files(settings)) == 2
 
     await api.delete(f"{MODULES}{module['id']}/", as_="instructor")
 
-    assert [stored_file(settings, u.body["file"]).exists() for u in uploads] == [False, False]
+    assert stored_files(settings) == []
 
 
 async def test_a_failed_lesson_delete_keeps_its_file(api, settings, lesson):
-    uploaded = await upload_lesson_file(api, lesson["id"])
+    await upload_lesson_file(api, lesson["id"])
 
     await api.delete(f"{LESSONS}{lesson['id']}/", as_="instructor2")
 
-    assert stored_file(settings, uploaded.body["file"]).exists()
+    assert len(stored_files(settings)) == 1
 
 
 async def test_student_cannot_upload_a_lesson_file(api, make, lesson):
@@ -741,7 +748,9 @@ async def resource(api: Any, lesson: dict[str, Any]) -> dict[str, Any]:
     return dict(reply.body)
 
 
-async def test_resource_is_retrieved_by_id(api, resource):
+async def test_resource_is_retrieved_by_id_by_an_enrolled_student(api, make, resource, lesson):
+    await make.enroll(lesson["course"])
+
     reply = await api.get(f"{RESOURCES}{resource['id']}/", as_="student")
 
     assert (reply.status, reply.body) == (200, resource)
@@ -767,11 +776,22 @@ async def test_instructor_replaces_a_resource_with_put(api, resource):
     assert reply.body == {**resource, "title": "Spec", "url": "https://example.org/spec"}
 
 
-@pytest.mark.parametrize("who", ["instructor2", "student"])
-async def test_only_the_courses_instructor_or_an_admin_patches_a_resource(api, resource, who):
-    reply = await api.patch(f"{RESOURCES}{resource['id']}/", {"title": "Hijacked"}, as_=who)
+async def test_only_the_courses_instructor_or_an_admin_patches_a_resource(
+    api, make, resource, lesson
+):
+    await make.enroll(lesson["course"])
+
+    reply = await api.patch(f"{RESOURCES}{resource['id']}/", {"title": "Hijacked"}, as_="student")
 
     assert (reply.status, reply.body) == (403, FORBIDDEN)
+
+
+async def test_another_instructor_cannot_even_see_a_resource_to_patch(api, resource):
+    reply = await api.patch(
+        f"{RESOURCES}{resource['id']}/", {"title": "Hijacked"}, as_="instructor2"
+    )
+
+    assert (reply.status, reply.body) == (404, NOT_FOUND)
 
 
 async def test_instructor_deletes_a_resource(api, resource):
@@ -787,11 +807,15 @@ async def test_admin_deletes_any_resource(api, resource):
     assert reply.status == 204
 
 
-@pytest.mark.parametrize("who", ["instructor2", "student"])
-async def test_only_the_courses_instructor_or_an_admin_deletes_a_resource(api, resource, who):
+@pytest.mark.parametrize(("who", "status"), [("instructor2", 404), ("student", 403)])
+async def test_only_the_courses_instructor_or_an_admin_deletes_a_resource(
+    api, make, resource, lesson, who, status
+):
+    await make.enroll(lesson["course"])  # the student's; the other instructor sees nothing
+
     reply = await api.delete(f"{RESOURCES}{resource['id']}/", as_=who)
 
-    assert (reply.status, reply.body) == (403, FORBIDDEN)
+    assert reply.status == status
     assert (await api.get(f"{RESOURCES}{resource['id']}/", as_="instructor")).status == 200
 
 
@@ -800,6 +824,7 @@ async def test_resource_list_filters_by_lesson(api, make, module):
     for lesson, title in ((first, "For first"), (second, "For second")):
         body = {"lesson": lesson["id"], "title": title, "url": "https://example.org/x"}
         await api.post(RESOURCES, body, as_="instructor")
+    await make.enroll(module["course"])
 
     reply = await api.get(f"{RESOURCES}?lesson={second['id']}", as_="student")
 

@@ -20,6 +20,7 @@ from models.errors import ValidationFailed
 from models.tenancy import Databases
 from tests.conftest import Api, Factory, token_for
 from web.config import Settings
+from web.keys import TENANTS
 
 COURSES = "/api/lms/courses/courses/"
 MODULES = "/api/lms/courses/modules/"
@@ -203,6 +204,25 @@ async def test_host_is_matched_case_insensitively(api: Api) -> None:
     reply = await api.get(COURSES, as_="admin", headers={"Host": "GLOBEX.TEST"})
     assert reply.status == 403
     assert reply.body == WRONG_DOMAIN
+
+
+async def test_host_with_a_trailing_dot_is_the_same_domain(api: Api) -> None:
+    reply = await api.get(COURSES, as_="b_admin", headers={"Host": "acme.test."})
+    assert reply.status == 403
+    assert reply.body == WRONG_DOMAIN
+
+
+async def test_host_with_a_trailing_dot_and_a_port_is_the_same_domain(api: Api) -> None:
+    reply = await api.get(COURSES, as_="b_admin", headers={"Host": "acme.test.:8443"})
+    assert reply.status == 403
+    assert reply.body == WRONG_DOMAIN
+
+
+async def test_host_with_a_trailing_dot_resolves_to_its_tenant(api: Api) -> None:
+    tenants = api.client.app[TENANTS]
+    assert await tenants.tenant_for_host("acme.test.") == "acme"
+    assert await tenants.tenant_for_host("ACME.TEST.:8443") == "acme"
+    assert await tenants.tenant_for_host("acme.test..") is None
 
 
 async def test_token_without_tenant_claim_on_a_tenants_domain_is_403(api: Api) -> None:

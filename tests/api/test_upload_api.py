@@ -284,21 +284,23 @@ async def test_empty_file_is_400(api: Api, course: dict, settings: Settings) -> 
 # --- lesson files ------------------------------------------------------------------------
 
 
-async def test_instructor_uploads_a_lesson_file(api: Api, lesson: dict) -> None:
+async def test_instructor_uploads_a_lesson_file(api: Api, lesson: dict, settings: Settings) -> None:
     content = b"%PDF-1.4 lesson handout\n" * 100
     data = form(content, filename="Handout.PDF", content_type="application/pdf")
     reply = await api.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
     assert reply.status == 200
     assert reply.body["id"] == lesson["id"]
-    pattern = rf"/media/acme/lessons/{lesson['id']}/files/[0-9a-f]{{32}}\.pdf"
-    assert re.fullmatch(pattern, reply.body["file"])
+    assert reply.body["file"] == f"/api/lms/courses/lessons/{lesson['id']}/file/"
+    [stored] = files_under(settings.media_root)
+    pattern = rf"acme/lessons/{lesson['id']}/files/[0-9a-f]{{32}}\.pdf"
+    assert re.fullmatch(pattern, stored.relative_to(settings.media_root).as_posix())
 
 
 async def test_uploaded_lesson_file_is_served_back(api: Api, lesson: dict) -> None:
     content = b"%PDF-1.4 lesson handout\n" * 100
     data = form(content, filename="handout.pdf", content_type="application/pdf")
     reply = await api.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
-    served = await api.get(reply.body["file"])
+    served = await api.get(reply.body["file"], as_="instructor")
     assert served.status == 200
     assert served.body == content
 
@@ -321,7 +323,7 @@ async def test_lesson_file_exactly_at_the_size_limit_is_accepted(
     data = form(b"x" * 1000, filename="fits.txt", content_type="text/plain")
     reply = await small.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
     assert reply.status == 200
-    assert on_disk(settings, reply.body["file"]).read_bytes() == b"x" * 1000
+    assert [path.read_bytes() for path in files_under(settings.media_root)] == [b"x" * 1000]
 
 
 async def test_student_lesson_upload_is_403_and_stores_nothing(
@@ -340,9 +342,10 @@ async def test_replacing_a_lesson_file_removes_the_old_file(
     url = lesson_upload_url(lesson["id"])
     first = await api.post(url, data=form(b"one", filename="a.txt"), as_="instructor")
     second = await api.post(url, data=form(b"two", filename="b.txt"), as_="instructor")
-    assert second.status == 200
-    assert files_under(settings.media_root) == [on_disk(settings, second.body["file"])]
-    assert (await api.get(first.body["file"])).status == 404
+    assert (first.status, second.status) == (200, 200)
+    assert [path.read_bytes() for path in files_under(settings.media_root)] == [b"two"]
+    served = await api.get(second.body["file"], as_="instructor")
+    assert (served.body, second.body["file_name"]) == (b"two", "b.txt")
 
 
 @pytest.mark.parametrize(
@@ -363,10 +366,11 @@ async def test_lesson_file_a_browser_would_run_is_served_as_a_download(
     data = form(script, filename=filename, content_type=content_type)
     reply = await api.post(lesson_upload_url(lesson["id"]), data=data, as_="instructor")
     assert reply.status == 200
-    served = await api.get(reply.body["file"])
+    served = await api.get(reply.body["file"], as_="instructor")
     assert served.status == 200
     assert served.body == script
     assert served.headers["Content-Type"] == "application/octet-stream"
+    assert served.headers["Content-Disposition"].startswith("attachment;")
 
 
 async def test_lesson_upload_json_body_is_415(api: Api, lesson: dict) -> None:
@@ -418,3 +422,82 @@ async def test_deleting_a_course_removes_its_thumbnail_and_lesson_files(
 
     assert reply.status == 204
     assert files_under(settings.media_root) == []
+
+
+# --- malformed multipart bodies: a 400, on every upload route ------------------------------
+
+MALFORMED = {"detail": "Malformed multipart body.", "status": 400}
+BOUNDARY = "lms-test-boundary"
+
+
+def raw_part(headers: bytes, content: bytes = b"hello") -> bytes:
+    return b"--" + BOUNDARY.encode() + b"\r\n" + headers + b"\r\n\r\n" + content + b"\r\n"
+
+
+def multipart_headers(boundary: str | None = BOUNDARY) -> dict[str, str]:
+    declared = "multipart/form-data" + (f"; boundary={boundary}" if boundary else "")
+    return {"Content-Type": declared}
+
+
+FILE_PART = b'Content-Disposition: form-data; name="file"; filename="a.png"'
+CLOSING = b"--" + BOUNDARY.encode() + b"--\r\n"
+MALFORMED_BODIES = {
+    # A control character in a part's header name (aiohttp raises InvalidHeader).
+    "control character in a header name": raw_part(FILE_PART + b"\r\nX-Bad\x01Name: 1") + CLOSING,
+    "control character in the disposition header name": raw_part(
+        b'Content-Dispo\x07sition: form-data; name="file"; filename="a.png"'
+    )
+    + CLOSING,
+    "header line without a colon": raw_part(FILE_PART + b"\r\nnot a header") + CLOSING,
+    "no closing boundary": raw_part(FILE_PART),
+    "truncated in the part headers": b"--" + BOUNDARY.encode() + b"\r\nContent-Disposition: fo",
+    "truncated in the content": raw_part(FILE_PART, b"x" * 1000)[:-30],
+}
+
+
+def upload_url(kind: str, course: dict[str, Any], lesson: dict[str, Any]) -> str:
+    return thumbnail_url(course["id"]) if kind == "thumbnail" else lesson_upload_url(lesson["id"])
+
+
+@pytest.mark.parametrize("kind", ["thumbnail", "lesson file"])
+@pytest.mark.parametrize("case", sorted(MALFORMED_BODIES))
+async def test_malformed_multipart_body_is_400_and_stores_nothing(
+    api: Api, course: dict, lesson: dict, settings: Settings, kind: str, case: str
+) -> None:
+    reply = await api.post(
+        upload_url(kind, course, lesson),
+        data=MALFORMED_BODIES[case],
+        headers=multipart_headers(),
+        as_="instructor",
+    )
+    assert (reply.status, reply.body) == (400, MALFORMED)
+    assert files_under(settings.media_root) == []
+
+
+@pytest.mark.parametrize("kind", ["thumbnail", "lesson file"])
+async def test_multipart_without_a_boundary_is_400(
+    api: Api, course: dict, lesson: dict, kind: str
+) -> None:
+    body = raw_part(FILE_PART) + CLOSING
+    reply = await api.post(
+        upload_url(kind, course, lesson),
+        data=body,
+        headers=multipart_headers(None),
+        as_="instructor",
+    )
+    assert (reply.status, reply.body) == (400, MALFORMED)
+
+
+async def test_fields_after_the_file_are_read_past_and_the_file_is_kept(
+    api: Api, lesson: dict, settings: Settings
+) -> None:
+    body = (
+        raw_part(b'Content-Disposition: form-data; name="file"; filename="notes.txt"', b"notes")
+        + raw_part(b'Content-Disposition: form-data; name="comment"', b"see page 2")
+        + CLOSING
+    )
+    reply = await api.post(
+        lesson_upload_url(lesson["id"]), data=body, headers=multipart_headers(), as_="instructor"
+    )
+    assert reply.status == 200
+    assert [path.read_bytes() for path in files_under(settings.media_root)] == [b"notes"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
+from aiohttp import FormData
 from playwright.async_api import expect
 
 from tests.browser.conftest import screenshot
@@ -72,3 +75,31 @@ async def test_a_course_announcement_reaches_an_open_course_page_as_a_toast(
     toast = page.locator(".toast").filter(has_text="Announcement: Exam moved")
     await expect(toast).to_contain_text("The exam is on Friday now.")
     await screenshot(page, "course-toast")
+
+
+async def test_an_enrolled_student_downloads_a_lesson_file_under_its_name(
+    signed_in, make, api: Any
+):
+    course = await make.course(title="Handouts", price="0.00")
+    module = await make.module(course["id"], title="Week 1")
+    lesson = await make.lesson(module["id"], title="Reading")
+    form = FormData(quote_fields=False)
+    form.add_field("file", b"%PDF-1.4 week one", filename="Übung 1, Lösungen.pdf")
+    uploaded = await api.post(
+        f"/api/lms/courses/lessons/{lesson['id']}/upload-file/", data=form, as_="instructor"
+    )
+    assert uploaded.status == 200, uploaded.body
+    page = await signed_in("student", f"/lms/courses/{course['id']}/")
+    download_button = page.get_by_role("button", name="Download “Übung 1, Lösungen.pdf”")
+    await expect(page.locator("[data-lesson]").filter(has_text="Reading")).to_be_visible()
+    await expect(download_button).to_have_count(0)  # not enrolled: no file offered
+
+    await page.get_by_role("button", name="Enroll for free").click()
+    async with page.expect_download() as started:
+        await download_button.click()
+    download = await started.value
+
+    assert download.suggested_filename == "Übung 1, Lösungen.pdf"
+    saved = await download.path()
+    assert await asyncio.to_thread(Path(saved).read_bytes) == b"%PDF-1.4 week one"
+    assert page.script_errors == []

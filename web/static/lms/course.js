@@ -78,7 +78,39 @@ function lessonItem(lesson) {
   const body = lesson.content
     ? el("details", {}, el("summary", {}, "Read"), el("p", { class: "prose" }, lesson.content))
     : null;
-  return el("li", { class: "lesson", "data-lesson": lesson.id }, title, action, body);
+  // `file` is set only for those who may download it (enrollees, the instructor, admins).
+  const file = lesson.file
+    ? el(
+        "button",
+        {
+          type: "button",
+          class: "secondary",
+          "aria-label": `Download “${lesson.file_name}”`,
+          onclick: (event) => download(lesson, event.currentTarget),
+        },
+        `Download ${lesson.file_name}`,
+      )
+    : null;
+  return el("li", { class: "lesson", "data-lesson": lesson.id }, title, file, action, body);
+}
+
+// The file needs the token, which a plain link cannot carry: ask for a short-lived signed
+// link at the moment of the click (so it never goes stale on an open page) and follow it.
+// The server sends the file as an attachment under its name, so the page stays.
+async function download(lesson, button) {
+  button.disabled = true;
+  showError("");
+  try {
+    const link = await api(`/api/lms/courses/lessons/${lesson.id}/file-link/`);
+    const anchor = el("a", { href: link.url, download: lesson.file_name, hidden: true });
+    document.body.append(anchor);
+    anchor.click();
+    anchor.remove();
+  } catch (error) {
+    fail(error);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function renderModules() {

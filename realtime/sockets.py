@@ -159,6 +159,7 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
         raise BadRequest("Expected a WebSocket upgrade.")
     await ws.prepare(request)
     token, since = _parameters(request)
+    checked_at = time.monotonic()
     principal = await _enter(gate, request, ws, kind, room_id, token)
     if principal is None:
         return ws
@@ -166,7 +167,11 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
     room = sys.intern(f"{kind.name}:{room_id}")
     key = gate.hub.key(principal.tenant, room)
     connection = Connection(
-        ws, request, user_id=principal.user_id, queue_size=gate.settings.ws_queue_size
+        ws,
+        request,
+        principal=principal,
+        queue_size=gate.settings.ws_queue_size,
+        checked_at=checked_at,
     )
     gate.hub.join(key, connection, since)
     gate.hub.keepalive.start(gate.settings.ws_heartbeat_seconds)

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.effects import ROOM_CLOSED, notify_after_commit
+from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.forums.schemas import ForumCreate, ForumQuery, ForumUpdate
 from models.forums.tables import Forum, ForumGroup, ForumPost
@@ -250,6 +250,9 @@ async def do_update_forum(
         forum.updated_at = utcnow()
     await session.flush()
     _forum_activity(session, actor, forum, "forum_updated", f"Updated forum {forum.title!r}.")
+    if changed & {"group_ids", "is_active"}:
+        # Who may read it has changed: its live room checks everyone in it again.
+        revoke_after_commit(session, forum_room(forum.id))
     return forum
 
 

@@ -152,6 +152,8 @@ class RedisBus:
         self._history_bytes = history_bytes
         # Without the tenants' databases (a tool, a test) a failed publish raises.
         self.outbox = None if sessions is None else Outbox(sessions, self.send, relay_seconds)
+        # Publishing's client (the listener's too, here; tests swap it for a dead one).
+        self._publisher = redis
         self._stamp = redis.register_script(_STAMP)
         self._pubsub = redis.pubsub()
         self._listeners: dict[str, tuple[RoomKey, list[Listener]]] = {}
@@ -165,6 +167,11 @@ class RedisBus:
         except Exception as exc:
             log.warning("room listener cannot reach Redis yet: %s", exc)
         self._reader = asyncio.create_task(self._read_forever(), name="lms-room-listener")
+
+    def publish_through(self, client: Redis) -> None:
+        """Publish through `client` from now on (what a test takes Redis away with)."""
+        self._publisher = client
+        self._stamp = client.register_script(_STAMP)
 
     async def publish(self, tenant: str, event: RoomEvent) -> None:
         """Publish now, or (Redis unreachable even after retries) keep the event in the
@@ -183,7 +190,7 @@ class RedisBus:
     async def send(self, tenant: str, event: RoomEvent) -> None:
         """One round trip: stamp, keep and publish (or, for the rooms alone, publish)."""
         if event.internal:
-            await self._redis.publish(
+            await self._publisher.publish(
                 channel(tenant, event.room), _EPHEMERAL + internal_frame(event)
             )
             return

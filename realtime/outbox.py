@@ -56,15 +56,16 @@ class Outbox:
     async def publish(self, tenant: str, event: RoomEvent) -> None:
         """Send the event, or keep it here; raises only if the database fails too."""
         key = (tenant, event.room)
-        if key not in self._backlog:
+        queued = key in self._backlog
+        if not queued:
             try:
                 await self._send(tenant, event)
                 return
             except Exception as exc:
                 log.warning("room event %s of %s kept for later: %s", event.type, key, exc)
         async with self._lock:
-            if key not in self._backlog:
-                # The relay emptied the room's queue meanwhile: try once more.
+            if queued and key not in self._backlog:
+                # The relay emptied the room's queue while this waited: no need to queue.
                 try:
                     await self._send(tenant, event)
                     return

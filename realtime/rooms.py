@@ -10,9 +10,9 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.ai_chat.operations import access_session
-from models.courses.notifications import access_course_room
+from models.courses.notifications import access_course_room, course_room_listeners
 from models.errors import NotFound, PermissionDenied
-from models.forums.operations import access_forum
+from models.forums.operations import access_forum, forum_readers
 from models.forums.posts import do_create_post
 from models.forums.schemas import PostCreate
 from models.groups.operations import access_group
@@ -30,7 +30,13 @@ async def _check_course(session: AsyncSession, actor: Principal, course_id: int)
     await access_course_room(session, actor=actor, course_id=course_id)
 
 
-COURSE = RoomKind("course", _check_course)
+async def _course_listeners(
+    session: AsyncSession, actors: list[Principal], course_id: int
+) -> set[str]:
+    return await course_room_listeners(session, course_id=course_id, actors=actors)
+
+
+COURSE = RoomKind("course", _check_course, readers=_course_listeners)
 
 
 async def _check_forum(session: AsyncSession, actor: Principal, forum_id: int) -> None:
@@ -46,7 +52,11 @@ async def _post(
     await do_create_post(session, actor=actor, data=data)
 
 
-FORUM = RoomKind("forum", _check_forum, {"post": _post})
+async def _forum_readers(session: AsyncSession, actors: list[Principal], forum_id: int) -> set[str]:
+    return await forum_readers(session, forum_id=forum_id, actors=actors)
+
+
+FORUM = RoomKind("forum", _check_forum, {"post": _post}, readers=_forum_readers)
 
 
 async def _check_group(session: AsyncSession, actor: Principal, group_id: int) -> None:
@@ -94,6 +104,8 @@ def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
         uow = unit_of_work(tenant)
         allowed: set[str] = set()
         try:
+            if kind.readers is not None:
+                return await kind.readers(uow.session, principals, int(raw_id))
             for principal in principals:
                 try:
                     await kind.check(uow.session, principal, int(raw_id))

@@ -47,6 +47,8 @@ STRIKES_BEFORE_CLOSE = 20  # throttled frames a flooding client may send before 
 
 # Checks a user may enter a room: NotFound (4404) or PermissionDenied (4403).
 RoomCheck = Callable[[AsyncSession, Principal, int], Awaitable[None]]
+# Of these users, those who may be in a room now (the check's rule, for many at once).
+RoomReaders = Callable[[AsyncSession, list[Principal], int], Awaitable[set[str]]]
 # Acts on a client frame in a room, inside the frame's own transaction.
 FrameAction = Callable[[AsyncSession, Principal, int, frames.ClientFrame], Awaitable[None]]
 
@@ -73,6 +75,8 @@ class RoomKind:
     name: str
     check: RoomCheck
     actions: dict[str, FrameAction] = field(default_factory=dict)
+    # The same rule as `check` for a whole room at once; without it, user by user.
+    readers: RoomReaders | None = None
 
 
 @dataclass(slots=True)

@@ -223,7 +223,10 @@ async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
                     slugs = [tenant.slug for tenant, _ in await list_tenants(session)]
                 for slug in slugs:
                     await app[DISPATCHER].send(RELAY_OUTBOX, slug, interval)
-                    await app[BUS].relay(slug)
+                    try:
+                        await app[BUS].relay(slug)
+                    except Exception:
+                        log.exception("room outbox relay of %s failed", slug)
             except Exception:
                 log.exception("outbox relay round failed")
 

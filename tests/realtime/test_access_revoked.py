@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from models.errors import NotFound, PermissionDenied
+from models.identity import Principal
+from realtime import rooms
+from realtime.gate import GATE
+from realtime.sockets import RoomKind
 from tests.realtime.sockets import frames_until_closed, joined, next_frame, open_socket
 
 GROUPS = "/api/lms/groups/groups/"
@@ -249,3 +254,63 @@ async def test_a_reader_who_keeps_access_stays_through_a_recheck(api):
     assert changed.status == 200, changed.body
     assert (await next_frame(ws, "post"))["data"]["content"] == "still-here"
     await ws.close()
+
+
+# A whole room is checked at once, by the very rule of the handshake
+
+
+USERS = {
+    "admin": Principal("admin-1", "acme", frozenset({"admin"})),
+    "instructor": Principal("instructor-1", "acme", frozenset({"instructor"})),
+    "instructor2": Principal("instructor-2", "acme", frozenset({"instructor"})),
+    "student": Principal("student-1", "acme"),
+    "student2": Principal("student-2", "acme"),
+}
+
+
+async def one_by_one(api: Any, kind: RoomKind, room_id: int) -> set[str]:
+    allowed = set()
+    for principal in USERS.values():
+        uow = api.client.app[GATE].unit_of_work("acme")
+        try:
+            await kind.check(uow.session, principal, room_id)
+            allowed.add(principal.user_id)
+        except (NotFound, PermissionDenied):
+            pass
+        finally:
+            await uow.close()
+    return allowed
+
+
+async def all_at_once(api: Any, room: str) -> set[str]:
+    check = rooms.access_check(api.client.app[GATE].unit_of_work)
+    return await check(("acme", room), list(USERS.values()))
+
+
+async def test_a_forums_readers_at_once_are_who_its_handshake_lets_in(api):
+    setup = await group_forum(api)
+    forum_id = setup["forum"]["id"]
+    open_forum = await api.post(FORUMS, {"title": "Open"}, as_="instructor")
+
+    for room_id in (forum_id, open_forum.body["id"]):
+        assert await all_at_once(api, f"forum:{room_id}") == await one_by_one(
+            api, rooms.FORUM, room_id
+        )
+    await api.patch(f"{FORUMS}{forum_id}/", {"is_active": False}, as_="instructor")
+    assert await all_at_once(api, f"forum:{forum_id}") == await one_by_one(
+        api, rooms.FORUM, forum_id
+    )
+    assert await all_at_once(api, f"forum:{forum_id}") == {"admin-1", "instructor-1"}
+
+
+async def test_a_courses_listeners_at_once_are_who_its_handshake_lets_in(api, course, make):
+    await make.enroll(course["id"], as_="student2")
+    mine = await api.get(f"{ENROLLMENTS}?course={course['id']}", as_="student2")
+    await api.delete(f"{ENROLLMENTS}{mine.body['results'][0]['id']}/", as_="student2")
+    room = f"course:{course['id']}"
+
+    assert await all_at_once(api, room) == await one_by_one(api, rooms.COURSE, course["id"])
+    assert await all_at_once(api, room) == {"admin-1", "instructor-1", "student-1"}
+    await api.patch(f"{COURSES}{course['id']}/", {"status": "Draft"}, as_="instructor")
+    assert await all_at_once(api, room) == await one_by_one(api, rooms.COURSE, course["id"])
+    assert await all_at_once(api, room) == {"admin-1", "instructor-1"}

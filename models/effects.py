@@ -15,8 +15,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 _TASKS = "lms_after_commit_tasks"
 _EVENTS = "lms_after_commit_events"
-# The event that ends a room (its forum or group deleted): its sockets are closed, 4404.
+# The event that ends a room (its forum, group, course or AI session deleted): its sockets
+# are closed (4404) and its seq and history are forgotten.
 ROOM_CLOSED = "room_closed"
+# Not for clients: the room re-checks, with a fresh read, whether the sockets of a user (or,
+# with no `user_id`, everyone's) may still be there, and closes those that may not (4403).
+# Never stamped, kept or sent: it travels the room's channel only to keep its order.
+ACCESS_REVOKED = "access_revoked"
+INTERNAL_TYPES = frozenset({ACCESS_REVOKED})
+# The events about one item of a room (a post, a message): each names its item, and an
+# edit or a deletion supersedes the item's earlier frames, which the history then keeps as
+# tombstones (the seq stays, the content goes).
+_ITEM_EVENTS = {
+    "post": ("post", False),
+    "post_updated": ("post", True),
+    "post_deleted": ("post", True),
+    "message": ("message", False),
+    "message_updated": ("message", True),
+    "message_deleted": ("message", True),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +63,51 @@ def take_tasks(session: AsyncSession) -> list[TaskCall]:
 
 @dataclass(frozen=True, slots=True)
 class RoomEvent:
-    """An event for a live room (`forum:1`, `group:2`, `course:3`); the bus stamps its seq."""
+    """An event for a live room (`forum:1`, `group:2`, `course:3`); the bus stamps its seq.
+
+    `item` names what the event shows (`post:5`), so a later edit can supersede it;
+    `supersedes` names the items whose earlier frames the history must no longer show.
+    """
 
     room: str
     type: str
     data: dict[str, Any]
+    item: str | None = None
+    supersedes: tuple[str, ...] = ()
+
+    @property
+    def internal(self) -> bool:
+        """Not stamped, not kept, never sent to a client (the room acts on it)."""
+        return self.type in INTERNAL_TYPES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "room": self.room,
+            "type": self.type,
+            "data": self.data,
+            "item": self.item,
+            "supersedes": list(self.supersedes),
+        }
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> RoomEvent:
+        return cls(
+            value["room"],
+            value["type"],
+            value["data"],
+            value.get("item"),
+            tuple(value.get("supersedes") or ()),
+        )
+
+
+def item_of(type_: str, data: dict[str, Any]) -> tuple[str | None, tuple[str, ...]]:
+    """The item an event shows and the items it supersedes, known from its type."""
+    kind = _ITEM_EVENTS.get(type_)
+    if kind is None or "id" not in data:
+        return None, ()
+    item = f"{kind[0]}:{data['id']}"
+    deleted = type_.endswith("_deleted")
+    return (None if deleted else item), ((item,) if kind[1] else ())
 
 
 class EventPublisher(Protocol):
@@ -59,9 +116,30 @@ class EventPublisher(Protocol):
     async def publish(self, tenant: str, event: RoomEvent) -> None: ...
 
 
-def notify_after_commit(session: AsyncSession, room: str, type_: str, data: dict[str, Any]) -> None:
-    """Ask for a room event to be published once this session's transaction commits."""
-    session.info.setdefault(_EVENTS, []).append(RoomEvent(room, type_, data))
+def notify_after_commit(
+    session: AsyncSession,
+    room: str,
+    type_: str,
+    data: dict[str, Any],
+    *,
+    also_supersedes: tuple[str, ...] = (),
+) -> None:
+    """Ask for a room event to be published once this session's transaction commits.
+
+    An edit or deletion of a post or message supersedes that item's earlier frames; a
+    deletion that takes other items with it (a post's replies) names them too.
+    """
+    item, supersedes = item_of(type_, data)
+    event = RoomEvent(room, type_, data, item, supersedes + also_supersedes)
+    session.info.setdefault(_EVENTS, []).append(event)
+
+
+def revoke_after_commit(session: AsyncSession, room: str, user_id: str | None = None) -> None:
+    """Once committed, the room closes the sockets (of `user_id`, or anyone's) that may no
+    longer be in it, re-checked with the rule the handshake used: access taken away ends
+    at once, not at the next reconnect."""
+    data = {"user_id": user_id} if user_id is not None else {}
+    session.info.setdefault(_EVENTS, []).append(RoomEvent(room, ACCESS_REVOKED, data))
 
 
 def take_events(session: AsyncSession) -> list[RoomEvent]:

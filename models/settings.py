@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     # room keeps for resume, ping interval, and frames a client may send per second.
     ws_queue_size: int = 256
     ws_history_size: int = 1000
+    # Bytes of history a room keeps at most (in memory or in Redis): an edit storm of big
+    # posts drops the oldest frames (their clients get a reset), never grows without bound.
+    ws_history_bytes: int = 1024 * 1024
     ws_heartbeat_seconds: float = 30.0
     ws_frames_per_second: float = 10.0
     # Every this many seconds, log how late the event loop ran what was due over them

@@ -9,6 +9,7 @@ from models.groups import tables as groups
 from models.logs import tables as logs
 from models.messaging import tables as messaging
 from models.payments import tables as payments
+from models.rooms import tables as rooms
 from models.schedules import tables as schedules
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "logs",
     "messaging",
     "payments",
+    "rooms",
     "schedules",
     "tenancy",
 ]

@@ -12,12 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from models.effects import RoomEvent
+from models.effects import ROOM_CLOSED, RoomEvent
 from realtime import frames
 
 RoomKey = tuple[str, str]
-# Called with (seq, frame) for stamped events, (None, frame) for ephemeral ones; must not block.
+# Called with (seq, frame) for stamped events, (None, frame) for ephemeral ones, and
+# (RESYNC, b"") when the bus may have missed events (Redis reconnected); must not block.
 Listener = Callable[[int | None, bytes], None]
+RESYNC = -1
+# Bytes of history a room keeps at most, whatever its frame count (LMS_WS_HISTORY_BYTES).
+HISTORY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,8 @@ class Bus(Protocol):
 
     async def history(self, tenant: str, room: str) -> History: ...
 
+    async def relay(self, tenant: str) -> bool: ...
+
     async def current_seq(self, tenant: str, room: str) -> int: ...
 
     async def listen(self, key: RoomKey, listener: Listener) -> None: ...
@@ -54,17 +60,54 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
+@dataclass(slots=True)
+class _Entry:
+    seq: int
+    type: str
+    frame: bytes
+    item: str | None
+
+
 @dataclass
 class _RoomLog:
     seq: int = 0
-    frames: deque[bytes] = field(default_factory=deque)
+    entries: deque[_Entry] = field(default_factory=deque)
+    # The entry that shows each item now (a later edit or deletion tombstones it).
+    items: dict[str, _Entry] = field(default_factory=dict)
+    size: int = 0  # bytes of the frames kept
+
+    def supersede(self, room: str, item: str) -> None:
+        entry = self.items.pop(item, None)
+        if entry is None:
+            return
+        stone = frames.tombstone(entry.type, room, entry.seq, item)
+        self.size += len(stone) - len(entry.frame)
+        entry.frame, entry.item = stone, None
+
+    def append(self, entry: _Entry, max_frames: int, max_bytes: int) -> None:
+        self.entries.append(entry)
+        self.size += len(entry.frame)
+        if entry.item is not None:
+            self.items[entry.item] = entry
+        # The oldest go first; a client that saw less than what is left gets a reset.
+        while self.entries and (len(self.entries) > max_frames or self.size > max_bytes):
+            gone = self.entries.popleft()
+            self.size -= len(gone.frame)
+            if gone.item is not None and self.items.get(gone.item) is gone:
+                del self.items[gone.item]
 
 
 class MemoryBus:
     """One process: seq and history in memory (the rooms seen last, at most `max_rooms`)."""
 
-    def __init__(self, history_size: int = 1000, max_rooms: int = 10_000) -> None:
+    def __init__(
+        self,
+        history_size: int = 1000,
+        max_rooms: int = 10_000,
+        history_bytes: int = HISTORY_BYTES,
+    ) -> None:
         self._history_size = history_size
+        self._history_bytes = history_bytes
         self._max_rooms = max_rooms
         self._logs: OrderedDict[RoomKey, _RoomLog] = OrderedDict()
         self._listeners: dict[RoomKey, list[Listener]] = {}
@@ -72,7 +115,7 @@ class MemoryBus:
     def _log(self, key: RoomKey) -> _RoomLog:
         log = self._logs.get(key)
         if log is None:
-            log = self._logs[key] = _RoomLog(frames=deque(maxlen=self._history_size))
+            log = self._logs[key] = _RoomLog()
             if len(self._logs) > self._max_rooms:
                 self._logs.popitem(last=False)  # its clients will get a reset: nothing lost
         self._logs.move_to_end(key)
@@ -80,13 +123,29 @@ class MemoryBus:
 
     async def publish(self, tenant: str, event: RoomEvent) -> None:
         key = (tenant, event.room)
+        if event.internal:
+            await self.publish_ephemeral(tenant, event.room, internal_frame(event))
+            return
         head, tail = frames.split_for_seq(event.type, event.room, event.data)
         log = self._log(key)
         log.seq += 1
-        frame = head + str(log.seq).encode() + tail
-        log.frames.append(frame)
+        seq = log.seq
+        frame = head + str(seq).encode() + tail
+        if event.type == ROOM_CLOSED:
+            # What the room was about is gone: so are its seq and history (a later room
+            # of the same name starts afresh).
+            del self._logs[key]
+        else:
+            for item in event.supersedes:
+                log.supersede(event.room, item)
+            entry = _Entry(seq, event.type, frame, event.item)
+            log.append(entry, self._history_size, self._history_bytes)
         for listener in self._listeners.get(key, ()):
-            listener(log.seq, frame)
+            listener(seq, frame)
+
+    def history_bytes(self, tenant: str, room: str) -> int:
+        log = self._logs.get((tenant, room))
+        return 0 if log is None else log.size
 
     async def publish_ephemeral(self, tenant: str, room: str, frame: bytes) -> None:
         for listener in self._listeners.get((tenant, room), ()):
@@ -94,7 +153,12 @@ class MemoryBus:
 
     async def history(self, tenant: str, room: str) -> History:
         log = self._log((tenant, room))
-        return History(log.seq - len(log.frames) + 1, log.seq, list(log.frames))
+        kept = [entry.frame for entry in log.entries]
+        return History(log.seq - len(kept) + 1, log.seq, kept)
+
+    async def relay(self, tenant: str) -> bool:
+        """Nothing ever waits: publishing in memory cannot fail."""
+        return True
 
     async def current_seq(self, tenant: str, room: str) -> int:
         log = self._logs.get((tenant, room))
@@ -112,6 +176,11 @@ class MemoryBus:
 
     async def close(self) -> None:
         self._listeners.clear()
+
+
+def internal_frame(event: RoomEvent) -> bytes:
+    """An event for the rooms themselves (access revoked): no seq, never kept or sent on."""
+    return frames.encode(event.type, event.room, event.data)
 
 
 class ThreadSafePublisher:

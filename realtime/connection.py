@@ -18,6 +18,7 @@ from collections import deque
 from aiohttp import web
 
 from models.background import cancel_and_wait
+from models.identity import Principal
 from realtime import frames
 
 log = logging.getLogger(__name__)
@@ -41,19 +42,31 @@ class Connection:
         "_queue_size",
         "_transport",
         "_writer",
+        "checked_at",
         "closed",
         "heard",
         "id",
         "last_seq",
+        "principal",
         "user_id",
         "ws",
     )
 
     def __init__(
-        self, ws: web.WebSocketResponse, request: web.Request, *, user_id: str, queue_size: int
+        self,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        *,
+        principal: Principal,
+        queue_size: int,
+        checked_at: float = 0.0,
     ) -> None:
         self.id = next(_ids)
-        self.user_id = user_id
+        self.principal = principal  # whose access a room re-checks when it may have ended
+        self.user_id = principal.user_id
+        # When its handshake began to read its access (time.monotonic()): a revocation a
+        # room handled after that may have been missed by that read.
+        self.checked_at = checked_at
         self.ws = ws
         self.last_seq = 0  # the newest seq this client has been given (resume, no duplicates)
         self.closed = False

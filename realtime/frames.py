@@ -27,6 +27,16 @@ def split_for_seq(type_: str, room: str, data: dict[str, Any]) -> tuple[bytes, b
     return head, tail
 
 
+def tombstone(type_: str, room: str, seq: int, item: str) -> bytes:
+    """What the history keeps of a frame whose item was edited or deleted since: its type,
+    room and seq (so resume still counts every seq) and the item's id, no content.
+
+    The Redis script writes the same bytes (realtime/redis_bus.py)."""
+    item_id = item.rpartition(":")[2]
+    data = {"id": int(item_id) if item_id.isdigit() else item_id, "superseded": True}
+    return orjson.dumps({"type": type_, "room": room, "seq": seq, "data": data})
+
+
 def wire(payload: bytes) -> bytes:
     """A payload as one unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2).
 

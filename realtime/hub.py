@@ -10,13 +10,16 @@ from realtime.bus import Bus, RoomKey
 from realtime.connection import GOING_AWAY, Connection
 from realtime.keepalive import KeepAlive
 from realtime.presence import Presence
-from realtime.room import Room
+from realtime.room import AccessCheck, Room, everyone_allowed
 
 
 class Hub:
-    def __init__(self, bus: Bus, presence: Presence) -> None:
+    def __init__(
+        self, bus: Bus, presence: Presence, access: AccessCheck = everyone_allowed
+    ) -> None:
         self.bus = bus
         self.presence = presence
+        self._access = access
         self._rooms: dict[RoomKey, Room] = {}
         self._connections: dict[RoomKey, dict[int, Connection]] = {}
         self.keepalive = KeepAlive(self._every_connection)
@@ -34,7 +37,7 @@ class Hub:
     def join(self, key: RoomKey, connection: Connection, since: int | None) -> None:
         room = self._rooms.get(key)
         if room is None or not room.accepting:
-            room = self._rooms[key] = Room(key, self.bus, self._forget)
+            room = self._rooms[key] = Room(key, self.bus, self._forget, self._access)
         room.join(connection, since)
         self._connections.setdefault(key, {})[connection.id] = connection
         self.presence.arrived(key, connection.user_id)

@@ -14,26 +14,86 @@ import logging
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError, TimeoutError
 
 from models.background import cancel_and_wait
-from models.effects import RoomEvent
+from models.effects import ROOM_CLOSED, RoomEvent
 from realtime import frames
-from realtime.bus import History, Listener, RoomKey
+from realtime.bus import HISTORY_BYTES, RESYNC, History, Listener, RoomKey, internal_frame
+from realtime.outbox import Outbox, Sessions
 
 log = logging.getLogger(__name__)
 
+# KEYS: seq, history, items, channel. ARGV: the frame's halves around its seq, the frames
+# and bytes kept at most, the keys' TTL, the event's type and item ('' for none), whether
+# it closes the room ('1'), the room, then the items it supersedes.
+# The history holds `item|frame` (item '' for none); the items hash holds, for each item
+# shown in the history now, `seq:type` of its frame, and under `#bytes` the history's size.
 _STAMP = """
-local seq = redis.call('INCR', KEYS[1])
+local seq_key, hist, items, chan = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local max_frames, max_bytes, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local type, item, room = ARGV[6], ARGV[7], ARGV[9]
+local seq = redis.call('INCR', seq_key)
 local frame = ARGV[1] .. seq .. ARGV[2]
-redis.call('RPUSH', KEYS[2], frame)
-redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-redis.call('PUBLISH', KEYS[3], frame)
+if ARGV[8] == '1' then
+  redis.call('PUBLISH', chan, frame)
+  redis.call('DEL', seq_key, hist, items)
+  return seq
+end
+local length = redis.call('LLEN', hist)
+local first = seq - length
+local size = tonumber(redis.call('HGET', items, '#bytes') or '0')
+for i = 10, #ARGV do
+  local at = redis.call('HGET', items, ARGV[i])
+  if at then
+    redis.call('HDEL', items, ARGV[i])
+    local sep = string.find(at, ':', 1, true)
+    local old = tonumber(string.sub(at, 1, sep - 1))
+    local index = old - first
+    if index >= 0 and index < length then
+      local was = redis.call('LINDEX', hist, index)
+      local id = string.match(ARGV[i], ':([^:]*)$')
+      local stone = '|{"type":"' .. string.sub(at, sep + 1) .. '","room":"' .. room
+        .. '","seq":' .. old .. ',"data":{"id":' .. id .. ',"superseded":true}}'
+      redis.call('LSET', hist, index, stone)
+      size = size + #stone - #was
+    end
+  end
+end
+local entry = item .. '|' .. frame
+redis.call('RPUSH', hist, entry)
+size = size + #entry
+length = length + 1
+while length > 0 and (length > max_frames or size > max_bytes) do
+  local gone = redis.call('LPOP', hist)
+  local gone_seq = seq - length + 1
+  size = size - #gone
+  length = length - 1
+  local sep = string.find(gone, '|', 1, true)
+  if sep and sep > 1 then
+    local name = string.sub(gone, 1, sep - 1)
+    local at = redis.call('HGET', items, name)
+    if at and tonumber(string.sub(at, 1, string.find(at, ':', 1, true) - 1)) <= gone_seq then
+      redis.call('HDEL', items, name)
+    end
+  end
+end
+if item ~= '' and length > 0 then
+  redis.call('HSET', items, item, seq .. ':' .. type)
+end
+redis.call('HSET', items, '#bytes', size)
+redis.call('EXPIRE', seq_key, ttl)
+redis.call('EXPIRE', hist, ttl)
+redis.call('EXPIRE', items, ttl)
+redis.call('PUBLISH', chan, frame)
 return seq
 """
-# A room silent this long forgets its seq and history; its clients then get a reset.
-KEEP_SECONDS = 7 * 86400
+# A room silent this long forgets its seq and history; its clients then get a reset. A day
+# covers any reconnect worth resuming (a laptop asleep overnight); a client away longer
+# reloads over REST, and nothing a room showed lingers in Redis for days.
+KEEP_SECONDS = 86400
 # Keeps the pub/sub connection subscribed when no room is live here.
 _IDLE = "lms:listener-idle"
 # Marks frames without a seq on the channel; stripped before delivery.
@@ -44,14 +104,56 @@ def channel(tenant: str, room: str) -> str:
     return f"lms:{tenant}:{room}"
 
 
-def _keys(tenant: str, room: str) -> tuple[str, str]:
-    return f"lms:{tenant}:seq:{room}", f"lms:{tenant}:history:{room}"
+def room_keys(tenant: str, room: str) -> tuple[str, str, str]:
+    """The room's seq, history and item index."""
+    return (
+        f"lms:{tenant}:seq:{room}",
+        f"lms:{tenant}:history:{room}",
+        f"lms:{tenant}:items:{room}",
+    )
+
+
+def _frame_of(entry: bytes) -> bytes:
+    """A history entry's frame (`item|frame`; a bare frame from before items were kept)."""
+    if entry.startswith(b"{"):
+        return entry
+    return entry[entry.index(b"|") + 1 :]
+
+
+def resilient(url: str, **options: Any) -> Redis:
+    """A client that survives a dropped connection (a Redis restart or failover, `CLIENT
+    KILL`): a command that meets a closed connection is retried, with backoff, on a fresh
+    one, instead of failing at once; idle connections are checked before use."""
+    return Redis.from_url(
+        url,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), RETRIES),
+        retry_on_error=[ConnectionError, TimeoutError],
+        health_check_interval=30,
+        **options,
+    )
+
+
+# Retries of a command before it fails (about 2 s of backoff in all): then the room event
+# goes to the outbox instead.
+RETRIES = 5
 
 
 class RedisBus:
-    def __init__(self, redis: Redis, history_size: int = 1000) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        history_size: int = 1000,
+        history_bytes: int = HISTORY_BYTES,
+        sessions: Sessions | None = None,
+        relay_seconds: float = 60.0,
+    ) -> None:
         self._redis = redis
         self._history_size = history_size
+        self._history_bytes = history_bytes
+        # Without the tenants' databases (a tool, a test) a failed publish raises.
+        self.outbox = None if sessions is None else Outbox(sessions, self.send, relay_seconds)
+        # Publishing's client (the listener's too, here; tests swap it for a dead one).
+        self._publisher = redis
         self._stamp = redis.register_script(_STAMP)
         self._pubsub = redis.pubsub()
         self._listeners: dict[str, tuple[RoomKey, list[Listener]]] = {}
@@ -66,28 +168,63 @@ class RedisBus:
             log.warning("room listener cannot reach Redis yet: %s", exc)
         self._reader = asyncio.create_task(self._read_forever(), name="lms-room-listener")
 
+    def publish_through(self, client: Redis) -> None:
+        """Publish through `client` from now on (what a test takes Redis away with)."""
+        self._publisher = client
+        self._stamp = client.register_script(_STAMP)
+
     async def publish(self, tenant: str, event: RoomEvent) -> None:
+        """Publish now, or (Redis unreachable even after retries) keep the event in the
+        outbox, to be published in order once Redis answers: never lost once committed."""
+        if self.outbox is None:
+            await self.send(tenant, event)
+        else:
+            await self.outbox.publish(tenant, event)
+
+    async def relay(self, tenant: str) -> bool:
+        """Publish what the outbox holds for `tenant`, in order; True once it is empty."""
+        if self.outbox is None:
+            return True
+        return await self.outbox.relay(tenant)
+
+    async def send(self, tenant: str, event: RoomEvent) -> None:
+        """One round trip: stamp, keep and publish (or, for the rooms alone, publish)."""
+        if event.internal:
+            await self._publisher.publish(
+                channel(tenant, event.room), _EPHEMERAL + internal_frame(event)
+            )
+            return
         head, tail = frames.split_for_seq(event.type, event.room, event.data)
-        seq_key, history_key = _keys(tenant, event.room)
         await self._stamp(
-            keys=[seq_key, history_key, channel(tenant, event.room)],
-            args=[head, tail, self._history_size, KEEP_SECONDS],
+            keys=[*room_keys(tenant, event.room), channel(tenant, event.room)],
+            args=[
+                head,
+                tail,
+                self._history_size,
+                self._history_bytes,
+                KEEP_SECONDS,
+                event.type,
+                event.item or "",
+                "1" if event.type == ROOM_CLOSED else "0",
+                event.room,
+                *event.supersedes,
+            ],
         )
 
     async def publish_ephemeral(self, tenant: str, room: str, frame: bytes) -> None:
         await self._redis.publish(channel(tenant, room), _EPHEMERAL + frame)
 
     async def history(self, tenant: str, room: str) -> History:
-        seq_key, history_key = _keys(tenant, room)
+        seq_key, history_key, _ = room_keys(tenant, room)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.get(seq_key)
             pipe.lrange(history_key, 0, -1)
             seq_raw, stored = await pipe.execute()
         last = int(seq_raw or 0)
-        return History(last - len(stored) + 1, last, list(stored))
+        return History(last - len(stored) + 1, last, [_frame_of(e) for e in stored])
 
     async def current_seq(self, tenant: str, room: str) -> int:
-        return int(await self._redis.get(_keys(tenant, room)[0]) or 0)
+        return int(await self._redis.get(room_keys(tenant, room)[0]) or 0)
 
     async def listen(self, key: RoomKey, listener: Listener) -> None:
         name = channel(*key)
@@ -138,6 +275,12 @@ class RedisBus:
             future = self._confirmed.get(name)
             if future is not None and not future.done():
                 future.set_result(None)
+            elif future is not None:
+                # Subscribed again after a lost connection: what was published meanwhile
+                # never came; the rooms catch up from the history.
+                entry = self._listeners.get(name)
+                for listener in list(entry[1]) if entry is not None else []:
+                    listener(RESYNC, b"")
             return
         if message["type"] != "message":
             return
@@ -154,8 +297,10 @@ class RedisBus:
             listener(seq, frame)
 
     async def close(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.close()
         await cancel_and_wait(self._reader)
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()
 
 
 def _seq_of(frame: bytes) -> int:

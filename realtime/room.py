@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import orjson
 
-from models.effects import ROOM_CLOSED
+from models.effects import ACCESS_REVOKED, ROOM_CLOSED
+from models.identity import Principal
 from realtime import frames
-from realtime.bus import Bus, RoomKey
+from realtime.bus import RESYNC, Bus, RoomKey
 from realtime.connection import NO_SUCH_ROOM, NOT_ALLOWED, Connection
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,15 @@ _MEMBER_LEFT = b'{"type":"member_left"'
 # sockets was the longest step the server took while writes came in.
 BROADCAST_SLICE = 128
 _ROOM_CLOSED = b'{"type":"' + ROOM_CLOSED.encode() + b'"'
+_ACCESS_REVOKED = b'{"type":"' + ACCESS_REVOKED.encode() + b'"'
+REVOKED = "Access to this room was revoked."
+# Who, of these users, may still be in the room: the domain's rule, read afresh.
+AccessCheck = Callable[[RoomKey, list[Principal]], Awaitable[set[str]]]
+
+
+async def everyone_allowed(key: RoomKey, principals: list[Principal]) -> set[str]:
+    """For rooms that never lose a member (tests of the room alone)."""
+    return {p.user_id for p in principals}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +58,28 @@ class Event:
     frame: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The bus may have missed events (Redis reconnected): catch up from the history."""
+
+
 class Room:
-    def __init__(self, key: RoomKey, bus: Bus, on_stop: Callable[[Room], None]) -> None:
+    def __init__(
+        self,
+        key: RoomKey,
+        bus: Bus,
+        on_stop: Callable[[Room], None],
+        access: AccessCheck = everyone_allowed,
+    ) -> None:
         self.key = key
         self.accepting = True
         self.members: dict[int, Connection] = {}
         self._bus = bus
         self._on_stop = on_stop
-        self._mailbox: asyncio.Queue[Join | Leave | Event] = asyncio.Queue()
+        self._access = access
+        # When this room last handled a revocation (time.monotonic()).
+        self._revoked_at = float("-inf")
+        self._mailbox: asyncio.Queue[Join | Leave | Event | Resync] = asyncio.Queue()
         self.task = asyncio.create_task(self._run(), name=f"room-{key[0]}-{key[1]}")
 
     def join(self, connection: Connection, since: int | None) -> None:
@@ -65,7 +90,7 @@ class Room:
 
     def deliver(self, seq: int | None, frame: bytes) -> None:
         """The bus's listener: never blocks, whatever the members do."""
-        self._mailbox.put_nowait(Event(seq, frame))
+        self._mailbox.put_nowait(Resync() if seq == RESYNC else Event(seq, frame))
 
     async def _run(self) -> None:
         try:
@@ -73,9 +98,14 @@ class Room:
             while True:
                 message = await self._mailbox.get()
                 if isinstance(message, Event):
-                    await self._broadcast(message)
+                    if message.seq is None and message.frame.startswith(_ACCESS_REVOKED):
+                        await self._revoke(orjson.loads(message.frame)["data"].get("user_id"))
+                    else:
+                        await self._broadcast(message)
                 elif isinstance(message, Join):
                     await self._admit(message)
+                elif isinstance(message, Resync):
+                    await self._resync()
                 else:
                     self.members.pop(message.connection.id, None)
                 if not self.members and self._mailbox.empty():
@@ -122,10 +152,53 @@ class Room:
             connection.close(NOT_ALLOWED, "No longer a member.")
         return [c.id for c in expelled]
 
+    async def _revoke(self, user_id: str | None) -> None:
+        """Access of `user_id` (None: anyone's) may have ended: those who lost it are closed
+        before this room hands out anything that came after (the mailbox's order)."""
+        self._revoked_at = time.monotonic()
+        await self._drop_lost(
+            [c for c in self.members.values() if user_id is None or c.user_id == user_id]
+        )
+
+    async def _drop_lost(self, connections: list[Connection]) -> None:
+        """Close, 4403, those of `connections` whose user may no longer be here."""
+        if not connections:
+            return
+        principals = {c.user_id: c.principal for c in connections}
+        try:
+            allowed = await self._access(self.key, list(principals.values()))
+        except Exception:
+            # Unsure is not allowed: they reconnect, and the handshake checks again.
+            log.exception("room %s could not re-check access", self.key)
+            allowed = set()
+        for connection in connections:
+            if connection.user_id not in allowed:
+                connection.close(NOT_ALLOWED, REVOKED)
+                self.members.pop(connection.id, None)
+
+    async def _resync(self) -> None:
+        """After a gap in delivery: a revocation may be among what was missed, so everyone's
+        access is checked again; then each member gets what it missed, or a reset."""
+        await self._revoke(None)
+        history = await self._bus.history(*self.key)
+        for connection in list(self.members.values()):
+            missed = history.after(connection.last_seq)
+            if missed is None:
+                connection.send_now(frames.control("reset", self.key[1], seq=history.last))
+            else:
+                for _, frame in missed:
+                    connection.send_now(frame)
+            connection.last_seq = max(connection.last_seq, history.last)
+
     async def _admit(self, join: Join) -> None:
         connection = join.connection
         if connection.closed:
             return
+        if connection.checked_at <= self._revoked_at:
+            # Its handshake read its access before a revocation this room has handled.
+            await self._drop_lost([connection])
+            if connection.closed:
+                return
         if join.since is None:
             current = await self._bus.current_seq(*self.key)
         else:

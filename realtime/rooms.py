@@ -5,19 +5,24 @@ Every rule is the domain's own (models/), the same one REST calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.ai_chat.operations import access_session
-from models.courses.notifications import access_course_room
-from models.errors import PermissionDenied
-from models.forums.operations import access_forum
+from models.courses.notifications import access_course_room, course_room_listeners
+from models.errors import NotFound, PermissionDenied
+from models.forums.operations import access_forum, forum_readers
 from models.forums.posts import do_create_post
 from models.forums.schemas import PostCreate
 from models.groups.operations import access_group
 from models.identity import Principal
 from models.messaging.operations import do_send_message
 from models.messaging.schemas import MessageCreate
+from models.unit_of_work import UnitOfWork
 from realtime import frames
+from realtime.bus import RoomKey
+from realtime.room import AccessCheck
 from realtime.sockets import RoomKind, body
 
 
@@ -25,7 +30,13 @@ async def _check_course(session: AsyncSession, actor: Principal, course_id: int)
     await access_course_room(session, actor=actor, course_id=course_id)
 
 
-COURSE = RoomKind("course", _check_course)
+async def _course_listeners(
+    session: AsyncSession, actors: list[Principal], course_id: int
+) -> set[str]:
+    return await course_room_listeners(session, course_id=course_id, actors=actors)
+
+
+COURSE = RoomKind("course", _check_course, readers=_course_listeners)
 
 
 async def _check_forum(session: AsyncSession, actor: Principal, forum_id: int) -> None:
@@ -41,7 +52,11 @@ async def _post(
     await do_create_post(session, actor=actor, data=data)
 
 
-FORUM = RoomKind("forum", _check_forum, {"post": _post})
+async def _forum_readers(session: AsyncSession, actors: list[Principal], forum_id: int) -> set[str]:
+    return await forum_readers(session, forum_id=forum_id, actors=actors)
+
+
+FORUM = RoomKind("forum", _check_forum, {"post": _post}, readers=_forum_readers)
 
 
 async def _check_group(session: AsyncSession, actor: Principal, group_id: int) -> None:
@@ -71,3 +86,35 @@ async def _check_ai_chat(session: AsyncSession, actor: Principal, session_id: in
 
 
 AI_CHAT = RoomKind("ai_chat", _check_ai_chat)
+
+
+KINDS = {kind.name: kind for kind in (COURSE, FORUM, GROUP, AI_CHAT)}
+
+
+def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
+    """Who of these users may still be in a room: each checked with the very rule of the
+    handshake (the room kind's), in one transaction of the room's tenant, read afresh."""
+
+    async def check(key: RoomKey, principals: list[Principal]) -> set[str]:
+        tenant, room = key
+        name, _, raw_id = room.partition(":")
+        kind = KINDS.get(name)
+        if kind is None or not raw_id.isdigit():
+            return set()
+        uow = unit_of_work(tenant)
+        allowed: set[str] = set()
+        try:
+            if kind.readers is not None:
+                return await kind.readers(uow.session, principals, int(raw_id))
+            for principal in principals:
+                try:
+                    await kind.check(uow.session, principal, int(raw_id))
+                except (NotFound, PermissionDenied):
+                    continue
+                allowed.add(principal.user_id)
+        finally:
+            await uow.rollback()
+            await uow.close()
+        return allowed
+
+    return check

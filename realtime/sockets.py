@@ -48,6 +48,8 @@ STRIKES_BEFORE_CLOSE = 20  # throttled frames a flooding client may send before 
 
 # Checks a user may enter a room: NotFound (4404) or PermissionDenied (4403).
 RoomCheck = Callable[[AsyncSession, Principal, int], Awaitable[None]]
+# Of these users, those who may be in a room now (the check's rule, for many at once).
+RoomReaders = Callable[[AsyncSession, list[Principal], int], Awaitable[set[str]]]
 # Acts on a client frame in a room, inside the frame's own transaction.
 FrameAction = Callable[[AsyncSession, Principal, int, frames.ClientFrame], Awaitable[None]]
 
@@ -74,6 +76,8 @@ class RoomKind:
     name: str
     check: RoomCheck
     actions: dict[str, FrameAction] = field(default_factory=dict)
+    # The same rule as `check` for a whole room at once; without it, user by user.
+    readers: RoomReaders | None = None
 
 
 @dataclass(slots=True)
@@ -160,6 +164,7 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
         raise BadRequest("Expected a WebSocket upgrade.")
     await ws.prepare(request)
     token, since = _parameters(request)
+    checked_at = time.monotonic()
     principal = await _enter(gate, request, ws, kind, room_id, token)
     if principal is None:
         return ws
@@ -167,7 +172,11 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
     room = sys.intern(f"{kind.name}:{room_id}")
     key = gate.hub.key(principal.tenant, room)
     connection = Connection(
-        ws, request, user_id=principal.user_id, queue_size=gate.settings.ws_queue_size
+        ws,
+        request,
+        principal=principal,
+        queue_size=gate.settings.ws_queue_size,
+        checked_at=checked_at,
     )
     gate.hub.join(key, connection, since)
     gate.hub.keepalive.start(gate.settings.ws_heartbeat_seconds)

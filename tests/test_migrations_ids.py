@@ -180,10 +180,13 @@ def _fill(connection: Connection) -> None:
 
 
 def _all_rows(connection: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row, in the columns this revision has (later revisions add columns of their own)."""
+    """Every row, in the tables and columns this revision has (later ones add their own)."""
     inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
     rows = {}
     for name, table in TABLES.items():
+        if name not in tables:
+            continue
         present = {column["name"] for column in inspector.get_columns(name)}
         columns = [column for column in table.c if column.name in present]
         query = select(*columns).order_by(*table.primary_key)
@@ -223,7 +226,8 @@ async def test_upgrading_a_tenant_keeps_every_row(legacy):
         (*r[:usage], None, *r[usage + 1 :]) if r[usage] == 3 else r
         for r in legacy.rows["ai_chat_usage"]
     ]
-    assert rows == {**legacy.rows, "ai_chat_usage": cleared}
+    before = {name: rows[name] for name in legacy.rows}  # later revisions add tables
+    assert before == {**legacy.rows, "ai_chat_usage": cleared}
     assert _ids(rows["courses"]) == [1, 2, 3]
 
 

@@ -19,11 +19,12 @@ from models.direct_reads import DirectReads
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
 from models.unit_of_work import UnitOfWork
+from realtime import rooms
 from realtime.bus import Bus, MemoryBus, ThreadSafePublisher
 from realtime.gate import GATE, SocketGate
 from realtime.hub import Hub
 from realtime.presence import LocalPresence, Presence, RedisPresence
-from realtime.redis_bus import RedisBus
+from realtime.redis_bus import RedisBus, resilient
 from web import (
     ai_chat,
     carts,
@@ -139,26 +140,35 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     presence: Presence
     client: Redis | None = None
     if settings.redis_url:
-        # Its own client: the listener blocks on its connection, with no read timeout.
-        client = Redis.from_url(
-            settings.redis_url, socket_connect_timeout=2, health_check_interval=30
+        # Its own client: the listener blocks on its connection, with no read timeout. A
+        # dropped connection is retried on a fresh one; events Redis cannot take even
+        # then wait in the tenant's room outbox.
+        client = resilient(settings.redis_url, socket_connect_timeout=2)
+        redis_bus = RedisBus(
+            client,
+            settings.ws_history_size,
+            settings.ws_history_bytes,
+            sessions=app[DATABASES].tenant_sessions,
+            relay_seconds=settings.outbox_relay_seconds or 60.0,
         )
-        redis_bus = RedisBus(client, settings.ws_history_size)
         await redis_bus.start()
         redis_presence = RedisPresence(client)
         redis_presence.start()
         bus, presence = redis_bus, redis_presence
     else:
-        bus, presence = MemoryBus(settings.ws_history_size), LocalPresence()
-    hub = Hub(bus, presence)
+        bus = MemoryBus(settings.ws_history_size, history_bytes=settings.ws_history_bytes)
+        presence = LocalPresence()
+
+    def unit_of_work(tenant: str) -> UnitOfWork:
+        return UnitOfWork(app[DATABASES].tenant_sessions(tenant), tenant, app[DISPATCHER], bus)
+
+    hub = Hub(bus, presence, rooms.access_check(unit_of_work))
     app[BUS] = bus
     app[GATE] = SocketGate(
         settings=settings,
         hub=hub,
         authenticate=authenticate,
-        unit_of_work=lambda tenant: UnitOfWork(
-            app[DATABASES].tenant_sessions(tenant), tenant, app[DISPATCHER], bus
-        ),
+        unit_of_work=unit_of_work,
     )
     yield
     await hub.close()
@@ -200,9 +210,10 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Every so often, per tenant, re-send payment outbox rows stuck since a crash.
+    """Every so often, per tenant, re-send payment outbox rows stuck since a crash, and
+    publish the room events kept while Redis was unreachable (any process's).
 
-    Runs in every web process; the relay is idempotent, so several at once do no harm.
+    Runs in every web process; the relays are idempotent, so several at once do no harm.
     """
     interval = app[SETTINGS].outbox_relay_seconds
 
@@ -214,6 +225,10 @@ async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
                     slugs = [tenant.slug for tenant, _ in await list_tenants(session)]
                 for slug in slugs:
                     await app[DISPATCHER].send(RELAY_OUTBOX, slug, interval)
+                    try:
+                        await app[BUS].relay(slug)
+                    except Exception:
+                        log.exception("room outbox relay of %s failed", slug)
             except Exception:
                 log.exception("outbox relay round failed")
 

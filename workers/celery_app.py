@@ -11,11 +11,10 @@ from typing import Any
 import redis
 from celery import Celery, Task
 from celery.signals import worker_process_init
-from redis.asyncio import Redis as AsyncRedis
 
 from models.settings import Settings
 from models.tenancy import Databases
-from realtime.redis_bus import RedisBus
+from realtime.redis_bus import RedisBus, resilient
 from workers.context import WorkerContext
 from workers.dispatch import CeleryDispatcher
 from workers.tasks import TASKS
@@ -86,8 +85,17 @@ def process_state() -> ProcessState:
         asyncio.set_event_loop(loop)
         dispatcher = CeleryDispatcher(make_celery(settings), settings.celery_queue)
         # Course events reach the web instances' rooms through Redis; created on this loop.
-        events = RedisBus(AsyncRedis.from_url(settings.redis_url)) if settings.redis_url else None
-        ctx = WorkerContext(settings, Databases.connect(settings.database_url), dispatcher, events)
+        # What Redis cannot take even after retries waits in the tenant's room outbox.
+        databases = Databases.connect(settings.database_url)
+        events = None
+        if settings.redis_url:
+            events = RedisBus(
+                resilient(settings.redis_url),
+                settings.ws_history_size,
+                settings.ws_history_bytes,
+                sessions=databases.tenant_sessions,
+            )
+        ctx = WorkerContext(settings, databases, dispatcher, events)
         dispatcher.fallback = ctx
         client = redis.Redis.from_url(settings.redis_url or "redis://127.0.0.1:6379/0")
         _state = ProcessState(os.getpid(), loop, ctx, client)

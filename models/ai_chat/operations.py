@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.ai_chat.answering import ANSWER_TASK, AnswerLimits, do_expire_stale
+from models.ai_chat.answering import ANSWER_TASK, AnswerLimits, do_expire_stale, room_of
 from models.ai_chat.quota import Quotas, check_quota
 from models.ai_chat.schemas import (
     AiMessageCreate,
@@ -33,7 +33,7 @@ from models.base import utcnow
 from models.courses.catalog import access_course
 from models.courses.structure import content_course_ids
 from models.courses.tables import Lesson
-from models.effects import enqueue_after_commit
+from models.effects import ROOM_CLOSED, enqueue_after_commit, notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
@@ -158,6 +158,7 @@ async def do_delete_session(session: AsyncSession, *, actor: Principal, session_
     _session_activity(session, actor, chat, "ai_session_deleted", f"Deleted {chat.topic!r}.")
     await session.delete(chat)
     await session.flush()
+    notify_after_commit(session, room_of(session_id), ROOM_CLOSED, {"session_id": session_id})
 
 
 def _session_activity(

@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses.events import notify_course
+from models.courses.events import course_room, notify_course
 from models.courses.schemas import (
     CategoryCreate,
     CategoryUpdate,
@@ -16,6 +16,7 @@ from models.courses.schemas import (
     CourseUpdate,
 )
 from models.courses.tables import Category, Course, Lesson
+from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.fields import money_to_cents
 from models.identity import Principal
@@ -240,6 +241,7 @@ async def do_update_course(
     session: AsyncSession, *, actor: Principal, course_id: int, data: CourseUpdate
 ) -> Course:
     course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
+    audience = (course.status, course.instructor_id)
     changes = data.model_dump(exclude_unset=True)
     if "category_id" in changes:
         await _check_category(session, changes["category_id"])
@@ -276,6 +278,9 @@ async def do_update_course(
         "course_updated",
         {"course_id": course.id, "title": course.title, "changed": sorted(data.model_fields_set)},
     )
+    if (course.status, course.instructor_id) != audience:
+        # Unpublished, or taught by someone else: who may listen is checked again.
+        revoke_after_commit(session, course_room(course.id))
     return course
 
 
@@ -296,6 +301,7 @@ async def do_delete_course(session: AsyncSession, *, actor: Principal, course_id
     )
     await session.delete(course)
     await session.flush()
+    notify_after_commit(session, course_room(course_id), ROOM_CLOSED, {"course_id": course_id})
     return files
 
 

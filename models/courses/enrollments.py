@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.catalog import access_course, can_change_course
-from models.courses.events import notify_course
+from models.courses.events import course_room, notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import EnrollmentQuery
 from models.courses.structure import access_lesson
 from models.courses.tables import Course, Enrollment, LessonCompletion
+from models.effects import revoke_after_commit
 from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity
@@ -140,8 +141,12 @@ async def do_set_enrollment_active(
         return enrollment
     if not actor.is_admin and is_active and not enrollment.is_active:
         raise PermissionDenied()
+    leaving = enrollment.is_active and not is_active
     enrollment.is_active = is_active
     await session.flush()
+    if leaving:
+        # Its notifications stop now, not at its next reconnect.
+        revoke_after_commit(session, course_room(enrollment.course_id), enrollment.user_id)
     return enrollment
 
 

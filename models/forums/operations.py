@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.effects import ROOM_CLOSED, notify_after_commit
+from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.forums.schemas import ForumCreate, ForumQuery, ForumUpdate
 from models.forums.tables import Forum, ForumGroup, ForumPost
@@ -61,6 +61,36 @@ async def access_forum(session: AsyncSession, *, actor: Principal, forum_id: int
     if forum is None:
         raise NotFound()
     return forum
+
+
+async def forum_readers(
+    session: AsyncSession, *, forum_id: int, actors: Sequence[Principal]
+) -> set[str]:
+    """Those of `actors` who see the forum (`visible_forums`, the same rule), read with one
+    query for all their memberships (a big room is checked again at once)."""
+    forum = await session.get(Forum, forum_id)
+    if forum is None:
+        return set()
+    allowed = {a.user_id for a in actors if a.is_admin or forum.created_by == a.user_id}
+    others = [a.user_id for a in actors if a.user_id not in allowed]
+    if not forum.is_active or not others:
+        return allowed
+    if not forum.is_restricted:
+        return allowed | set(others)
+    for start in range(0, len(others), _IN_BATCH):
+        stmt = (
+            select(GroupMember.user_id)
+            .join(ForumGroup, ForumGroup.group_id == GroupMember.group_id)
+            .where(
+                ForumGroup.forum_id == forum.id,
+                GroupMember.user_id.in_(others[start : start + _IN_BATCH]),
+            )
+        )
+        allowed.update((await session.scalars(stmt)).all())
+    return allowed
+
+
+_IN_BATCH = 500  # ids per IN (...): SQLite's bound parameters are limited
 
 
 def manages(actor: Principal, forum: Forum) -> bool:
@@ -250,6 +280,9 @@ async def do_update_forum(
         forum.updated_at = utcnow()
     await session.flush()
     _forum_activity(session, actor, forum, "forum_updated", f"Updated forum {forum.title!r}.")
+    if changed & {"group_ids", "is_active"}:
+        # Who may read it has changed: its live room checks everyone in it again.
+        revoke_after_commit(session, forum_room(forum.id))
     return forum
 
 

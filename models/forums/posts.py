@@ -212,9 +212,28 @@ async def do_delete_post(session: AsyncSession, *, actor: Principal, post_id: in
         session, actor, post, "forum_post_deleted", f"Deleted a post in forum {forum.title!r}."
     )
     removed = {"id": post.id, "forum": post.forum_id, "parent": post.parent_id}
+    replies = await _reply_ids(session, post.id)
     await session.delete(post)
     await session.flush()
-    notify_after_commit(session, forum_room(forum.id), "post_deleted", removed)
+    # The history then shows none of it, the replies deleted with it included.
+    notify_after_commit(
+        session,
+        forum_room(forum.id),
+        "post_deleted",
+        removed,
+        also_supersedes=tuple(f"post:{i}" for i in replies),
+    )
+
+
+async def _reply_ids(session: AsyncSession, post_id: int) -> list[int]:
+    """Every reply below a post, at any depth (one query per level)."""
+    found: list[int] = []
+    level = [post_id]
+    while level:
+        stmt = select(ForumPost.id).where(ForumPost.parent_id.in_(level))
+        level = list((await session.scalars(stmt)).all())
+        found += level
+    return found
 
 
 def _notify(session: AsyncSession, post: ForumPost, type_: str, view: PostView) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.effects import ROOM_CLOSED, notify_after_commit
+from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
 from models.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.fields import MAX_ID
 from models.groups.schemas import GroupCreate, GroupQuery, GroupUpdate, MemberCreate, MemberQuery
@@ -228,9 +228,22 @@ async def do_delete_group(session: AsyncSession, *, actor: Principal, group_id: 
     """Delete a group and its memberships (owners and admins)."""
     group, _ = await access_group(session, actor=actor, group_id=group_id, for_change=True)
     _group_activity(session, actor, group, "group_deleted", f"Deleted group {group.name!r}.")
+    forum_rooms = await _forum_rooms_of(session, group_id)
     await session.delete(group)
     await session.flush()
     notify_after_commit(session, group_room(group_id), ROOM_CLOSED, {"group_id": group_id})
+    # Its members may have read its forums through it alone.
+    for room in forum_rooms:
+        revoke_after_commit(session, room)
+
+
+async def _forum_rooms_of(session: AsyncSession, group_id: int) -> list[str]:
+    """The live rooms of the forums limited to the group (their readers may be its members)."""
+    from models.forums.operations import forum_room
+    from models.forums.tables import ForumGroup
+
+    stmt = select(ForumGroup.forum_id).where(ForumGroup.group_id == group_id)
+    return [forum_room(forum_id) for forum_id in (await session.scalars(stmt)).all()]
 
 
 def _group_activity(
@@ -388,5 +401,8 @@ async def do_remove_member(session: AsyncSession, *, actor: Principal, member_id
     left = {"group_id": group.id, "user_id": member.user_id}
     await session.delete(member)
     await session.flush()
-    # The room also closes the sockets this user holds there: access ends at once.
+    # The room also closes the sockets this user holds there: access ends at once; so do
+    # the rooms of forums they may have read through this group alone.
     notify_after_commit(session, group_room(group.id), MEMBER_LEFT, left)
+    for room in await _forum_rooms_of(session, group.id):
+        revoke_after_commit(session, room, member.user_id)

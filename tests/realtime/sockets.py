@@ -57,3 +57,20 @@ async def closed_with(ws: aiohttp.ClientWebSocketResponse, within: float = WAIT)
                 aiohttp.WSMsgType.CLOSED,
             ):
                 return ws.close_code
+
+
+async def frames_until_closed(
+    ws: aiohttp.ClientWebSocketResponse, within: float = WAIT
+) -> tuple[list[dict[str, Any]], int | None, str]:
+    """Every frame until the server closes; those frames, its close code and its reason."""
+    received: list[dict[str, Any]] = []
+    async with asyncio.timeout(within):
+        while True:
+            message = await ws.receive()
+            if message.type is aiohttp.WSMsgType.TEXT:
+                received.append(message.json())
+                continue
+            if message.type is aiohttp.WSMsgType.CLOSE:
+                return received, int(message.data), str(message.extra or "")
+            if message.type in (aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
+                return received, ws.close_code, ""

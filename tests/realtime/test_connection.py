@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from models.identity import Principal
 from realtime import frames
 from realtime.connection import TOO_SLOW, WRITE_LIMIT, Connection
 
@@ -49,7 +50,8 @@ class Socket:
 def connection(transport: Transport, queue_size: int = 8) -> tuple[Connection, Socket]:
     ws = Socket()
     request: Any = Request(transport)
-    return Connection(ws, request, user_id="u", queue_size=queue_size), ws  # type: ignore[arg-type]
+    principal = Principal(user_id="u", tenant="acme")
+    return Connection(ws, request, principal=principal, queue_size=queue_size), ws  # type: ignore[arg-type]
 
 
 async def written_count(transport: Transport, n: int) -> None:

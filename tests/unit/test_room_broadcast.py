@@ -34,6 +34,7 @@ class Member:
         self.id = number
         self.user_id = f"user-{number}"
         self.last_seq = 0
+        self.checked_at = 0.0  # its handshake's read (no revocation here to be after)
         self.closed = False
         self.frames: list[bytes] = []
         self._timeline, self._joined, self._got = timeline, joined, got

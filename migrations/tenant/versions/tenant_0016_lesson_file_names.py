@@ -1,7 +1,7 @@
 """lesson file names: the uploader's file name, sent back when the file is downloaded
 
 Revision ID: tenant_0016
-Revises: tenant_0014
+Revises: tenant_0015
 Create Date: 2026-12-06 03:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'tenant_0016'
-down_revision: str | None = 'tenant_0014'
+down_revision: str | None = 'tenant_0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

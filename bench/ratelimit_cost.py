@@ -2,18 +2,19 @@
 
     python -m bench.ratelimit_cost [REQUESTS]        # default 20000
 
-In process, pinned to CPU 0 when it can be: the limiter's two middlewares (web/ratelimit.py)
-run around a handler that does nothing, for one authenticated GET at a time, spread over
-10,000 users (each well inside its budget, as in a deployment); the same loop with the
-handler alone is subtracted. Memory: the embedded default's buckets, one user after the
-other. Redis (at BENCH_REDIS_URL, default redis://127.0.0.1:6379/13), shared through
-leases: the users come back in visits of PAGE requests (the API calls of one page of the
-web client), so a visit's first request takes a lease (one script call) and the others
-spend it; `redis_calls` is the script calls a request. The CPU figure is what the web
-process spends (the client's work), the wall figure adds the round trips, during which
-the event loop serves other requests. `redis_cold_cpu_us`: every request a refresh (one
-user after the other, none back within a lease's life), the worst case; a workload of R
-requests a lease costs about cold/R + leased (`redis_leased_cpu_us`: none asks Redis).
+In process, pinned to CPU 0 when it can be: the limiter's two middlewares
+(web/ratelimit.py) run around a handler that does nothing, for one authenticated GET at
+a time, spread over 10,000 users (each well inside its budget, as in a deployment); the
+same loop with the handler alone is subtracted. Memory: the embedded default's buckets,
+one user after the other. Redis (at BENCH_REDIS_URL, default redis://127.0.0.1:6379/13),
+shared through leases: the users come back in visits of PAGE requests (assumed: the API
+calls of one page of the web client, all reaching this instance), so a visit's first
+request takes a lease (one script call) and the others spend it; `redis_calls` is the
+script calls a request. The CPU figure is what the web process spends (the client's
+work), the wall figure adds the round trips, during which the event loop serves other
+requests. `redis_cold_cpu_us`: every request a refresh (one user after the other, none
+back within a lease's life), the worst case; a workload of R requests a lease costs
+about cold/R + leased (`redis_leased_cpu_us`: none asks Redis).
 No target: the figures are reported beside the others of `make bench`.
 """
 

@@ -16,14 +16,15 @@ Two middlewares, because the two halves need different places:
   budget, or answers 429 with Retry-After before any handler or transaction runs.
 
 Buckets (web/ratebuckets.py) are in this process without Redis, shared in Redis with
-it (one round trip a request; Redis unreachable: allowed). With Redis, an instance learns
-that an address is blocked from Redis's answers (its next request there, valid or not),
-then refuses it without reading its token.
+it through leases: most requests are decided from this instance's lease, one in a lease's
+worth (or a second) asks Redis (Redis unreachable: allowed). With Redis, an instance
+learns that an address is blocked from Redis's answers (its next call there for that
+address, valid or not), then refuses it without reading its token.
 
-Cost: in memory the inner half decides without awaiting, so it keeps no frame under a
-handler (a socket's included); with Redis it awaits the round trip, and under a socket
-that frame stays for the socket's life (a few hundred bytes). `make bench` reports the
-limiter's CPU per request (bench/ratelimit_cost.py).
+Cost: a request decided here (memory, or a lease) needs no await, so the inner half
+keeps no frame under a handler (a socket's included); one that asks Redis awaits the
+round trip, and under a socket that frame stays for the socket's life (a few hundred
+bytes). `make bench` reports the limiter's CPU per request (bench/ratelimit_cost.py).
 """
 
 from __future__ import annotations
@@ -119,7 +120,8 @@ class RateLimiter:
         key, now = f"fail:{address}", self.now()
         if self.redis is None:
             return self.memory.hit(key, self.auth_failures, now)
-        return self._learn(await self.redis.hit(key, self.auth_failures, now), address)
+        self.redis.forget_guard(key)
+        return self._learn(await self.redis.spend(key, self.auth_failures, now), address)
 
     def key(self, request: web.Request, budget: Budget) -> tuple[str, tuple[str, Budget] | None]:
         """The bucket's key, and the guard (the address's failed authentications) that a
@@ -139,6 +141,13 @@ class RateLimiter:
             if refusal is not None:
                 return refusal
         return self.memory.hit(key, budget, now)
+
+    def hit_leased(
+        self, key: str, budget: Budget, guard: tuple[str, Budget] | None
+    ) -> Decision | None:
+        """From this instance's lease, without awaiting; None: Redis must be asked."""
+        assert self.redis is not None
+        return self.redis.local(key, budget, self.now(), guard)
 
     async def hit_shared(
         self, key: str, budget: Budget, guard: tuple[str, Budget] | None, address: str
@@ -200,6 +209,9 @@ def rate_limit_middleware(request: web.Request, handler: Handler) -> Awaitable[w
     if limiter.redis is None:
         # In memory the decision needs no await: no frame of ours waits under the handler.
         return _decided(request, handler, limiter.hit_here(key, budget, guard))
+    decision = limiter.hit_leased(key, budget, guard)
+    if decision is not None:
+        return _decided(request, handler, decision)  # from the lease: no await either
     return _shared(request, handler, limiter, key, budget, guard)
 
 

@@ -94,3 +94,54 @@ async def test_failed_authentications_are_counted_across_instances(shared):
     bad = await two.get(COURSES, token="bad", headers=address)
 
     assert (valid.status, bad.status) == (429, 429)
+
+
+@sqlite_only
+async def test_instances_together_admit_exactly_the_write_budget(shared):
+    # Leases of 2: the last one can only be of 1.
+    one, two = await shared(rate_writes_per_minute=17), await shared(rate_writes_per_minute=17)
+    token = someone()
+
+    replies = [await new_group((one, two)[n % 2], as_=None, token=token) for n in range(21)]
+
+    assert [r.status for r in replies].count(201) == 17
+    assert {r.status for r in replies[17:]} == {429}
+
+
+@sqlite_only
+async def test_a_user_s_requests_within_a_lease_ask_redis_once(shared):
+    api = await shared()
+    token = someone()
+
+    replies = [await api.get(COURSES, token=token) for _ in range(5)]
+
+    assert [limits(r)[1] for r in replies] == ["1199", "1198", "1197", "1196", "1195"]
+    assert api.client.app[LIMITER].redis.calls == 1
+
+
+@sqlite_only
+async def test_failures_here_block_a_valid_token_at_once(shared):
+    api = await shared(rate_auth_failures_per_minute=2)
+    address, token = somewhere(), someone()
+    assert (await api.get(COURSES, token=token, headers=address)).status == 200
+    for _ in range(2):
+        await api.get(COURSES, token="bad", headers=address)
+
+    reply = await api.get(COURSES, token=token, headers=address)
+
+    assert (reply.status, limits(reply)[0]) == (429, "2")
+
+
+@sqlite_only
+async def test_a_block_made_elsewhere_is_learnt_within_a_lease_life(shared, clock):
+    one = await shared(rate_auth_failures_per_minute=2)
+    two = await shared(rate_auth_failures_per_minute=2)
+    address, token = somewhere(), someone()
+    assert (await two.get(COURSES, token=token, headers=address)).status == 200
+    for _ in range(2):
+        await one.get(COURSES, token="bad", headers=address)
+
+    clock.advance(1)
+    reply = await two.get(COURSES, token=token, headers=address)
+
+    assert reply.status == 429

@@ -1,13 +1,22 @@
-"""The limiter's buckets (GCRA): a budget of N a minute, N at once then one per 60/N s."""
+"""The limiter's buckets (GCRA): a budget of N a minute, N at once then one per 60/N s;
+shared in Redis through leases, never more than the budget across instances."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
-from web.ratebuckets import Budget, MemoryBuckets, RedisBuckets
+import pytest
+from redis.asyncio import Redis
+
+from web.ratebuckets import LEASE_TTL_MS, Budget, MemoryBuckets, RedisBuckets
 
 WRITES = Budget("writes", 3)
+READS = Budget("reads", 60)  # one a second; a lease of 7
+NOW = 1_800_000_000_000
 
 
 def test_a_budget_is_spent_at_once_then_refused():
@@ -96,3 +105,165 @@ async def test_redis_unreachable_allows_logs_once_and_pauses(caplog):
     assert answers == [None, None, None]
     assert redis.calls == 2  # the second came within the pause: Redis left alone
     assert len(caplog.records) == 1
+
+
+@pytest.fixture
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def key() -> str:
+    """A bucket of this test's own: what earlier runs left in Redis never counts."""
+    return f"test:{uuid.uuid4().hex}"
+
+
+async def reserved(redis: Redis, key: str, budget: Budget, now: int) -> float:
+    """The requests Redis counts against `key` at `now` (spent or leased)."""
+    tat = int(await redis.get(f"lms:rate:{key}") or now)
+    return max(0, tat - now) / budget.interval_ms
+
+
+async def test_a_lease_is_never_more_than_what_is_left(redis, key):
+    one, two = RedisBuckets(redis), RedisBuckets(redis)
+    for _ in range(57):
+        await one.spend(key, READS, NOW)
+
+    first = await two.hit(key, READS, NOW)
+
+    assert first is not None and (first.allowed, first.remaining) == (True, 2)
+    assert await reserved(redis, key, READS, NOW) == 60  # 57 and a lease of 3, not 7
+
+
+async def test_instances_together_admit_exactly_the_budget_in_a_window(redis, key):
+    instances = [RedisBuckets(redis), RedisBuckets(redis)]
+
+    async def admitted(now: int) -> int:
+        answers = [await instances[n % 2].hit(key, READS, now) for n in range(150)]
+        assert None not in answers
+        return sum(1 for a in answers if a is not None and a.allowed)
+
+    assert await admitted(NOW) == 60
+    assert await admitted(NOW + 60_000) == 60  # the next window: the whole budget again
+
+
+async def test_requests_within_a_lease_do_not_ask_redis(redis, key):
+    buckets = RedisBuckets(redis)
+
+    answers = [await buckets.hit(key, READS, NOW + n) for n in range(7)]
+
+    assert all(a is not None and a.allowed for a in answers)
+    assert [a.remaining for a in answers if a is not None] == [59, 58, 57, 56, 55, 54, 53]
+    assert buckets.calls == 1
+
+
+async def test_an_expired_lease_is_refreshed_and_its_unspent_part_given_back(redis, key):
+    buckets = RedisBuckets(redis)
+    await buckets.hit(key, READS, NOW)  # a lease of 7, one spent
+    later = NOW + LEASE_TTL_MS
+
+    answer = await buckets.hit(key, READS, later)
+
+    assert answer is not None and answer.allowed
+    assert buckets.calls == 2
+    # The one spent a second ago has come back; the 6 unspent were given back: only the
+    # new lease is counted (without the refund, 13 would be).
+    assert await reserved(redis, key, READS, later) == 7
+
+
+async def test_a_spent_lease_is_refreshed(redis, key):
+    buckets = RedisBuckets(redis)
+
+    answers = [await buckets.hit(key, READS, NOW) for _ in range(8)]
+
+    assert all(a is not None and a.allowed for a in answers)
+    assert buckets.calls == 2
+    assert await reserved(redis, key, READS, NOW) == 14
+
+
+async def test_requests_of_one_key_at_once_share_one_refresh(redis, key):
+    buckets = RedisBuckets(redis)
+
+    answers = await asyncio.gather(*(buckets.hit(key, READS, NOW) for _ in range(5)))
+
+    assert all(a is not None and a.allowed for a in answers)
+    assert buckets.calls == 1
+
+
+async def test_a_refusal_is_kept_until_the_lease_life_ends(redis, key):
+    buckets = RedisBuckets(redis)
+    for _ in range(3):
+        await buckets.hit(key, WRITES, NOW)
+
+    refusals = [await buckets.hit(key, WRITES, NOW + n) for n in range(3)]
+    retried = await buckets.hit(key, WRITES, NOW + LEASE_TTL_MS)
+
+    assert [(r.allowed, r.retry_ms) for r in refusals if r is not None] == [
+        (False, 20_000),
+        (False, 19_999),
+        (False, 19_998),
+    ]
+    assert retried is not None and not retried.allowed
+    assert buckets.calls == 3 + 1 + 1
+
+
+async def test_a_guard_out_of_budget_refuses_and_is_asked_each_lease(redis, key):
+    buckets = RedisBuckets(redis)
+    auth = Budget("auth", 1)
+    guard = (f"{key}:fail", auth)
+    await buckets.hit(key, READS, NOW, guard)
+    await RedisBuckets(redis).spend(guard[0], auth, NOW)  # elsewhere: the guard is spent
+
+    within = await buckets.hit(key, READS, NOW + 1, guard)
+    after = await buckets.hit(key, READS, NOW + LEASE_TTL_MS, guard)
+
+    assert within is not None and within.allowed  # known not blocked for a lease's life
+    assert after is not None and (after.allowed, after.budget) == (False, auth)
+
+
+class FlakyRedis:
+    """The real client, until the test says Redis is down."""
+
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self.down = False
+
+    def register_script(self, script: str) -> Any:
+        real = self.client.register_script(script)
+
+        async def run(**kw: Any) -> Any:
+            if self.down:
+                raise ConnectionError("Connection refused")
+            return await real(**kw)
+
+        return run
+
+
+async def test_redis_down_mid_lease_spends_the_lease_then_allows(redis, key, caplog):
+    flaky = FlakyRedis(redis)
+    buckets = RedisBuckets(flaky)  # type: ignore[arg-type]
+    await buckets.hit(key, READS, NOW)  # a lease of 7
+    flaky.down = True
+
+    with caplog.at_level(logging.WARNING, logger="web.ratebuckets"):
+        leased = [await buckets.hit(key, READS, NOW + n) for n in range(1, 7)]
+        after = [await buckets.hit(key, READS, NOW + n) for n in range(7, 10)]
+
+    assert all(a is not None and a.allowed for a in leased)
+    assert after == [None, None, None]  # allowed: the caller serves them
+    assert len(caplog.records) == 1
+
+
+async def test_an_address_known_not_blocked_is_asked_again_after_a_lease_life(redis, key):
+    buckets, auth = RedisBuckets(redis), Budget("auth", 1)
+    here, there = (f"{key}:fail:here", auth), (f"{key}:fail:there", auth)
+    await buckets.hit(key, READS, NOW, here)
+    later = NOW + LEASE_TTL_MS
+    await buckets.hit(key, READS, later, there)  # a new lease, asked from elsewhere
+    await RedisBuckets(redis).spend(here[0], auth, later)
+
+    back_here = await buckets.hit(key, READS, later + 1, here)  # within the new lease
+
+    assert back_here is not None and (back_here.allowed, back_here.budget) == (False, auth)

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from migrations.runner import provision_tenant
 from models.base import TenantBase
 from models.tables import courses as course_tables
+from tests.fakes.openai_api import FakeOpenAI, start_fake_openai
 from web.app import create_app
 from web.config import Settings
 from web.keys import DATABASES, DISPATCHER
@@ -261,6 +262,22 @@ async def custom_api(aiohttp_client: Any, settings: Settings) -> AsyncIterator[A
         await app[DISPATCHER].drain()
     if apps:
         await _truncate(apps[0])
+
+
+@pytest.fixture
+async def fake(aiohttp_server: Any) -> AsyncIterator[FakeOpenAI]:
+    """A local OpenAI-compatible server; it lets every held answer go when the test ends."""
+    fake = await start_fake_openai(aiohttp_server)
+    yield fake
+    fake.done.set()
+    fake.release.set()
+
+
+@pytest.fixture
+async def tutor(custom_api: Any, fake: FakeOpenAI) -> Api:
+    """The app, its tutor answering through the fake provider."""
+    api: Api = await custom_api(**fake.settings())
+    return api
 
 
 # Factories

@@ -7,27 +7,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import Factory
-from tests.fakes.openai_api import start_fake_openai
 from tests.matchers import ID, NOT_FOUND, TIMESTAMP
 
 SESSIONS = "/api/lms/ai_chat/sessions/"
 MESSAGES = "/api/lms/ai_chat/messages/"
 SEED_SESSION = {"topic": "Python Programming Help", "difficulty_level": "beginner"}
 SEED_MESSAGE = {"message": "How do I create a function in Python?", "sender_type": "user"}
-
-
-@pytest.fixture
-async def fake(aiohttp_server):
-    fake = await start_fake_openai(aiohttp_server)
-    yield fake
-    fake.done.set()
-    fake.release.set()
-
-
-@pytest.fixture
-async def tutor(custom_api, fake):
-    """The app, its tutor answering through the fake provider."""
-    return await custom_api(**fake.settings())
 
 
 async def start(api: Any, as_: str = "student", **fields: Any) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import Factory
-from tests.fakes.openai_api import start_fake_openai
 
 SESSIONS = "/api/lms/ai_chat/sessions/"
 MESSAGES = "/api/lms/ai_chat/messages/"
@@ -24,19 +23,6 @@ COURSE_TEXT = {
     "content": "The paid lesson says: rotate by seventeen.",
 }
 NO_ACCESS = "no longer has access to the course material"
-
-
-@pytest.fixture
-async def fake(aiohttp_server):
-    fake = await start_fake_openai(aiohttp_server)
-    yield fake
-    fake.done.set()
-    fake.release.set()
-
-
-@pytest.fixture
-async def tutor(custom_api, fake):
-    return await custom_api(**fake.settings())
 
 
 @pytest.fixture

@@ -14,25 +14,12 @@ from models.ai_chat.answering import ANSWER_TASK
 from models.ai_chat.tables import AiChatMessage
 from models.base import utcnow
 from tests.conftest import Factory
-from tests.fakes.openai_api import API_KEY, MODEL, USAGE, start_fake_openai
+from tests.fakes.openai_api import API_KEY, MODEL, USAGE
 from tests.matchers import TIMESTAMP
 from web.keys import DATABASES, DISPATCHER
 
 SESSIONS = "/api/lms/ai_chat/sessions/"
 MESSAGES = "/api/lms/ai_chat/messages/"
-
-
-@pytest.fixture
-async def fake(aiohttp_server):
-    fake = await start_fake_openai(aiohttp_server)
-    yield fake
-    fake.done.set()
-    fake.release.set()
-
-
-@pytest.fixture
-async def tutor(custom_api, fake):
-    return await custom_api(**fake.settings())
 
 
 async def start(api: Any, as_: str = "student", **fields: Any) -> dict[str, Any]:

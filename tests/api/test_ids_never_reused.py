@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from models.ai_chat.tables import AiChatUsage
-from tests.fakes.openai_api import USAGE, start_fake_openai
+from tests.fakes.openai_api import USAGE
 from web.keys import DATABASES
 
 SESSIONS = "/api/lms/ai_chat/sessions/"
@@ -31,19 +31,6 @@ KINDS: dict[str, tuple[str, dict[str, Any], str]] = {
         "student",
     ),
 }
-
-
-@pytest.fixture
-async def fake(aiohttp_server):
-    fake = await start_fake_openai(aiohttp_server)
-    yield fake
-    fake.done.set()
-    fake.release.set()
-
-
-@pytest.fixture
-async def tutor(custom_api, fake):
-    return await custom_api(**fake.settings())
 
 
 async def _create(api: Any, kind: str) -> int:

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.openai_api import start_fake_openai
 from tests.realtime.sockets import closed_with, joined, next_frame, open_socket
 
 SESSIONS = "/api/lms/ai_chat/sessions/"
@@ -15,19 +14,6 @@ MESSAGES = "/api/lms/ai_chat/messages/"
 
 def room_path(session_id: int) -> str:
     return f"/ws/lms/ai_chat/{session_id}/"
-
-
-@pytest.fixture
-async def fake(aiohttp_server):
-    fake = await start_fake_openai(aiohttp_server)
-    yield fake
-    fake.done.set()
-    fake.release.set()
-
-
-@pytest.fixture
-async def tutor(custom_api, fake):
-    return await custom_api(**fake.settings())
 
 
 @pytest.fixture

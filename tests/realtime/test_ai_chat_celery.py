@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.openai_api import API_KEY, MODEL, start_fake_openai
+from tests.fakes.openai_api import API_KEY, MODEL
 from tests.realtime.sockets import joined, next_frame, open_socket
 from tests.workers.conftest import Worker
 
@@ -21,14 +21,6 @@ MESSAGES = "/api/lms/ai_chat/messages/"
 def backend() -> str:
     """A worker process shares the database with the web app: PostgreSQL only."""
     return "postgres"
-
-
-@pytest.fixture
-async def fake(aiohttp_server):
-    fake = await start_fake_openai(aiohttp_server)
-    yield fake
-    fake.done.set()
-    fake.release.set()
 
 
 @pytest.fixture

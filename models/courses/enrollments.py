@@ -87,11 +87,13 @@ def _enrolled(session: AsyncSession, enrollment: Enrollment, *, course_title: st
         object_type="course",
         object_id=enrollment.course_id,
     )
+    # The room's enrollees hear that someone enrolled, never who: the roster is for the
+    # instructor and admins, who read it over REST (the enrollment's id is a 404 to others).
     notify_course(
         session,
         enrollment.course_id,
         "enrollment",
-        {"course_id": enrollment.course_id, "user_id": enrollment.user_id},
+        {"course_id": enrollment.course_id, "enrollment_id": enrollment.id},
     )
 
 

@@ -84,10 +84,27 @@ async def test_the_instructor_hears_of_a_new_enrollment(api, make, course):
     ws = await open_socket(api, room_path(course["id"]), as_="instructor")
     await joined(ws)
 
-    await make.enroll(course["id"], as_="student2")
+    enrollment = await make.enroll(course["id"], as_="student2")
 
     frame = await next_frame(ws, "enrollment")
-    assert frame["data"] == {"course_id": course["id"], "user_id": "student-2"}
+    assert frame["data"] == {"course_id": course["id"], "enrollment_id": enrollment["id"]}
+    reply = await api.get(f"/api/lms/courses/enrollments/{enrollment['id']}/", as_="instructor")
+    assert reply.body["user"] == "student-2"
+    await ws.close()
+
+
+async def test_enrollees_in_the_room_never_learn_who_else_enrolls(api, make, course):
+    await make.enroll(course["id"], as_="student2")  # before the socket: in the history
+    ws = await open_socket(api, room_path(course["id"]), as_="student", query={"since": "0"})
+    replayed = [await next_frame(ws) for _ in range(3)]  # two enrollments, then joined
+    enrollment = await make.enroll(course["id"], as_="admin")
+
+    live = await next_frame(ws, "enrollment")
+    assert [f["type"] for f in replayed] == ["enrollment", "enrollment", "joined"]
+    assert live["data"] == {"course_id": course["id"], "enrollment_id": enrollment["id"]}
+    assert not any("student-2" in str(f) or "admin-1" in str(f) for f in [*replayed, live])
+    reply = await api.get(f"/api/lms/courses/enrollments/{enrollment['id']}/", as_="student")
+    assert reply.status == 404
     await ws.close()
 
 

@@ -168,11 +168,17 @@ function listen() {
       if (type === "announcement") toast(`Announcement: ${data.title}`, data.message, 15);
       else if (type === "lesson_created") toast("New lesson", data.title);
       else if (type === "course_updated") toast("Course updated", data.title);
-      else if (type === "enrollment" && data.user_id !== me()) toast("New enrollment", data.user_id);
+      else if (type === "enrollment" && canChange()) await announceEnrollment(data.enrollment_id);
       if (type === "lesson_created" || type === "course_updated") await refresh();
     },
   });
   room.connect();
+}
+
+// Enrollment events name no one (enrollees share the room); the instructor reads who.
+async function announceEnrollment(enrollmentId) {
+  const enrolled = await api(`/api/lms/courses/enrollments/${enrollmentId}/`);
+  if (enrolled.user !== me()) toast("New enrollment", enrolled.user);
 }
 
 async function refresh() {

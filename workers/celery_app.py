@@ -112,8 +112,8 @@ worker_process_init.connect(_init_worker_process)
 def _runner(name: str) -> Any:
     def run(self: Task, tenant: str, *args: Any) -> None:
         state = process_state()
-        delivery = f"{self.request.id}:{self.request.retries}"
-        if not _count_delivery(state, delivery, state.ctx.settings.task_max_deliveries):
+        delivery = f"lms:task-deliveries:{self.request.id}:{self.request.retries}"
+        if not _count_delivery(state, delivery):
             log.error("task %s %s delivered too often; given up", name, self.request.id)
             return
         try:
@@ -121,17 +121,24 @@ def _runner(name: str) -> Any:
         except Exception as exc:
             # Retried with exponential backoff; tasks are idempotent.
             raise self.retry(exc=exc, countdown=min(2**self.request.retries, 60)) from exc
+        finally:
+            # The attempt ended (done, or a retry of its own count): only a worker that
+            # died mid-attempt leaves its counter, for the redelivery to find.
+            state.redis.delete(delivery)
 
     run.__name__ = name.replace(".", "_")
     return run
 
 
-def _count_delivery(state: ProcessState, delivery: str, limit: int) -> bool:
+def _count_delivery(state: ProcessState, key: str) -> bool:
     """Count deliveries of one attempt of a task; one that keeps killing its worker stops here.
 
-    A retry is a new attempt (its own count); a redelivery after a lost worker is not.
+    A retry is a new attempt (its own count); a redelivery after a lost worker is not. The
+    counter lives as long as the redeliveries it counts can take (one visibility timeout
+    each), not longer: a busy queue must not leave a key per task behind.
     """
-    key = f"lms:task-deliveries:{delivery}"
+    settings = state.ctx.settings
+    limit = settings.task_max_deliveries
     count = int(state.redis.incr(key))
-    state.redis.expire(key, 86400)
+    state.redis.expire(key, settings.celery_visibility_timeout * (limit + 1))
     return count <= limit

@@ -96,12 +96,31 @@ REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def reachable_redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:
         unreachable(f"Redis at {REDIS_URL} is unreachable: {exc}")
     return REDIS_URL
+
+
+def forget_rate_limits(url: str) -> None:
+    """Empty the rate-limit buckets kept in Redis: the same users act in every test, and
+    budgets shared through Redis would otherwise carry over from one test to the next."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter("lms:rate:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_url(reachable_redis_url: str) -> str:
+    """The test Redis, its rate-limit buckets emptied."""
+    forget_rate_limits(reachable_redis_url)
+    return reachable_redis_url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

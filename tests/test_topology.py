@@ -29,6 +29,7 @@ from tests.conftest import (
     SECRET,
     Api,
     Factory,
+    forget_rate_limits,
     free_port,
     token_for,
     unreachable,
@@ -173,6 +174,7 @@ async def topology(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[To
             await redis.ping()
         except (OSError, aredis.RedisError) as exc:
             unreachable(f"Redis at {REDIS_URL} is unreachable: {exc}")
+        forget_rate_limits(REDIS_URL)
         await stripe_server.start_server()
         stripe.url = f"http://127.0.0.1:{stripe_server.port}"
         url = make_url(POSTGRES_ADMIN_URL).set(database=database)

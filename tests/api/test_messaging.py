@@ -1,4 +1,4 @@
-"""Messaging: sending and reading messages (seed "Send Message"; SPEC §2 and §9 messaging).
+"""Messaging: sending and reading messages ("Send Message"; who reads what).
 
 Read state, unread counts and conversations: test_messaging_reads.py; tenancy, hostile
 input and the logs: test_messaging_hostile.py. Those files import the helpers below.

@@ -205,12 +205,3 @@ async def _in_unit_of_work(
         raise
     finally:
         await uow.close()
-
-
-MIDDLEWARES = [
-    request_id_middleware,
-    # errors is imported by the factory, to keep this module free of rendering.
-    tenant_middleware,
-    auth_middleware,
-    transaction_middleware,
-]

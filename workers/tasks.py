@@ -53,8 +53,3 @@ TASKS: dict[str, TaskFunction] = {
 # with its audit record) must not hold up an announcement. In-process, tasks run side by
 # side and nothing queues.
 DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
-
-
-def register(name: str, function: TaskFunction) -> None:
-    """Other task modules (payments) add theirs here, so both runners know them."""
-    TASKS[name] = function

@@ -12,7 +12,7 @@ DEFAULT_ORIGIN = "http://localhost:9090"
 
 
 class Settings(BaseSettings):
-    """Every `LMS_` variable; the README lists each with its default."""
+    """Every `LMS_` variable; docs/operations.md lists each with its default."""
 
     model_config = SettingsConfigDict(env_prefix="LMS_", extra="ignore")
 

@@ -7,8 +7,8 @@ socket per enrolled user on the course's notifications room. The course's instru
 POSTs `/api/lms/courses/courses/{id}/announce/` (`ROUNDS` times, one at a time); each round's
 figure is the arrival of the announcement on the last of the sockets minus the time just
 before the POST (wall clock, one machine), so it includes the commit, the worker's hand-off
-to the room bus, the fan-out and the load generator's own reading. Target (issue 8): at most
-5 s. Measured with the embedded worker, then, when Redis answers, through Celery and Redis
+to the room bus, the fan-out and the load generator's own reading. Target (docs/benchmarks.md):
+at most 5 s. Measured with the embedded worker, then, when Redis answers, through Celery and Redis
 (one `lms worker` pinned to CPU 1).
 """
 

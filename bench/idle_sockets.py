@@ -8,7 +8,7 @@ The figure is the server's RSS growth from before the first socket to a few seco
 the last joined, divided by the sockets (as `ws_fanout.py`'s `kb_per_conn`), on a freshly
 started server; beside it, the growth from a fifth of the sockets to all of them divided by
 the sockets added, which leaves out one-time warm-up (database pool, caches).
-Target (issue 8): at most 20 KB per socket; the bare aiohttp peer uses
+Target (docs/benchmarks.md): at most 20 KB per socket; the bare aiohttp peer uses
 15 KB, Channels 44-52 KB.
 """
 

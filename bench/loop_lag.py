@@ -10,7 +10,7 @@ holding `LISTENERS` sockets on the course's notifications room, so the events fa
 
 The monitor's report period is set to the burst's length plus `TAIL_SECONDS` and the burst
 starts right after a report, so one report covers the burst and the workers' tail: its p99
-is the figure (target, issue 8: under 5 ms). Measured twice: with the embedded worker (a
+is the figure (target: under 5 ms). Measured twice: with the embedded worker (a
 thread of the server: no Redis), and, when Redis answers at 127.0.0.1:6379, with the Celery
 producer (LMS_REDIS_URL) and one `lms worker` pinned to CPU 1.
 """

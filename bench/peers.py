@@ -2,8 +2,9 @@
 server pinned to CPU 0, the load pinned to CPU 1), its RESULT files read back as figures.
 
 Env: BENCH_PEERS (default `drf-wsgi drf-core drf-uvicorn bare`; empty skips the peers),
-PEERS_VENV (default var/peers-venv; the shared folder is read-only), BENCH_SHARED (the shared
-bench folder), and run_peers.sh's own knobs (HTTP_DURATION defaults to BENCH_SECONDS).
+PEERS_VENV (default var/peers-venv; the peer checkout is read-only), BENCH_SHARED (the
+peer checkout's bench folder, see bench/run.py), and run_peers.sh's own knobs
+(HTTP_DURATION defaults to BENCH_SECONDS).
 Raw outputs go to var/bench-peers/<timestamp>/. When the peers cannot run, the notes say why.
 """
 
@@ -21,9 +22,8 @@ from typing import BinaryIO
 
 from bench import ws_pinned
 from bench.report import PeerFigures, parse_result_text
-from bench.run import ROOT
+from bench.run import ROOT, SHARED
 
-SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench"))
 RUN_PEERS = SHARED / "run_peers.sh"
 PEERS_DIR = SHARED.parent / "peers"
 VENV = Path(os.environ.get("PEERS_VENV", ROOT / "var" / "peers-venv"))

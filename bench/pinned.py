@@ -1,11 +1,12 @@
-"""The course endpoints as the peers were measured (../shared/bench/README.md): the server
+"""The course endpoints as the peers were measured (docs/benchmarks.md): the server
 pinned to CPU 0, wrk (the shared `http_list.sh`, `http_create.sh`, `report.lua`) pinned to
 CPU 1, PostgreSQL with 1,000 courses: the list per QUERY, then one course's detail, then
 create (which adds rows, so it comes last; BENCH_DETAIL_AND_CREATE=0 leaves both out).
 
     python -m bench.pinned [QUERY ...]      # default: page=3 and page=3&level=Beginner
 
-Needs wrk, taskset and ../shared/bench; prints the tools' RESULT lines.
+Needs wrk, taskset and the peer checkout (BENCH_SHARED, see bench/run.py); prints the
+tools' RESULT lines.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import asyncio
 import os
 import shutil
 import sys
-from pathlib import Path
 
 from bench.pinned_server import pinned_server, temporary_database
-from bench.run import ROOT, seed
+from bench.run import SHARED, seed
 
-SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench"))
 HTTP_LIST = SHARED / "http_list.sh"
 HTTP_CREATE = SHARED / "http_create.sh"
 REPORT = SHARED / "report.lua"

@@ -1,6 +1,6 @@
 """`make bench` (pinned part): the peers and our service measured in one run, in turn, as
 the peers were measured (server on CPU 0, the load tools on CPU 1), then a section with
-their figures side by side, the ratios and issue 8's targets appended to
+their figures side by side, the ratios and the performance targets appended to
 bench/results/<date>.md. Something that cannot run says why there; nothing crashes the run.
 
 Order (sequential, never concurrent): the peers (`bench/peers.py`, run_peers.sh), the best
@@ -55,7 +55,7 @@ async def course_endpoints() -> list[str]:
 
 async def fanout() -> list[str]:
     """Both sizes, each read by the shared tool and by ours (the lean one needs no
-    ../shared, so it still runs without it)."""
+    peer checkout, so it still runs without one)."""
     lines = []
     for size in (("1000", "200", "50"), ("5000", "40", "2")):
         for tool in ("shared", ws_pinned.LEAN):

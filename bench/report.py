@@ -1,6 +1,6 @@
 """The `make bench` report: RESULT lines parsed, ratios against the peers of the same run,
-issue 8's targets judged (met, not met, or not run when a figure is missing), and the
-markdown section for bench/results/<date>.md. Pure functions, no I/O."""
+the performance targets (docs/benchmarks.md) judged (met, not met, or not run when a
+figure is missing), and the markdown section for bench/results/<date>.md. Pure functions, no I/O."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def at_most(value: float | None, bound: float | None) -> Status:
 
 
 def below(value: float | None, bound: float | None) -> Status:
-    """Strictly under the bound (issue 8's "p99 < 5 ms")."""
+    """Strictly under the bound (the loop-lag target's "p99 < 5 ms")."""
     if value is None or bound is None:
         return "not run"
     return "met" if value < bound else "not met"
@@ -141,7 +141,7 @@ def best_channels(peers: PeerFigures, phase: str = "ws") -> tuple[str, float] | 
 
 @dataclass(frozen=True)
 class Check:
-    """One of issue 8's targets: what it asks, our figure, the bound it implies, verdict."""
+    """One performance target: what it asks, our figure, the bound it implies, verdict."""
 
     target: str
     ours: float | None

@@ -27,6 +27,10 @@ from models.tenancy import Databases
 from web.tokens import mint_token
 
 ROOT = Path(__file__).resolve().parent.parent
+# A checkout of the peer implementations and their load tools (read only): its bench/
+# folder holds run_peers.sh, the wrk scripts and ws_fanout.py, and its peers/ sits beside.
+# The one place its location is set; BENCH_SHARED overrides it (docs/benchmarks.md).
+SHARED = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench"))
 SECRET = "bench-secret-long-enough-for-hs256-signatures!!"
 CONNECTIONS = 64
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))

@@ -21,7 +21,7 @@ and, once all have (or `--timeout` seconds after the first one), prints
     RECEIVED got=.. of=.. first=<epoch s> last=<epoch s>
 
 Wall clock on one machine, so the caller subtracts its own send time. Nothing here knows
-about the server beyond the socket protocol (SPEC §4).
+about the server beyond the socket protocol (docs/realtime.md).
 """
 
 from __future__ import annotations

@@ -14,19 +14,17 @@ so the server allows that many (`LMS_WS_FRAMES_PER_SECOND`), as a deployment wou
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import sys
-from pathlib import Path
 
 import aiohttp
 
 from bench.pinned_server import pinned_server, temporary_database
 from bench.report import LEAN_READER
-from bench.run import ROOT
+from bench.run import ROOT, SHARED
 from migrations.runner import provision_tenant
 
-FANOUT = Path(os.environ.get("BENCH_SHARED", ROOT.parent / "shared" / "bench")) / "ws_fanout.py"
+FANOUT = SHARED / "ws_fanout.py"
 PORT = 9196
 LEAN = "lean"
 

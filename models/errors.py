@@ -1,4 +1,4 @@
-"""One error hierarchy for the domain; the web layer renders it in the seed's shapes."""
+"""One error hierarchy for the domain; the web layer renders it in the contract's shapes."""
 
 from __future__ import annotations
 

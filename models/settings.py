@@ -12,7 +12,7 @@ DEFAULT_ORIGIN = "http://localhost:9090"
 
 
 class Settings(BaseSettings):
-    """Every `LMS_` variable; the README lists each with its default."""
+    """Every `LMS_` variable; docs/operations.md lists each with its default."""
 
     model_config = SettingsConfigDict(env_prefix="LMS_", extra="ignore")
 
@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = 9090
     log_level: str = "INFO"
-    # Largest JSON body; multipart uploads have their own limits (SPEC §7).
+    # Largest JSON body; multipart uploads have their own limits.
     max_json_bytes: int = 1024 * 1024
     thumbnail_max_bytes: int = 5 * 1024 * 1024
     thumbnail_max_pixels: int = 40_000_000

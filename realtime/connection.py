@@ -23,7 +23,8 @@ from realtime import frames
 
 log = logging.getLogger(__name__)
 
-# Close codes: the standard ones, and SPEC §4's for the handshake and room rights.
+# Close codes: the standard ones, and the protocol's own for the handshake and room rights
+# (docs/realtime.md).
 TOO_SLOW = 1008
 GOING_AWAY = 1001
 UNAUTHENTICATED, NOT_ALLOWED, NO_SUCH_ROOM = 4401, 4403, 4404

@@ -1,4 +1,4 @@
-"""The socket protocol of SPEC §4: the server's envelope and the client's frames."""
+"""The socket protocol (docs/realtime.md): the server's envelope and the client's frames."""
 
 from __future__ import annotations
 

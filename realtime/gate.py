@@ -23,7 +23,7 @@ class SocketGate:
     unit_of_work: Callable[[str], UnitOfWork]
 
     def origin_allowed(self, request: web.Request) -> bool:
-        """No Origin (not a browser), an allowed one, or the page's own (SPEC §9).
+        """No Origin (not a browser), an allowed one, or the page's own.
 
         aiohttp checks no Origin of its own: without this, any site could open a socket
         with a visitor's token (cross-site WebSocket hijacking).

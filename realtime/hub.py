@@ -60,9 +60,6 @@ class Hub:
     def local_users(self, key: RoomKey) -> Counter[str]:
         return Counter(c.user_id for c in self._connections.get(key, {}).values())
 
-    def live_rooms(self) -> list[RoomKey]:
-        return list(self._rooms)
-
     async def close(self) -> None:
         """Shutdown: every client is told 1001 (going away) and may reconnect elsewhere."""
         await self.keepalive.stop()

@@ -50,9 +50,6 @@ class Outbox:
         # Turned off by tests that relay by hand.
         self.retry_in_background = True
 
-    def waiting(self, tenant: str, room: str) -> bool:
-        return (tenant, room) in self._backlog
-
     async def publish(self, tenant: str, event: RoomEvent) -> None:
         """Send the event, or keep it here; raises only if the database fails too."""
         key = (tenant, event.room)

@@ -121,7 +121,7 @@ def room_handler(
         return await _serve(request, kind, room_id)
 
     handler.__name__ = f"{kind.name}_socket"
-    handler.__doc__ = f"WebSocket of a {kind.name} room (SPEC §4)."
+    handler.__doc__ = f"WebSocket of a {kind.name} room (docs/realtime.md)."
     return handler
 
 
@@ -150,7 +150,7 @@ _END = (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR)
 async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.StreamResponse:
     gate = request.app[GATE]
     if not gate.origin_allowed(request):
-        # Refused before the upgrade, as an HTTP 403 (SPEC §9).
+        # Refused before the upgrade, as an HTTP 403: a browser sees no socket at all.
         raise PermissionDenied("Origin not allowed.")
     ws = web.WebSocketResponse(
         compress=False,  # one compressor per socket and a compression per recipient: no

@@ -126,7 +126,7 @@ async def empty_cart(request: web.Request) -> web.Response:
     audit="cart_checkout",
 )
 async def checkout(request: web.Request) -> web.Response:
-    """Check out my cart: an order at today's prices, charged through a gateway (SPEC §6).
+    """Check out my cart: an order at today's prices, charged through a gateway.
 
     Dummy: paid at once, enrolled, cart emptied. Stripe: pending, with the PaymentIntent's
     `client_secret`; its webhook completes it. An `Idempotency-Key` header makes a retry

@@ -1,4 +1,4 @@
-"""The one place that turns exceptions into responses in the seed's error shapes."""
+"""The one place that turns exceptions into responses in the contract's error shapes."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def error_body(status: int, detail: str) -> dict[str, Any]:
 
 
 def validation_body(errors: dict[str, list[str]]) -> dict[str, Any]:
-    # A field named `status` keeps its messages there (SPEC §9); the code stays in the status line.
+    # A field named `status` keeps its messages there (clients read them by field); the
+    # code stays in the status line.
     if "status" in errors:
         return dict(errors)
     return {**errors, "status": 400}

@@ -1,4 +1,4 @@
-"""JSON in and out: orjson, and pydantic errors in the seed's field-error shape."""
+"""JSON in and out: orjson, and pydantic errors in the contract's field-error shape."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def json_response(
     body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> web.Response:
     return web.Response(
-        # UTC datetimes end in Z, as the contract's timestamps do (SPEC §3).
+        # UTC datetimes end in Z, as the contract's timestamps do.
         body=orjson.dumps(body, option=orjson.OPT_UTC_Z),
         status=status,
         content_type=JSON_TYPE,
@@ -95,7 +95,7 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
 async def read_json(request: web.Request) -> Any:
     """The body as JSON: 415 for another media type, 400 when malformed, 413 when too big.
 
-    A request without a body (the seed's enroll POST) is an empty object whatever its
+    A request without a body (the enroll POST) is an empty object whatever its
     Content-Type, as in DRF: the media type only matters when there is something to parse.
     """
     if not request.body_exists:

@@ -7,7 +7,8 @@
    authentications before its token is read, counts 401s, puts RateLimit-* on every answer;
    then audit (web/audit.py): outside errors, so it sees the final status of every
    request, denials and failed logins included;
-2. errors: everything inside, auth failures and rollbacks included, renders in the seed's shapes;
+2. errors: everything inside, auth failures and rollbacks included, renders in the
+   contract's shapes (docs/api.md);
 3. tenant: the Host's tenant is known before the token is read, so a mismatch can be refused;
 4. auth: verifies the token and settles the request's tenant;
    then the rate limiter (web/ratelimit.py): spends the user's (else the address's) budget;
@@ -50,8 +51,8 @@ from web.keys import (
 )
 from web.tokens import principal_from_claims
 
-# Served without a token (SPEC §3, §8); media files carry unguessable names; Stripe's
-# webhooks authenticate by their signature instead.
+# Served without a token: media files carry unguessable names; Stripe's webhooks
+# authenticate by their signature instead.
 PUBLIC_PREFIXES = (
     "/health/",
     "/api/lms/schema/",
@@ -151,7 +152,7 @@ def auth_middleware(request: web.Request, handler: Handler) -> Awaitable[web.Str
 async def _authenticated(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = bearer_token(request)
     if token is None and request.method == "GET" and request.path.endswith(".ics"):
-        # Calendar clients cannot set headers (SPEC §9); nowhere else may a token ride in a URL.
+        # Calendar clients cannot set headers; nowhere else may a token ride in a URL.
         token = request.query.get("token")
     if not token:
         raise NotAuthenticated()
@@ -204,12 +205,3 @@ async def _in_unit_of_work(
         raise
     finally:
         await uow.close()
-
-
-MIDDLEWARES = [
-    request_id_middleware,
-    # errors is imported by the factory, to keep this module free of rendering.
-    tenant_middleware,
-    auth_middleware,
-    transaction_middleware,
-]

@@ -1,4 +1,4 @@
-"""Routes: the seed's WebSocket endpoints (SPEC §4); the protocol lives in realtime/."""
+"""Routes: the WebSocket endpoints (docs/realtime.md); the protocol lives in realtime/."""
 
 from __future__ import annotations
 

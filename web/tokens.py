@@ -1,4 +1,4 @@
-"""Verify the auth-service's tokens and turn their claims into a Principal (SPEC §2)."""
+"""Verify the auth-service's tokens and turn their claims into a Principal (docs/security.md)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""Multipart upload receivers: course thumbnails and lesson files (SPEC §7).
+"""Multipart upload receivers: course thumbnails and lesson files.
 
 Both receivers take the first part whose name is in `field_names`, count its bytes while
-streaming (aiohttp's `request.multipart()` does not enforce `client_max_size`, aiohttp
-issue 3702), and store it under `media_root/folder` with a generated name. The client's
-file name never reaches the file system. A file counts as received only once the body's
-closing boundary has been read: a truncated body is refused, not stored short. Every way
-aiohttp reports a malformed body (ValueError, InvalidHeader, LineTooLong, …) becomes the
-same 400 in `_multipart_errors`, the one place that reads the body.
+streaming (aiohttp's `request.multipart()` does not enforce `client_max_size`, see
+https://github.com/aio-libs/aiohttp/issues/3702), and store it under `media_root/folder`
+with a generated name. The client's file name never reaches the file system. A file counts
+as received only once the body's closing boundary has been read: a truncated body is
+refused, not stored short. Every way aiohttp reports a malformed body (ValueError,
+InvalidHeader, LineTooLong, …) becomes the same 400 in `_multipart_errors`, the one place
+that reads the body.
 
 - `receive_image` keeps the (small) image in memory, decodes it fully with Pillow in a
   worker thread, and only then writes it: a refused image leaves nothing on disk.

@@ -31,7 +31,7 @@ async def write_audit(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -
 async def publish_room_event(
     ctx: WorkerContext, tenant: str, room: str, type_: str, data: dict[str, Any]
 ) -> None:
-    """Fan a course event out to its room's sockets, on every instance (SPEC §5)."""
+    """Fan a course event out to its room's sockets, on every instance."""
     if ctx.events is None:
         log.warning("no room bus in this worker (LMS_REDIS_URL unset): %s %s dropped", room, type_)
         return
@@ -53,8 +53,3 @@ TASKS: dict[str, TaskFunction] = {
 # with its audit record) must not hold up an announcement. In-process, tasks run side by
 # side and nothing queues.
 DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
-
-
-def register(name: str, function: TaskFunction) -> None:
-    """Other task modules (payments) add theirs here, so both runners know them."""
-    TASKS[name] = function

@@ -1,1 +1,1 @@
-"""AI tutor (issue 6)."""
+"""AI tutor: sessions, questions, and answers written by a model through the workers."""

@@ -56,7 +56,7 @@ NOT_PICKED_UP = "No worker picked up the question in time. Please ask again."
 
 
 def room_of(session_id: int) -> str:
-    """The live room of a session's stream (SPEC §9)."""
+    """The live room of a session's stream."""
     return f"ai_chat:{session_id}"
 
 

@@ -1,6 +1,6 @@
 """The AI tutor's sessions and questions, and who may see them: their owner, nobody else.
 
-SPEC §2: each user sees only their own sessions, admins included; anyone else's is a 404,
+Each user sees only their own sessions, admins included; anyone else's is a 404,
 so not even its existence leaks. Answering lives in `models.ai_chat.answering`.
 """
 

@@ -216,7 +216,7 @@ async def do_checkout(
     idempotency_key: str | None,
     settings: Settings,
 ) -> CheckoutOutcome:
-    """Snapshot the cart into an order and charge it (SPEC §6).
+    """Snapshot the cart into an order and charge it.
 
     Dummy (and a total of zero) is paid at once and fulfilled in this transaction; Stripe
     leaves the order pending with a PaymentIntent, fulfilled by its webhook. A provider that

@@ -156,7 +156,7 @@ async def access_course(
     course = await session.get(Course, course_id)
     if course is None:
         raise NotFound()
-    # SPEC §2: a course that is not published is visible only to its instructor and admins.
+    # A course that is not published is visible only to its instructor and admins.
     if course.status != "Published" and not can_change_course(actor, course):
         raise NotFound()
     if for_change and not can_change_course(actor, course):

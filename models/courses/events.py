@@ -1,4 +1,4 @@
-"""Course events for the course's notification room, sent through the workers (SPEC §5)."""
+"""Course events for the course's notification room, sent through the workers."""
 
 from __future__ import annotations
 

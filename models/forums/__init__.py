@@ -1,1 +1,1 @@
-"""Forums (issue 4)."""
+"""Forums: discussion spaces open to the tenant or to some groups, and their posts."""

@@ -125,7 +125,7 @@ async def check_forum_changer(session: AsyncSession, *, actor: Principal, forum:
 
 
 def check_forum_creator(actor: Principal) -> None:
-    """Instructors and admins create forums (SPEC §2)."""
+    """Instructors and admins create forums."""
     if not actor.can_author:
         raise PermissionDenied()
 
@@ -299,7 +299,7 @@ async def do_delete_forum(session: AsyncSession, *, actor: Principal, forum_id: 
 
 
 def forum_room(forum_id: int) -> str:
-    """The forum's live chat room (SPEC §9)."""
+    """The forum's live chat room."""
     return f"forum:{forum_id}"
 
 

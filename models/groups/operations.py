@@ -36,7 +36,7 @@ _GROUP_REF = re.compile(r"group-([0-9]+)")
 
 
 def group_room(group_id: int) -> str:
-    """The group's live chat room (SPEC §9)."""
+    """The group's live chat room."""
     return f"group:{group_id}"
 
 
@@ -67,7 +67,7 @@ async def group_ids_of(session: AsyncSession, *, user_id: str) -> set[int]:
 
 
 def parse_group_ref(value: int | str) -> int:
-    """A group id from `5` or `"group-5"` (SPEC §3); ValueError for anything else.
+    """A group id from `5` or `"group-5"`; ValueError for anything else.
 
     The error's message is DRF's `Invalid pk "…" - object does not exist.`, so a pydantic
     validator can raise it as is (see `models.groups.schemas.GroupRef`).
@@ -125,7 +125,7 @@ class GroupView:
 
 
 def check_group_creator(actor: Principal) -> None:
-    """Instructors and admins create groups (SPEC §2)."""
+    """Instructors and admins create groups."""
     if not actor.can_author:
         raise PermissionDenied()
 

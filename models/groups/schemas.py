@@ -20,7 +20,7 @@ def _group_ref(value: object) -> object:
     return parse_group_ref(value)  # refuses a bool, which pydantic would take as 0 or 1
 
 
-# A group named by its id or as "group-<id>" (SPEC §3), for other domains' `group_ids`.
+# A group named by its id or as "group-<id>", for other domains' `group_ids`.
 GroupRef = Annotated[int, BeforeValidator(_group_ref)]
 
 

@@ -21,7 +21,7 @@ from models.logs.tables import ActivityLog, AuditLog
 WRITE_ACTIVITY = "logs.write_activity"
 WRITE_AUDIT = "logs.write_audit"
 
-# Every activity type the service records; the README lists them with their meaning.
+# Every activity type the service records; docs/api.md lists them with their meaning.
 ACTIVITY_TYPES = (
     "course_created",
     "course_updated",

@@ -1,1 +1,1 @@
-"""Messaging (issue 4)."""
+"""Messaging: direct and group messages, their read receipts and conversations."""

@@ -35,7 +35,7 @@ DUMMY_IS_TEST_ONLY = (
 
 
 def check_admin(actor: Principal) -> None:
-    """Gateways are for admins only (SPEC §2)."""
+    """Gateways are for admins only."""
     if not actor.is_admin:
         raise PermissionDenied()
 

@@ -67,7 +67,7 @@ def test_note(order: Order) -> str:
 
 
 def checkout_fields(order: Order) -> dict[str, Any]:
-    """The checkout answer (SPEC §9)."""
+    """The checkout answer."""
     return {
         "order_id": order.id,
         "status": order.status,

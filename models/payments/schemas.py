@@ -119,7 +119,7 @@ class OrderQuery(BaseModel):
 
 
 class CheckoutResult(BaseModel):
-    """The checkout answer (SPEC §9)."""
+    """The checkout answer."""
 
     order_id: int
     status: OrderStatus

@@ -1,1 +1,1 @@
-"""Schedules (issue 4)."""
+"""Schedules: events in time, their invitations and answers, the calendar feed."""

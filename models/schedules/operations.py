@@ -102,7 +102,7 @@ async def access_schedule(
 
 
 def check_organizer(actor: Principal, schedule: Schedule) -> None:
-    """The creator and admins change a schedule and its invitations (SPEC §2)."""
+    """The creator and admins change a schedule and its invitations."""
     if not (actor.is_admin or schedule.created_by == actor.user_id):
         raise PermissionDenied()
 
@@ -339,7 +339,7 @@ async def _settle(schedule: Schedule) -> None:
 async def do_create_schedule(
     session: AsyncSession, *, actor: Principal, data: ScheduleCreate
 ) -> Schedule:
-    """Create a schedule; anyone may (SPEC §2 limits who sees and changes it, not this)."""
+    """Create a schedule; anyone may (the rules limit who sees and changes it, not who creates)."""
     schedule = Schedule(**data.model_dump(), created_by=actor.user_id)
     await _settle(schedule)
     session.add(schedule)

@@ -1,4 +1,4 @@
-"""AI tutor sessions and messages over REST: the seed's bodies, ownership, hostile input."""
+"""AI tutor sessions and messages over REST: the documented bodies, ownership, hostile input."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Authentication through the API (SPEC §2): only verified tokens get in, public pages stay open."""
+"""Authentication through the API: only verified tokens get in, public pages stay open."""
 
 from __future__ import annotations
 

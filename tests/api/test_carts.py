@@ -1,4 +1,4 @@
-"""The cart (seed "Add to Cart", SPEC §9): one line per course, quantity 1, one currency,
+"""The cart ("Add to Cart"): one line per course, quantity 1, one currency,
 nothing already owned, each user only their own."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Categories: `/api/lms/courses/categories/` (SPEC §9: `name`, derived `slug`, `description`)."""
+"""Categories: `/api/lms/courses/categories/` (`name`, derived `slug`, `description`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Checkout and orders (seed "Checkout", SPEC §6 and §9): a price snapshot in one currency,
+"""Checkout and orders ("Checkout"): a price snapshot in one currency,
 Dummy paid at once, Stripe through a PaymentIntent at a local fake, Idempotency-Key replays."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Courses: `/api/lms/courses/courses/` as the seed and SPEC §2, §3 describe it."""
+"""Courses: `/api/lms/courses/courses/` as docs/api.md describes it."""
 
 from __future__ import annotations
 
@@ -624,7 +624,7 @@ async def test_ordering_is_kept_in_the_next_link(api, make):
     }
 
 
-# Visibility (SPEC §2)
+# Visibility: a course that is not published is its instructor's and the admins'
 
 
 async def test_draft_courses_are_not_listed_for_students(api, make):

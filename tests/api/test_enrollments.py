@@ -1,4 +1,4 @@
-"""Enrollments and lesson progress (seed "Enroll in Course", SPEC §2 enrollment rules)."""
+"""Enrollments and lesson progress ("Enroll in Course"; who may enroll whom)."""
 
 from __future__ import annotations
 

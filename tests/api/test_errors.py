@@ -1,4 +1,4 @@
-"""Error responses: the seed's shapes (SPEC §3, §9); no request ever produces a 500."""
+"""Error responses: the contract's shapes (docs/api.md); no request ever produces a 500."""
 
 from __future__ import annotations
 
@@ -275,7 +275,7 @@ async def test_unknown_fields_are_ignored(api):
     assert reply.body["rating_count"] == 0
 
 
-# The `status` member (SPEC §9)
+# The `status` member: the code, unless a field named `status` holds its messages
 
 
 async def test_field_error_on_status_keeps_its_messages_under_status(api):
@@ -402,7 +402,7 @@ async def test_hostile_course_bodies_are_400_never_500(api, body):
     reply = await api.post(COURSES, body, as_="instructor")
 
     assert reply.status == 400, reply.body
-    # 400, or the messages of a field named `status` (SPEC §9).
+    # 400, or the messages of a field named `status`.
     assert reply.body["status"] == 400 or isinstance(reply.body["status"], list)
 
 

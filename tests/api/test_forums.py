@@ -1,4 +1,4 @@
-"""Forum Management: forums (seed "Create Forum"; SPEC §2 forums rules, §3 group_ids)."""
+"""Forum Management: forums ("Create Forum"; who sees and changes a forum, `group_ids`)."""
 
 from __future__ import annotations
 

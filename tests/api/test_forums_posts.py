@@ -1,4 +1,4 @@
-"""Forum Management: posts and replies (seed "Create Post"; SPEC §2 forums, §9 locked forum)."""
+"""Forum Management: posts and replies ("Create Post"; who may post, a locked forum)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payment gateways (seed "Configure Payment Gateway", SPEC §6 and §9): admin only, write-only
+"""Payment gateways ("Configure Payment Gateway"): admin only, write-only
 credentials sealed at rest, one default per tenant."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Groups Management (seed "Create Group", "Add Member to Group"; SPEC §2 groups rules)."""
+"""Groups Management ("Create Group", "Add Member to Group"; who may do what)."""
 
 from __future__ import annotations
 

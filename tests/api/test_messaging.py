@@ -1,4 +1,4 @@
-"""Messaging: sending and reading messages (seed "Send Message"; SPEC §2 and §9 messaging).
+"""Messaging: sending and reading messages ("Send Message"; who reads what).
 
 Read state, unread counts and conversations: test_messaging_reads.py; tenancy, hostile
 input and the logs: test_messaging_hostile.py. Those files import the helpers below.
@@ -107,7 +107,7 @@ async def test_seed_body_sends_a_direct_message(api):
     }
 
 
-async def test_member_sends_a_group_message_with_the_spec_body(api, group):
+async def test_member_sends_a_group_message_with_the_documented_body(api, group):
     body = {"group_id": group["id"], "content": "Welcome!", "message_type": "group"}
 
     reply = await api.post(MESSAGES, body, as_="student")

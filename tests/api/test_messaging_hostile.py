@@ -1,4 +1,4 @@
-"""Messaging: tenancy, hostile input and the activity and audit logs (SPEC §3, §9)."""
+"""Messaging: tenancy, hostile input and the activity and audit logs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Messaging: read state, unread counts and conversations (SPEC §9 messaging)."""
+"""Messaging: read state, unread counts and conversations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Modules, lessons and lesson resources (SPEC §2 permissions, §3 conventions, §9 names)."""
+"""Modules, lessons and lesson resources (permissions, conventions, field names)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Course ratings (seed "Rate Course", SPEC §2 ratings rules)."""
+"""Course ratings ("Rate Course": enrolled users rate, a second rating updates)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Scheduling: schedules (seed "Create Schedule"; SPEC §2 "creator and participants see a
-schedule; the creator changes it"; §9 status)."""
+"""Scheduling: schedules ("Create Schedule"; the creator and participants see a
+schedule, the creator changes it; its status)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def schedule_url(schedule_id: int) -> str:
 
 @pytest.fixture
 async def schedule(api) -> dict[str, Any]:
-    """The seed's schedule, created by `student` (student-1)."""
+    """The documented example schedule, created by `student` (student-1)."""
     reply = await api.post(SCHEDULES, SEED_SCHEDULE, as_="student")
     assert reply.status == 201, reply.body
     return dict(reply.body)

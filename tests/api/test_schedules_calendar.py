@@ -1,4 +1,4 @@
-"""Scheduling: the iCalendar feed at `schedules/calendar.ics` (SPEC §9: `?token=` too)."""
+"""Scheduling: the iCalendar feed at `schedules/calendar.ics` (the token may come as `?token=`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scheduling: participants (seed "Add Participants"; SPEC §9 respond)."""
+"""Scheduling: participants ("Add Participants"; answering an invitation)."""
 
 from __future__ import annotations
 

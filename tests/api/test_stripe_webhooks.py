@@ -1,4 +1,4 @@
-"""Stripe webhooks (SPEC §6): signed, stored once with an outbox row, applied by a worker;
+"""Stripe webhooks: signed, stored once with an outbox row, applied by a worker;
 duplicate and out-of-order deliveries change nothing twice; one tenant's event never touches
 another tenant's order."""
 

@@ -1,4 +1,4 @@
-"""Tenancy through the API (SPEC §2, §9): one tenant never sees or touches another's data."""
+"""Tenancy through the API: one tenant never sees or touches another's data."""
 
 from __future__ import annotations
 

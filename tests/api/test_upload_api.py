@@ -1,4 +1,4 @@
-"""Uploads through the API (SPEC §7): thumbnails and lesson files, stored per tenant."""
+"""Uploads through the API: thumbnails and lesson files, stored per tenant."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Two web instances sharing Redis: one room, one seq, one history (SPEC §4, issue 5)."""
+"""Two web instances sharing Redis: one room, one seq, one history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Course notifications over a real socket (seed "Course Notifications", SPEC §4)."""
+"""Course notifications over a real socket ("Course Notifications")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Forum live chat over real sockets (seed "Forum Live Chat", SPEC §4)."""
+"""Forum live chat over real sockets ("Forum Live Chat")."""
 
 from __future__ import annotations
 

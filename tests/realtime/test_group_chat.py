@@ -1,4 +1,4 @@
-"""Group chat over real sockets (seed "Group Chat", SPEC §4)."""
+"""Group chat over real sockets ("Group Chat")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Room mechanics common to every room (SPEC §4): resume, slow clients, floods, typing."""
+"""Room mechanics common to every room: resume, slow clients, floods, typing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The `make bench` report: RESULT lines parsed, ratios, issue 8's target verdicts."""
+"""The `make bench` report: RESULT lines parsed, ratios, the performance targets' verdicts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The errors middleware renders every error in the seed's shape, whatever raised it."""
+"""The errors middleware renders every error in the contract's shape, whatever raised it."""
 
 import pytest
 from aiohttp import web

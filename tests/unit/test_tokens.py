@@ -1,4 +1,4 @@
-"""Token verification (SPEC §2): signature, registered claims, JWKS caching and claims."""
+"""Token verification: signature, registered claims, JWKS caching and claims."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Multipart upload receivers (SPEC §7): what is stored, what is refused, what is left behind."""
+"""Multipart upload receivers: what is stored, what is refused, what is left behind."""
 
 from __future__ import annotations
 

@@ -156,7 +156,7 @@ def upgrade() -> None:
     # ### end Alembic commands ###
 
     # Every tenant starts with one category, so a course can name category 1 from the start
-    # (the seed's create-course body does).
+    # (the documented create-course body does).
     categories = sa.table(
         "categories",
         sa.column("name", sa.String),

@@ -222,7 +222,7 @@ const CLOSE_REASONS = {
 };
 
 /**
- * A live room (SPEC §4): reconnects after a drop and resumes with `?since=` from the last
+ * A live room (docs/realtime.md): reconnects after a drop and resumes with `?since=` from the last
  * `seq` seen, so nothing is missed and nothing is shown twice; a `reset` means the history
  * no longer covers the gap and the page reloads its data over REST.
  */

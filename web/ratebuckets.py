@@ -12,9 +12,8 @@ this process's CPU per command, half of what a cheap request costs in all. An in
 takes a lease instead: one script call reserves up to `lease_size` requests of the key
 (an eighth of the budget, at most 20; fewer if fewer are left), and the next requests of
 that key are decided here from the lease, until it is spent or `LEASE_TTL_MS` old. That
-call also gives back the previous lease's unspent part and checks the guard (the
-address's failed authentications, for requests with a token), so an address is known to
-be not blocked for as long as a lease lives. What this keeps and what it gives up:
+call also gives back the previous lease's unspent part. What this keeps and what it gives
+up:
 
 - Never over: a request is admitted only against a reservation already counted in Redis,
   so the instances together admit at most the budget (a reservation is spent within
@@ -25,12 +24,11 @@ be not blocked for as long as a lease lives. What this keeps and what it gives u
 - The headers of a request served from a lease report Redis's answer at lease time plus
   what this instance spent since; what other instances spent since is not seen (for at
   most `LEASE_TTL_MS`).
-- A block of an address (failed authentications on any instance) is learnt by the other
-  instances on their next call for that address: within `LEASE_TTL_MS`. Failed
-  authentications themselves are spent in Redis one by one (no lease), and spending one
-  here drops what is known of the address, so its next request asks Redis.
+- Failed authentications are spent in Redis one by one (a lease of one): every instance
+  sees each at once, and no reservation counts as a failure not yet made.
 - Refusals are kept as a lease of none, until the retry time and at most `LEASE_TTL_MS`:
-  a client over its budget costs one call a second per instance, not one per request.
+  a client over its budget (failed authentications included) costs one call a second per
+  instance, not one per request.
 
 Measured (bench/ratelimit_cost.py, 20,000 requests of 10,000 users, CPU of this process a
 request; a busy 2-core machine, old and new run in the same minute): one script call a
@@ -131,44 +129,26 @@ class MemoryBuckets:
             tats.popitem(last=False)
         return allowed(budget, new_tat - now)
 
-    def blocked(self, key: str, budget: Budget, now: int) -> Decision | None:
-        """Refused, if one more request on `key` would be; else None (nothing spent)."""
-        tat = self._tats.get(key)
-        if tat is None:
-            return None
-        wait = wait_ms(tat, now, budget)
-        return refused(budget, wait, max(tat, now) - now) if wait > 0 else None
 
-
-# KEYS[1]: the bucket; KEYS[2], optional: a guard bucket that must not be exhausted (the
-# client address's failed authentications), read, never spent.
-# ARGV: now, the bucket's interval, the guard's interval, how many requests to reserve at
+# KEYS[1]: the bucket. ARGV: now, the bucket's interval, how many requests to reserve at
 # most, and the milliseconds of an earlier lease given back (its unspent part still owed).
 # Answers {code, count, reset}: 1 reserved `count` (reset: the bucket before them), 0
-# refused (count: the wait), -1 refused by the guard (count and reset are the guard's).
+# refused (count: the wait).
 LEASE_SCRIPT = """
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local window = 60000
 local stored = tonumber(redis.call('GET', KEYS[1]) or 0)
-local tat = stored - tonumber(ARGV[5])
+local tat = stored - tonumber(ARGV[4])
 if tat < now then tat = now end
 local result
-if #KEYS == 2 then
-  local guard = tonumber(redis.call('GET', KEYS[2]) or 0)
-  if guard < now then guard = now end
-  local wait = guard + tonumber(ARGV[3]) - window - now
-  if wait > 0 then result = {-1, wait, guard - now} end
-end
-if not result then
-  local free = math.floor((now + window - tat) / interval)
-  if free < 1 then
-    result = {0, tat + interval - window - now, tat - now}
-  else
-    local count = math.min(free, tonumber(ARGV[4]))
-    result = {1, count, tat - now}
-    tat = tat + count * interval
-  end
+local free = math.floor((now + window - tat) / interval)
+if free < 1 then
+  result = {0, tat + interval - window - now, tat - now}
+else
+  local count = math.min(free, tonumber(ARGV[3]))
+  result = {1, count, tat - now}
+  tat = tat + count * interval
 end
 if tat > now then
   if tat ~= stored then redis.call('SET', KEYS[1], tat, 'PX', tat - now) end
@@ -203,9 +183,6 @@ class Lease:
         return max(0, min((self.count - self.spent) * budget.interval_ms, end - now))
 
 
-Guard = tuple[str, Budget]
-
-
 class RedisBuckets:
     """Buckets shared by every instance through leases (see the module's docstring).
     Redis unreachable: every request is allowed (logged once an outage), and Redis is
@@ -219,19 +196,16 @@ class RedisBuckets:
         self._ttl_ms = ttl_ms
         self._size = size
         self._leases: dict[str, Lease] = {}
-        self._guards: dict[str, int] = {}  # guard key: known not exhausted until (ms)
         self._pending: dict[str, asyncio.Future[bool]] = {}  # one refresh of a key at a time
         self._down_until = 0
         self._down = False
         self.calls = 0  # script calls made (the benchmark reports them a request)
         self.failures = 0  # calls Redis did not answer (the benchmark checks for none)
 
-    def local(self, key: str, budget: Budget, now: int, guard: Guard | None) -> Decision | None:
+    def local(self, key: str, budget: Budget, now: int) -> Decision | None:
         """The decision from this instance's lease, without Redis; None: Redis must say."""
         lease = self._leases.get(key)
         if lease is None or now >= lease.expires:
-            return None
-        if guard is not None and self._guards.get(guard[0], 0) <= now:
             return None
         if lease.retry_at:
             return refused(budget, lease.retry_at - now, lease.base - now)
@@ -241,95 +215,66 @@ class RedisBuckets:
         interval = budget.interval_ms
         return allowed(budget, max(interval, lease.base + lease.spent * interval - now))
 
-    def forget_guard(self, guard_key: str) -> None:
-        """The guard may have changed here (a failure spent): the next request asks Redis."""
-        self._guards.pop(guard_key, None)
-
-    async def hit(
-        self, key: str, budget: Budget, now: int, guard: Guard | None = None
-    ) -> Decision | None:
+    async def hit(self, key: str, budget: Budget, now: int) -> Decision | None:
         """The decision; None when Redis could not answer (the caller allows)."""
         while True:
-            decision = self.local(key, budget, now, guard)
+            decision = self.local(key, budget, now)
             if decision is not None:
                 return decision
             pending = self._pending.get(key)
             if pending is None:
-                return await self._refresh(key, budget, now, guard)
+                return await self._refresh(key, budget, now)
             # Another request of this key is asking Redis: its lease may serve this one.
             if not await asyncio.shield(pending):
                 return None
 
     async def spend(self, key: str, budget: Budget, now: int) -> Decision | None:
-        """One request spent in Redis directly, no lease (failed authentications: others
-        must see each at once, and no reservation may count as a failure not yet made)."""
-        answer = await self._call([f"lms:rate:{key}"], [now, budget.interval_ms, 0, 1, 0], now)
-        if answer is None:
-            return None
-        code, count, reset = answer
-        return (
-            allowed(budget, reset + budget.interval_ms)
-            if code == 1
-            else refused(budget, count, reset)
-        )
+        """One request spent in Redis, a lease of one (failed authentications: others must
+        see each at once, and no reservation may count as a failure not yet made); a
+        refusal kept here answers without Redis."""
+        decision = self.local(key, budget, now)  # a lease of one is spent: only a refusal
+        if decision is not None:
+            return decision
+        answer = await self._call(key, [now, budget.interval_ms, 1, 0], now)
+        return self._keep(key, budget, now, *answer) if answer is not None else None
 
-    async def _refresh(
-        self, key: str, budget: Budget, now: int, guard: Guard | None
-    ) -> Decision | None:
+    async def _refresh(self, key: str, budget: Budget, now: int) -> Decision | None:
         if now < self._down_until:
             return None
         lease = self._leases.pop(key, None)
         refund = lease.refund_ms(budget, now) if lease is not None else 0
-        keys = [f"lms:rate:{key}"]
-        args = [now, budget.interval_ms, 0, lease_size(budget), refund]
-        if guard is not None:
-            keys.append(f"lms:rate:{guard[0]}")
-            args[2] = guard[1].interval_ms
+        args = [now, budget.interval_ms, lease_size(budget), refund]
         pending = self._pending[key] = asyncio.get_running_loop().create_future()
         answer = None
         try:
-            answer = await self._call(keys, args, now)
+            answer = await self._call(key, args, now)
         finally:
             del self._pending[key]
             # Cancelled: the waiters ask again themselves; Redis down: they are allowed.
             pending.set_result(answer is not None or not self._down)
         if answer is None:
             return None
-        return self._keep(key, budget, now, guard, *answer)
+        return self._keep(key, budget, now, *answer)
 
     def _keep(
-        self,
-        key: str,
-        budget: Budget,
-        now: int,
-        guard: Guard | None,
-        code: int,
-        count: int,
-        reset: int,
+        self, key: str, budget: Budget, now: int, code: int, count: int, reset: int
     ) -> Decision:
-        if code == -1:
-            assert guard is not None
-            self._guards.pop(guard[0], None)
-            return refused(guard[1], count, reset)
-        if len(self._leases) >= self._size or len(self._guards) >= self._size:
+        if len(self._leases) >= self._size:
             # Bounded; a lease dropped is a few requests of a key under-admitted for seconds.
             self._leases.clear()
-            self._guards.clear()
         expires = now + self._ttl_ms
-        if guard is not None:
-            self._guards[guard[0]] = expires
         if code == 0:
             self._leases[key] = Lease(0, now + reset, min(expires, now + count), now + count)
             return refused(budget, count, reset)
         self._leases[key] = Lease(count, now + reset, expires)
         return allowed(budget, reset + budget.interval_ms)
 
-    async def _call(self, keys: list[str], args: list[int], now: int) -> list[int] | None:
+    async def _call(self, key: str, args: list[int], now: int) -> list[int] | None:
         if now < self._down_until:
             return None
         self.calls += 1
         try:
-            code, count, reset = await self._script(keys=keys, args=args)
+            code, count, reset = await self._script(keys=[f"lms:rate:{key}"], args=args)
         except Exception as exc:  # any failure of Redis fails open, never a 500
             self.failures += 1
             self._down_until = now + self._pause_ms

@@ -7,19 +7,28 @@ token spends its user's budget (tenant, user); any other its client address's (t
 address; the address as the audit trail reads it, X-Forwarded-For from trusted proxies
 only). Exempt: health (load balancers poll it) and the static assets of the web client.
 
+The failed-authentication budget limits failed authentications only: a request whose
+token is valid is never refused for its address's failures, since a shared address (a
+NAT, a proxy) must not let one client lock out the others. So the token is read first,
+which costs little: one HS256 or RS256 check (a valid token's claims are then kept in
+the verifier's cache), and a bad one fails before any database work. A request that
+fails authentication (a 401, no token on a route that needs one included) spends its
+address's budget; beyond it, it is answered 429 instead of 401. The audit trail still
+counts it in the address's `authentication_failed` row of the minute (status 401, what
+authentication answered), so that row counts every failure, refused or not.
+
 Two middlewares, because the two halves need different places:
 
-- `rate_limit_edge`, outside the audit and the errors: an address over its failed-
-  authentication budget is refused before its token is even read; a 401 spends that
-  budget; and every answer gets the RateLimit-* headers, error answers included.
+- `rate_limit_edge`, outside the audit and the errors: a 401 spends the failure budget
+  (or turns into that budget's 429), and every answer gets the RateLimit-* headers,
+  error answers included.
 - `rate_limit_middleware`, right after auth (the user is known): spends the request's
   budget, or answers 429 with Retry-After before any handler or transaction runs.
 
 Buckets (web/ratebuckets.py) are in this process without Redis, shared in Redis with
 it through leases: most requests are decided from this instance's lease, one in a lease's
-worth (or a second) asks Redis (Redis unreachable: allowed). With Redis, an instance
-learns that an address is blocked from Redis's answers (its next call there for that
-address, valid or not), then refuses it without reading its token.
+worth (or a second) asks Redis (Redis unreachable: allowed); each failed authentication
+asks Redis, until Redis refuses the address (then once a second).
 
 Cost: a request decided here (memory, or a lease) needs no await, so the inner half
 keeps no frame under a handler (a socket's included); one that asks Redis awaits the
@@ -41,14 +50,13 @@ from web.audit import client_ip
 from web.errors import error_body
 from web.jsonio import json_response
 from web.keys import HOST_TENANT, PRINCIPAL, ROUTES, SETTINGS, THROTTLED
-from web.middlewares import is_public, is_socket
-from web.ratebuckets import Budget, Decision, MemoryBuckets, RedisBuckets, refused
+from web.middlewares import is_socket
+from web.ratebuckets import Budget, Decision, MemoryBuckets, RedisBuckets
 from web.routing import RATE_EXEMPT_PREFIXES
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DECISION = web.RequestKey("rate_decision", Decision)
 CLIENT = web.RequestKey("rate_client", str)
-BLOCKED_SIZE = 10_000
 
 
 class RateLimiter:
@@ -70,9 +78,6 @@ class RateLimiter:
         self._default_tenant = settings.default_tenant
         self.memory = MemoryBuckets()
         self.redis = RedisBuckets(redis) if redis is not None else None
-        # With Redis: addresses known to be over their failed-authentication budget, until
-        # when and when it is whole again (ms), learnt from Redis's answers.
-        self._blocked: dict[str, tuple[int, int]] = {}
         # Wall-clock seconds; the instances sharing Redis share the clock (tests inject one).
         self.clock = clock
 
@@ -94,66 +99,19 @@ class RateLimiter:
             request[CLIENT] = address
         return address
 
-    def blocked(self, address: str) -> Decision | None:
-        """Refused, if `address` has no failed authentications left; nothing is spent."""
-        key, now = f"fail:{address}", self.now()
-        if self.redis is None:
-            return self.memory.blocked(key, self.auth_failures, now)
-        until = self._blocked.get(key)
-        if until is None:
-            return None
-        if until[0] <= now:
-            del self._blocked[key]
-            return None
-        return refused(self.auth_failures, until[0] - now, until[1] - now)
-
-    def _learn(self, decision: Decision | None, address: str) -> Decision | None:
-        if decision is not None and not decision.allowed and decision.budget is self.auth_failures:
-            if len(self._blocked) >= BLOCKED_SIZE:
-                self._blocked.clear()  # bounded; forgetting only costs Redis a round trip
-            now = self.now()
-            self._blocked[f"fail:{address}"] = (now + decision.retry_ms, now + decision.reset_ms)
-        return decision
-
     async def failed(self, address: str) -> Decision | None:
         """Spend one failed authentication of `address` (None: Redis did not answer)."""
         key, now = f"fail:{address}", self.now()
         if self.redis is None:
             return self.memory.hit(key, self.auth_failures, now)
-        self.redis.forget_guard(key)
-        return self._learn(await self.redis.spend(key, self.auth_failures, now), address)
+        return await self.redis.spend(key, self.auth_failures, now)
 
-    def key(self, request: web.Request, budget: Budget) -> tuple[str, tuple[str, Budget] | None]:
-        """The bucket's key, and the guard (the address's failed authentications) that a
-        request with a token must also pass."""
+    def key(self, request: web.Request, budget: Budget) -> str:
         principal = request.get(PRINCIPAL)
-        address = self.client(request)
         if principal is not None:
-            key = f"{principal.tenant}:user:{principal.user_id}:{budget.name}"
-            return key, (f"fail:{address}", self.auth_failures)
+            return f"{principal.tenant}:user:{principal.user_id}:{budget.name}"
         tenant = request.get(HOST_TENANT) or self._default_tenant
-        return f"{tenant}:addr:{address}:{budget.name}", None
-
-    def hit_here(self, key: str, budget: Budget, guard: tuple[str, Budget] | None) -> Decision:
-        now = self.now()
-        if guard is not None:
-            refusal = self.memory.blocked(guard[0], guard[1], now)
-            if refusal is not None:
-                return refusal
-        return self.memory.hit(key, budget, now)
-
-    def hit_leased(
-        self, key: str, budget: Budget, guard: tuple[str, Budget] | None
-    ) -> Decision | None:
-        """From this instance's lease, without awaiting; None: Redis must be asked."""
-        assert self.redis is not None
-        return self.redis.local(key, budget, self.now(), guard)
-
-    async def hit_shared(
-        self, key: str, budget: Budget, guard: tuple[str, Budget] | None, address: str
-    ) -> Decision | None:
-        assert self.redis is not None
-        return self._learn(await self.redis.hit(key, budget, self.now(), guard), address)
+        return f"{tenant}:addr:{self.client(request)}:{budget.name}"
 
 
 LIMITER = web.AppKey("rate_limiter", RateLimiter)
@@ -180,20 +138,19 @@ def rate_limit_edge(request: web.Request, handler: Handler) -> Awaitable[web.Str
     # A socket's 101 leaves before its handler returns: no header could be added after.
     if is_exempt(request) or is_socket(request):
         return handler(request)
-    limiter = request.app[LIMITER]
-    address = limiter.client(request)
-    if not is_public(request):
-        refusal = limiter.blocked(address)
-        if refusal is not None:
-            return _answer(throttled(refusal))
-    return _with_headers(request, handler, limiter, address)
+    return _with_headers(request, handler, request.app[LIMITER])
 
 
 async def _with_headers(
-    request: web.Request, handler: Handler, limiter: RateLimiter, address: str
+    request: web.Request, handler: Handler, limiter: RateLimiter
 ) -> web.StreamResponse:
     response = await handler(request)
-    decision = await limiter.failed(address) if response.status == 401 else request.get(DECISION)
+    if response.status == 401:
+        decision = await limiter.failed(limiter.client(request))
+        if decision is not None and not decision.allowed and not response.prepared:
+            return throttled(decision)
+    else:
+        decision = request.get(DECISION)
     if decision is not None and not response.prepared:
         response.headers.update(decision.headers())
     return response
@@ -205,14 +162,14 @@ def rate_limit_middleware(request: web.Request, handler: Handler) -> Awaitable[w
         return handler(request)
     limiter = request.app[LIMITER]
     budget = limiter.budget_for(request)
-    key, guard = limiter.key(request, budget)
+    key, now = limiter.key(request, budget), limiter.now()
     if limiter.redis is None:
         # In memory the decision needs no await: no frame of ours waits under the handler.
-        return _decided(request, handler, limiter.hit_here(key, budget, guard))
-    decision = limiter.hit_leased(key, budget, guard)
+        return _decided(request, handler, limiter.memory.hit(key, budget, now))
+    decision = limiter.redis.local(key, budget, now)
     if decision is not None:
         return _decided(request, handler, decision)  # from the lease: no await either
-    return _shared(request, handler, limiter, key, budget, guard)
+    return _shared(request, handler, limiter.redis, key, budget, now)
 
 
 def _decided(
@@ -230,13 +187,12 @@ def _decided(
 async def _shared(
     request: web.Request,
     handler: Handler,
-    limiter: RateLimiter,
+    buckets: RedisBuckets,
     key: str,
     budget: Budget,
-    guard: tuple[str, Budget] | None,
+    now: int,
 ) -> web.StreamResponse:
-    decision = await limiter.hit_shared(key, budget, guard, limiter.client(request))
-    return await _decided(request, handler, decision)
+    return await _decided(request, handler, await buckets.hit(key, budget, now))
 
 
 async def rate_limit_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -274,7 +274,7 @@ async def test_a_flood_of_bad_tokens_is_one_counted_audit_row_then_429(limited, 
     await api.settled()
     rows = (await api.get(AUDIT + "?action_type=authentication_failed", as_="admin")).json
     assert [(r["ip_address"], r["status_code"], r["count"]) for r in rows["results"]] == [
-        ("203.0.113.50", 401, 200)
+        ("203.0.113.50", 401, 201)  # the refused one counted too
     ]
 
 
@@ -294,18 +294,86 @@ async def test_failed_authentications_of_the_next_minute_are_a_row_of_their_own(
 
 
 @sqlite_only
-async def test_an_address_out_of_failures_is_refused_even_with_a_valid_token(limited, clock):
+async def test_a_valid_token_is_served_from_an_address_over_its_failed_authentication_budget(
+    limited,
+):
     api = await limited(rate_auth_failures_per_minute=2)
-    for _ in range(2):
-        await api.get(COURSES, token="bad", headers=from_("203.0.113.52"))
+    address = from_("203.0.113.52")
+    for _ in range(3):
+        await api.get(COURSES, token="bad", headers=address)
 
-    valid = await api.get(COURSES, as_="student", headers=from_("203.0.113.52"))
-    elsewhere = await api.get(COURSES, as_="student", headers=from_("203.0.113.53"))
+    reply = await api.get(COURSES, as_="student", headers=address)
+
+    assert (reply.status, limits(reply)) == (200, ("1200", "1199", "1"))
+
+
+@sqlite_only
+async def test_bad_tokens_beyond_the_budget_get_429_not_401(limited):
+    api = await limited(rate_auth_failures_per_minute=2)
+    address = from_("203.0.113.53")
+    spent = [await api.get(COURSES, token="bad", headers=address) for _ in range(2)]
+
+    refused = await api.get(COURSES, token="bad", headers=address)
+
+    assert [r.status for r in spent] == [401, 401]
+    assert refused.status == 429
+    assert refused.json == {
+        "detail": "Request was throttled. Expected available in 30 seconds.",
+        "status": 429,
+    }
+    assert (refused.headers["Retry-After"], limits(refused)) == ("30", ("2", "0", "60"))
+
+
+@sqlite_only
+async def test_the_failure_budget_comes_back_with_time(limited, clock):
+    api = await limited(rate_auth_failures_per_minute=2)
+    address = from_("203.0.113.54")
+    for _ in range(3):
+        await api.get(COURSES, token="bad", headers=address)
+
     clock.advance(30)
-    later = await api.get(COURSES, as_="student", headers=from_("203.0.113.52"))
 
-    assert (valid.status, limits(valid)[0]) == (429, "2")
-    assert (elsewhere.status, later.status) == (200, 200)
+    reply = await api.get(COURSES, token="bad", headers=address)
+    assert (reply.status, limits(reply)) == (401, ("2", "0", "60"))
+
+
+@sqlite_only
+async def test_a_request_without_a_token_spends_the_failure_budget(limited):
+    api = await limited(rate_auth_failures_per_minute=1)
+    first = await api.get(COURSES, headers=from_("203.0.113.55"))
+
+    second = await api.get(COURSES, headers=from_("203.0.113.55"))
+
+    assert (first.status, limits(first)) == (401, ("1", "0", "60"))
+    assert (second.status, limits(second)[0]) == (429, "1")
+
+
+@sqlite_only
+async def test_failures_are_counted_per_address(limited):
+    api = await limited(rate_auth_failures_per_minute=1)
+    await api.get(COURSES, token="bad", headers=from_("203.0.113.56"))
+
+    elsewhere = await api.get(COURSES, token="bad", headers=from_("203.0.113.57"))
+
+    assert elsewhere.status == 401
+
+
+async def test_a_failed_authentication_refused_with_429_is_counted_as_authentication_failed(
+    limited, audit_clock
+):
+    api = await limited(rate_auth_failures_per_minute=2)
+    address = from_("203.0.113.58", **ACME)
+    statuses = [(await api.get(COURSES, token="bad", headers=address)).status for _ in range(3)]
+    await api.settled()
+
+    failed = (await api.get(AUDIT + "?action_type=authentication_failed", as_="admin")).json
+    limited_rows = (await api.get(AUDIT + "?action_type=rate_limited", as_="admin")).json
+
+    assert statuses == [401, 401, 429]
+    assert [(r["ip_address"], r["status_code"], r["count"]) for r in failed["results"]] == [
+        ("203.0.113.58", 401, 3)
+    ]
+    assert [r for r in limited_rows["results"] if r["ip_address"] == "203.0.113.58"] == []
 
 
 @sqlite_only

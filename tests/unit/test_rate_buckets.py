@@ -61,15 +61,6 @@ def test_the_headers_round_the_reset_up_to_whole_seconds():
     }
 
 
-def test_blocked_reads_a_bucket_without_spending_it():
-    buckets = MemoryBuckets()
-    buckets.hit("k", Budget("auth", 1), 0)
-
-    assert buckets.blocked("k", Budget("auth", 1), 0) is not None
-    assert buckets.blocked("k", Budget("auth", 1), 60_000) is None
-    assert buckets.blocked("unknown", Budget("auth", 1), 0) is None
-
-
 def test_memory_is_bounded_by_dropping_the_least_recently_used_key():
     buckets = MemoryBuckets(size=3)
     for n in range(5):
@@ -209,18 +200,34 @@ async def test_a_refusal_is_kept_until_the_lease_life_ends(redis, key):
     assert buckets.calls == 3 + 1 + 1
 
 
-async def test_a_guard_out_of_budget_refuses_and_is_asked_each_lease(redis, key):
-    buckets = RedisBuckets(redis)
-    auth = Budget("auth", 1)
-    guard = (f"{key}:fail", auth)
-    await buckets.hit(key, READS, NOW, guard)
-    await RedisBuckets(redis).spend(guard[0], auth, NOW)  # elsewhere: the guard is spent
+async def test_failures_are_spent_one_by_one_in_redis(redis, key):
+    one, two, auth = RedisBuckets(redis), RedisBuckets(redis), Budget("auth", 3)
 
-    within = await buckets.hit(key, READS, NOW + 1, guard)
-    after = await buckets.hit(key, READS, NOW + LEASE_TTL_MS, guard)
+    answers = [await (one, two)[n % 2].spend(key, auth, NOW) for n in range(4)]
 
-    assert within is not None and within.allowed  # known not blocked for a lease's life
-    assert after is not None and (after.allowed, after.budget) == (False, auth)
+    assert [(a.allowed, a.remaining) for a in answers if a is not None] == [
+        (True, 2),
+        (True, 1),
+        (True, 0),
+        (False, 0),
+    ]
+    assert await reserved(redis, key, auth, NOW) == 3  # no lease: only what was spent
+
+
+async def test_a_refused_failure_is_kept_until_the_lease_life_ends(redis, key):
+    buckets, auth = RedisBuckets(redis), Budget("auth", 1)
+    await buckets.spend(key, auth, NOW)
+
+    refusals = [await buckets.spend(key, auth, NOW + n) for n in range(3)]
+    retried = await buckets.spend(key, auth, NOW + LEASE_TTL_MS)
+
+    assert [(r.allowed, r.retry_ms) for r in refusals if r is not None] == [
+        (False, 60_000),
+        (False, 59_999),
+        (False, 59_998),
+    ]
+    assert retried is not None and not retried.allowed
+    assert buckets.calls == 1 + 1 + 1
 
 
 class FlakyRedis:
@@ -254,16 +261,3 @@ async def test_redis_down_mid_lease_spends_the_lease_then_allows(redis, key, cap
     assert all(a is not None and a.allowed for a in leased)
     assert after == [None, None, None]  # allowed: the caller serves them
     assert len(caplog.records) == 1
-
-
-async def test_an_address_known_not_blocked_is_asked_again_after_a_lease_life(redis, key):
-    buckets, auth = RedisBuckets(redis), Budget("auth", 1)
-    here, there = (f"{key}:fail:here", auth), (f"{key}:fail:there", auth)
-    await buckets.hit(key, READS, NOW, here)
-    later = NOW + LEASE_TTL_MS
-    await buckets.hit(key, READS, later, there)  # a new lease, asked from elsewhere
-    await RedisBuckets(redis).spend(here[0], auth, later)
-
-    back_here = await buckets.hit(key, READS, later + 1, here)  # within the new lease
-
-    assert back_here is not None and (back_here.allowed, back_here.budget) == (False, auth)

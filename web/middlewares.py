@@ -3,8 +3,8 @@
 1. request id: every response and log line can be traced, even an error response;
    then CORS (web/cors.py): preflights are answered before routing can refuse OPTIONS,
    and error responses carry the CORS headers too, so browsers can read them;
-   then the rate limiter's edge (web/ratelimit.py): refuses an address out of failed
-   authentications before its token is read, counts 401s, puts RateLimit-* on every answer;
+   then the rate limiter's edge (web/ratelimit.py): a 401 spends the address's failed-
+   authentication budget (beyond it, a 429 instead), and every answer gets RateLimit-*;
    then audit (web/audit.py): outside errors, so it sees the final status of every
    request, denials and failed logins included;
 2. errors: everything inside, auth failures and rollbacks included, renders in the

@@ -29,6 +29,7 @@ lint: $(VENV)/.stamp-install
 	$(BIN)/mypy web models realtime workers migrations
 
 bench: $(VENV)/.stamp-install
+	bash bench/tools.sh
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.pinned_suite

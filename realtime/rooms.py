@@ -20,10 +20,11 @@ from models.identity import Principal
 from models.messaging.operations import do_send_message
 from models.messaging.schemas import MessageCreate
 from models.unit_of_work import UnitOfWork
+from models.validation import validate
 from realtime import frames
 from realtime.bus import RoomKey
 from realtime.room import AccessCheck
-from realtime.sockets import RoomKind, body
+from realtime.sockets import RoomKind
 
 
 async def _check_course(session: AsyncSession, actor: Principal, course_id: int) -> None:
@@ -46,9 +47,11 @@ async def _check_forum(session: AsyncSession, actor: Principal, forum_id: int) -
 async def _post(
     session: AsyncSession, actor: Principal, forum_id: int, frame: frames.ClientFrame
 ) -> None:
-    """A `post` frame: a forum post exactly as REST makes it (and so, the same event)."""
-    assert isinstance(frame, frames.PostFrame)
-    data = body(PostCreate, {"forum": forum_id, "content": frame.content, "parent": frame.parent})
+    """A `post` frame: a forum post exactly as REST makes it (and so, the same event).
+
+    The REST body model with the room's forum filled in: its rules and its messages."""
+    fields = {name: frame.fields[name] for name in ("content", "parent") if name in frame.fields}
+    data = validate(PostCreate, {**fields, "forum": forum_id})
     await do_create_post(session, actor=actor, data=data)
 
 
@@ -69,11 +72,9 @@ async def _check_group(session: AsyncSession, actor: Principal, group_id: int) -
 async def _message(
     session: AsyncSession, actor: Principal, group_id: int, frame: frames.ClientFrame
 ) -> None:
-    """A `message` frame: a group message exactly as REST sends it."""
-    assert isinstance(frame, frames.MessageFrame)
-    data = body(
-        MessageCreate, {"group_id": group_id, "content": frame.content, "message_type": "group"}
-    )
+    """A `message` frame: a group message exactly as REST sends it, to the room's group."""
+    fields = {"content": frame.fields["content"]} if "content" in frame.fields else {}
+    data = validate(MessageCreate, {**fields, "group_id": group_id, "message_type": "group"})
     await do_send_message(session, actor=actor, data=data)
 
 

@@ -11,12 +11,9 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from urllib.parse import parse_qsl
 
-import orjson
 from aiohttp import WSMessage, WSMsgType, web
-from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import outage
@@ -27,7 +24,6 @@ from models.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
-    ValidationFailed,
 )
 from models.fields import MAX_ID
 from models.identity import Principal
@@ -52,21 +48,6 @@ RoomCheck = Callable[[AsyncSession, Principal, int], Awaitable[None]]
 RoomReaders = Callable[[AsyncSession, list[Principal], int], Awaitable[set[str]]]
 # Acts on a client frame in a room, inside the frame's own transaction.
 FrameAction = Callable[[AsyncSession, Principal, int, frames.ClientFrame], Awaitable[None]]
-
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-def body(model: type[ModelT], data: dict[str, object]) -> ModelT:
-    """A frame's fields through the REST body model: the same rules, field errors as 400s."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        errors: dict[str, list[str]] = {}
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "non_field_errors"
-            errors.setdefault(field, []).append(error["msg"])
-        raise ValidationFailed(errors) from None
 
 
 @dataclass(frozen=True)
@@ -310,8 +291,7 @@ async def _act(
         await uow.commit()
     except DomainError as exc:
         await uow.rollback()
-        detail: object = exc.errors if isinstance(exc, ValidationFailed) else exc.detail
-        connection.send_now(orjson.dumps({"type": "error", "code": exc.status, "detail": detail}))
+        connection.send_now(frames.domain_error(exc))
     except Exception as exc:
         await uow.rollback()
         if outage.database_unavailable(exc):  # nothing was written; the client may resend

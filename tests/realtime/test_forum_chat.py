@@ -86,6 +86,33 @@ async def test_an_empty_socket_post_is_an_error_frame_with_the_field(api, forum)
     await ws.close()
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("   ", "This field may not be blank."),
+        ("x" * 50_001, "Ensure this field has no more than 50000 characters."),
+        (5, "Not a valid string."),
+    ],
+    ids=["whitespace-only", "over-the-maximum", "not-a-string"],
+)
+async def test_a_socket_post_with_bad_content_gets_the_rest_field_errors(
+    api, forum, content, message
+):
+    ws = await open_socket(api, room_path(forum["id"]), as_="student")
+    await joined(ws)
+
+    rest = await api.post(POSTS, {"forum": forum["id"], "content": content}, as_="student")
+    await ws.send_json({"type": "post", "content": content})
+    error = await next_frame(ws, "error")
+
+    assert rest.status == 400
+    assert rest.body["content"] == [message]
+    assert error == {"type": "error", "code": 400, "detail": {"content": [message]}}
+    listed = await api.get(f"{POSTS}?forum={forum['id']}", as_="admin")
+    assert listed.body["count"] == 0
+    await ws.close()
+
+
 async def test_a_socket_post_in_a_locked_forum_is_refused_and_the_socket_stays(api, forum):
     ws = await open_socket(api, room_path(forum["id"]), as_="student")
     await joined(ws)

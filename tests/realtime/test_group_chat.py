@@ -113,6 +113,37 @@ async def test_a_new_member_is_announced_in_the_room(api, group):
     await ws.close()
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("   ", "This field may not be blank."),
+        ("x" * 10_001, "Ensure this field has no more than 10000 characters."),
+        (5, "Not a valid string."),
+    ],
+    ids=["whitespace-only", "over-the-maximum", "not-a-string"],
+)
+async def test_a_socket_message_with_bad_content_gets_the_rest_field_errors(
+    api, group, content, message
+):
+    ws = await open_socket(api, room_path(group["id"]), as_="student")
+    await joined(ws)
+
+    rest = await api.post(
+        MESSAGES,
+        {"group_id": group["id"], "content": content, "message_type": "group"},
+        as_="student",
+    )
+    await ws.send_json({"type": "message", "content": content})
+    error = await next_frame(ws, "error")
+
+    assert rest.status == 400
+    assert rest.body["content"] == [message]
+    assert error == {"type": "error", "code": 400, "detail": {"content": [message]}}
+    listed = await api.get(f"{MESSAGES}?group_id={group['id']}", as_="instructor")
+    assert listed.body["count"] == 0
+    await ws.close()
+
+
 async def test_a_message_frame_in_a_forum_room_kind_is_not_taken_here(api, group):
     ws = await open_socket(api, room_path(group["id"]), as_="student")
     await joined(ws)

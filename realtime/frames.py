@@ -91,6 +91,10 @@ class ClientFrame:
     fields: dict[str, object]
 
 
+# What clients may send, in any room that takes it.
+CLIENT_TYPES = ("post", "message", "typing", "ping")
+
+
 class BadFrame(Exception):
     """A frame the server cannot act on; answered with an error frame, never fatal."""
 
@@ -103,6 +107,8 @@ def parse(raw: str | bytes) -> ClientFrame:
         raise BadFrame("Frames must be JSON.") from None
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
         raise BadFrame('A frame is a JSON object with a "type".')
-    # A type no room takes is answered by the room ("not taken in this room").
     type_ = value.pop("type")
+    if type_ not in CLIENT_TYPES:
+        raise BadFrame(f'A frame\'s "type" is one of {", ".join(CLIENT_TYPES)}.')
+    # A type this room does not take is answered by the room ("not taken in this room").
     return ClientFrame(type_, value)

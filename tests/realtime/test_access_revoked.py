@@ -274,9 +274,10 @@ async def one_by_one(api: Any, kind: RoomKind, room_id: int) -> set[str]:
         uow = api.client.app[GATE].unit_of_work("acme")
         try:
             await kind.check(uow.session, principal, room_id)
-            allowed.add(principal.user_id)
         except (NotFound, PermissionDenied):
-            pass
+            continue  # refused at the handshake: not among those allowed
+        else:
+            allowed.add(principal.user_id)
         finally:
             await uow.close()
     return allowed

@@ -57,9 +57,7 @@ async def one_of_everything(api: Api, make: Factory) -> None:
     await make_gateway(api, name="Dummy", is_default=True)
     await created(api, CART_ITEMS, {"course": course["id"], "quantity": 1}, "student")
     await created(api, CHECKOUT, {}, "student")
-    await created(
-        api, f"/api/lms/courses/ratings/course/{course['id']}/", {"rating": 5}, "student"
-    )
+    await created(api, f"/api/lms/courses/ratings/course/{course['id']}/", {"rating": 5}, "student")
     other = await make.course(price="20.00")
     await created(api, CART_ITEMS, {"course": other["id"], "quantity": 1}, "student")
     group = await created(api, "/api/lms/groups/groups/", {"name": "Readers"}, "instructor")
@@ -73,9 +71,7 @@ async def one_of_everything(api: Api, make: Factory) -> None:
         "start_time": "2025-11-20T10:00:00Z",
         "end_time": "2025-11-20T11:00:00Z",
     }
-    schedule_id = (await created(api, "/api/lms/schedule/schedules/", schedule, "instructor"))[
-        "id"
-    ]
+    schedule_id = (await created(api, "/api/lms/schedule/schedules/", schedule, "instructor"))["id"]
     invite = {"schedule": schedule_id, "user_id": "student-1"}
     await created(api, "/api/lms/schedule/participants/", invite, "instructor")
     message = {"recipient_id": "instructor-1", "content": "Hi", "message_type": "direct"}
@@ -107,9 +103,10 @@ async def concrete_path(api: Api, path: str, as_: str) -> str | None:
 
 async def test_every_read_only_route_answers_without_writing(api, make):
     await one_of_everything(api, make)
+    routes = read_routes(api)
     unserved: dict[str, dict[str, int]] = {}
 
-    for endpoint in read_routes(api):
+    for endpoint in routes:
         statuses: dict[str, int] = {}
         for caller in CALLERS:
             path = await concrete_path(api, endpoint.path, caller)
@@ -118,5 +115,5 @@ async def test_every_read_only_route_answers_without_writing(api, make):
         if 200 not in statuses.values() or any(s >= 500 for s in statuses.values()):
             unserved[endpoint.path] = statuses
 
+    assert len(routes) > 40  # the catalogue, content, logs, commerce, groups, forums, ...
     assert unserved == {}
-

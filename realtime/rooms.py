@@ -5,8 +5,6 @@ Every rule is the domain's own (models/), the same one REST calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.ai_chat.operations import access_session
@@ -19,7 +17,7 @@ from models.groups.operations import access_group
 from models.identity import Principal
 from models.messaging.operations import do_send_message
 from models.messaging.schemas import MessageCreate
-from models.unit_of_work import UnitOfWork
+from models.unit_of_work import UnitOpener
 from models.validation import validate
 from realtime import frames
 from realtime.bus import RoomKey
@@ -92,9 +90,9 @@ AI_CHAT = RoomKind("ai_chat", _check_ai_chat)
 KINDS = {kind.name: kind for kind in (COURSE, FORUM, GROUP, AI_CHAT)}
 
 
-def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
+def access_check(unit_of_work: UnitOpener) -> AccessCheck:
     """Who of these users may still be in a room: each checked with the very rule of the
-    handshake (the room kind's), in one transaction of the room's tenant, read afresh."""
+    handshake (the room kind's), in one read-only unit of the room's tenant, read afresh."""
 
     async def check(key: RoomKey, principals: list[Principal]) -> set[str]:
         tenant, room = key
@@ -102,9 +100,8 @@ def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
         kind = KINDS.get(name)
         if kind is None or not raw_id.isdigit():
             return set()
-        uow = unit_of_work(tenant)
         allowed: set[str] = set()
-        try:
+        async with unit_of_work(tenant, read_only=True) as uow:
             if kind.readers is not None:
                 return await kind.readers(uow.session, principals, int(raw_id))
             for principal in principals:
@@ -113,9 +110,6 @@ def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
                 except (NotFound, PermissionDenied):
                     continue
                 allowed.add(principal.user_id)
-        finally:
-            await uow.rollback()
-            await uow.close()
         return allowed
 
     return check

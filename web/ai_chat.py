@@ -61,8 +61,7 @@ def _limits(request: web.Request) -> AnswerLimits:
 # Sessions
 
 
-@routes.route(
-    "GET",
+@routes.read(
     SESSIONS,
     tag=TAG,
     query=AiSessionQuery,
@@ -94,7 +93,7 @@ async def create_session(request: web.Request) -> web.Response:
     return ok(render(AiSessionRead, chat), status=201)
 
 
-@routes.route("GET", SESSION, tag=TAG, response=AiSessionRead)
+@routes.read(SESSION, tag=TAG, response=AiSessionRead)
 async def get_session(request: web.Request) -> web.Response:
     """Retrieve one of my tutor sessions."""
     chat = await ai.access_session(
@@ -150,6 +149,8 @@ async def _message_page(request: web.Request, *, session_id: int | None) -> web.
     return ok(page_body(request, result, [render(AiMessageRead, m) for m in result.rows]))
 
 
+# Reading a session's messages fails the answers that can no longer finish (and tells the
+# session's room): these GETs write, so they run in a transaction.
 @routes.route(
     "GET",
     SESSION_MESSAGES,

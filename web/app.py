@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -18,7 +19,6 @@ from models.background import cancel_and_wait
 from models.direct_reads import DirectReads
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
-from models.unit_of_work import UnitOfWork
 from realtime import rooms
 from realtime.bus import Bus, MemoryBus, ThreadSafePublisher
 from realtime.gate import GATE, SocketGate
@@ -47,6 +47,7 @@ from web.config import Settings
 from web.cors import cors_middleware
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
+from web.handlers import open_unit
 from web.keys import (
     BUS,
     DATABASES,
@@ -159,11 +160,9 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         bus = MemoryBus(settings.ws_history_size, history_bytes=settings.ws_history_bytes)
         presence = LocalPresence()
 
-    def unit_of_work(tenant: str) -> UnitOfWork:
-        return UnitOfWork(app[DATABASES].tenant_sessions(tenant), tenant, app[DISPATCHER], bus)
-
-    hub = Hub(bus, presence, rooms.access_check(unit_of_work))
     app[BUS] = bus
+    unit_of_work = partial(open_unit, app)
+    hub = Hub(bus, presence, rooms.access_check(unit_of_work))
     app[GATE] = SocketGate(
         settings=settings,
         hub=hub,

@@ -40,7 +40,7 @@ def idempotency_key(request: web.Request) -> str | None:
     return value
 
 
-@routes.route("GET", ITEMS, tag=TAG, response=CartItemRead, paginated=True)
+@routes.read(ITEMS, tag=TAG, response=CartItemRead, paginated=True)
 async def list_cart_items(request: web.Request) -> web.Response:
     """The lines of my cart."""
     stmt = carts.cart_items_query(actor(request))
@@ -65,7 +65,7 @@ async def add_cart_item(request: web.Request) -> web.Response:
     return ok(render(CartItemRead, carts.line_fields(item)), status=201 if created else 200)
 
 
-@routes.route("GET", ITEM, tag=TAG, response=CartItemRead)
+@routes.read(ITEM, tag=TAG, response=CartItemRead)
 async def get_cart_item(request: web.Request) -> web.Response:
     """Retrieve a line of my cart."""
     item = await carts.access_cart_item(
@@ -101,7 +101,7 @@ async def remove_cart_item(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route("GET", CART, tag=TAG, response=CartRead, writes=True)  # creates the cart
+@routes.route("GET", CART, tag=TAG, response=CartRead)  # creates the cart: a transaction
 async def get_cart(request: web.Request) -> web.Response:
     """My cart: its lines, the total and the currency (decimal strings)."""
     cart, items = await carts.access_cart(session(request), actor=actor(request))

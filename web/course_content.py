@@ -34,9 +34,19 @@ from models.courses.schemas import (
 from models.courses.tables import Lesson
 from models.errors import PermissionDenied
 from models.listing import paginate
-from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
+from web.handlers import (
+    actor,
+    no_content,
+    ok,
+    open_unit,
+    path_id,
+    read_update,
+    render,
+    session,
+    unit_of_work,
+)
 from web.jsonio import read_body, read_query
-from web.keys import DATABASES, SETTINGS, TENANTS
+from web.keys import SETTINGS, TENANTS
 from web.media import download_response, remove_media_later, remove_media_on_rollback
 from web.pagination import page_body, page_request, paginated
 from web.routing import RouteTable
@@ -98,7 +108,7 @@ async def _lesson_response(request: web.Request, lesson: Lesson) -> dict[str, An
 # Modules
 
 
-@routes.route("GET", MODULES, tag=TAG, query=ModuleQuery, response=ModuleRead, paginated=True)
+@routes.read(MODULES, tag=TAG, query=ModuleQuery, response=ModuleRead, paginated=True)
 async def list_modules(request: web.Request) -> web.Response:
     """List modules of the courses I can see, in order."""
     query = read_query(request, ModuleQuery)
@@ -114,7 +124,7 @@ async def create_module(request: web.Request) -> web.Response:
     return ok(render(ModuleRead, module), status=201)
 
 
-@routes.route("GET", MODULE, tag=TAG, response=ModuleRead)
+@routes.read(MODULE, tag=TAG, response=ModuleRead)
 async def get_module(request: web.Request) -> web.Response:
     """Retrieve a module."""
     module = await structure.access_module(
@@ -154,7 +164,7 @@ async def delete_module(request: web.Request) -> web.Response:
 # Lessons
 
 
-@routes.route("GET", LESSONS, tag=TAG, query=LessonQuery, response=LessonRead, paginated=True)
+@routes.read(LESSONS, tag=TAG, query=LessonQuery, response=LessonRead, paginated=True)
 async def list_lessons(request: web.Request) -> web.Response:
     """List lessons; content only for enrollees, the instructor and admins."""
     query = read_query(request, LessonQuery)
@@ -179,7 +189,7 @@ async def create_lesson(request: web.Request) -> web.Response:
     return ok(lesson_body(lesson, with_content=True), status=201)
 
 
-@routes.route("GET", LESSON, tag=TAG, response=LessonRead)
+@routes.read(LESSON, tag=TAG, response=LessonRead)
 async def get_lesson(request: web.Request) -> web.Response:
     """Retrieve a lesson."""
     lesson, _ = await structure.access_lesson(
@@ -238,9 +248,7 @@ async def upload_lesson_file(request: web.Request) -> web.Response:
     return ok(lesson_body(lesson, with_content=True))
 
 
-@routes.route(
-    "GET", LESSON + "file/", tag=TAG, media_type="application/octet-stream", errors=(404,)
-)
+@routes.read(LESSON + "file/", tag=TAG, media_type="application/octet-stream", errors=(404,))
 async def download_lesson_file(request: web.Request) -> web.StreamResponse:
     """Download a lesson's file (enrollees, the instructor, admins), under its upload name."""
     lesson = await structure.access_lesson_file(
@@ -250,7 +258,7 @@ async def download_lesson_file(request: web.Request) -> web.StreamResponse:
     return await download_response(request, lesson.file, structure.download_name(lesson))
 
 
-@routes.route("GET", LESSON + "file-link/", tag=TAG, response=FileLinkRead, errors=(404,))
+@routes.read(LESSON + "file-link/", tag=TAG, response=FileLinkRead, errors=(404,))
 async def lesson_file_link(request: web.Request) -> web.Response:
     """A link to the lesson's file that works without a token, for a few minutes.
 
@@ -300,10 +308,9 @@ async def download_linked_lesson_file(request: web.Request) -> web.StreamRespons
     host_tenant = await request.app[TENANTS].tenant_for_host(request.host or "")
     if host_tenant not in (None, tenant) or not await request.app[TENANTS].exists(tenant):
         raise PermissionDenied(structure.INVALID_LINK)
-    sessions = request.app[DATABASES].tenant_sessions(tenant, autocommit=True)
-    async with sessions() as link_session:
+    async with open_unit(request.app, tenant, read_only=True) as uow:
         lesson = await structure.access_linked_lesson_file(
-            link_session, lesson_id=lesson_id, file_key=file_key
+            uow.session, lesson_id=lesson_id, file_key=file_key
         )
     assert lesson.file is not None  # access_linked_lesson_file guarantees it
     return await download_response(request, lesson.file, structure.download_name(lesson))
@@ -321,7 +328,7 @@ async def complete_lesson(request: web.Request) -> web.Response:
 # Resources
 
 
-@routes.route("GET", RESOURCES, tag=TAG, query=ResourceQuery, response=ResourceRead, paginated=True)
+@routes.read(RESOURCES, tag=TAG, query=ResourceQuery, response=ResourceRead, paginated=True)
 async def list_resources(request: web.Request) -> web.Response:
     """List the resources of lessons whose content I may read."""
     query = read_query(request, ResourceQuery)
@@ -337,7 +344,7 @@ async def create_resource(request: web.Request) -> web.Response:
     return ok(render(ResourceRead, resource), status=201)
 
 
-@routes.route("GET", RESOURCE, tag=TAG, response=ResourceRead)
+@routes.read(RESOURCE, tag=TAG, response=ResourceRead)
 async def get_resource(request: web.Request) -> web.Response:
     """Retrieve a lesson resource (404 unless I may read the lesson's content)."""
     resource = await structure.access_resource(

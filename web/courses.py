@@ -84,8 +84,7 @@ def _course_fields(course: Course) -> dict[str, Any]:
     }
 
 
-@routes.route(
-    "GET",
+@routes.read(
     CATEGORIES,
     tag=TAG,
     query=CategoryQuery,
@@ -109,7 +108,7 @@ async def create_category(request: web.Request) -> web.Response:
     return ok(render(CategoryRead, category), status=201)
 
 
-@routes.route("GET", CATEGORY, tag=TAG, response=CategoryRead)
+@routes.read(CATEGORY, tag=TAG, response=CategoryRead)
 async def get_category(request: web.Request) -> web.Response:
     """Retrieve a category."""
     category = await catalog.access_category(
@@ -150,8 +149,7 @@ async def delete_category(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route(
-    "GET",
+@routes.read(
     COURSES,
     tag=TAG,
     query=CourseQuery,
@@ -178,7 +176,7 @@ async def create_course(request: web.Request) -> web.Response:
     return ok(course_detail(course), status=201)
 
 
-@routes.route("GET", COURSE, tag=TAG, response=CourseRead)
+@routes.read(COURSE, tag=TAG, response=CourseRead)
 async def get_course(request: web.Request) -> web.Response:
     """Retrieve a course."""
     course = await catalog.access_course(

@@ -50,9 +50,7 @@ async def enroll(request: web.Request) -> web.Response:
     return ok(render(EnrollmentRead, enrollment), status=201 if created else 200)
 
 
-@routes.route(
-    "GET", ENROLLMENTS, tag=TAG, query=EnrollmentQuery, response=EnrollmentRead, paginated=True
-)
+@routes.read(ENROLLMENTS, tag=TAG, query=EnrollmentQuery, response=EnrollmentRead, paginated=True)
 async def list_enrollments(request: web.Request) -> web.Response:
     """My enrollments; admins see all (filter by `course`), instructors those of their courses."""
     query = read_query(request, EnrollmentQuery)
@@ -60,7 +58,7 @@ async def list_enrollments(request: web.Request) -> web.Response:
     return ok(await paginated(request, session(request), stmt, lambda e: render(EnrollmentRead, e)))
 
 
-@routes.route("GET", ENROLLMENT, tag=TAG, response=EnrollmentRead)
+@routes.read(ENROLLMENT, tag=TAG, response=EnrollmentRead)
 async def get_enrollment(request: web.Request) -> web.Response:
     """Retrieve an enrollment."""
     enrollment = await enrollments.access_enrollment(
@@ -119,7 +117,7 @@ async def rate_course(request: web.Request) -> web.Response:
     return ok(render(RatingRead, rating), status=201 if created else 200)
 
 
-@routes.route("GET", RATINGS, tag=TAG, query=RatingQuery, response=RatingRead, paginated=True)
+@routes.read(RATINGS, tag=TAG, query=RatingQuery, response=RatingRead, paginated=True)
 async def list_ratings(request: web.Request) -> web.Response:
     """List ratings of the courses I can see (filter by `course`)."""
     query = read_query(request, RatingQuery)
@@ -127,7 +125,7 @@ async def list_ratings(request: web.Request) -> web.Response:
     return ok(await paginated(request, session(request), stmt, lambda r: render(RatingRead, r)))
 
 
-@routes.route("GET", RATING, tag=TAG, response=RatingRead)
+@routes.read(RATING, tag=TAG, response=RatingRead)
 async def get_rating(request: web.Request) -> web.Response:
     """Retrieve a rating."""
     rating = await ratings.access_rating(

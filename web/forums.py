@@ -50,8 +50,8 @@ async def _post_body(request: web.Request, post: ForumPost) -> dict[str, Any]:
 # Forums
 
 
-@routes.route(
-    "GET", FORUMS, tag=TAG, query=ForumQuery, response=ForumRead, paginated=True, expensive=SEARCH
+@routes.read(
+    FORUMS, tag=TAG, query=ForumQuery, response=ForumRead, paginated=True, expensive=SEARCH
 )
 async def list_forums(request: web.Request) -> web.Response:
     """List the forums I may see (filter `is_active`, `is_locked`, `group`; `search` titles)."""
@@ -71,7 +71,7 @@ async def create_forum(request: web.Request) -> web.Response:
     return ok(await _forum_body(request, forum), status=201)
 
 
-@routes.route("GET", FORUM, tag=TAG, response=ForumRead)
+@routes.read(FORUM, tag=TAG, response=ForumRead)
 async def get_forum(request: web.Request) -> web.Response:
     """Retrieve a forum I may see."""
     forum = await forums.access_forum(
@@ -123,13 +123,13 @@ async def _post_page(request: web.Request, *, forum_id: int | None) -> web.Respo
     return ok(page_body(request, result, [render(PostRead, v.fields()) for v in views]))
 
 
-@routes.route("GET", POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
+@routes.read(POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
 async def list_posts(request: web.Request) -> web.Response:
     """List posts of the forums I may see (`forum`, `parent`, `top_level`, `author_id`)."""
     return await _post_page(request, forum_id=None)
 
 
-@routes.route("GET", FORUM_POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
+@routes.read(FORUM_POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
 async def list_forum_posts(request: web.Request) -> web.Response:
     """List a forum's posts, as `posts/?forum=<id>` does (404 for a forum I cannot see)."""
     forum = await forums.access_forum(
@@ -154,7 +154,7 @@ async def create_post(request: web.Request) -> web.Response:
     return ok(await _post_body(request, post), status=201)
 
 
-@routes.route("GET", POST, tag=TAG, response=PostRead)
+@routes.read(POST, tag=TAG, response=PostRead)
 async def get_post(request: web.Request) -> web.Response:
     """Retrieve a post of a forum I may see."""
     post, _ = await posts.access_post(
@@ -197,7 +197,7 @@ async def delete_post(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route("GET", FORUM + "online/", tag=TAG, response=OnlineRead)
+@routes.read(FORUM + "online/", tag=TAG, response=OnlineRead)
 async def forum_online(request: web.Request) -> web.Response:
     """Who has the forum's live chat open now (whoever may read the forum)."""
     forum_id = path_id(request, "forum_id")

@@ -40,8 +40,8 @@ async def _group_body(request: web.Request, group: Group) -> dict[str, Any]:
     return render(GroupRead, view.fields())
 
 
-@routes.route(
-    "GET", GROUPS, tag=TAG, query=GroupQuery, response=GroupRead, paginated=True, expensive=SEARCH
+@routes.read(
+    GROUPS, tag=TAG, query=GroupQuery, response=GroupRead, paginated=True, expensive=SEARCH
 )
 async def list_groups(request: web.Request) -> web.Response:
     """List my groups (`member=me`); admins see every group unless they ask for theirs."""
@@ -61,7 +61,7 @@ async def create_group(request: web.Request) -> web.Response:
     return ok(await _group_body(request, group), status=201)
 
 
-@routes.route("GET", GROUP, tag=TAG, response=GroupRead)
+@routes.read(GROUP, tag=TAG, response=GroupRead)
 async def get_group(request: web.Request) -> web.Response:
     """Retrieve a group (its members and admins)."""
     group, _ = await groups.access_group(
@@ -104,7 +104,7 @@ async def delete_group(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route("GET", MEMBERS, tag=TAG, query=MemberQuery, response=MemberRead, paginated=True)
+@routes.read(MEMBERS, tag=TAG, query=MemberQuery, response=MemberRead, paginated=True)
 async def list_members(request: web.Request) -> web.Response:
     """Members of my groups (filter by `group`, `user_id`, `role`); admins see all."""
     query = read_query(request, MemberQuery)
@@ -129,7 +129,7 @@ async def add_member(request: web.Request) -> web.Response:
     return ok(render(MemberRead, member), status=201)
 
 
-@routes.route("GET", MEMBER, tag=TAG, response=MemberRead)
+@routes.read(MEMBER, tag=TAG, response=MemberRead)
 async def get_member(request: web.Request) -> web.Response:
     """Retrieve a membership of one of my groups."""
     member, _, _ = await groups.access_member(
@@ -175,7 +175,7 @@ async def remove_member(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route("GET", GROUP + "online/", tag=TAG, response=OnlineRead)
+@routes.read(GROUP + "online/", tag=TAG, response=OnlineRead)
 async def group_online(request: web.Request) -> web.Response:
     """Who has the group's chat open now (its members and admins may ask)."""
     group_id = path_id(request, "group_id")

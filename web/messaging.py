@@ -42,7 +42,7 @@ async def _message_body(request: web.Request, message: Message) -> dict[str, Any
     return render(MessageRead, view.fields())
 
 
-@routes.route("GET", MESSAGES, tag=TAG, query=MessageQuery, response=MessageRead, paginated=True)
+@routes.read(MESSAGES, tag=TAG, query=MessageQuery, response=MessageRead, paginated=True)
 async def list_messages(request: web.Request) -> web.Response:
     """List what I sent or received (`box`, `unread`, `with`, `group_id`), newest first."""
     query = read_query(request, MessageQuery)
@@ -62,7 +62,7 @@ async def send_message(request: web.Request) -> web.Response:
     return ok(await _message_body(request, message), status=201)
 
 
-@routes.route("GET", MESSAGE, tag=TAG, response=MessageRead)
+@routes.read(MESSAGE, tag=TAG, response=MessageRead)
 async def get_message(request: web.Request) -> web.Response:
     """Retrieve a message I sent or received."""
     message = await messaging.access_message(
@@ -139,7 +139,7 @@ async def read_all_messages(request: web.Request) -> web.Response:
     return ok(render(ReadAllResult, {"marked": marked, "unread_count": sum(counts.values())}))
 
 
-@routes.route("GET", UNREAD_COUNT, tag=TAG, query=ConversationQuery, response=UnreadCount)
+@routes.read(UNREAD_COUNT, tag=TAG, query=ConversationQuery, response=UnreadCount)
 async def unread_count(request: web.Request) -> web.Response:
     """How many messages I received and have not read (`with` or `group_id` narrow it)."""
     query = read_query(request, ConversationQuery)
@@ -154,7 +154,7 @@ async def unread_count(request: web.Request) -> web.Response:
     return ok(render(UnreadCount, body))
 
 
-@routes.route("GET", CONVERSATIONS, tag=TAG, response=ConversationRead, paginated=True)
+@routes.read(CONVERSATIONS, tag=TAG, response=ConversationRead, paginated=True)
 async def list_conversations(request: web.Request) -> web.Response:
     """One row per user or group I exchange messages with, the most recent first."""
     stmt = queries.conversations_query(actor(request))

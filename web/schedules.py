@@ -45,8 +45,7 @@ async def _schedule_body(request: web.Request, schedule: Schedule) -> dict[str, 
     return render(ScheduleRead, view.fields())
 
 
-@routes.route(
-    "GET",
+@routes.read(
     SCHEDULES,
     tag=TAG,
     query=ScheduleQuery,
@@ -80,7 +79,7 @@ async def create_schedule(request: web.Request) -> web.Response:
     return ok(await _schedule_body(request, schedule), status=201)
 
 
-@routes.route("GET", CALENDAR, tag=TAG, media_type=ICS_TYPE, expensive=True)
+@routes.read(CALENDAR, tag=TAG, media_type=ICS_TYPE, expensive=True)
 async def calendar(request: web.Request) -> web.Response:
     """My schedules as an iCalendar feed; the token may come as `?token=` for calendar apps."""
     rows = await schedules.calendar_schedules(
@@ -97,7 +96,7 @@ async def calendar(request: web.Request) -> web.Response:
     )
 
 
-@routes.route("GET", SCHEDULE, tag=TAG, response=ScheduleRead)
+@routes.read(SCHEDULE, tag=TAG, response=ScheduleRead)
 async def get_schedule(request: web.Request) -> web.Response:
     """Retrieve a schedule (its creator, participants and admins)."""
     schedule = await schedules.access_schedule(
@@ -143,8 +142,8 @@ async def delete_schedule(request: web.Request) -> web.Response:
     return no_content()
 
 
-@routes.route(
-    "GET", PARTICIPANTS, tag=TAG, query=ParticipantQuery, response=ParticipantRead, paginated=True
+@routes.read(
+    PARTICIPANTS, tag=TAG, query=ParticipantQuery, response=ParticipantRead, paginated=True
 )
 async def list_participants(request: web.Request) -> web.Response:
     """Participants of the schedules I see (`schedule`, `user_id`, `group`, `response_status`)."""
@@ -174,7 +173,7 @@ async def add_participant(request: web.Request) -> web.Response:
     return ok(render(ParticipantRead, participant), status=201)
 
 
-@routes.route("GET", PARTICIPANT, tag=TAG, response=ParticipantRead)
+@routes.read(PARTICIPANT, tag=TAG, response=ParticipantRead)
 async def get_participant(request: web.Request) -> web.Response:
     """Retrieve a participant of a schedule I see."""
     participant, _ = await participants.access_participant(

@@ -20,9 +20,10 @@ from redis.exceptions import ConnectionError, TimeoutError
 
 from models.background import cancel_and_wait
 from models.effects import Effect, RoomEvent
+from models.outbox import Outbox, Sessions
+from models.rooms.outbox import RoomEventStore
 from realtime import events, frames
 from realtime.bus import HISTORY_BYTES, TYPING, History, Listener, RoomKey
-from realtime.outbox import Outbox, Sessions
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,9 @@ class RedisBus:
         self._history_size = history_size
         self._history_bytes = history_bytes
         # Without the tenants' databases (a tool, a test) a failed publish raises.
-        self.outbox = None if sessions is None else Outbox(sessions, self.send, relay_seconds)
+        self.outbox: Outbox[RoomEvent] | None = None
+        if sessions is not None:
+            self.outbox = Outbox(sessions, self.send, RoomEventStore(), relay_seconds)
         # Publishing's client (the listener's too, here; tests swap it for a dead one).
         self._publisher = redis
         self._stamp = redis.register_script(_STAMP)
@@ -179,7 +182,7 @@ class RedisBus:
         if self.outbox is None:
             await self.send(tenant, event)
         else:
-            await self.outbox.publish(tenant, event)
+            await self.outbox.send(tenant, event)
 
     async def relay(self, tenant: str) -> bool:
         """Publish what the outbox holds for `tenant`, in order; True once it is empty."""

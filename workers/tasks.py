@@ -58,3 +58,9 @@ TASKS: dict[str, TaskFunction] = {
 # with its audit record) must not hold up an announcement. In-process, tasks run side by
 # side and nothing queues.
 DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
+# Written by the web process itself when the broker is down: a log write is small and quick,
+# and an audit record must be neither lost nor late. Every other task (an AI answer, a
+# payment, a fan-out) would hold up the request: it waits in the task outbox instead.
+INLINE_WHEN_BROKER_DOWN: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
+# Sent every round by every web process: one the broker missed is sent by the next round.
+PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX})

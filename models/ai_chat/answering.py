@@ -294,9 +294,7 @@ async def _finished(
         object_type="ai_message",
         object_id=reply.id,
     )
-    notify_after_commit(
-        session, room_of(reply.session_id), MESSAGE_COMPLETE, message_event(reply)
-    )
+    notify_after_commit(session, room_of(reply.session_id), MESSAGE_COMPLETE, message_event(reply))
     return reply
 
 

@@ -80,10 +80,10 @@ def header_halves(event: RoomEvent) -> tuple[bytes, bytes]:
     return head, tail
 
 
-def encode_unstamped(event: RoomEvent, frame: bytes) -> bytes:
-    """A header with no seq, and the frame (empty for a revocation)."""
+def encode_internal(event: RoomEvent) -> bytes:
+    """An event for the rooms alone (a revocation): no seq, no frame."""
     head, tail = header_halves(event)
-    return head + b"null" + tail + frame
+    return head + b"null" + tail
 
 
 def encode_passing(type_: str, frame: bytes) -> bytes:

@@ -193,7 +193,7 @@ class RedisBus:
     async def send(self, tenant: str, event: RoomEvent) -> None:
         """One round trip: stamp, keep and publish (or, for the rooms alone, publish)."""
         if event.internal:
-            message = events.encode_unstamped(event, b"")
+            message = events.encode_internal(event)
             await self._publisher.publish(channel(tenant, event.room), message)
             return
         head, tail = frames.split_for_seq(event.type, event.room, event.data)

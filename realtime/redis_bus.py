@@ -294,7 +294,12 @@ class RedisBus:
         entry = self._listeners.get(name)
         if entry is None:
             return
-        event = events.decode(message["data"])
+        try:
+            event = events.decode(message["data"])
+        except ValueError:
+            # Not ours (another release's format, a stray PUBLISH): the listener goes on.
+            log.error("room %s: undecodable message dropped", name)
+            return
         for listener in list(entry[1]):
             listener(event)
 

@@ -69,3 +69,9 @@ def test_typing_arrives_shown_with_no_seq() -> None:
     frame = frames.encode("typing", "forum:1", {"user_id": "u"})
 
     assert decode(encode_passing("typing", frame)) == Shown("typing", None, frame)
+
+
+@pytest.mark.parametrize("message", [b'{"type":"post","seq":1}', b'["nope",1,"post",null]\n{}'])
+def test_a_message_in_another_format_is_refused_as_a_value_error(message: bytes) -> None:
+    with pytest.raises(ValueError):
+        decode(message)

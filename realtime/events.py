@@ -54,6 +54,7 @@ class Resync:
 
 Arrival = Shown | AccessRevoked | Resync
 RESYNC = Resync()
+_EFFECTS = {effect.value: effect for effect in Effect}
 
 
 def arrival(
@@ -95,4 +96,6 @@ def decode(message: bytes) -> Arrival:
     """What came over the channel, as its type (once per process, whatever the sockets)."""
     cut = message.index(b"\n")
     effect, seq, type_, user_id = orjson.loads(message[:cut])
-    return arrival(Effect(effect), type_, seq, message[cut + 1 :], user_id)
+    if effect not in _EFFECTS:
+        raise ValueError(f"no such effect: {effect!r}")
+    return arrival(_EFFECTS[effect], type_, seq, message[cut + 1 :], user_id)

@@ -9,7 +9,7 @@ import logging
 from aiohttp import web
 
 from models.ai_chat import operations as ai
-from models.ai_chat.answering import AnswerLimits, room_of
+from models.ai_chat.answering import MESSAGE_COMPLETE, AnswerLimits, room_of
 from models.ai_chat.quota import Quotas
 from models.ai_chat.schemas import (
     MAX_WAIT_SECONDS,
@@ -25,6 +25,7 @@ from models.ai_chat.schemas import (
 )
 from models.ai_chat.tables import UNFINISHED, AiChatMessage
 from models.listing import paginate
+from realtime.events import Arrival, Shown
 from web.handlers import (
     actor,
     no_content,
@@ -51,7 +52,6 @@ MESSAGES = "/api/lms/ai_chat/messages/"
 MESSAGE = MESSAGES + r"{message_id:[0-9]+}/"
 # A long poll looks at the database again this often, even if no event woke it.
 RECHECK_SECONDS = 2.0
-COMPLETE_FRAME = b'{"type":"message.complete"'
 
 
 def _limits(request: web.Request) -> AnswerLimits:
@@ -237,8 +237,8 @@ async def _wait_for(request: web.Request, message: AiChatMessage, wait: float) -
     key = (actor(request).tenant, room_of(message.session_id))
     woken = asyncio.Event()
 
-    def listener(_seq: int | None, frame: bytes) -> None:
-        if frame.startswith(COMPLETE_FRAME):
+    def listener(event: Arrival) -> None:
+        if isinstance(event, Shown) and event.type == MESSAGE_COMPLETE:
             woken.set()
 
     listening = True

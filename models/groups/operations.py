@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
+from models.effects import MEMBER_LEFT, ROOM_CLOSED, notify_after_commit, revoke_after_commit
 from models.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.fields import MAX_ID
 from models.groups.schemas import GroupCreate, GroupQuery, GroupUpdate, MemberCreate, MemberQuery
@@ -28,7 +28,6 @@ from models.slugs import unique_slug
 from models.unique import add_unique
 
 OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
-MEMBER_LEFT = "member_left"
 ALREADY_MEMBER = "This user is already a member of this group."
 LAST_OWNER = "A group must keep at least one owner."
 GROUP_ORDERING = {"name": Group.name, "created_at": Group.created_at, "id": Group.id}

@@ -34,7 +34,7 @@ from models.courses.catalog import access_course
 from models.courses.structure import content_course_ids
 from models.courses.tables import Lesson
 from models.effects import ROOM_CLOSED, enqueue_after_commit, notify_after_commit
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
 from models.logs.operations import record_activity
@@ -47,10 +47,6 @@ SESSION_ORDERING = {
 }
 NOT_ENROLLED = "You must be enrolled in this course (or teach it) to ask the tutor about it."
 WRONG_LESSON = "This lesson is not part of the course."
-
-
-def invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 # Sessions

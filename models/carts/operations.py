@@ -16,7 +16,7 @@ from models.carts.tables import Cart, CartItem
 from models.courses.catalog import access_course
 from models.courses.enrollments import find_enrollment
 from models.courses.tables import Course
-from models.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from models.errors import BadRequest, Conflict, NotFound, ValidationFailed, invalid_pk
 from models.fields import cents_to_money
 from models.identity import Principal
 from models.logs.operations import record_activity
@@ -119,9 +119,7 @@ async def _buyable_course(session: AsyncSession, *, actor: Principal, course_id:
         return await access_course(session, actor=actor, course_id=course_id)
     except NotFound:
         # A body field naming nothing is a 400, as DRF's PrimaryKeyRelatedField words it.
-        raise ValidationFailed.field(
-            "course", f'Invalid pk "{course_id}" - object does not exist.'
-        ) from None
+        raise ValidationFailed.field("course", invalid_pk(course_id)) from None
 
 
 async def _check_not_owned(session: AsyncSession, *, user_id: str, course: Course) -> None:

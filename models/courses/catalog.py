@@ -17,12 +17,13 @@ from models.courses.schemas import (
 )
 from models.courses.tables import Category, Course, Lesson
 from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
-from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.fields import money_to_cents
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
+from models.validation import sent_changes
 
 COURSE_ORDERING = {
     "created_at": Course.created_at,
@@ -77,9 +78,7 @@ async def do_update_category(
 ) -> Category:
     check_category_admin(actor)
     category = await access_category(session, category_id=category_id)
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
+    for field, value in sent_changes(data).items():
         setattr(category, field, value)
     await session.flush()
     return category
@@ -168,9 +167,7 @@ async def _check_category(session: AsyncSession, category_id: int | None) -> Non
     if category_id is None:
         return
     if await session.get(Category, category_id) is None:
-        raise ValidationFailed.field(
-            "category_id", f'Invalid pk "{category_id}" - object does not exist.'
-        )
+        raise ValidationFailed.field("category_id", invalid_pk(category_id))
 
 
 async def _check_code_free(
@@ -242,7 +239,8 @@ async def do_update_course(
 ) -> Course:
     course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
     audience = (course.status, course.instructor_id)
-    changes = data.model_dump(exclude_unset=True)
+    # Null clears a category or a discount, and leaves the instructor as is.
+    changes = sent_changes(data, nullable=("category_id", "instructor_id", "discount_price"))
     if "category_id" in changes:
         await _check_category(session, changes["category_id"])
     if changes.get("code") is not None:
@@ -251,17 +249,12 @@ async def do_update_course(
         course.instructor_id = _instructor_for(actor, changes.pop("instructor_id"))
     changes.pop("instructor_id", None)
     if "price" in changes:
-        price = changes.pop("price")
-        if price is None:
-            raise ValidationFailed.field("price", "This field may not be null.")
-        course.price_cents = money_to_cents(price)
+        course.price_cents = money_to_cents(changes.pop("price"))
     if "discount_price" in changes:
         discount = changes.pop("discount_price")
         course.discount_price_cents = money_to_cents(discount) if discount is not None else None
     _check_prices(course.price_cents, course.discount_price_cents)
     for field, value in changes.items():
-        if value is None and field != "category_id":
-            raise ValidationFailed.field(field, "This field may not be null.")
         setattr(course, field, value)
     await session.flush()
     record_activity(

@@ -11,10 +11,11 @@ from models.courses.catalog import access_course, listed_courses_filter
 from models.courses.enrollments import find_enrollment
 from models.courses.schemas import RatingBody, RatingQuery, RatingUpdate
 from models.courses.tables import Course, Rating
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity
 from models.unique import add_unique
+from models.validation import sent_changes
 
 
 async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None:
@@ -109,9 +110,7 @@ async def do_update_rating(
     session: AsyncSession, *, actor: Principal, rating_id: int, data: RatingUpdate
 ) -> Rating:
     rating = await access_rating(session, actor=actor, rating_id=rating_id, for_change=True)
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
+    for field, value in sent_changes(data).items():
         setattr(rating, field, value)
     await session.flush()
     await refresh_rating_stats(session, course_id=rating.course_id)

@@ -28,9 +28,10 @@ from models.courses.schemas import (
     ResourceUpdate,
 )
 from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
 from models.settings import Settings
+from models.validation import sent_changes
 
 FILE_NAME_MAX_LENGTH = 255
 
@@ -72,13 +73,6 @@ def content_readable_filter(actor: Principal) -> ColumnElement[bool]:
     return or_(Course.instructor_id == actor.user_id, enrolled)
 
 
-def _require_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    for field, value in changes.items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
-    return changes
-
-
 async def _course_or_field_error(
     session: AsyncSession, *, actor: Principal, course_id: int, field: str, pk: int
 ) -> Course:
@@ -89,7 +83,7 @@ async def _course_or_field_error(
     try:
         return await access_course(session, actor=actor, course_id=course_id, for_change=True)
     except NotFound:
-        raise ValidationFailed.field(field, f'Invalid pk "{pk}" - object does not exist.') from None
+        raise ValidationFailed.field(field, invalid_pk(pk)) from None
 
 
 # Modules
@@ -134,7 +128,7 @@ async def do_update_module(
     session: AsyncSession, *, actor: Principal, module_id: int, data: ModuleUpdate
 ) -> Module:
     module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
-    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+    for field, value in sent_changes(data).items():
         setattr(module, field, value)
     await session.flush()
     return module
@@ -189,9 +183,7 @@ async def do_create_lesson(
 ) -> Lesson:
     module = await session.get(Module, data.module)
     if module is None:
-        raise ValidationFailed.field(
-            "module", f'Invalid pk "{data.module}" - object does not exist.'
-        )
+        raise ValidationFailed.field("module", invalid_pk(data.module))
     await _course_or_field_error(
         session, actor=actor, course_id=module.course_id, field="module", pk=module.id
     )
@@ -221,7 +213,7 @@ async def do_update_lesson(
     session: AsyncSession, *, actor: Principal, lesson_id: int, data: LessonUpdate
 ) -> Lesson:
     lesson, _ = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
-    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+    for field, value in sent_changes(data).items():
         setattr(lesson, field, value)
     await session.flush()
     return lesson
@@ -376,9 +368,7 @@ async def do_create_resource(
 ) -> LessonResource:
     lesson = await session.get(Lesson, data.lesson)
     if lesson is None:
-        raise ValidationFailed.field(
-            "lesson", f'Invalid pk "{data.lesson}" - object does not exist.'
-        )
+        raise ValidationFailed.field("lesson", invalid_pk(data.lesson))
     await _course_or_field_error(
         session, actor=actor, course_id=lesson.course_id, field="lesson", pk=lesson.id
     )
@@ -392,7 +382,7 @@ async def do_update_resource(
     session: AsyncSession, *, actor: Principal, resource_id: int, data: ResourceUpdate
 ) -> LessonResource:
     resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
-    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+    for field, value in sent_changes(data).items():
         setattr(resource, field, str(value) if field == "url" else value)
     await session.flush()
     return resource

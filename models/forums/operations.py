@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.forums.schemas import ForumCreate, ForumQuery, ForumUpdate
 from models.forums.tables import Forum, ForumGroup, ForumPost
 from models.groups.operations import MODERATOR, OWNER, check_groups_exist, group_ids_of
@@ -32,10 +32,6 @@ from models.slugs import unique_slug
 FORUM_ORDERING = {"title": Forum.title, "created_at": Forum.created_at, "id": Forum.id}
 # What a moderator of the forum's groups may change; the rest is its creator's (and admins').
 MODERATED_FIELDS = frozenset({"is_locked"})
-
-
-def invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 # Who sees a forum, who moderates it

@@ -17,7 +17,14 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
-from models.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
+from models.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    invalid_pk,
+)
 from models.fields import MAX_ID
 from models.groups.schemas import GroupCreate, GroupQuery, GroupUpdate, MemberCreate, MemberQuery
 from models.groups.tables import Group, GroupMember
@@ -26,6 +33,7 @@ from models.listing import apply_ordering, apply_search
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
 from models.unique import add_unique
+from models.validation import sent_changes
 
 OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
 MEMBER_LEFT = "member_left"
@@ -38,10 +46,6 @@ _GROUP_REF = re.compile(r"group-([0-9]+)")
 def group_room(group_id: int) -> str:
     """The group's live chat room."""
     return f"group:{group_id}"
-
-
-def _invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 # What other domains ask about groups
@@ -73,15 +77,15 @@ def parse_group_ref(value: int | str) -> int:
     validator can raise it as is (see `models.groups.schemas.GroupRef`).
     """
     if isinstance(value, bool):
-        raise ValueError(_invalid_pk(value))
+        raise ValueError(invalid_pk(value))
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and (match := _GROUP_REF.fullmatch(value)):
         number = int(match.group(1))
     else:
-        raise ValueError(_invalid_pk(value))
+        raise ValueError(invalid_pk(value))
     if not 0 < number <= MAX_ID:
-        raise ValueError(_invalid_pk(value))
+        raise ValueError(invalid_pk(value))
     return number
 
 
@@ -94,7 +98,7 @@ async def check_groups_exist(session: AsyncSession, *, ids: Sequence[int], field
     found = set((await session.scalars(select(Group.id).where(Group.id.in_(in_range)))).all())
     for group_id in wanted:
         if group_id not in found:
-            raise ValidationFailed.field(field, _invalid_pk(group_id))
+            raise ValidationFailed.field(field, invalid_pk(group_id))
 
 
 # Groups
@@ -215,9 +219,7 @@ async def do_update_group(
 ) -> Group:
     """Change a group's name, description or is_active (owners and admins); the slug stays."""
     group, _ = await access_group(session, actor=actor, group_id=group_id, for_change=True)
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
+    for field, value in sent_changes(data).items():
         setattr(group, field, value)
     await session.flush()
     _group_activity(session, actor, group, "group_updated", f"Updated group {group.name!r}.")
@@ -305,7 +307,7 @@ async def do_add_member(
     try:
         group, role = await access_group(session, actor=actor, group_id=data.group)
     except NotFound:
-        raise ValidationFailed.field("group", _invalid_pk(data.group)) from None
+        raise ValidationFailed.field("group", invalid_pk(data.group)) from None
     if not (actor.is_admin or role == OWNER or (role == MODERATOR and data.role == MEMBER)):
         raise PermissionDenied()
     if await find_member(session, group_id=group.id, user_id=data.user_id) is not None:

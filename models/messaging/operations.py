@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.effects import notify_after_commit
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.groups.operations import group_room, is_member, member_role
 from models.groups.tables import Group
 from models.identity import Principal
@@ -35,7 +35,7 @@ def _not_allowed_on(kind: str) -> str:
 
 
 def _invalid_group(group_id: int) -> ValidationFailed:
-    return ValidationFailed.field("group_id", f'Invalid pk "{group_id}" - object does not exist.')
+    return ValidationFailed.field("group_id", invalid_pk(group_id))
 
 
 def message_type_of(data: MessageCreate) -> str:

@@ -28,6 +28,7 @@ from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
 from models.schedules.tables import Schedule, ScheduleParticipant
 from models.schedules.walk import PAUSE_EVERY, Budget, TooMuchWork, expand, series_end
+from models.validation import sent_changes
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 END_NOT_AFTER_START = "End time must be after start time."
@@ -356,9 +357,7 @@ async def do_update_schedule(
     """Change a schedule (its creator or an admin); status "cancelled" cancels it."""
     schedule = await access_schedule(session, actor=actor, schedule_id=schedule_id, for_change=True)
     was = schedule.status
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None and field != "recurrence":
-            raise ValidationFailed.field(field, "This field may not be null.")
+    for field, value in sent_changes(data, nullable=("recurrence",)).items():
         setattr(schedule, field, value)
     await _settle(schedule)
     await session.flush()

@@ -14,7 +14,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.groups.operations import access_group, is_member
 from models.identity import Principal
 from models.schedules.operations import (
@@ -31,10 +31,6 @@ from models.unique import add_unique
 
 ALREADY_USER = "This user is already a participant of this schedule."
 ALREADY_GROUP = "This group is already a participant of this schedule."
-
-
-def _invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 def _who(participant: Participant) -> str:
@@ -105,13 +101,13 @@ async def do_add_participant(
     try:
         schedule = await access_schedule(session, actor=actor, schedule_id=data.schedule)
     except NotFound:
-        raise ValidationFailed.field("schedule", _invalid_pk(data.schedule)) from None
+        raise ValidationFailed.field("schedule", invalid_pk(data.schedule)) from None
     check_organizer(actor, schedule)
     if data.group is not None:
         try:
             await access_group(session, actor=actor, group_id=data.group)
         except NotFound:
-            raise ValidationFailed.field("group", _invalid_pk(data.group)) from None
+            raise ValidationFailed.field("group", invalid_pk(data.group)) from None
         participant = await _invite(session, actor, schedule, data, group_id=data.group)
     else:
         participant = await _invite(session, actor, schedule, data, user_id=data.user_id)

@@ -75,7 +75,7 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
         raise ValidationFailed(field_errors(exc.errors())) from None
 
 
-def sent_changes(data: BaseModel, *, nullable: Collection[str] = ()) -> dict[str, Any]:
+def check_changes(data: BaseModel, *, nullable: Collection[str] = ()) -> dict[str, Any]:
     """The fields a PATCH (or PUT) body sent; null only where clearing the field means
     something (`nullable`), else DRF's 400 on the first field sent as null."""
     changes = data.model_dump(exclude_unset=True)

@@ -17,7 +17,7 @@ from models.forums.posts import access_post_forum, check_new_post, do_create_pos
 from models.forums.schemas import PostCreate
 from models.groups.operations import access_group
 from models.identity import Principal
-from models.messaging.operations import do_send_message
+from models.messaging.operations import access_addressee, do_send_message
 from models.messaging.schemas import MessageCreate
 from models.unit_of_work import UnitOfWork
 from models.validation import validate
@@ -77,7 +77,8 @@ async def _message(
     """A `message` frame: a group message exactly as REST sends it, to the room's group."""
     fields = {"content": frame.fields["content"]} if "content" in frame.fields else {}
     data = validate(MessageCreate, {**fields, "group_id": group_id, "message_type": "group"})
-    await do_send_message(session, actor=actor, data=data)
+    group = await access_addressee(session, actor=actor, data=data)
+    await do_send_message(session, actor=actor, data=data, group=group)
 
 
 GROUP = RoomKind("group", _check_group, {"message": _message})

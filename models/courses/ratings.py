@@ -15,7 +15,7 @@ from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity
 from models.unique import add_unique
-from models.validation import sent_changes
+from models.validation import check_changes
 
 
 async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None:
@@ -110,7 +110,7 @@ async def do_update_rating(
     session: AsyncSession, *, actor: Principal, rating_id: int, data: RatingUpdate
 ) -> Rating:
     rating = await access_rating(session, actor=actor, rating_id=rating_id, for_change=True)
-    for field, value in sent_changes(data).items():
+    for field, value in check_changes(data).items():
         setattr(rating, field, value)
     await session.flush()
     await refresh_rating_stats(session, course_id=rating.course_id)

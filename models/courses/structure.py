@@ -21,17 +21,13 @@ from models.courses.events import notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
     LessonCreate,
-    LessonUpdate,
     ModuleCreate,
-    ModuleUpdate,
     ResourceCreate,
-    ResourceUpdate,
 )
 from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
 from models.settings import Settings
-from models.validation import sent_changes
 
 FILE_NAME_MAX_LENGTH = 255
 
@@ -76,7 +72,8 @@ def content_readable_filter(actor: Principal) -> ColumnElement[bool]:
 async def _course_or_field_error(
     session: AsyncSession, *, actor: Principal, course_id: int, field: str, pk: int
 ) -> Course:
-    """A parent named in a body that does not exist (for this actor) is a 400 on that field.
+    """A parent named in a body that does not exist (for this actor) is a 400 on that field;
+    one the actor sees but may not change, a 403.
 
     `pk` is the id the client sent in `field` (a module's or lesson's, not the course's).
     """
@@ -84,6 +81,41 @@ async def _course_or_field_error(
         return await access_course(session, actor=actor, course_id=course_id, for_change=True)
     except NotFound:
         raise ValidationFailed.field(field, invalid_pk(pk)) from None
+
+
+async def access_parent_course(
+    session: AsyncSession, *, actor: Principal, course_id: int
+) -> Course:
+    """The course a new module names in `course`, if the actor may change it."""
+    return await _course_or_field_error(
+        session, actor=actor, course_id=course_id, field="course", pk=course_id
+    )
+
+
+async def access_parent_module(
+    session: AsyncSession, *, actor: Principal, module_id: int
+) -> Module:
+    """The module a new lesson names in `module`, if the actor may change its course."""
+    module = await session.get(Module, module_id)
+    if module is None:
+        raise ValidationFailed.field("module", invalid_pk(module_id))
+    await _course_or_field_error(
+        session, actor=actor, course_id=module.course_id, field="module", pk=module.id
+    )
+    return module
+
+
+async def access_parent_lesson(
+    session: AsyncSession, *, actor: Principal, lesson_id: int
+) -> Lesson:
+    """The lesson a new resource names in `lesson`, if the actor may change its course."""
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None:
+        raise ValidationFailed.field("lesson", invalid_pk(lesson_id))
+    await _course_or_field_error(
+        session, actor=actor, course_id=lesson.course_id, field="lesson", pk=lesson.id
+    )
+    return lesson
 
 
 # Modules
@@ -110,14 +142,10 @@ async def access_module(
     return module
 
 
-async def do_create_module(
-    session: AsyncSession, *, actor: Principal, data: ModuleCreate
-) -> Module:
-    await _course_or_field_error(
-        session, actor=actor, course_id=data.course, field="course", pk=data.course
-    )
+async def do_create_module(session: AsyncSession, *, course: Course, data: ModuleCreate) -> Module:
+    """Add a module to the course `access_parent_course` returned."""
     module = Module(
-        course_id=data.course, title=data.title, description=data.description, order=data.order
+        course_id=course.id, title=data.title, description=data.description, order=data.order
     )
     session.add(module)
     await session.flush()
@@ -125,18 +153,17 @@ async def do_create_module(
 
 
 async def do_update_module(
-    session: AsyncSession, *, actor: Principal, module_id: int, data: ModuleUpdate
+    session: AsyncSession, *, module: Module, changes: dict[str, Any]
 ) -> Module:
-    module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
-    for field, value in sent_changes(data).items():
+    """Apply checked changes to a module `access_module(for_change=True)` returned."""
+    for field, value in changes.items():
         setattr(module, field, value)
     await session.flush()
     return module
 
 
-async def do_delete_module(session: AsyncSession, *, actor: Principal, module_id: int) -> list[str]:
+async def do_delete_module(session: AsyncSession, *, module: Module) -> list[str]:
     """Delete a module (its lessons go with it); returns their files, to remove after commit."""
-    module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
     course_id = module.course_id
     files = await session.scalars(
         select(Lesson.file).where(Lesson.module_id == module.id, Lesson.file.is_not(None))
@@ -178,15 +205,8 @@ async def access_lesson(
     return lesson, course
 
 
-async def do_create_lesson(
-    session: AsyncSession, *, actor: Principal, data: LessonCreate
-) -> Lesson:
-    module = await session.get(Module, data.module)
-    if module is None:
-        raise ValidationFailed.field("module", invalid_pk(data.module))
-    await _course_or_field_error(
-        session, actor=actor, course_id=module.course_id, field="module", pk=module.id
-    )
+async def do_create_lesson(session: AsyncSession, *, module: Module, data: LessonCreate) -> Lesson:
+    """Add a lesson to the module `access_parent_module` returned."""
     lesson = Lesson(
         module_id=module.id, course_id=module.course_id, **data.model_dump(exclude={"module"})
     )
@@ -210,24 +230,21 @@ async def do_create_lesson(
 
 
 async def do_update_lesson(
-    session: AsyncSession, *, actor: Principal, lesson_id: int, data: LessonUpdate
+    session: AsyncSession, *, lesson: Lesson, changes: dict[str, Any]
 ) -> Lesson:
-    lesson, _ = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
-    for field, value in sent_changes(data).items():
+    """Apply checked changes to a lesson `access_lesson(for_change=True)` returned."""
+    for field, value in changes.items():
         setattr(lesson, field, value)
     await session.flush()
     return lesson
 
 
-async def do_delete_lesson(
-    session: AsyncSession, *, actor: Principal, lesson_id: int
-) -> str | None:
+async def do_delete_lesson(session: AsyncSession, *, lesson: Lesson) -> str | None:
     """Delete a lesson; returns its file, for the caller to remove after commit."""
-    lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
-    orphaned = lesson.file
+    orphaned, course_id = lesson.file, lesson.course_id
     await session.delete(lesson)
     await session.flush()
-    await refresh_course_progress(session, course_id=course.id)
+    await refresh_course_progress(session, course_id=course_id)
     return orphaned
 
 
@@ -364,14 +381,9 @@ async def access_resource(
 
 
 async def do_create_resource(
-    session: AsyncSession, *, actor: Principal, data: ResourceCreate
+    session: AsyncSession, *, lesson: Lesson, data: ResourceCreate
 ) -> LessonResource:
-    lesson = await session.get(Lesson, data.lesson)
-    if lesson is None:
-        raise ValidationFailed.field("lesson", invalid_pk(data.lesson))
-    await _course_or_field_error(
-        session, actor=actor, course_id=lesson.course_id, field="lesson", pk=lesson.id
-    )
+    """Add a resource to the lesson `access_parent_lesson` returned."""
     resource = LessonResource(lesson_id=lesson.id, title=data.title, url=str(data.url))
     session.add(resource)
     await session.flush()
@@ -379,16 +391,15 @@ async def do_create_resource(
 
 
 async def do_update_resource(
-    session: AsyncSession, *, actor: Principal, resource_id: int, data: ResourceUpdate
+    session: AsyncSession, *, resource: LessonResource, changes: dict[str, Any]
 ) -> LessonResource:
-    resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
-    for field, value in sent_changes(data).items():
+    """Apply checked changes to a resource `access_resource(for_change=True)` returned."""
+    for field, value in changes.items():
         setattr(resource, field, str(value) if field == "url" else value)
     await session.flush()
     return resource
 
 
-async def do_delete_resource(session: AsyncSession, *, actor: Principal, resource_id: int) -> None:
-    resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
+async def do_delete_resource(session: AsyncSession, *, resource: LessonResource) -> None:
     await session.delete(resource)
     await session.flush()

@@ -28,7 +28,7 @@ from models.identity import Principal
 from models.listing import apply_ordering, apply_search
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
-from models.validation import sent_changes
+from models.validation import check_changes
 
 FORUM_ORDERING = {"title": Forum.title, "created_at": Forum.created_at, "id": Forum.id}
 # What a moderator of the forum's groups may change; the rest is its creator's (and admins').
@@ -257,7 +257,7 @@ async def check_forum_update(
     Only fields whose value differs count as changes, so a moderator may PUT back what they
     read with `is_locked` flipped. `group_ids` replaces the set; the slug never changes.
     """
-    sent = sent_changes(data)
+    sent = check_changes(data)
     group_ids: list[int] | None = sent.pop("group_ids", None)
     current = (await linked_group_ids(session, forum_ids=[forum.id])).get(forum.id, [])
     changed = {f: v for f, v in sent.items() if getattr(forum, f) != v}

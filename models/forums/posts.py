@@ -24,7 +24,7 @@ from models.forums.schemas import PostCreate, PostQuery, PostRead, PostUpdate
 from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
 from models.logs.operations import record_activity
-from models.validation import sent_changes
+from models.validation import check_changes
 
 LOCKED = "This forum is locked."
 INACTIVE = "This forum is not active."
@@ -181,7 +181,7 @@ async def check_post_update(
     change the actor may not make is a 403. Admins pin and delete, but do not rewrite
     someone else's words.
     """
-    sent = sent_changes(data)
+    sent = check_changes(data)
     changes = {f: v for f, v in sent.items() if getattr(post, f) != v}
     if "content" in changes and post.author_id != actor.user_id:
         raise PermissionDenied()

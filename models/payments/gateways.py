@@ -14,7 +14,7 @@ from models.payments.crypto import CredentialError, seal, unseal
 from models.payments.schemas import GatewayCreate, GatewayQuery, GatewayUpdate
 from models.payments.tables import PROVIDERS, PaymentGateway
 from models.settings import Settings
-from models.validation import sent_changes
+from models.validation import check_changes
 
 CREDENTIALS = ("secret_key", "publishable_key", "webhook_secret")
 # What a Stripe credential starts with: a key pasted into the wrong field is caught here.
@@ -189,7 +189,7 @@ async def do_update_gateway(
 ) -> PaymentGateway:
     """Change what is sent; a credential sent as null or "" is cleared."""
     gateway = await access_gateway(session, actor=actor, gateway_id=gateway_id)
-    changes = sent_changes(data, nullable=("description", *CREDENTIALS))
+    changes = check_changes(data, nullable=("description", *CREDENTIALS))
     credentials = {name: changes.pop(name) for name in CREDENTIALS if name in changes}
     provider = changes.get("provider", gateway.provider)
     is_test_mode = changes.get("is_test_mode", gateway.is_test_mode)

@@ -269,11 +269,11 @@ async def announce(request: web.Request) -> web.Response:
     """Announce to a course's enrolled users, live on its notifications socket."""
     course_id = path_id(request, "course_id")
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    await catalog.access_course(
+    course = await catalog.access_course(
         session(request), actor=actor(request), course_id=course_id, for_change=True
     )
     data = await read_body(request, AnnouncementCreate)
     announcement = await notifications.do_announce(
-        session(request), actor=actor(request), course_id=course_id, data=data
+        session(request), actor=actor(request), course=course, data=data
     )
     return ok(render(AnnouncementRead, announcement), status=201)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from models.courses import enrollments, ratings
+from models.courses import catalog, enrollments, ratings
 from models.courses.schemas import (
     EnrollBody,
     EnrollmentQuery,
@@ -16,6 +16,7 @@ from models.courses.schemas import (
     RatingRead,
     RatingUpdate,
 )
+from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
 from web.pagination import paginated
@@ -113,8 +114,12 @@ async def leave_course(request: web.Request) -> web.Response:
 async def rate_course(request: web.Request) -> web.Response:
     """Rate a course I am enrolled in: 201 the first time, 200 when it updates my rating."""
     data = await read_body(request, RatingBody)
+    course = await catalog.access_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id")
+    )
+    await ratings.check_rater(session(request), actor=actor(request), course=course)
     rating, created = await ratings.do_rate_course(
-        session(request), actor=actor(request), course_id=path_id(request, "course_id"), data=data
+        session(request), actor=actor(request), course=course, data=data
     )
     return ok(render(RatingRead, rating), status=201 if created else 200)
 
@@ -138,8 +143,14 @@ async def get_rating(request: web.Request) -> web.Response:
 
 async def _update_rating(request: web.Request) -> web.Response:
     data = await read_update(request, RatingBody, RatingUpdate)
+    rating = await ratings.access_rating(
+        session(request),
+        actor=actor(request),
+        rating_id=path_id(request, "rating_id"),
+        for_change=True,
+    )
     rating = await ratings.do_update_rating(
-        session(request), actor=actor(request), rating_id=path_id(request, "rating_id"), data=data
+        session(request), rating=rating, changes=check_changes(data)
     )
     return ok(render(RatingRead, rating))
 
@@ -157,7 +168,11 @@ routes.update_routes(
 @routes.route("DELETE", RATING, tag=TAG, status=204)
 async def delete_rating(request: web.Request) -> web.Response:
     """Delete my rating (admins any)."""
-    await ratings.do_delete_rating(
-        session(request), actor=actor(request), rating_id=path_id(request, "rating_id")
+    rating = await ratings.access_rating(
+        session(request),
+        actor=actor(request),
+        rating_id=path_id(request, "rating_id"),
+        for_change=True,
     )
+    await ratings.do_delete_rating(session(request), rating=rating)
     return no_content()

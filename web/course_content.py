@@ -339,8 +339,11 @@ async def download_linked_lesson_file(request: web.Request) -> web.StreamRespons
 @routes.route("POST", LESSON + "complete/", tag=TAG, response=EnrollmentRead)
 async def complete_lesson(request: web.Request) -> web.Response:
     """Mark a lesson complete; answers the enrollment with its new progress."""
-    enrollment = await enrollments.do_complete_lesson(
+    lesson, course, enrollment = await enrollments.access_lesson_enrollment(
         session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    enrollment = await enrollments.do_complete_lesson(
+        session(request), actor=actor(request), lesson=lesson, course=course, enrollment=enrollment
     )
     return ok(render(EnrollmentRead, enrollment))
 

@@ -42,11 +42,15 @@ RATING = RATINGS + r"{rating_id:[0-9]+}/"
 async def enroll(request: web.Request) -> web.Response:
     """Enroll in a course: 201 when new, 200 with the existing enrollment, 402 for a paid course."""
     data = await read_body(request, EnrollBody)
+    user_id = enrollments.check_enroller(actor(request), data.user_id)
+    course = await catalog.access_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id")
+    )
+    existing = await enrollments.check_enrollment(
+        session(request), actor=actor(request), course=course, user_id=user_id
+    )
     enrollment, created = await enrollments.do_enroll(
-        session(request),
-        actor=actor(request),
-        course_id=path_id(request, "course_id"),
-        user_id=data.user_id,
+        session(request), actor=actor(request), course=course, user_id=user_id, existing=existing
     )
     return ok(render(EnrollmentRead, enrollment), status=201 if created else 200)
 
@@ -72,11 +76,15 @@ async def get_enrollment(request: web.Request) -> web.Response:
 
 async def _update_enrollment(request: web.Request) -> web.Response:
     data = await read_update(request, EnrollmentReplace, EnrollmentUpdate)
-    enrollment = await enrollments.do_set_enrollment_active(
+    enrollment = await enrollments.access_enrollment(
         session(request),
         actor=actor(request),
         enrollment_id=path_id(request, "enrollment_id"),
-        is_active=data.is_active,
+        for_change=True,
+    )
+    enrollments.check_enrollment_change(actor(request), enrollment, data.is_active)
+    enrollment = await enrollments.do_set_enrollment_active(
+        session(request), enrollment=enrollment, is_active=data.is_active
     )
     return ok(render(EnrollmentRead, enrollment))
 
@@ -94,11 +102,14 @@ routes.update_routes(
 @routes.route("DELETE", ENROLLMENT, tag=TAG, status=204)
 async def leave_course(request: web.Request) -> web.Response:
     """Leave a course: the enrollment is deactivated, its progress kept."""
-    await enrollments.do_set_enrollment_active(
+    enrollment = await enrollments.access_enrollment(
         session(request),
         actor=actor(request),
         enrollment_id=path_id(request, "enrollment_id"),
-        is_active=False,
+        for_change=True,
+    )
+    await enrollments.do_set_enrollment_active(
+        session(request), enrollment=enrollment, is_active=False
     )
     return no_content()
 

@@ -10,7 +10,7 @@ and a 404 for a resource or a file, as for something that does not exist.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,30 +92,32 @@ async def access_parent_course(
     )
 
 
+# The row a new lesson (a module) or a new resource (a lesson) names as its parent.
+ParentT = TypeVar("ParentT", Module, Lesson)
+
+
+async def _parent_row(
+    session: AsyncSession, *, actor: Principal, model: type[ParentT], pk: int, field: str
+) -> ParentT:
+    row = await session.get(model, pk)
+    if row is None:
+        raise ValidationFailed.field(field, invalid_pk(pk))
+    await _course_or_field_error(session, actor=actor, course_id=row.course_id, field=field, pk=pk)
+    return row
+
+
 async def access_parent_module(
     session: AsyncSession, *, actor: Principal, module_id: int
 ) -> Module:
     """The module a new lesson names in `module`, if the actor may change its course."""
-    module = await session.get(Module, module_id)
-    if module is None:
-        raise ValidationFailed.field("module", invalid_pk(module_id))
-    await _course_or_field_error(
-        session, actor=actor, course_id=module.course_id, field="module", pk=module.id
-    )
-    return module
+    return await _parent_row(session, actor=actor, model=Module, pk=module_id, field="module")
 
 
 async def access_parent_lesson(
     session: AsyncSession, *, actor: Principal, lesson_id: int
 ) -> Lesson:
     """The lesson a new resource names in `lesson`, if the actor may change its course."""
-    lesson = await session.get(Lesson, lesson_id)
-    if lesson is None:
-        raise ValidationFailed.field("lesson", invalid_pk(lesson_id))
-    await _course_or_field_error(
-        session, actor=actor, course_id=lesson.course_id, field="lesson", pk=lesson.id
-    )
-    return lesson
+    return await _parent_row(session, actor=actor, model=Lesson, pk=lesson_id, field="lesson")
 
 
 # Modules

@@ -11,11 +11,11 @@ from models.ai_chat.operations import access_session
 from models.courses.notifications import access_course_room, course_room_listeners
 from models.errors import NotFound, PermissionDenied
 from models.forums.operations import access_forum, forum_readers
-from models.forums.posts import do_create_post
+from models.forums.posts import access_post_forum, check_new_post, do_create_post
 from models.forums.schemas import PostCreate
 from models.groups.operations import access_group
 from models.identity import Principal
-from models.messaging.operations import do_send_message
+from models.messaging.operations import access_addressee, do_send_message
 from models.messaging.schemas import MessageCreate
 from models.unit_of_work import UnitOpener
 from models.validation import validate
@@ -50,7 +50,9 @@ async def _post(
     The REST body model with the room's forum filled in: its rules and its messages."""
     fields = {name: frame.fields[name] for name in ("content", "parent") if name in frame.fields}
     data = validate(PostCreate, {**fields, "forum": forum_id})
-    await do_create_post(session, actor=actor, data=data)
+    forum = await access_post_forum(session, actor=actor, forum_id=data.forum)
+    await check_new_post(session, actor=actor, forum=forum, data=data)
+    await do_create_post(session, actor=actor, forum=forum, data=data)
 
 
 async def _forum_readers(session: AsyncSession, actors: list[Principal], forum_id: int) -> set[str]:
@@ -73,7 +75,8 @@ async def _message(
     """A `message` frame: a group message exactly as REST sends it, to the room's group."""
     fields = {"content": frame.fields["content"]} if "content" in frame.fields else {}
     data = validate(MessageCreate, {**fields, "group_id": group_id, "message_type": "group"})
-    await do_send_message(session, actor=actor, data=data)
+    group = await access_addressee(session, actor=actor, data=data)
+    await do_send_message(session, actor=actor, data=data, group=group)
 
 
 GROUP = RoomKind("group", _check_group, {"message": _message})

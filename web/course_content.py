@@ -34,6 +34,7 @@ from models.courses.schemas import (
 from models.courses.tables import Lesson
 from models.errors import PermissionDenied
 from models.listing import paginate
+from models.validation import check_changes
 from web.handlers import (
     actor,
     no_content,
@@ -120,7 +121,10 @@ async def list_modules(request: web.Request) -> web.Response:
 async def create_module(request: web.Request) -> web.Response:
     """Add a module to a course (its instructor or an admin)."""
     data = await read_body(request, ModuleCreate)
-    module = await structure.do_create_module(session(request), actor=actor(request), data=data)
+    course = await structure.access_parent_course(
+        session(request), actor=actor(request), course_id=data.course
+    )
+    module = await structure.do_create_module(session(request), course=course, data=data)
     return ok(render(ModuleRead, module), status=201)
 
 
@@ -135,8 +139,14 @@ async def get_module(request: web.Request) -> web.Response:
 
 async def _update_module(request: web.Request) -> web.Response:
     data = await read_update(request, ModuleCreate, ModuleUpdate)
+    module = await structure.access_module(
+        session(request),
+        actor=actor(request),
+        module_id=path_id(request, "module_id"),
+        for_change=True,
+    )
     module = await structure.do_update_module(
-        session(request), actor=actor(request), module_id=path_id(request, "module_id"), data=data
+        session(request), module=module, changes=check_changes(data)
     )
     return ok(render(ModuleRead, module))
 
@@ -154,9 +164,13 @@ routes.update_routes(
 @routes.route("DELETE", MODULE, tag=TAG, status=204)
 async def delete_module(request: web.Request) -> web.Response:
     """Delete a module and its lessons."""
-    files = await structure.do_delete_module(
-        session(request), actor=actor(request), module_id=path_id(request, "module_id")
+    module = await structure.access_module(
+        session(request),
+        actor=actor(request),
+        module_id=path_id(request, "module_id"),
+        for_change=True,
     )
+    files = await structure.do_delete_module(session(request), module=module)
     remove_media_later(request, *files)
     return no_content()
 
@@ -185,7 +199,10 @@ async def list_lessons(request: web.Request) -> web.Response:
 async def create_lesson(request: web.Request) -> web.Response:
     """Add a lesson to a module (the course's instructor or an admin)."""
     data = await read_body(request, LessonCreate)
-    lesson = await structure.do_create_lesson(session(request), actor=actor(request), data=data)
+    module = await structure.access_parent_module(
+        session(request), actor=actor(request), module_id=data.module
+    )
+    lesson = await structure.do_create_lesson(session(request), module=module, data=data)
     return ok(lesson_body(lesson, with_content=True), status=201)
 
 
@@ -200,8 +217,14 @@ async def get_lesson(request: web.Request) -> web.Response:
 
 async def _update_lesson(request: web.Request) -> web.Response:
     data = await read_update(request, LessonCreate, LessonUpdate)
+    lesson, _ = await structure.access_lesson(
+        session(request),
+        actor=actor(request),
+        lesson_id=path_id(request, "lesson_id"),
+        for_change=True,
+    )
     lesson = await structure.do_update_lesson(
-        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id"), data=data
+        session(request), lesson=lesson, changes=check_changes(data)
     )
     return ok(lesson_body(lesson, with_content=True))
 
@@ -219,9 +242,13 @@ routes.update_routes(
 @routes.route("DELETE", LESSON, tag=TAG, status=204)
 async def delete_lesson(request: web.Request) -> web.Response:
     """Delete a lesson; enrollments' progress is recomputed."""
-    file = await structure.do_delete_lesson(
-        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    lesson, _ = await structure.access_lesson(
+        session(request),
+        actor=actor(request),
+        lesson_id=path_id(request, "lesson_id"),
+        for_change=True,
     )
+    file = await structure.do_delete_lesson(session(request), lesson=lesson)
     remove_media_later(request, file)
     return no_content()
 
@@ -319,8 +346,11 @@ async def download_linked_lesson_file(request: web.Request) -> web.StreamRespons
 @routes.route("POST", LESSON + "complete/", tag=TAG, response=EnrollmentRead)
 async def complete_lesson(request: web.Request) -> web.Response:
     """Mark a lesson complete; answers the enrollment with its new progress."""
-    enrollment = await enrollments.do_complete_lesson(
+    lesson, course, enrollment = await enrollments.access_lesson_enrollment(
         session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    enrollment = await enrollments.do_complete_lesson(
+        session(request), actor=actor(request), lesson=lesson, course=course, enrollment=enrollment
     )
     return ok(render(EnrollmentRead, enrollment))
 
@@ -340,7 +370,10 @@ async def list_resources(request: web.Request) -> web.Response:
 async def create_resource(request: web.Request) -> web.Response:
     """Add a resource (a link) to a lesson."""
     data = await read_body(request, ResourceCreate)
-    resource = await structure.do_create_resource(session(request), actor=actor(request), data=data)
+    lesson = await structure.access_parent_lesson(
+        session(request), actor=actor(request), lesson_id=data.lesson
+    )
+    resource = await structure.do_create_resource(session(request), lesson=lesson, data=data)
     return ok(render(ResourceRead, resource), status=201)
 
 
@@ -355,11 +388,14 @@ async def get_resource(request: web.Request) -> web.Response:
 
 async def _update_resource(request: web.Request) -> web.Response:
     data = await read_update(request, ResourceCreate, ResourceUpdate)
-    resource = await structure.do_update_resource(
+    resource = await structure.access_resource(
         session(request),
         actor=actor(request),
         resource_id=path_id(request, "resource_id"),
-        data=data,
+        for_change=True,
+    )
+    resource = await structure.do_update_resource(
+        session(request), resource=resource, changes=check_changes(data)
     )
     return ok(render(ResourceRead, resource))
 
@@ -377,7 +413,11 @@ routes.update_routes(
 @routes.route("DELETE", RESOURCE, tag=TAG, status=204)
 async def delete_resource(request: web.Request) -> web.Response:
     """Delete a lesson resource."""
-    await structure.do_delete_resource(
-        session(request), actor=actor(request), resource_id=path_id(request, "resource_id")
+    resource = await structure.access_resource(
+        session(request),
+        actor=actor(request),
+        resource_id=path_id(request, "resource_id"),
+        for_change=True,
     )
+    await structure.do_delete_resource(session(request), resource=resource)
     return no_content()

@@ -75,7 +75,10 @@ async def list_schedules(request: web.Request) -> web.Response:
 async def create_schedule(request: web.Request) -> web.Response:
     """Create a schedule (any user); new schedules are `scheduled`."""
     data = await read_body(request, ScheduleCreate)
-    schedule = await schedules.do_create_schedule(session(request), actor=actor(request), data=data)
+    change = await schedules.check_new_schedule(data)
+    schedule = await schedules.do_create_schedule(
+        session(request), actor=actor(request), change=change
+    )
     return ok(await _schedule_body(request, schedule), status=201)
 
 
@@ -107,18 +110,16 @@ async def get_schedule(request: web.Request) -> web.Response:
 
 async def _update_schedule(request: web.Request) -> web.Response:
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    await schedules.access_schedule(
+    schedule = await schedules.access_schedule(
         session(request),
         actor=actor(request),
         schedule_id=path_id(request, "schedule_id"),
         for_change=True,
     )
     data = await read_update(request, ScheduleCreate, ScheduleUpdate)
+    change = await schedules.check_schedule_update(schedule, data)
     schedule = await schedules.do_update_schedule(
-        session(request),
-        actor=actor(request),
-        schedule_id=path_id(request, "schedule_id"),
-        data=data,
+        session(request), actor=actor(request), schedule=schedule, change=change
     )
     return ok(await _schedule_body(request, schedule))
 
@@ -136,9 +137,13 @@ routes.update_routes(
 @routes.route("DELETE", SCHEDULE, tag=TAG, status=204)
 async def delete_schedule(request: web.Request) -> web.Response:
     """Delete a schedule and its participants (its creator or an admin)."""
-    await schedules.do_delete_schedule(
-        session(request), actor=actor(request), schedule_id=path_id(request, "schedule_id")
+    schedule = await schedules.access_schedule(
+        session(request),
+        actor=actor(request),
+        schedule_id=path_id(request, "schedule_id"),
+        for_change=True,
     )
+    await schedules.do_delete_schedule(session(request), actor=actor(request), schedule=schedule)
     return no_content()
 
 
@@ -167,8 +172,14 @@ async def list_participants(request: web.Request) -> web.Response:
 async def add_participant(request: web.Request) -> web.Response:
     """Invite a user (`user_id`) or a group (`group`) to a schedule (its creator or an admin)."""
     data = await read_body(request, ParticipantCreate)
+    schedule = await participants.access_invited_schedule(
+        session(request), actor=actor(request), schedule_id=data.schedule
+    )
+    await participants.check_new_participant(
+        session(request), actor=actor(request), schedule=schedule, data=data
+    )
     participant = await participants.do_add_participant(
-        session(request), actor=actor(request), data=data
+        session(request), actor=actor(request), schedule=schedule, data=data
     )
     return ok(render(ParticipantRead, participant), status=201)
 
@@ -184,7 +195,7 @@ async def get_participant(request: web.Request) -> web.Response:
 
 async def _update_participant(request: web.Request) -> web.Response:
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    _, schedule = await participants.access_participant(
+    participant, schedule = await participants.access_participant(
         session(request), actor=actor(request), participant_id=path_id(request, "participant_id")
     )
     schedules.check_organizer(actor(request), schedule)
@@ -192,7 +203,8 @@ async def _update_participant(request: web.Request) -> web.Response:
     participant = await participants.do_update_participant(
         session(request),
         actor=actor(request),
-        participant_id=path_id(request, "participant_id"),
+        participant=participant,
+        schedule=schedule,
         is_optional=data.is_optional,
     )
     return ok(render(ParticipantRead, participant))
@@ -214,8 +226,12 @@ routes.update_routes(
 @routes.route("DELETE", PARTICIPANT, tag=TAG, status=204, audit="schedule_participant_deleted")
 async def remove_participant(request: web.Request) -> web.Response:
     """Remove a participant (the schedule's creator or an admin), or leave a schedule."""
-    await participants.do_remove_participant(
+    participant, schedule = await participants.access_participant(
         session(request), actor=actor(request), participant_id=path_id(request, "participant_id")
+    )
+    participants.check_participant_remover(actor(request), participant, schedule)
+    await participants.do_remove_participant(
+        session(request), actor=actor(request), participant=participant, schedule=schedule
     )
     return no_content()
 
@@ -231,14 +247,18 @@ async def remove_participant(request: web.Request) -> web.Response:
 async def respond(request: web.Request) -> web.Response:
     """Answer an invitation: mine, or my group's (which answers for me alone)."""
     # As DRF: 404 comes before anything in the body is looked at.
-    await participants.access_participant(
+    participant, schedule = await participants.access_participant(
         session(request), actor=actor(request), participant_id=path_id(request, "participant_id")
     )
     data = await read_body(request, RespondBody)
+    await participants.check_responder(
+        session(request), actor=actor(request), participant=participant
+    )
     participant = await participants.do_respond(
         session(request),
         actor=actor(request),
-        participant_id=path_id(request, "participant_id"),
+        participant=participant,
+        schedule=schedule,
         answer=data.response_status,
     )
     return ok(render(ParticipantRead, participant))

@@ -15,7 +15,6 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from models.background import cancel_and_wait
-from models.direct_reads import DirectReads
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
 from models.unit_of_work import UnitOfWork
@@ -50,7 +49,6 @@ from web.errors import errors_middleware
 from web.keys import (
     BUS,
     DATABASES,
-    DIRECT_READS,
     DISPATCHER,
     HTTP_CLIENT,
     READ_ONLY_HANDLERS,
@@ -92,12 +90,7 @@ async def databases_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[DATABASES] = databases
     app[TENANTS] = TenantDirectory(databases.core_sessions())
-    reads = await DirectReads.open(databases.url, size=settings.db_direct_pool_size)
-    if reads is not None:
-        app[DIRECT_READS] = reads
     yield
-    if reads is not None:
-        await reads.close()
     await databases.dispose()
 
 

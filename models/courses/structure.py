@@ -16,20 +16,25 @@ from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses import file_links
-from models.courses.catalog import access_course, can_change_course, listed_courses_filter
 from models.courses.events import notify_course
+from models.courses.operations import access_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
     LessonCreate,
+    LessonQuery,
     LessonUpdate,
     ModuleCreate,
+    ModuleQuery,
     ModuleUpdate,
     ResourceCreate,
+    ResourceQuery,
     ResourceUpdate,
 )
 from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
+from models.courses.visibility import can_change_course, visible_courses
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.identity import Principal
+from models.listing import Listing
 from models.settings import Settings
 
 FILE_NAME_MAX_LENGTH = 255
@@ -95,15 +100,14 @@ async def _course_or_field_error(
 # Modules
 
 
-def modules_query(actor: Principal, *, course_id: int | None) -> Select[Any]:
-    stmt = (
-        select(Module)
-        .join(Course, Course.id == Module.course_id)
-        .where(listed_courses_filter(actor))
-    )
-    if course_id is not None:
-        stmt = stmt.where(Module.course_id == course_id)
-    return stmt.order_by(Module.course_id, Module.order, Module.id)
+MODULES = Listing(
+    filters={"course": Module.course_id}, default=(Module.course_id, Module.order, Module.id)
+)
+
+
+def modules_query(actor: Principal, query: ModuleQuery) -> Select[Any]:
+    stmt = select(Module).join(Course, Course.id == Module.course_id)
+    return MODULES.apply(stmt.where(visible_courses(actor)), query)
 
 
 async def access_module(
@@ -157,19 +161,21 @@ async def do_delete_module(session: AsyncSession, *, actor: Principal, module_id
 # Lessons
 
 
-def lessons_query(actor: Principal, *, module_id: int | None, course_id: int | None) -> Select[Any]:
+LESSONS = Listing(
+    filters={"module": Lesson.module_id, "course": Lesson.course_id},
+    # The course outline's order: modules by their `order`, then lessons by theirs.
+    default=(Lesson.course_id, Module.order, Module.id, Lesson.order, Lesson.id),
+)
+
+
+def lessons_query(actor: Principal, query: LessonQuery) -> Select[Any]:
     stmt = (
         select(Lesson)
         .join(Course, Course.id == Lesson.course_id)
         .join(Module, Module.id == Lesson.module_id)
-        .where(listed_courses_filter(actor))
+        .where(visible_courses(actor))
     )
-    if module_id is not None:
-        stmt = stmt.where(Lesson.module_id == module_id)
-    if course_id is not None:
-        stmt = stmt.where(Lesson.course_id == course_id)
-    # The course outline's order: modules by their `order`, then lessons by theirs.
-    return stmt.order_by(Lesson.course_id, Module.order, Module.id, Lesson.order, Lesson.id)
+    return LESSONS.apply(stmt, query)
 
 
 async def access_lesson(
@@ -341,18 +347,19 @@ async def access_linked_lesson_file(
 # Resources
 
 
-def resources_query(actor: Principal, *, lesson_id: int | None) -> Select[Any]:
+RESOURCES = Listing(filters={"lesson": LessonResource.lesson_id}, default=(LessonResource.id,))
+
+
+def resources_query(actor: Principal, query: ResourceQuery) -> Select[Any]:
     """Resources of lessons whose content the actor may read; of any other lesson, none
     (`?lesson=` of such a lesson is an empty list, as for a lesson that has none)."""
     stmt = (
         select(LessonResource)
         .join(Lesson, Lesson.id == LessonResource.lesson_id)
         .join(Course, Course.id == Lesson.course_id)
-        .where(listed_courses_filter(actor), content_readable_filter(actor))
+        .where(visible_courses(actor), content_readable_filter(actor))
     )
-    if lesson_id is not None:
-        stmt = stmt.where(LessonResource.lesson_id == lesson_id)
-    return stmt.order_by(LessonResource.id)
+    return RESOURCES.apply(stmt, query)
 
 
 async def access_resource(

@@ -16,10 +16,12 @@ measured with pgbench).
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import ClauseAdapter
 
 from models.courses.schemas import CourseQuery
@@ -85,6 +87,10 @@ async def catalogue_page(
     params = CATALOGUE.values(query, shape)
     params.update(page.params())
     params[_ACTOR] = actor.user_id
-    connection = await session.connection()
-    rows = (await connection.execute(_statement(actor.is_admin, shape), params)).all()
+    rows = await session.run_sync(_rows, _statement(actor.is_admin, shape), params)
     return count_on_rows(rows, page)
+
+
+def _rows(session: Session, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Row[Any]]:
+    # Connection, execution and rows in one hop into SQLAlchemy's greenlet, not three.
+    return session.connection().execute(stmt, params).all()

@@ -81,7 +81,7 @@ class ListShape:
 class Listing:
     """One collection's list rules.
 
-    `filters`: query field -> column, compared for equality (booleans with IS);
+    `filters`: query field -> column, compared for equality (inline booleans with IS);
     `search`: the columns `?search=` matches (case-insensitive substring);
     `ordering`: `?ordering=` name -> its column, or columns (each taking the name's direction);
     `default`: the order when `?ordering=` names nothing known;
@@ -134,7 +134,10 @@ class Listing:
         return values
 
     def order_keys(self, ordering: str | None) -> OrderKeys:
-        return _order_keys(self, ordering or "")
+        ordering = ordering or ""
+        if len(ordering) > _CACHED_ORDERING:  # no client fills the cache with long strings
+            return _order_keys.__wrapped__(self, ordering)
+        return _order_keys(self, ordering)
 
     def order_by(self, keys: OrderKeys) -> list[OrderKey]:
         if not keys:
@@ -156,6 +159,9 @@ class Listing:
 
     def _matches(self, pattern: BindParameter[Any]) -> ColumnElement[bool]:
         return or_(*(column.ilike(pattern, escape="\\") for column in self.search))
+
+
+_CACHED_ORDERING = 100
 
 
 @functools.lru_cache(maxsize=1024)

@@ -3,8 +3,8 @@
 A list request's statement is built once per shape (admin or not, which filters, a search
 or not, which ordering; `models/listing.py`) with bound parameters for the values, and
 kept: SQLAlchemy's compiled cache hits on every request, and the asyncpg dialect prepares
-it once per connection (its `prepared_statement_cache_size`), on the session's own
-connection, the tenant's schema named by the session's `schema_translate_map` as for every
+it once per connection (its `prepared_statement_cache_size`), on a connection of the
+tenant's own engine, whose `schema_translate_map` names the tenant's schema as for every
 other statement. Rows are Core rows, never ORM objects.
 
 The count rides on the rows as a scalar subquery (one round trip), not as a window: a

@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from bench.run import ROOT, SECRET
 from migrations.runner import provision_tenant
-from models.courses.catalog import do_create_course
+from models.courses.operations import do_create_course
 from models.courses.schemas import CourseCreate
 from models.courses.tables import Enrollment
 from models.identity import Principal

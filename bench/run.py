@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 
 from migrations.runner import provision_tenant
-from models.courses.catalog import do_create_course
+from models.courses.operations import do_create_course
 from models.courses.schemas import CourseCreate
 from models.identity import Principal
 from models.tenancy import Databases

@@ -1,20 +1,36 @@
-"""List queries: search, ordering and page slicing, shared by every collection."""
+"""Every list's filters, search, ordering and pages: one `Listing` per collection.
+
+A `Listing` names what a collection's query string may ask for (equality filters, searched
+columns, `?ordering=` names, the order without one). `apply` gives the statement with the
+values in it; `shape`, `apply_shape` and `values` give the same statement with bound
+parameters instead, built once per shape and cached by whoever holds it (the course list),
+so SQLAlchemy's compiled cache and the driver's prepared statements are hit on every request.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from pydantic import BaseModel
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from models.errors import NotFound
 
-TOTAL = "lms_total_count"
 MAX_OFFSET = 2**31 - 1
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+SEARCH_PARAM = "lms_search"
+LIMIT_PARAM = "lms_page_limit"
+OFFSET_PARAM = "lms_page_offset"
+# `?ordering=` as (name, descending) pairs, in the order asked.
+OrderKeys = tuple[tuple[str, bool], ...]
+# What an ORDER BY takes: a column, mapped or not, or a column's asc()/desc().
+OrderKey = ColumnElement[Any] | QueryableAttribute[Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +41,15 @@ class PageRequest:
     @property
     def offset(self) -> int:
         return (self.number - 1) * self.size
+
+    @property
+    def past_any_database(self) -> bool:
+        """An offset no database takes: surely past the end."""
+        return self.offset > MAX_OFFSET
+
+    def params(self) -> dict[str, int]:
+        """The values of `LIMIT_PARAM` and `OFFSET_PARAM` (`Listing.apply_shape`)."""
+        return {LIMIT_PARAM: self.size, OFFSET_PARAM: self.offset}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,36 +67,146 @@ class PageResult:
         return self.page.number > 1
 
 
-def apply_search(stmt: Select[Any], term: str | None, columns: Sequence[Any]) -> Select[Any]:
-    """Case-insensitive substring match on any of the columns (LIKE wildcards escaped)."""
+@dataclass(frozen=True, slots=True)
+class ListShape:
+    """What varies between two statements of one list: which filters, a search or not,
+    the ordering; the values themselves are bound parameters."""
+
+    filters: tuple[str, ...]
+    searching: bool
+    order: OrderKeys
+
+
+@dataclass(frozen=True, eq=False)
+class Listing:
+    """One collection's list rules.
+
+    `filters`: query field -> column, compared for equality (inline booleans with IS);
+    `search`: the columns `?search=` matches (case-insensitive substring);
+    `ordering`: `?ordering=` name -> its column, or columns (each taking the name's direction);
+    `default`: the order when `?ordering=` names nothing known;
+    `first`: keys before any asked for (pinned posts first);
+    `tiebreak`: a unique last key, so pages stay stable when the ordered values tie.
+    Compared by identity: a listing is built once, at import.
+    """
+
+    default: Sequence[OrderKey]
+    tiebreak: OrderKey | None = None
+    filters: Mapping[str, Any] = field(default_factory=dict)
+    search: Sequence[Any] = ()
+    ordering: Mapping[str, Any] = field(default_factory=dict)
+    first: Sequence[OrderKey] = ()
+
+    def apply(self, stmt: Select[Any], query: BaseModel | None = None) -> Select[Any]:
+        """`stmt` filtered, searched and ordered as `query` asks, its values inline."""
+        if query is None:
+            return self._ordered(stmt, ())
+        filters = self._present(query)
+        stmt = stmt.where(*(_equal(self.filters[name], getattr(query, name)) for name in filters))
+        pattern = search_pattern(getattr(query, "search", None))
+        if pattern is not None:
+            stmt = stmt.where(self._matches(bindparam(SEARCH_PARAM, pattern)))
+        return self._ordered(stmt, self.order_keys(getattr(query, "ordering", None)))
+
+    def shape(self, query: BaseModel) -> ListShape:
+        searching = search_pattern(getattr(query, "search", None)) is not None
+        ordering = self.order_keys(getattr(query, "ordering", None))
+        return ListShape(self._present(query), searching, ordering)
+
+    def where_shape(self, shape: ListShape) -> list[ColumnElement[bool]]:
+        """The shape's filter and search conditions, on bound parameters (`values`)."""
+        where = [_equal(self.filters[name], bindparam(_param(name))) for name in shape.filters]
+        if shape.searching:
+            where.append(self._matches(bindparam(SEARCH_PARAM)))
+        return where
+
+    def apply_shape(self, stmt: Select[Any], shape: ListShape) -> Select[Any]:
+        """`stmt` as `apply` makes it for any query of this shape, sliced by the page's
+        parameters (`PageRequest.params`): a statement to build once and keep."""
+        stmt = self._ordered(stmt.where(*self.where_shape(shape)), shape.order)
+        return stmt.limit(bindparam(LIMIT_PARAM)).offset(bindparam(OFFSET_PARAM))
+
+    def values(self, query: BaseModel, shape: ListShape) -> dict[str, Any]:
+        """The bound parameters of `shape`'s statement for this query."""
+        values = {_param(name): getattr(query, name) for name in shape.filters}
+        if shape.searching:
+            values[SEARCH_PARAM] = search_pattern(getattr(query, "search", None))
+        return values
+
+    def order_keys(self, ordering: str | None) -> OrderKeys:
+        ordering = ordering or ""
+        if len(ordering) > _CACHED_ORDERING:  # no client fills the cache with long strings
+            return _order_keys.__wrapped__(self, ordering)
+        return _order_keys(self, ordering)
+
+    def order_by(self, keys: OrderKeys) -> list[OrderKey]:
+        if not keys:
+            return [*self.first, *self.default]
+        clauses = list(self.first)
+        for name, descending in keys:
+            for column in _columns(self.ordering[name]):
+                clauses.append(column.desc() if descending else column.asc())
+        return clauses
+
+    def _ordered(self, stmt: Select[Any], keys: OrderKeys) -> Select[Any]:
+        clauses = self.order_by(keys)
+        if self.tiebreak is not None:
+            clauses.append(self.tiebreak)
+        return stmt.order_by(*clauses)
+
+    def _present(self, query: BaseModel) -> tuple[str, ...]:
+        return tuple(name for name in self.filters if getattr(query, name, None) is not None)
+
+    def _matches(self, pattern: BindParameter[Any]) -> ColumnElement[bool]:
+        return or_(*(column.ilike(pattern, escape="\\") for column in self.search))
+
+
+_CACHED_ORDERING = 100
+
+
+@functools.lru_cache(maxsize=1024)
+def _order_keys(listing: Listing, ordering: str) -> OrderKeys:
+    """`?ordering=a,-b` on the listing's names; unknown names are ignored, as DRF does."""
+    keys = []
+    for raw in ordering.split(","):
+        name = raw.strip()
+        if name.lstrip("-") in listing.ordering:
+            keys.append((name.lstrip("-"), name.startswith("-")))
+    return tuple(keys)
+
+
+def _columns(target: Any) -> tuple[Any, ...]:
+    return target if isinstance(target, tuple) else (target,)
+
+
+def _param(name: str) -> str:
+    return f"lms_filter_{name}"
+
+
+def _equal(column: Any, value: Any) -> ColumnElement[bool]:
+    if isinstance(value, bool):
+        return column.is_(value)  # type: ignore[no-any-return]
+    return column == value  # type: ignore[no-any-return]
+
+
+def search_pattern(term: str | None) -> str | None:
+    """`?search=` as a LIKE pattern (wildcards escaped), or None when it asks for nothing."""
     # PostgreSQL cannot compare text holding NUL characters: they match nothing anyway.
     term = (term or "").replace("\x00", "").strip()
     if not term:
-        return stmt
+        return None
     escaped = term[:200].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{escaped}%"
-    return stmt.where(or_(*(column.ilike(pattern, escape="\\") for column in columns)))
+    return f"%{escaped}%"
 
 
-def apply_ordering(
-    stmt: Select[Any],
-    ordering: str | None,
-    allowed: Mapping[str, Any],
-    default: Sequence[ColumnElement[Any]],
-    tiebreak: Any,
-) -> Select[Any]:
-    """`?ordering=a,-b` on the allowed names; unknown names are ignored, as DRF does."""
-    clauses: list[ColumnElement[Any]] = []
-    for raw in (ordering or "").split(","):
-        name = raw.strip()
-        descending = name.startswith("-")
-        column = allowed.get(name.lstrip("-"))
-        if column is not None:
-            clauses.append(column.desc() if descending else column.asc())
-    if not clauses:
-        clauses = list(default)
-    # A unique last key keeps pages stable when the ordered values tie.
-    return stmt.order_by(*clauses, tiebreak)
+def count_on_rows(rows: Sequence[Any], page: PageRequest) -> PageResult:
+    """The page, whose rows carry the total as their last column: no rows is an empty
+    first page, or a page past the end (404 "Invalid page.", as in DRF), with no count
+    needed to tell which."""
+    if rows:
+        return PageResult(count=int(rows[0][-1]), rows=rows, page=page)
+    check_page_exists(page, 0)
+    return PageResult(count=0, rows=rows, page=page)
 
 
 async def paginate(session: AsyncSession, stmt: Select[Any], page: PageRequest) -> PageResult:
@@ -81,25 +216,14 @@ async def paginate(session: AsyncSession, stmt: Select[Any], page: PageRequest) 
     return PageResult(count=total, rows=rows, page=page)
 
 
-async def paginate_rows(session: AsyncSession, stmt: Select[Any], page: PageRequest) -> PageResult:
-    """As `paginate`, for a select of columns (hot lists): plain rows, and one query.
-
-    The count rides on each row as a window (`count(*) OVER ()`), so a page costs one round
-    trip; only a page past the end, which has no rows to carry it, is counted apart.
-    """
-    rows: Sequence[Any] = []
-    if page.offset <= MAX_OFFSET:  # beyond, no database takes the number: surely past the end
-        counted = stmt.add_columns(func.count().over().label(TOTAL))
-        rows = (await session.execute(counted.limit(page.size).offset(page.offset))).all()
-    if rows:
-        return PageResult(count=int(rows[0][-1]), rows=rows, page=page)
-    total = await _count(session, stmt, page)
-    return PageResult(count=total, rows=rows, page=page)
+def check_page_exists(page: PageRequest, count: int) -> None:
+    """A page past the end is a 404 "Invalid page.", as in DRF; the first always exists."""
+    if page.number > 1 and page.offset >= count:
+        raise NotFound("Invalid page.")
 
 
 async def _count(session: AsyncSession, stmt: Select[Any], page: PageRequest) -> int:
     count = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     total = int(count or 0)
-    if page.number > 1 and page.offset >= total:
-        raise NotFound("Invalid page.")
+    check_page_exists(page, total)
     return total

@@ -22,9 +22,6 @@ class Settings(BaseSettings):
     # connections beyond (which PostgreSQL pays for with a new backend each time).
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
-    # PostgreSQL only: connections of the asyncpg pool for the hottest reads (the course
-    # list, models/direct_reads.py), opened on first use; 0 sends those reads via the session.
-    db_direct_pool_size: int = Field(default=10, ge=0)
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwks_url: str | None = None

@@ -200,6 +200,12 @@ class Databases:
             self._tenant_sessions[(slug, read_only)] = factory
         return factory
 
+    def tenant_reads(self, slug: str) -> AsyncEngine:
+        """The engine of the tenant's autocommit sessions, for a hot read that needs no session
+        (the course list): the same schema translation, pool and listeners."""
+        bind: AsyncEngine = self.tenant_sessions(slug, read_only=True).kw["bind"]
+        return bind
+
     def _tenant_bind(self, slug: str) -> AsyncEngine:
         bind = self._tenant_binds.get(slug)
         if bind is None:

@@ -16,7 +16,6 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from models.background import cancel_and_wait
-from models.direct_reads import DirectReads
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
 from realtime import rooms
@@ -51,7 +50,6 @@ from web.handlers import open_unit
 from web.keys import (
     BUS,
     DATABASES,
-    DIRECT_READS,
     DISPATCHER,
     HTTP_CLIENT,
     READ_ONLY_HANDLERS,
@@ -93,12 +91,7 @@ async def databases_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     app[DATABASES] = databases
     app[TENANTS] = TenantDirectory(databases.core_sessions())
-    reads = await DirectReads.open(databases.url, size=settings.db_direct_pool_size)
-    if reads is not None:
-        app[DIRECT_READS] = reads
     yield
-    if reads is not None:
-        await reads.close()
     await databases.dispose()
 
 

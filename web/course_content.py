@@ -113,7 +113,7 @@ async def _lesson_response(request: web.Request, lesson: Lesson) -> dict[str, An
 async def list_modules(request: web.Request) -> web.Response:
     """List modules of the courses I can see, in order."""
     query = read_query(request, ModuleQuery)
-    stmt = structure.modules_query(actor(request), course_id=query.course)
+    stmt = structure.modules_query(actor(request), query)
     return ok(await paginated(request, session(request), stmt, lambda m: render(ModuleRead, m)))
 
 
@@ -182,7 +182,7 @@ async def delete_module(request: web.Request) -> web.Response:
 async def list_lessons(request: web.Request) -> web.Response:
     """List lessons; content only for enrollees, the instructor and admins."""
     query = read_query(request, LessonQuery)
-    stmt = structure.lessons_query(actor(request), module_id=query.module, course_id=query.course)
+    stmt = structure.lessons_query(actor(request), query)
     result = await paginate(session(request), stmt, page_request(request))
     readable = await structure.content_course_ids(
         session(request),
@@ -362,7 +362,7 @@ async def complete_lesson(request: web.Request) -> web.Response:
 async def list_resources(request: web.Request) -> web.Response:
     """List the resources of lessons whose content I may read."""
     query = read_query(request, ResourceQuery)
-    stmt = structure.resources_query(actor(request), lesson_id=query.lesson)
+    stmt = structure.resources_query(actor(request), query)
     return ok(await paginated(request, session(request), stmt, lambda r: render(ResourceRead, r)))
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from models.courses import catalog, enrollments, ratings
+from models.courses import enrollments, ratings
+from models.courses import operations as courses
 from models.courses.schemas import (
     EnrollBody,
     EnrollmentQuery,
@@ -43,7 +44,7 @@ async def enroll(request: web.Request) -> web.Response:
     """Enroll in a course: 201 when new, 200 with the existing enrollment, 402 for a paid course."""
     data = await read_body(request, EnrollBody)
     user_id = enrollments.check_enroller(actor(request), data.user_id)
-    course = await catalog.access_course(
+    course = await courses.access_course(
         session(request), actor=actor(request), course_id=path_id(request, "course_id")
     )
     existing = await enrollments.check_enrollment(
@@ -123,7 +124,7 @@ async def leave_course(request: web.Request) -> web.Response:
 async def rate_course(request: web.Request) -> web.Response:
     """Rate a course I am enrolled in: 201 the first time, 200 when it updates my rating."""
     data = await read_body(request, RatingBody)
-    course = await catalog.access_course(
+    course = await courses.access_course(
         session(request), actor=actor(request), course_id=path_id(request, "course_id")
     )
     await ratings.check_rater(session(request), actor=actor(request), course=course)

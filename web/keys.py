@@ -6,7 +6,6 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
-from models.direct_reads import DirectReads
 from models.identity import Principal
 from models.tenancy import Databases, TenantDirectory
 from models.unit_of_work import UnitOfWork
@@ -27,8 +26,6 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
 # Handlers of `routes.read` routes: served by read-only units (autocommit, writes refused).
 READ_ONLY_HANDLERS = web.AppKey("read_only_handlers", frozenset)
-# PostgreSQL only: the asyncpg pool for the hottest reads (models/direct_reads.py).
-DIRECT_READS = web.AppKey("direct_reads", DirectReads)
 # The room bus: in-process, or Redis when LMS_REDIS_URL is set (realtime/).
 BUS = web.AppKey("bus", Bus)
 # Only when LMS_REDIS_URL is set.

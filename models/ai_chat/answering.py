@@ -36,7 +36,7 @@ from models.ai_chat.tables import (
     AiChatUsage,
 )
 from models.base import utcnow
-from models.courses.catalog import access_course
+from models.courses.operations import access_course
 from models.courses.structure import content_course_ids
 from models.courses.tables import Course, Lesson, Module
 from models.effects import notify_after_commit

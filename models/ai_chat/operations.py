@@ -29,21 +29,38 @@ from models.ai_chat.tables import (
     AiChatUsage,
 )
 from models.base import utcnow
-from models.courses.catalog import access_course
+from models.courses.operations import access_course
 from models.courses.structure import content_course_ids
 from models.courses.tables import Lesson
 from models.effects import ROOM_CLOSED, enqueue_after_commit, notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
-from models.listing import apply_ordering, apply_search
+from models.listing import Listing
 from models.logs.operations import record_activity
 
-SESSION_ORDERING = {
-    "created_at": AiChatSession.created_at,
-    "updated_at": AiChatSession.updated_at,
-    "topic": AiChatSession.topic,
-    "id": AiChatSession.id,
-}
+SESSIONS = Listing(
+    filters={
+        "course_id": AiChatSession.course_id,
+        "difficulty_level": AiChatSession.difficulty_level,
+    },
+    search=(AiChatSession.topic,),
+    ordering={
+        "created_at": AiChatSession.created_at,
+        "updated_at": AiChatSession.updated_at,
+        "topic": AiChatSession.topic,
+        "id": AiChatSession.id,
+    },
+    default=(AiChatSession.created_at.desc(),),
+    tiebreak=AiChatSession.id.desc(),
+)
+MESSAGES = Listing(
+    filters={
+        "session": AiChatMessage.session_id,
+        "sender_type": AiChatMessage.sender_type,
+        "status": AiChatMessage.status,
+    },
+    default=(AiChatMessage.id,),
+)
 NOT_ENROLLED = "You must be enrolled in this course (or teach it) to ask the tutor about it."
 WRONG_LESSON = "This lesson is not part of the course."
 
@@ -63,18 +80,7 @@ async def access_session(
 
 def sessions_query(actor: Principal, query: AiSessionQuery) -> Select[Any]:
     stmt = select(AiChatSession).where(AiChatSession.user_id == actor.user_id)
-    if query.course_id is not None:
-        stmt = stmt.where(AiChatSession.course_id == query.course_id)
-    if query.difficulty_level is not None:
-        stmt = stmt.where(AiChatSession.difficulty_level == query.difficulty_level)
-    stmt = apply_search(stmt, query.search, [AiChatSession.topic])
-    return apply_ordering(
-        stmt,
-        query.ordering,
-        SESSION_ORDERING,
-        [AiChatSession.created_at.desc()],
-        AiChatSession.id.desc(),
-    )
+    return SESSIONS.apply(stmt, query)
 
 
 async def check_session_context(
@@ -188,14 +194,9 @@ def messages_query(
         .join(AiChatSession, AiChatSession.id == AiChatMessage.session_id)
         .where(AiChatSession.user_id == actor.user_id)
     )
-    for wanted in (session_id, query.session):
-        if wanted is not None:
-            stmt = stmt.where(AiChatMessage.session_id == wanted)
-    if query.sender_type is not None:
-        stmt = stmt.where(AiChatMessage.sender_type == query.sender_type)
-    if query.status is not None:
-        stmt = stmt.where(AiChatMessage.status == query.status)
-    return stmt.order_by(AiChatMessage.id)
+    if session_id is not None:
+        stmt = stmt.where(AiChatMessage.session_id == session_id)
+    return MESSAGES.apply(stmt, query)
 
 
 async def access_message(

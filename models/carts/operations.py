@@ -13,12 +13,13 @@ from sqlalchemy.orm import joinedload
 from models.base import utcnow
 from models.carts.schemas import CartItemCreate, CheckoutBody
 from models.carts.tables import Cart, CartItem
-from models.courses.catalog import access_course
 from models.courses.enrollments import find_enrollment
+from models.courses.operations import access_course
 from models.courses.tables import Course
 from models.errors import BadRequest, Conflict, NotFound, ValidationFailed, invalid_pk
 from models.fields import cents_to_money
 from models.identity import Principal
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.payments.gateways import choose_gateway
 from models.payments.orders import (
@@ -84,15 +85,18 @@ async def _cart(session: AsyncSession, *, user_id: str, create: bool) -> Cart | 
     return cart
 
 
+CART_ITEMS = Listing(default=(CartItem.id,))
+
+
 def cart_items_query(actor: Principal) -> Select[Any]:
     """My lines, oldest first (each user sees only their own cart, admins included)."""
-    return (
+    stmt = (
         select(CartItem)
         .join(Cart, Cart.id == CartItem.cart_id)
         .where(Cart.user_id == actor.user_id)
         .options(joinedload(CartItem.course))
-        .order_by(CartItem.id)
     )
+    return CART_ITEMS.apply(stmt)
 
 
 async def _items(session: AsyncSession, actor: Principal) -> list[CartItem]:

@@ -1,12 +1,16 @@
-"""The catalogue page, the hottest read of the service: one cached statement per shape.
+"""The catalogue (the course list), the hottest read of the service: one statement per shape.
 
-A list request's statement is built once per shape (admin or not, which filters, which
-ordering) with bound parameters for the values, and reused: no building, no cache-key
-computing, no ORM layer per request. The count rides on the rows as a scalar subquery
-(one round trip), not as a window: a window makes PostgreSQL read and sort every matching
-row, while the subquery counts them once and the page is read off ix_courses_created_id
-(3x fewer database cycles per page, measured with pgbench). A search,
-and a page past the end, take the general path (`course_list_query`, `paginate_rows`).
+A list request's statement is built once per shape (admin or not, which filters, a search
+or not, which ordering; `models/listing.py`) with bound parameters for the values, and
+kept: SQLAlchemy's compiled cache hits on every request, and the asyncpg dialect prepares
+it once per connection (its `prepared_statement_cache_size`), on a connection of the
+tenant's own engine, whose `schema_translate_map` names the tenant's schema as for every
+other statement. Rows are Core rows, never ORM objects.
+
+The count rides on the rows as a scalar subquery (one round trip), not as a window: a
+window makes PostgreSQL read and sort every matching row, while the subquery counts them
+once and the page is read off ix_courses_created_id (3x fewer database cycles per page,
+measured with pgbench).
 """
 
 from __future__ import annotations
@@ -15,86 +19,84 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, Table, bindparam, func, or_, select
+from sqlalchemy import Engine, Row, Select, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.util import greenlet_spawn
 
-from models.courses.catalog import ROW_COLUMNS, course_list_query
 from models.courses.schemas import CourseQuery
-from models.courses.tables import Course
-from models.direct_reads import DirectReads, compiled_read, tenant_table
+from models.courses.visibility import COURSES, visible_in
 from models.identity import Principal
-from models.listing import PageRequest, PageResult, paginate_rows
-from models.unit_of_work import UnitOfWork
+from models.listing import Listing, ListShape, PageRequest, PageResult, count_on_rows
 
-_COURSES: Table = Course.__table__  # type: ignore[assignment]
-_FILTERS = ("level", "status", "category_id", "instructor_id", "currency")
-_ORDERING = {
-    "created_at": "created_at",
-    "title": "title",
-    "price": "price_cents",
-    "average_rating": "average_rating",
-    "completion_hours": "completion_hours",
-    "id": "id",
-}
-
-
-def _ordering_key(ordering: str | None) -> tuple[tuple[str, bool], ...]:
-    """`?ordering=a,-b` as (column, descending) pairs; unknown names dropped, as DRF does."""
-    pairs = []
-    for raw in (ordering or "").split(","):
-        name = raw.strip()
-        column = _ORDERING.get(name.lstrip("-"))
-        if column is not None:
-            pairs.append((column, name.startswith("-")))
-    return tuple(pairs) or (("created_at", True),)
+# What a row of the catalogue needs (CourseSummary), in the order `catalogue_row`
+# (web/courses.py) unpacks them; the total comes last.
+ROW_COLUMNS = (
+    "id",
+    "title",
+    "slug",
+    "code",
+    "level",
+    "status",
+    "price_cents",
+    "discount_price_cents",
+    "currency",
+    "thumbnail",
+    "created_at",
+)
+_c = COURSES.c
+CATALOGUE = Listing(
+    filters={
+        name: _c[name] for name in ("level", "status", "category_id", "instructor_id", "currency")
+    },
+    search=(_c.title, _c.code, _c.short_description),
+    ordering={
+        "created_at": _c.created_at,
+        "title": _c.title,
+        "price": _c.price_cents,
+        "average_rating": _c.average_rating,
+        "completion_hours": _c.completion_hours,
+        "id": _c.id,
+    },
+    default=(_c.created_at.desc(),),
+    tiebreak=_c.id.desc(),
+)
+_ACTOR = "lms_actor"
 
 
 @functools.lru_cache(maxsize=256)
-def _statement(
-    table: Table, is_admin: bool, filters: tuple[str, ...], ordering: tuple[tuple[str, bool], ...]
-) -> Select[Any]:
-    def conditions(source: FromClause) -> list[ColumnElement[bool]]:
-        where = [source.c[name] == bindparam(f"filter_{name}") for name in filters]
-        if not is_admin:  # the catalogue: published courses, plus an instructor's own
-            mine = source.c.instructor_id == bindparam("actor")
-            where.append(or_(source.c.status == "Published", mine))
-        return where
-
-    counted = table.alias("counted")
-    total = select(func.count()).select_from(counted).where(*conditions(counted))
-    c = table.c
-    stmt = select(*(c[name] for name in ROW_COLUMNS), total.scalar_subquery())
-    stmt = stmt.where(*conditions(table))
-    order = [c[col].desc() if desc else c[col].asc() for col, desc in ordering]
-    # A unique last key keeps pages stable when the ordered values tie.
-    stmt = stmt.order_by(*order, c.id.desc())
-    return stmt.limit(bindparam("page_limit")).offset(bindparam("page_offset"))
+def _statement(is_admin: bool, shape: ListShape) -> Select[Any]:
+    counted = COURSES.alias("counted")
+    total = select(func.count()).select_from(counted)
+    total = total.where(visible_in(counted, is_admin=is_admin, user=bindparam(_ACTOR)))
+    # The listing's conditions, moved from the table to the alias.
+    on_counted = ClauseAdapter(counted)
+    total = total.where(*(on_counted.traverse(c) for c in CATALOGUE.where_shape(shape)))
+    stmt = select(*(_c[name] for name in ROW_COLUMNS), total.scalar_subquery())
+    stmt = stmt.where(visible_in(COURSES, is_admin=is_admin, user=bindparam(_ACTOR)))
+    return CATALOGUE.apply_shape(stmt, shape)
 
 
 async def catalogue_page(
-    uow: UnitOfWork,
-    reads: DirectReads | None,
-    *,
-    actor: Principal,
-    query: CourseQuery,
-    page: PageRequest,
+    reads: AsyncEngine, *, actor: Principal, query: CourseQuery, page: PageRequest
 ) -> PageResult:
-    """A page of the course list as rows of ROW_COLUMNS (then the total, unused).
+    """A page of the course list as rows of ROW_COLUMNS, then the total.
 
-    On PostgreSQL with `reads`, straight through asyncpg; otherwise through the session.
+    `reads` is the tenant's autocommit engine (`Databases.tenant_reads`): a single SELECT
+    needs no session, and each hop into SQLAlchemy's greenlet copies the request's deep
+    stack, so connection, execution and rows take one hop together.
     """
-    if (query.search or "").strip() or page.offset > 2**31 - 1:
-        return await paginate_rows(uow.session, course_list_query(actor, query), page)
-    filters = tuple(name for name in _FILTERS if getattr(query, name) is not None)
-    params: dict[str, Any] = {f"filter_{name}": getattr(query, name) for name in filters}
-    params.update(actor=actor.user_id, page_limit=page.size, page_offset=page.offset)
-    shape = (actor.is_admin, filters, _ordering_key(query.ordering))
-    rows: Sequence[Any]
-    if reads is not None:
-        read = compiled_read(_statement(tenant_table(_COURSES, uow.tenant), *shape))
-        rows = await reads.fetch(read.sql, read.args(params))
-    else:
-        connection = await uow.session.connection()
-        rows = (await connection.execute(_statement(_COURSES, *shape), params)).all()
-    if not rows:  # past the end, or nothing at all: the general path counts and says which
-        return await paginate_rows(uow.session, course_list_query(actor, query), page)
-    return PageResult(count=int(rows[0][-1]), rows=rows, page=page)
+    if page.past_any_database:
+        return count_on_rows((), page)
+    shape = CATALOGUE.shape(query)
+    params = CATALOGUE.values(query, shape)
+    params.update(page.params())
+    params[_ACTOR] = actor.user_id
+    stmt = _statement(actor.is_admin, shape)
+    rows = await greenlet_spawn(_rows, reads.sync_engine, stmt, params)
+    return count_on_rows(rows, page)
+
+
+def _rows(engine: Engine, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Row[Any]]:
+    with engine.connect() as connection:
+        return connection.execute(stmt, params).all()

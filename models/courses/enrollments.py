@@ -8,15 +8,16 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses.catalog import can_change_course
 from models.courses.events import course_room, notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import EnrollmentQuery
 from models.courses.structure import access_lesson
 from models.courses.tables import Course, Enrollment, Lesson, LessonCompletion
+from models.courses.visibility import can_change_course
 from models.effects import revoke_after_commit
 from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.unique import add_unique
 
@@ -114,19 +115,24 @@ def _enrolled(session: AsyncSession, enrollment: Enrollment, *, course_title: st
     )
 
 
+ENROLLMENTS = Listing(
+    filters={
+        "course": Enrollment.course_id,
+        "user_id": Enrollment.user_id,
+        "is_active": Enrollment.is_active,
+    },
+    default=(Enrollment.enrolled_at.desc(),),
+    tiebreak=Enrollment.id.desc(),
+)
+
+
 def enrollments_query(actor: Principal, query: EnrollmentQuery) -> Select[Any]:
     """Mine; an admin sees all, and an instructor also sees those of the courses they teach."""
     stmt = select(Enrollment)
     if not actor.is_admin:
         taught = select(Course.id).where(Course.instructor_id == actor.user_id)
         stmt = stmt.where((Enrollment.user_id == actor.user_id) | Enrollment.course_id.in_(taught))
-    if query.course is not None:
-        stmt = stmt.where(Enrollment.course_id == query.course)
-    if query.user_id is not None:
-        stmt = stmt.where(Enrollment.user_id == query.user_id)
-    if query.is_active is not None:
-        stmt = stmt.where(Enrollment.is_active.is_(query.is_active))
-    return stmt.order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc())
+    return ENROLLMENTS.apply(stmt, query)
 
 
 async def access_enrollment(

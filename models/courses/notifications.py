@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses.catalog import access_course, can_change_course
 from models.courses.enrollments import find_enrollment
 from models.courses.events import notify_course
+from models.courses.operations import access_course
 from models.courses.schemas import AnnouncementCreate
 from models.courses.tables import Announcement, Course, Enrollment
+from models.courses.visibility import can_change_course
 from models.errors import PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity

@@ -7,12 +7,14 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses.catalog import access_course, listed_courses_filter
 from models.courses.enrollments import find_enrollment
+from models.courses.operations import access_course
 from models.courses.schemas import RatingBody, RatingQuery
 from models.courses.tables import Course, Rating
+from models.courses.visibility import visible_courses
 from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.unique import add_unique
 
@@ -84,17 +86,16 @@ async def do_rate_course(
     return rating, created
 
 
+RATINGS = Listing(
+    filters={"course": Rating.course_id, "user_id": Rating.user_id},
+    default=(Rating.created_at.desc(),),
+    tiebreak=Rating.id.desc(),
+)
+
+
 def ratings_query(actor: Principal, query: RatingQuery) -> Select[Any]:
-    stmt = (
-        select(Rating)
-        .join(Course, Course.id == Rating.course_id)
-        .where(listed_courses_filter(actor))
-    )
-    if query.course is not None:
-        stmt = stmt.where(Rating.course_id == query.course)
-    if query.user_id is not None:
-        stmt = stmt.where(Rating.user_id == query.user_id)
-    return stmt.order_by(Rating.created_at.desc(), Rating.id.desc())
+    stmt = select(Rating).join(Course, Course.id == Rating.course_id).where(visible_courses(actor))
+    return RATINGS.apply(stmt, query)
 
 
 async def access_rating(

@@ -16,17 +16,22 @@ from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses import file_links
-from models.courses.catalog import access_course, can_change_course, listed_courses_filter
 from models.courses.events import notify_course
+from models.courses.operations import access_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
     LessonCreate,
+    LessonQuery,
     ModuleCreate,
+    ModuleQuery,
     ResourceCreate,
+    ResourceQuery,
 )
 from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
+from models.courses.visibility import can_change_course, visible_courses
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
+from models.listing import Listing
 from models.settings import Settings
 
 FILE_NAME_MAX_LENGTH = 255
@@ -123,15 +128,14 @@ async def access_parent_lesson(
 # Modules
 
 
-def modules_query(actor: Principal, *, course_id: int | None) -> Select[Any]:
-    stmt = (
-        select(Module)
-        .join(Course, Course.id == Module.course_id)
-        .where(listed_courses_filter(actor))
-    )
-    if course_id is not None:
-        stmt = stmt.where(Module.course_id == course_id)
-    return stmt.order_by(Module.course_id, Module.order, Module.id)
+MODULES = Listing(
+    filters={"course": Module.course_id}, default=(Module.course_id, Module.order, Module.id)
+)
+
+
+def modules_query(actor: Principal, query: ModuleQuery) -> Select[Any]:
+    stmt = select(Module).join(Course, Course.id == Module.course_id)
+    return MODULES.apply(stmt.where(visible_courses(actor)), query)
 
 
 async def access_module(
@@ -180,19 +184,21 @@ async def do_delete_module(session: AsyncSession, *, module: Module) -> list[str
 # Lessons
 
 
-def lessons_query(actor: Principal, *, module_id: int | None, course_id: int | None) -> Select[Any]:
+LESSONS = Listing(
+    filters={"module": Lesson.module_id, "course": Lesson.course_id},
+    # The course outline's order: modules by their `order`, then lessons by theirs.
+    default=(Lesson.course_id, Module.order, Module.id, Lesson.order, Lesson.id),
+)
+
+
+def lessons_query(actor: Principal, query: LessonQuery) -> Select[Any]:
     stmt = (
         select(Lesson)
         .join(Course, Course.id == Lesson.course_id)
         .join(Module, Module.id == Lesson.module_id)
-        .where(listed_courses_filter(actor))
+        .where(visible_courses(actor))
     )
-    if module_id is not None:
-        stmt = stmt.where(Lesson.module_id == module_id)
-    if course_id is not None:
-        stmt = stmt.where(Lesson.course_id == course_id)
-    # The course outline's order: modules by their `order`, then lessons by theirs.
-    return stmt.order_by(Lesson.course_id, Module.order, Module.id, Lesson.order, Lesson.id)
+    return LESSONS.apply(stmt, query)
 
 
 async def access_lesson(
@@ -352,18 +358,19 @@ async def access_linked_lesson_file(
 # Resources
 
 
-def resources_query(actor: Principal, *, lesson_id: int | None) -> Select[Any]:
+RESOURCES = Listing(filters={"lesson": LessonResource.lesson_id}, default=(LessonResource.id,))
+
+
+def resources_query(actor: Principal, query: ResourceQuery) -> Select[Any]:
     """Resources of lessons whose content the actor may read; of any other lesson, none
     (`?lesson=` of such a lesson is an empty list, as for a lesson that has none)."""
     stmt = (
         select(LessonResource)
         .join(Lesson, Lesson.id == LessonResource.lesson_id)
         .join(Course, Course.id == Lesson.course_id)
-        .where(listed_courses_filter(actor), content_readable_filter(actor))
+        .where(visible_courses(actor), content_readable_filter(actor))
     )
-    if lesson_id is not None:
-        stmt = stmt.where(LessonResource.lesson_id == lesson_id)
-    return stmt.order_by(LessonResource.id)
+    return RESOURCES.apply(stmt, query)
 
 
 async def access_resource(

@@ -25,12 +25,18 @@ from models.forums.tables import Forum, ForumGroup, ForumPost
 from models.groups.operations import MODERATOR, OWNER, check_groups_exist, group_ids_of
 from models.groups.tables import GroupMember
 from models.identity import Principal
-from models.listing import apply_ordering, apply_search
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
 from models.validation import check_changes
 
-FORUM_ORDERING = {"title": Forum.title, "created_at": Forum.created_at, "id": Forum.id}
+FORUMS = Listing(
+    filters={"is_active": Forum.is_active, "is_locked": Forum.is_locked},
+    search=(Forum.title,),
+    ordering={"title": Forum.title, "created_at": Forum.created_at, "id": Forum.id},
+    default=(Forum.created_at.desc(),),
+    tiebreak=Forum.id.desc(),
+)
 # What a moderator of the forum's groups may change; the rest is its creator's (and admins').
 MODERATED_FIELDS = frozenset({"is_locked"})
 
@@ -193,17 +199,10 @@ async def forum_view(session: AsyncSession, *, forum: Forum) -> ForumView:
 
 def forums_query(actor: Principal, query: ForumQuery) -> Select[Any]:
     stmt = select(Forum).where(visible_forums(actor))
-    if query.is_active is not None:
-        stmt = stmt.where(Forum.is_active.is_(query.is_active))
-    if query.is_locked is not None:
-        stmt = stmt.where(Forum.is_locked.is_(query.is_locked))
     if query.group is not None:
         limited = select(ForumGroup.forum_id).where(ForumGroup.group_id == query.group)
         stmt = stmt.where(Forum.id.in_(limited))
-    stmt = apply_search(stmt, query.search, [Forum.title])
-    return apply_ordering(
-        stmt, query.ordering, FORUM_ORDERING, [Forum.created_at.desc()], Forum.id.desc()
-    )
+    return FORUMS.apply(stmt, query)
 
 
 async def check_forum_groups(session: AsyncSession, *, actor: Principal, ids: list[int]) -> None:

@@ -23,6 +23,7 @@ from models.forums.operations import access_forum, forum_room, moderates, visibl
 from models.forums.schemas import PostCreate, PostQuery, PostRead, PostUpdate
 from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.validation import check_changes
 
@@ -71,6 +72,20 @@ async def post_view(session: AsyncSession, *, post: ForumPost) -> PostView:
     return (await post_views(session, posts=[post]))[0]
 
 
+POSTS = Listing(
+    filters={
+        "forum": ForumPost.forum_id,
+        "parent": ForumPost.parent_id,
+        "author_id": ForumPost.author_id,
+        "is_pinned": ForumPost.is_pinned,
+    },
+    # Ties in time go by id, in the same direction.
+    ordering={"created_at": (ForumPost.created_at, ForumPost.id)},
+    default=(ForumPost.created_at.desc(), ForumPost.id.desc()),
+    first=(ForumPost.is_pinned.desc(),),
+)
+
+
 def posts_query(actor: Principal, query: PostQuery, *, forum_id: int | None = None) -> Select[Any]:
     """Posts of the forums I see; pinned first, then newest first unless `ordering=created_at`.
 
@@ -79,29 +94,13 @@ def posts_query(actor: Principal, query: PostQuery, *, forum_id: int | None = No
     stmt = (
         select(ForumPost).join(Forum, Forum.id == ForumPost.forum_id).where(visible_forums(actor))
     )
-    for wanted in (forum_id, query.forum):
-        if wanted is not None:
-            stmt = stmt.where(ForumPost.forum_id == wanted)
-    if query.parent is not None:
-        stmt = stmt.where(ForumPost.parent_id == query.parent)
+    if forum_id is not None:
+        stmt = stmt.where(ForumPost.forum_id == forum_id)
     if query.top_level is not None:
         stmt = stmt.where(
             ForumPost.parent_id.is_(None) if query.top_level else ForumPost.parent_id.is_not(None)
         )
-    if query.author_id is not None:
-        stmt = stmt.where(ForumPost.author_id == query.author_id)
-    if query.is_pinned is not None:
-        stmt = stmt.where(ForumPost.is_pinned.is_(query.is_pinned))
-    # The first of the known names wins; unknown names are ignored, as DRF does.
-    names = [n.strip() for n in (query.ordering or "").split(",")]
-    oldest_first = next(
-        (n == "created_at" for n in names if n in ("created_at", "-created_at")), False
-    )
-    if oldest_first:
-        return stmt.order_by(ForumPost.is_pinned.desc(), ForumPost.created_at, ForumPost.id)
-    return stmt.order_by(
-        ForumPost.is_pinned.desc(), ForumPost.created_at.desc(), ForumPost.id.desc()
-    )
+    return POSTS.apply(stmt, query)
 
 
 async def access_post(

@@ -29,7 +29,7 @@ from models.fields import MAX_ID
 from models.groups.schemas import GroupCreate, GroupQuery, MemberCreate, MemberQuery
 from models.groups.tables import Group, GroupMember
 from models.identity import Principal
-from models.listing import apply_ordering, apply_search
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
 from models.unique import add_unique
@@ -37,7 +37,21 @@ from models.unique import add_unique
 OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
 ALREADY_MEMBER = "This user is already a member of this group."
 LAST_OWNER = "A group must keep at least one owner."
-GROUP_ORDERING = {"name": Group.name, "created_at": Group.created_at, "id": Group.id}
+GROUPS = Listing(
+    filters={"is_active": Group.is_active},
+    search=(Group.name,),
+    ordering={"name": Group.name, "created_at": Group.created_at, "id": Group.id},
+    default=(Group.created_at.desc(),),
+    tiebreak=Group.id.desc(),
+)
+MEMBERS = Listing(
+    filters={
+        "group": GroupMember.group_id,
+        "user_id": GroupMember.user_id,
+        "role": GroupMember.role,
+    },
+    default=(GroupMember.group_id, GroupMember.joined_at, GroupMember.id),
+)
 _GROUP_REF = re.compile(r"group-([0-9]+)")
 
 
@@ -138,12 +152,7 @@ def groups_query(actor: Principal, query: GroupQuery) -> Select[Any]:
     if query.member == "me" or not actor.is_admin:
         mine = select(GroupMember.group_id).where(GroupMember.user_id == actor.user_id)
         stmt = stmt.where(Group.id.in_(mine))
-    if query.is_active is not None:
-        stmt = stmt.where(Group.is_active.is_(query.is_active))
-    stmt = apply_search(stmt, query.search, [Group.name])
-    return apply_ordering(
-        stmt, query.ordering, GROUP_ORDERING, [Group.created_at.desc()], Group.id.desc()
-    )
+    return GROUPS.apply(stmt, query)
 
 
 async def group_views(
@@ -267,13 +276,7 @@ def members_query(actor: Principal, query: MemberQuery) -> Select[Any]:
     if not actor.is_admin:
         mine = select(GroupMember.group_id).where(GroupMember.user_id == actor.user_id)
         stmt = stmt.where(GroupMember.group_id.in_(mine))
-    if query.group is not None:
-        stmt = stmt.where(GroupMember.group_id == query.group)
-    if query.user_id is not None:
-        stmt = stmt.where(GroupMember.user_id == query.user_id)
-    if query.role is not None:
-        stmt = stmt.where(GroupMember.role == query.role)
-    return stmt.order_by(GroupMember.group_id, GroupMember.joined_at, GroupMember.id)
+    return MEMBERS.apply(stmt, query)
 
 
 async def find_member(session: AsyncSession, *, group_id: int, user_id: str) -> GroupMember | None:

@@ -15,6 +15,7 @@ from models.effects import enqueue_after_commit
 from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.ids import unique_hex
+from models.listing import Listing
 from models.logs.schemas import ActivityLogQuery, ActivityRecord, AuditLogQuery, AuditRecord
 from models.logs.tables import ActivityLog, AuditLog
 
@@ -132,22 +133,35 @@ async def do_write_audit(session: AsyncSession, *, record: AuditRecord) -> None:
     await session.execute(_count_statement(dialect), {**values, "count": 1})
 
 
+ACTIVITY = Listing(
+    filters={
+        "user_id": ActivityLog.user_id,
+        "activity_type": ActivityLog.activity_type,
+        "status": ActivityLog.status,
+    },
+    default=(ActivityLog.timestamp.desc(),),
+    tiebreak=ActivityLog.id.desc(),
+)
+AUDIT = Listing(
+    filters={
+        name: getattr(AuditLog, name)
+        for name in ("action_type", "user_id", "method", "status_code")
+    },
+    default=(AuditLog.timestamp.desc(),),
+    tiebreak=AuditLog.id.desc(),
+)
+
+
 def activity_query(actor: Principal, query: ActivityLogQuery) -> Select[Any]:
     """Mine; admins see everyone's (and may filter by user_id)."""
     stmt = select(ActivityLog)
     if not actor.is_admin:
         stmt = stmt.where(ActivityLog.user_id == actor.user_id)
-    if query.user_id is not None:
-        stmt = stmt.where(ActivityLog.user_id == query.user_id)
-    if query.activity_type is not None:
-        stmt = stmt.where(ActivityLog.activity_type == query.activity_type)
-    if query.status is not None:
-        stmt = stmt.where(ActivityLog.status == query.status)
     if query.start is not None:
         stmt = stmt.where(ActivityLog.timestamp >= query.start)
     if query.end is not None:
         stmt = stmt.where(ActivityLog.timestamp < query.end)
-    return stmt.order_by(ActivityLog.timestamp.desc(), ActivityLog.id.desc())
+    return ACTIVITY.apply(stmt, query)
 
 
 def check_auditor(actor: Principal) -> None:
@@ -159,15 +173,11 @@ def check_auditor(actor: Principal) -> None:
 def audit_query(actor: Principal, query: AuditLogQuery) -> Select[Any]:
     check_auditor(actor)
     stmt = select(AuditLog)
-    for name in ("action_type", "user_id", "method", "status_code"):
-        value = getattr(query, name)
-        if value is not None:
-            stmt = stmt.where(getattr(AuditLog, name) == value)
     if query.start is not None:
         stmt = stmt.where(AuditLog.timestamp >= query.start)
     if query.end is not None:
         stmt = stmt.where(AuditLog.timestamp < query.end)
-    return stmt.order_by(AuditLog.timestamp.desc(), AuditLog.id.desc())
+    return AUDIT.apply(stmt, query)
 
 
 async def access_activity(session: AsyncSession, *, actor: Principal, log_id: int) -> ActivityLog:

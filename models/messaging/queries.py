@@ -19,17 +19,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, false, func, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Subquery,
+    and_,
+    case,
+    column,
+    false,
+    func,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.groups.tables import GroupMember
 from models.identity import Principal
-from models.listing import apply_ordering
+from models.listing import Listing
 from models.messaging.schemas import MessageFilters
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
 
 Columns = TypeVarTuple("Columns")
-MESSAGE_ORDERING = {"created_at": Message.created_at, "id": Message.id}
+MESSAGES = Listing(
+    ordering={"created_at": Message.created_at, "id": Message.id},
+    default=(Message.created_at.desc(),),
+    tiebreak=Message.id.desc(),
+)
+# Conversations are listed by their latest message, the most recent first.
+LAST_ID = "last_id"
+CONVERSATIONS = Listing(default=(column(LAST_ID).desc(),))
 
 
 def scoped(stmt: Select[*Columns], me: str) -> Select[*Columns]:
@@ -98,9 +117,7 @@ def messages_query(actor: Principal, query: MessageFilters) -> Select[Any]:
         stmt = stmt.where(Message.sender_id == me)
     if query.unread is not None:
         stmt = stmt.where(unread_flag(me) == (1 if query.unread else 0))
-    return apply_ordering(
-        stmt, query.ordering, MESSAGE_ORDERING, [Message.created_at.desc()], Message.id.desc()
-    )
+    return MESSAGES.apply(stmt, query)
 
 
 async def unread_counts(
@@ -250,8 +267,8 @@ def _conversation_rows(me: str) -> Subquery:
 def conversations_query(actor: Principal) -> Select[Any]:
     """The id of each conversation's latest message, the most recent conversation first."""
     rows = _conversation_rows(actor.user_id)
-    last = func.max(rows.c.id)
-    return select(last).group_by(rows.c.group_id, rows.c.with_user).order_by(last.desc())
+    last = func.max(rows.c.id).label(LAST_ID)
+    return CONVERSATIONS.apply(select(last).group_by(rows.c.group_id, rows.c.with_user))
 
 
 async def conversation_views(

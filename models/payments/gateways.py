@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.identity import Principal
+from models.listing import Listing
 from models.payments.crypto import CredentialError, seal, unseal
 from models.payments.schemas import GatewayCreate, GatewayQuery, GatewayUpdate
 from models.payments.tables import PROVIDERS, PaymentGateway
@@ -72,14 +73,15 @@ def credential(settings: Settings, gateway: PaymentGateway, name: str) -> str | 
     return unseal(settings, sealed) if sealed is not None else None
 
 
+GATEWAYS = Listing(
+    filters={"provider": PaymentGateway.provider, "is_active": PaymentGateway.is_active},
+    default=(PaymentGateway.id,),
+)
+
+
 def gateways_query(actor: Principal, query: GatewayQuery) -> Select[Any]:
     check_admin(actor)
-    stmt = select(PaymentGateway)
-    if query.provider is not None:
-        stmt = stmt.where(PaymentGateway.provider == query.provider)
-    if query.is_active is not None:
-        stmt = stmt.where(PaymentGateway.is_active.is_(query.is_active))
-    return stmt.order_by(PaymentGateway.id)
+    return GATEWAYS.apply(select(PaymentGateway), query)
 
 
 async def access_gateway(

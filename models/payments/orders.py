@@ -15,11 +15,12 @@ from sqlalchemy.orm import selectinload
 
 from models.base import utcnow
 from models.carts.tables import Cart, CartItem
-from models.courses.catalog import access_course
 from models.courses.enrollments import check_enrollment, do_enroll
+from models.courses.operations import access_course
 from models.errors import NotFound
 from models.fields import cents_to_money
 from models.identity import Principal
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.payments.schemas import OrderQuery
 from models.payments.tables import Order
@@ -78,6 +79,13 @@ def checkout_fields(order: Order) -> dict[str, Any]:
     }
 
 
+ORDERS = Listing(
+    filters={"status": Order.status, "is_test": Order.is_test},
+    default=(Order.created_at.desc(),),
+    tiebreak=Order.id.desc(),
+)
+
+
 def orders_query(actor: Principal, query: OrderQuery) -> Select[Any]:
     """Mine; admins see everyone's (and may filter by user_id)."""
     stmt = select(Order).options(selectinload(Order.lines))
@@ -85,11 +93,7 @@ def orders_query(actor: Principal, query: OrderQuery) -> Select[Any]:
         stmt = stmt.where(Order.user_id == actor.user_id)
     elif query.user_id is not None:
         stmt = stmt.where(Order.user_id == query.user_id)
-    if query.status is not None:
-        stmt = stmt.where(Order.status == query.status)
-    if query.is_test is not None:
-        stmt = stmt.where(Order.is_test.is_(query.is_test))
-    return stmt.order_by(Order.created_at.desc(), Order.id.desc())
+    return ORDERS.apply(stmt, query)
 
 
 async def access_order(session: AsyncSession, *, actor: Principal, order_id: int) -> Order:

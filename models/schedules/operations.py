@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.groups.tables import GroupMember
 from models.identity import Principal
-from models.listing import PageRequest, PageResult, apply_ordering, apply_search
+from models.listing import Listing, PageRequest, PageResult, check_page_exists
 from models.logs.operations import record_activity
 from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
@@ -34,12 +34,18 @@ SCHEDULED, CANCELLED = "scheduled", "cancelled"
 END_NOT_AFTER_START = "End time must be after start time."
 MAX_WINDOW = timedelta(days=366)
 TOO_MUCH = "This window holds too many occurrences to list; ask for a shorter one."
-SCHEDULE_ORDERING = {
-    "start_time": Schedule.start_time,
-    "created_at": Schedule.created_at,
-    "title": Schedule.title,
-    "id": Schedule.id,
-}
+SCHEDULES = Listing(
+    filters={"status": Schedule.status},
+    search=(Schedule.title,),
+    ordering={
+        "start_time": Schedule.start_time,
+        "created_at": Schedule.created_at,
+        "title": Schedule.title,
+        "id": Schedule.id,
+    },
+    default=(Schedule.start_time.asc(),),
+    tiebreak=Schedule.id.asc(),
+)
 Participant = ScheduleParticipant
 
 
@@ -199,12 +205,7 @@ def schedules_query(actor: Principal, query: ScheduleQuery) -> Select[Any]:
     stmt = select(Schedule)
     if not actor.is_admin:
         stmt = stmt.where(mine(actor.user_id))
-    if query.status is not None:
-        stmt = stmt.where(Schedule.status == query.status)
-    stmt = apply_search(stmt, query.search, [Schedule.title])
-    return apply_ordering(
-        stmt, query.ordering, SCHEDULE_ORDERING, [Schedule.start_time.asc()], Schedule.id.asc()
-    )
+    return SCHEDULES.apply(stmt, query)
 
 
 def window_of(query: ScheduleQuery) -> tuple[datetime, datetime] | None:
@@ -271,8 +272,7 @@ async def occurrence_page(
     except TooMuchWork:
         raise ValidationFailed.field("end", TOO_MUCH) from None
     count = sum(len(spans) for _, spans in runs)
-    if page.number > 1 and page.offset >= count:
-        raise NotFound("Invalid page.")
+    check_page_exists(page, count)
     chunk = await _merged_page(runs, page)
     views = await schedule_views(
         session,

@@ -17,6 +17,7 @@ from models.base import utcnow
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.groups.operations import access_group, is_member
 from models.identity import Principal
+from models.listing import Listing
 from models.schedules.operations import (
     Participant,
     access_schedule,
@@ -39,21 +40,24 @@ def _who(participant: Participant) -> str:
     return repr(participant.user_id)
 
 
+PARTICIPANTS = Listing(
+    filters={
+        "schedule": Participant.schedule_id,
+        "user_id": Participant.user_id,
+        "group": Participant.group_id,
+        "response_status": Participant.response_status,
+    },
+    default=(Participant.schedule_id, Participant.created_at, Participant.id),
+)
+
+
 def participants_query(actor: Principal, query: ParticipantQuery) -> Select[Any]:
     """Invitations of the schedules I see; an admin sees every invitation."""
     stmt = select(Participant).where(live())
     if not actor.is_admin:
         visible = select(Schedule.id).where(mine(actor.user_id))
         stmt = stmt.where(Participant.schedule_id.in_(visible))
-    if query.schedule is not None:
-        stmt = stmt.where(Participant.schedule_id == query.schedule)
-    if query.user_id is not None:
-        stmt = stmt.where(Participant.user_id == query.user_id)
-    if query.group is not None:
-        stmt = stmt.where(Participant.group_id == query.group)
-    if query.response_status is not None:
-        stmt = stmt.where(Participant.response_status == query.response_status)
-    return stmt.order_by(Participant.schedule_id, Participant.created_at, Participant.id)
+    return PARTICIPANTS.apply(stmt, query)
 
 
 async def access_participant(

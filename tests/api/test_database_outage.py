@@ -46,8 +46,8 @@ def kill_once(
 ) -> list[str]:
     """The first statement `cls.fetch` runs (that `when` picks) finds its backend terminated.
 
-    `cls` is asyncpg's PreparedStatement (what SQLAlchemy runs) or Connection (what the
-    direct course-list pool runs). Returns the queries that were cut off.
+    `cls` is asyncpg's PreparedStatement (what SQLAlchemy runs, the course list included)
+    or Connection. Returns the queries that were cut off.
     """
     original = cls.fetch
     killed: list[str] = []
@@ -69,6 +69,10 @@ def kill_once(
 
 def inserts_into(table: str) -> Callable[[Any], bool]:
     return lambda statement: f"INSERT INTO acme.{table} " in statement.get_query()
+
+
+def reads_from(table: str) -> Callable[[Any], bool]:
+    return lambda statement: f"FROM acme.{table} " in statement.get_query()
 
 
 def query_of(statement: Any, args: tuple[Any, ...]) -> str:
@@ -101,11 +105,11 @@ async def test_a_read_whose_connection_dies_is_retried_and_succeeds(api, make, a
     assert reply.body["id"] == course["id"]
 
 
-async def test_the_direct_course_list_whose_connection_dies_is_retried_and_succeeds(
+async def test_the_course_list_whose_connection_dies_is_retried_and_succeeds(
     api, make, admin, monkeypatch
 ):
     course = await make.course()
-    killed = kill_once(monkeypatch, admin, asyncpg.connection.Connection)
+    killed = kill_once(monkeypatch, admin, PreparedStatement, when=reads_from("courses"))
 
     reply = await api.get(COURSES, as_="student")
 

@@ -1,39 +1,32 @@
-"""Categories and courses: who sees them, who changes them, and the changes."""
+"""Categories and courses: opening them, changing them, and the changes (who sees a course
+and who changes it: `models/courses/visibility.py`; the course list: `catalogue.py`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.events import course_room, notify_course
 from models.courses.schemas import (
     CategoryCreate,
+    CategoryQuery,
     CourseCreate,
-    CourseQuery,
     CourseUpdate,
 )
 from models.courses.tables import Category, Course, Lesson
+from models.courses.visibility import can_change_course, course_visible
 from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.fields import money_to_cents
 from models.identity import Principal
-from models.listing import apply_ordering, apply_search
+from models.listing import Listing
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
 from models.validation import check_changes
-
-COURSE_ORDERING = {
-    "created_at": Course.created_at,
-    "title": Course.title,
-    "price": Course.price_cents,
-    "average_rating": Course.average_rating,
-    "completion_hours": Course.completion_hours,
-    "id": Course.id,
-}
 
 
 def check_author(actor: Principal) -> None:
@@ -57,10 +50,16 @@ async def access_category(session: AsyncSession, *, category_id: int) -> Categor
     return category
 
 
-def categories_query(search: str | None, ordering: str | None) -> Select[Any]:
-    stmt = apply_search(select(Category), search, [Category.name])
-    allowed = {"name": Category.name, "created_at": Category.created_at}
-    return apply_ordering(stmt, ordering, allowed, [Category.name.asc()], Category.id)
+CATEGORIES = Listing(
+    search=(Category.name,),
+    ordering={"name": Category.name, "created_at": Category.created_at},
+    default=(Category.name.asc(),),
+    tiebreak=Category.id,
+)
+
+
+def categories_query(query: CategoryQuery) -> Select[Any]:
+    return CATEGORIES.apply(select(Category), query)
 
 
 async def do_create_category(session: AsyncSession, *, data: CategoryCreate) -> Category:
@@ -109,48 +108,6 @@ async def do_delete_category(session: AsyncSession, *, category: Category) -> No
 # Courses
 
 
-def can_change_course(actor: Principal, course: Course) -> bool:
-    return actor.is_admin or course.instructor_id == actor.user_id
-
-
-def listed_courses_filter(actor: Principal) -> ColumnElement[bool]:
-    """The catalogue: published courses, plus an instructor's own; admins see every course."""
-    if actor.is_admin:
-        return true()
-    return or_(Course.status == "Published", Course.instructor_id == actor.user_id)
-
-
-# What a row of the catalogue needs (CourseSummary), read as columns: no ORM objects; in
-# the order `catalogue_row` (web/courses.py) unpacks them.
-ROW_COLUMNS = (
-    "id",
-    "title",
-    "slug",
-    "code",
-    "level",
-    "status",
-    "price_cents",
-    "discount_price_cents",
-    "currency",
-    "thumbnail",
-    "created_at",
-)
-CATALOGUE_COLUMNS = tuple(getattr(Course, name) for name in ROW_COLUMNS)
-
-
-def course_list_query(actor: Principal, query: CourseQuery) -> Select[Any]:
-    # Typed as the other list queries are: listing's helpers take any select.
-    stmt = cast("Select[Any]", select(*CATALOGUE_COLUMNS)).where(listed_courses_filter(actor))
-    for name in ("level", "status", "category_id", "instructor_id", "currency"):
-        value = getattr(query, name)
-        if value is not None:
-            stmt = stmt.where(getattr(Course, name) == value)
-    stmt = apply_search(stmt, query.search, [Course.title, Course.code, Course.short_description])
-    return apply_ordering(
-        stmt, query.ordering, COURSE_ORDERING, [Course.created_at.desc()], Course.id.desc()
-    )
-
-
 async def access_course(
     session: AsyncSession, *, actor: Principal, course_id: int, for_change: bool = False
 ) -> Course:
@@ -158,8 +115,7 @@ async def access_course(
     course = await session.get(Course, course_id)
     if course is None:
         raise NotFound()
-    # A course that is not published is visible only to its instructor and admins.
-    if course.status != "Published" and not can_change_course(actor, course):
+    if not course_visible(actor, course):
         raise NotFound()
     if for_change and not can_change_course(actor, course):
         raise PermissionDenied()

@@ -88,7 +88,7 @@ class StatementCounter:
             statements.append(sql)
             return await fetch(reads, sql, args)
 
-        DirectReads.fetch = counted  # type: ignore[method-assign]
+        DirectReads.fetch = counted  # type: ignore[method-assign,assignment]
         return self
 
     def __exit__(

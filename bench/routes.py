@@ -32,7 +32,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,6 @@ ROWS = 30
 POSTS = 200
 SCRIPT = ROOT / "bench" / "routes.lua"
 REPORT = SHARED / "report.lua"
-HTTP_GET = SHARED / "http_get.sh"
 # Sealing the dummy gateway's settings needs a key; the same on both processes.
 SECRET_KEY = "bench-sealing-key-0123456789abcdef0123456789"
 TENANT = "default"
@@ -87,13 +86,6 @@ class Route:
     @property
     def label(self) -> str:
         return f"route {self.family} {self.kind}"
-
-
-@dataclass
-class Seeded:
-    """Ids of the seeded rows the routes name."""
-
-    ids: dict[str, int] = field(default_factory=dict)
 
 
 def table(ids: dict[str, int]) -> list[Route]:
@@ -372,10 +364,11 @@ async def count(api: Client, route: Route, samples: int = COUNT_SAMPLES) -> Coun
     return sorted(seen, key=lambda c: c.round_trips)[len(seen) // 2]
 
 
-async def _lines(*command: str, env: dict[str, str] | None = None) -> list[str]:
+async def _lines(*command: str) -> list[str]:
+    """A command's output lines; report.lua finds its siblings through BENCH_DIR."""
     process = await asyncio.create_subprocess_exec(
         *command,
-        env={**os.environ, "BENCH_DIR": str(SHARED), **(env or {})},
+        env={**os.environ, "BENCH_DIR": str(SHARED)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
@@ -417,6 +410,7 @@ def available() -> str | None:
 
 
 async def ours() -> list[str]:
+    """Seed, count in process, then load the pinned server route by route."""
     lines: list[str] = []
     async with temporary_database("lms_routes") as url:
         await provision_tenant(url, slug=TENANT)
@@ -424,11 +418,14 @@ async def ours() -> list[str]:
             ids = await seed(api)
             routes = table(ids)
             counted = {route.label: await count(api, route) for route in routes}
-        env = {"LMS_SECRET_KEY": SECRET_KEY}
-        async with pinned_server(url, PORT, **env) as server:
+        callers = tokens()
+        async with pinned_server(url, PORT, LMS_SECRET_KEY=SECRET_KEY) as server:
             for route in routes:
-                token = tokens()[route.user]
-                result = await measure(server.base + route.path, token, server.pid, route.body)
+                target, token = server.base + route.path, callers[route.user]
+                result = await measure(target, token, server.pid, route.body)
+                if not result.startswith("RESULT "):
+                    lines.append(f"{route.label}: skipped, {result}")
+                    continue
                 numbers = counted[route.label]
                 lines.append(f"{route.label}: {result} {numbers.fields()}")
                 lines.append(f"{route.label}: STATEMENTS {numbers.kinds}")
@@ -437,51 +434,36 @@ async def ours() -> list[str]:
 
 
 async def peer_posts(name: str) -> str:
-    """A peer's posts page 3 of its 200-post forum: started as run_peers.sh starts it,
-    pinned to CPU 0, reseeded; its `route <peer> posts page 3: RESULT ...` line."""
+    """A peer's posts page 3 of its 200-post forum (reseeded by its `seed_forum`): started
+    as run_peers.sh starts it, pinned to CPU 0; its `route <peer> posts page 3 of 200:
+    RESULT ...` line, or why it was skipped."""
     label = f"route {name} {ROUTE_POSTS}"
     if not peers.PYTHON.exists():
         return f"{label}: skipped, no peers venv at {peers.VENV}"
-    drf = peers.PEERS_DIR / "drf"
-    env = {**os.environ, "LMS_JWT_SECRET": peers.JWT_SECRET, "LMS_CHANNEL_LAYER": "core"}
-    env["PATH"] = f"{peers.VENV / 'bin'}:{env.get('PATH', '')}"
-    python = str(peers.PYTHON)
+    drf, env, python = peers.PEERS_DIR / "drf", paced.peer_env(), str(peers.PYTHON)
+    seed_forum = (python, "manage.py", "seed_forum", "--posts", str(POSTS))
     try:
-        await paced._quiet(
-            python, "manage.py", "seed_forum", "--posts", str(POSTS), cwd=drf, env=env
-        )
-        token = await paced._quiet(python, str(SHARED / "make_token.py"), cwd=drf, env=env)
+        await paced.quiet(*seed_forum, cwd=drf, env=env)
+        token = await paced.quiet(python, str(SHARED / "make_token.py"), cwd=drf, env=env)
     except (OSError, RuntimeError) as error:
         return f"{label}: skipped, {error}"
-    if name == "bare":
-        command = [python, "app.py", "--port", str(peers.BARE_PORT)]
-        cwd, base, path = (
-            drf.parent / "bare",
-            f"http://127.0.0.1:{peers.BARE_PORT}",
-            f"/db{PEER_POSTS}",
-        )
+    if name == "bare":  # its /db routes read the DRF peer's tables
+        command, cwd = [python, "app.py", "--port", str(peers.BARE_PORT)], drf.parent / "bare"
+        base, path = f"http://127.0.0.1:{peers.BARE_PORT}", f"/db{PEER_POSTS}"
     else:
         command, cwd = paced.DRF_COMMANDS[name][0], drf
         base, path = f"http://127.0.0.1:{paced.DRF_PORT}", PEER_POSTS
+    quiet = asyncio.subprocess.DEVNULL
     server = await asyncio.create_subprocess_exec(
-        "taskset",
-        "-c",
-        "0",
-        *command,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+        *("taskset", "-c", "0", *command), cwd=cwd, env=env, stdout=quiet, stderr=quiet
     )
     try:
-        await paced._wait_up(base, server)
+        await paced.wait_up(base, server)
         return f"{label}: {await measure(base + path, token, server.pid)}"
     except RuntimeError as error:
         return f"{label}: skipped, {name} {error}"
     finally:
-        if server.returncode is None:
-            server.terminate()
-        await server.wait()
+        await paced.stop(server)
 
 
 PEERS_WITH_POSTS = ("drf-wsgi", "bare")

@@ -386,12 +386,28 @@ def wrk_command(url: str, token: str, seconds: str, body: str | None) -> list[st
     return [*command, "-s", str(SCRIPT), url, "--", body]
 
 
+async def idle(pid: int, *, within: float = 15.0) -> None:
+    """Until the server stops working on what the last wrk run left in flight (wrk abandons
+    its open requests when its time is up; the server still serves them), so neither its
+    CPU nor its queue carries over into the next run. At most `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        before = tree_cpu_s(pid)
+        await asyncio.sleep(0.2)
+        if tree_cpu_s(pid) - before < 0.02:  # under 10% of a core
+            return
+
+
 async def measure(url: str, token: str, pid: int, body: str | None = None) -> str:
-    """wrk's RESULT line for `url` after a 1 s warm-up, plus the server's CPU per request."""
+    """wrk's RESULT line for `url` after a 1 s warm-up, plus the server's CPU per request:
+    over the run, divided by the requests wrk saw answered (what it left unanswered at the
+    end was partly served: the figure errs high by that much, little over several seconds)."""
     await _lines(*wrk_command(url, token, "1", body))
+    await idle(pid)
     before = tree_cpu_s(pid)
     lines = await _lines(*wrk_command(url, token, SECONDS, body))
     cpu = tree_cpu_s(pid) - before
+    await idle(pid)
     results = [line for line in lines if line.startswith("RESULT ")]
     if not results:
         return f"no RESULT ({lines[-1] if lines else 'no output'})"

@@ -20,7 +20,7 @@ comes from the peers' own run in `make bench`).
 
 Lines: `route <family> <kind>: RESULT rps= p50_ms= p99_ms= requests= non2xx= cpu_us=
 statements= transactions= round_trips=` and `route <family> <kind>: STATEMENTS <kinds>`;
-`route <peer> posts page 3: RESULT ...` for the peers (bench/report.py: `routes_section`).
+`route <peer> posts page 3 of 200: RESULT ...` for the peers (bench/report.py reads them).
 """
 
 from __future__ import annotations

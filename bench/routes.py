@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
@@ -39,7 +38,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bench import paced, peers
+from bench import paced, peers, pinned
 from bench.pinned_server import pinned_server, temporary_database
 from bench.proc_stats import tree_cpu_s
 from bench.report import ROUTE_POSTS, PeerFigures, parse_labelled, parse_result, routes_section
@@ -417,12 +416,8 @@ async def measure(url: str, token: str, pid: int, body: str | None = None) -> st
 
 
 def available() -> str | None:
-    """Why this scenario cannot run here, or None."""
-    if not REPORT.exists():
-        return f"{REPORT} not found (BENCH_SHARED names the shared bench folder)"
-    if not (shutil.which("wrk") and shutil.which("taskset")):
-        return "wrk and taskset are needed (Debian: apt-get install wrk util-linux)"
-    return None
+    """Why this scenario cannot run here (no peer checkout, no wrk or taskset), or None."""
+    return pinned.available()
 
 
 async def ours() -> list[str]:

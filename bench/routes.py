@@ -491,9 +491,13 @@ async def main() -> list[str]:
 
 
 def section(lines: list[str], peer_figures: PeerFigures) -> str:
+    """The section `python -m bench.routes` appends: the table, what was skipped, the lines."""
     stamp = datetime.now(UTC)
     title = f"## {stamp:%Y-%m-%d %H:%M} UTC: `python -m bench.routes` (server CPU 0, load CPU 1)"
-    return "\n".join([title, "", *routes_section(parse_labelled(lines), peer_figures, lines)])
+    skipped = [f"- {line}" for line in lines if ": skipped, " in line]
+    table = routes_section(parse_labelled(lines), peer_figures, lines)
+    raw = ["Raw lines:", "", "```", *lines, "```", ""]
+    return "\n".join([title, "", *skipped, *([""] if skipped else []), *table, *raw])
 
 
 if __name__ == "__main__":

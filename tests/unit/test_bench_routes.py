@@ -184,3 +184,13 @@ def test_a_read_is_loaded_with_the_shared_report_and_a_create_with_its_body() ->
     assert read[:3] == ["taskset", "-c", "1"]
     assert read[-3:] == ["-s", str(routes.REPORT), "http://h/x"]
     assert create[-5:] == ["-s", str(routes.SCRIPT), "http://h/x", "--", '{"a": "$n"}']
+
+
+def test_the_routes_own_section_lists_what_was_skipped_and_keeps_the_lines() -> None:
+    skipped = "route forums list: skipped, no RESULT (no output)"
+
+    text = routes.section([*LINES, skipped], {})
+
+    assert f"- {skipped}" in text
+    assert "| **courses list** | 644 |" in text
+    assert text.endswith(f"{POSTS_KINDS}\n{skipped}\n```\n")

@@ -92,7 +92,7 @@ async def ours(rps: float) -> list[str]:
     return [line]
 
 
-async def _wait_up(base: str, server: asyncio.subprocess.Process) -> None:
+async def wait_up(base: str, server: asyncio.subprocess.Process) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(60):
             if server.returncode is not None:
@@ -105,7 +105,7 @@ async def _wait_up(base: str, server: asyncio.subprocess.Process) -> None:
     raise RuntimeError("did not come up in 30 s")
 
 
-async def _quiet(*command: str, cwd: Path, env: dict[str, str]) -> str:
+async def quiet(*command: str, cwd: Path, env: dict[str, str]) -> str:
     process = await asyncio.create_subprocess_exec(
         *command, cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -113,6 +113,24 @@ async def _quiet(*command: str, cwd: Path, env: dict[str, str]) -> str:
     if process.returncode != 0:
         raise RuntimeError(f"{command[1]} failed: {err.decode(errors='replace').strip()[-200:]}")
     return out.decode().strip()
+
+
+def peer_env(layer: str = "core") -> dict[str, str]:
+    """A peer's environment, as run_peers.sh gives it: its secret, its venv first on PATH."""
+    env = {**os.environ, "LMS_JWT_SECRET": peers.JWT_SECRET, "LMS_CHANNEL_LAYER": layer}
+    env["PATH"] = f"{peers.VENV / 'bin'}:{env.get('PATH', '')}"
+    return env
+
+
+async def stop(server: asyncio.subprocess.Process) -> None:
+    """A peer's server ended: asked to, then made to after 10 s."""
+    if server.returncode is None:
+        server.terminate()
+    try:
+        await asyncio.wait_for(server.wait(), 10)
+    except TimeoutError:
+        server.kill()
+        await server.wait()
 
 
 def _log(path: Path) -> BinaryIO:
@@ -127,12 +145,11 @@ async def peer(name: str, rps: float, out: Path) -> str:
         return f"{name}.paced: skipped, no start command for it"
     command, layer = DRF_COMMANDS[name]
     drf = peers.PEERS_DIR / "drf"
-    env = {**os.environ, "LMS_JWT_SECRET": peers.JWT_SECRET, "LMS_CHANNEL_LAYER": layer}
-    env["PATH"] = f"{peers.VENV / 'bin'}:{env.get('PATH', '')}"
+    env = peer_env(layer)
     python = str(peers.PYTHON)
     try:
-        await _quiet(python, "manage.py", "seed_courses", "--count", "1000", cwd=drf, env=env)
-        token = await _quiet(python, str(peers.SHARED / "make_token.py"), cwd=drf, env=env)
+        await quiet(python, "manage.py", "seed_courses", "--count", "1000", cwd=drf, env=env)
+        token = await quiet(python, str(peers.SHARED / "make_token.py"), cwd=drf, env=env)
     except (OSError, RuntimeError) as error:
         return f"{name}.paced: skipped, {error}"
     with _log(out / f"{name}.paced.server.log") as log:
@@ -141,20 +158,14 @@ async def peer(name: str, rps: float, out: Path) -> str:
         )
     base = f"http://127.0.0.1:{DRF_PORT}"
     try:
-        await _wait_up(base, server)
+        await wait_up(base, server)
         await pinned.wrk(base, token, QUERY, "2")  # warm-up, as run_peers.sh does
         target = f"{base}/api/lms/courses/courses/?{QUERY}"
         result = await wrk_paced(target, token, rps, pinned.SECONDS)
     except RuntimeError as error:
         return f"{name}.paced: skipped, {name} {error} (see {out}/{name}.paced.server.log)"
     finally:
-        if server.returncode is None:
-            server.terminate()
-        try:
-            await asyncio.wait_for(server.wait(), 10)
-        except TimeoutError:
-            server.kill()
-            await server.wait()
+        await stop(server)
     (out / f"{name}.paced.txt").write_text(result + "\n")
     line = f"{name}.paced: {result}"
     print(line)

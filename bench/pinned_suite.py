@@ -5,11 +5,12 @@ bench/results/<date>.md. Something that cannot run says why there; nothing crash
 
 Order (sequential, never concurrent): the peers (`bench/peers.py`, run_peers.sh), the best
 DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenarios: the
-course endpoints, the paced list, the fan-out, then idle sockets (`bench/idle_sockets.py`),
-event-loop lag under writes (`bench/loop_lag.py`), an announcement to 5,000 users
-(`bench/announce.py`), event-loop lag while heavy recurrence rules are expanded
-(`bench/recurrence_lag.py`), the rate limiter's cost per request (`bench/ratelimit_cost.py`)
-and what the hand-built socket frame saves per delivery (`bench/wire_cost.py`).
+course endpoints, the paced list, every route family (`bench/routes.py`), the fan-out,
+then idle sockets (`bench/idle_sockets.py`), event-loop lag under writes
+(`bench/loop_lag.py`), an announcement to 5,000 users (`bench/announce.py`), event-loop lag
+while heavy recurrence rules are expanded (`bench/recurrence_lag.py`), the rate limiter's
+cost per request (`bench/ratelimit_cost.py`) and what the hand-built socket frame saves per
+delivery (`bench/wire_cost.py`).
 
 A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
 saying why it was skipped); add one to `scenarios()` and its lines land in the raw block.
@@ -34,6 +35,7 @@ from bench import (
     pinned,
     ratelimit_cost,
     recurrence_lag,
+    routes,
     wire_cost,
     ws_pinned,
 )
@@ -44,7 +46,7 @@ Scenario = Callable[[], Awaitable[list[str]]]
 KNOBS = (
     *("BENCH_PEERS", "BENCH_SECONDS", "BENCH_PACED_RPS", "BENCH_DETAIL_AND_CREATE"),
     *("BENCH_SHARED", "BENCH_RESULTS_DIR", "PEERS_VENV", "BENCH_REDIS_URL"),
-    *("HTTP_DURATION", "WS_MSGS", "WS_LOW_MSGS", "SKIP_WSLOW"),
+    *("HTTP_DURATION", "WS_MSGS", "WS_LOW_MSGS", "SKIP_WSLOW", "BENCH_ROUTE_SECONDS"),
 )
 
 
@@ -101,6 +103,8 @@ RECURRENCE_LAG = guarded("recurrence lag", recurrence_lag.available, recurrence_
 # runs with LMS_RATE_LIMITS=off.
 RATELIMIT_COST = guarded(ratelimit_cost.LABEL, lambda: None, ratelimit_cost.main)
 WIRE_COST = guarded(wire_cost.LABEL, lambda: None, wire_cost.main)
+# Every route family: req/s, CPU and database round trips per request (bench/routes.py).
+ROUTES = guarded("routes", routes.available, routes.main)
 
 
 def paced_ours(rps: float | None) -> Scenario:
@@ -115,7 +119,7 @@ def paced_ours(rps: float | None) -> Scenario:
 def scenarios(rps: float | None) -> list[Scenario]:
     """Our scenarios, in order."""
     return [
-        *(course_endpoints, paced_ours(rps), fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE),
+        *(course_endpoints, paced_ours(rps), ROUTES, fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE),
         RECURRENCE_LAG,
         RATELIMIT_COST,
         WIRE_COST,

@@ -513,6 +513,7 @@ def render(
     lines += [""] if notes else []
     lines += list_section(ours, peers)
     lines += detail_create_section(ours, peers)
+    lines += routes_section(ours, peers, raw)
     lines += fanout_section(ours, peers)
     lines += idle_lag_announce_section(ours, peers)
     lines += recurrence_section(ours)
@@ -520,3 +521,81 @@ def render(
     lines += wire_cost_section(ours)
     lines += ["Raw RESULT lines:", "", "```", *raw, "```", ""]
     return "\n".join(lines)
+
+
+# Every route family (bench/routes.py): `route <family> <kind>: RESULT ...` lines, and the
+# statements one request ran, `route <family> <kind>: STATEMENTS <kinds>`.
+ROUTE = "route "
+ROUTE_POSTS = "posts page 3 of 200"
+ROUTE_CREATE = "courses create"
+# Beyond this many round trips a request is flagged, its statements named.
+ROUND_TRIP_BUDGET = 3
+ROUTE_PEERS = ("drf-wsgi", "bare")
+
+
+def parse_statements(lines: Iterable[str]) -> dict[str, str]:
+    """`<label>: STATEMENTS <kinds>` lines: the kinds by label."""
+    found: dict[str, str] = {}
+    for line in lines:
+        label, separator, kinds = line.partition(": STATEMENTS ")
+        if separator:
+            found[label.strip()] = kinds.strip()
+    return found
+
+
+def route_rows(ours: dict[str, Result]) -> list[tuple[str, Result]]:
+    """Our route lines, in the order they ran (the peers' lines left out)."""
+    peer_labels = {f"{ROUTE}{peer} {ROUTE_POSTS}" for peer in ROUTE_PEERS}
+    return [
+        (label.removeprefix(ROUTE), result)
+        for label, result in ours.items()
+        if label.startswith(ROUTE) and label not in peer_labels
+    ]
+
+
+def over_budget(result: Result | None) -> bool:
+    trips = field(result, "round_trips")
+    return trips is not None and trips > ROUND_TRIP_BUDGET
+
+
+def route_row(
+    label: str, result: Result | None, drf: float | None, bare: float | None, why: str = ""
+) -> str:
+    rps = field(result, "rps")
+    trips = number(field(result, "round_trips"), 1)
+    flagged = f"**{trips}**" if over_budget(result) else trips
+    return (
+        f"| {label} | {number(rps)} | {number(field(result, 'p50_ms'), 1)} / "
+        f"{number(field(result, 'p99_ms'), 1)} | {number(field(result, 'cpu_us'))} | "
+        f"{number(field(result, 'statements'), 1)} | {flagged} | {times(ratio(rps, drf))} | "
+        f"{percent(ratio(rps, bare))} | {number(field(result, 'non2xx'))} | {why} |"
+    )
+
+
+def routes_section(ours: dict[str, Result], peers: PeerFigures, raw: list[str]) -> list[str]:
+    """One row per route, the peers under the routes they serve (the posts page from
+    bench/routes.py, course create from run_peers.sh); a route over the round-trip budget
+    names its statements."""
+    rows = route_rows(ours)
+    if not rows:
+        return []
+    kinds = parse_statements(raw)
+    posts = {peer: ours.get(f"{ROUTE}{peer} {ROUTE_POSTS}") for peer in ROUTE_PEERS}
+    creates = {peer: peers.get(peer, {}).get("create") for peer in ROUTE_PEERS}
+    lines = [
+        f"### Every route (wrk, 64 connections, closed loop; round trips > "
+        f"{ROUND_TRIP_BUDGET} in bold, with the statements one request ran)",
+        "",
+        "| route | req/s | p50 / p99 ms | server CPU us/req | statements | round trips "
+        "| x drf-wsgi | % of bare | non-2xx | why (statements of one request) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for label, result in rows:
+        peer_figures = {ROUTE_POSTS: posts, ROUTE_CREATE: creates}.get(label, {})
+        drf, bare = (field(peer_figures.get(peer), "rps") for peer in ROUTE_PEERS)
+        why = kinds.get(ROUTE + label, "") if over_budget(result) else ""
+        lines.append(route_row(f"**{label}**", result, drf, bare, why))
+        for peer in ROUTE_PEERS:
+            if peer_figures.get(peer) is not None:
+                lines.append(route_row(f"{peer}, {label}", peer_figures[peer], drf, bare))
+    return [*lines, ""]

@@ -1,0 +1,387 @@
+"""Statement budgets: how many SQL statements each route family's list, detail and create
+runs (`bench.statements.StatementCounter`: every SQLAlchemy engine, and the direct asyncpg
+reads), on both backends. A list runs as many for a page of 20 rows as for a page of 5, so a
+query per row (an N+1) cannot come back; each stays within the count it has today (the same
+on both backends), which later work may only lower.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bench.statements import StatementCounter, kind
+from tests.conftest import Api, Factory, token_for
+from tests.fakes.commerce import commerce_settings, make_gateway
+
+ROWS = 20
+SMALL, LARGE = 5, 20
+# The tenant registry's periodic reload (core tables) may land in any request: not the route's.
+REGISTRY = {"select tenants", "select tenant_domains"}
+CONVERSATIONS = "/api/lms/messaging/conversations/"
+
+
+@pytest.fixture
+def settings(settings: Any) -> Any:
+    """With a sealing key, for the dummy gateway that checkout needs."""
+    return commerce_settings(settings)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """A family's routes over its seeded rows, and who calls them."""
+
+    list_path: str
+    detail_path: str
+    create_path: str
+    create_body: Callable[[int], dict[str, Any]]
+    reader: str = "admin"
+    creator: str = "admin"
+    before_create: Callable[[int], Awaitable[None]] | None = None
+
+
+async def posted(api: Api, path: str, body: dict[str, Any], as_: str) -> dict[str, Any]:
+    reply = await api.post(path, body, as_=as_)
+    assert reply.status in (200, 201), reply.body
+    return dict(reply.body)
+
+
+async def many(api: Api, path: str, bodies: list[dict[str, Any]], as_: str) -> list[int]:
+    return [int((await posted(api, path, body, as_))["id"]) for body in bodies]
+
+
+def join(path: str, query: str) -> str:
+    return f"{path}{'&' if '?' in path else '?'}{query}"
+
+
+async def courses(api: Api, make: Factory) -> Seeded:
+    ids = [(await make.course())["id"] for _ in range(ROWS)]
+    return Seeded(
+        "/api/lms/courses/courses/",
+        f"/api/lms/courses/courses/{ids[-1]}/",
+        "/api/lms/courses/courses/",
+        lambda n: {"title": f"New {n}", "code": f"NEW{n}", "level": "Beginner", "price": "5.00"},
+        reader="student",
+        creator="instructor",
+    )
+
+
+async def lessons(api: Api, make: Factory) -> Seeded:
+    course = await make.course()
+    module = await make.module(course["id"])
+    await make.enroll(course["id"])
+    ids = [(await make.lesson(module["id"]))["id"] for _ in range(ROWS)]
+    return Seeded(
+        f"/api/lms/courses/lessons/?module={module['id']}",
+        f"/api/lms/courses/lessons/{ids[-1]}/",
+        "/api/lms/courses/lessons/",
+        lambda n: {"module": module["id"], "title": f"New {n}", "content": "text"},
+        reader="student",
+        creator="instructor",
+    )
+
+
+async def enrollments(api: Api, make: Factory) -> Seeded:
+    course = await make.course()
+    path = f"/api/lms/courses/enrollments/course/{course['id']}/"
+    ids = await many(api, path, [{"user_id": f"learner-{n}"} for n in range(ROWS)], "admin")
+    return Seeded(
+        f"/api/lms/courses/enrollments/?course={course['id']}",
+        f"/api/lms/courses/enrollments/{ids[-1]}/",
+        path,
+        lambda n: {"user_id": f"newcomer-{n}"},
+    )
+
+
+async def forums(api: Api, make: Factory) -> Seeded:
+    group = await posted(api, "/api/lms/groups/groups/", {"name": "Readers"}, "admin")
+    bodies = [{"title": f"Forum {n}", "group_ids": [group["id"]]} for n in range(ROWS)]
+    ids = await many(api, "/api/lms/forum/forums/", bodies, "admin")
+    for forum in ids:
+        await posted(api, "/api/lms/forum/posts/", {"forum": forum, "content": "hi"}, "admin")
+    return Seeded(
+        "/api/lms/forum/forums/",
+        f"/api/lms/forum/forums/{ids[-1]}/",
+        "/api/lms/forum/forums/",
+        lambda n: {"title": f"New {n}", "group_ids": [group["id"]]},
+    )
+
+
+async def posts(api: Api, make: Factory) -> Seeded:
+    forum = await posted(api, "/api/lms/forum/forums/", {"title": "Busy"}, "admin")
+    bodies = [{"forum": forum["id"], "content": f"Post {n}"} for n in range(ROWS)]
+    ids = await many(api, "/api/lms/forum/posts/", bodies, "student")
+    for post in ids:
+        reply = {"forum": forum["id"], "content": "re", "parent": post}
+        await posted(api, "/api/lms/forum/posts/", reply, "student2")
+    return Seeded(
+        f"/api/lms/forum/forums/{forum['id']}/posts/?top_level=true",
+        f"/api/lms/forum/posts/{ids[-1]}/",
+        "/api/lms/forum/posts/",
+        lambda n: {"forum": forum["id"], "content": f"New {n}"},
+        reader="student",
+        creator="student",
+    )
+
+
+async def groups(api: Api, make: Factory) -> Seeded:
+    bodies = [{"name": f"Group {n}"} for n in range(ROWS)]
+    ids = await many(api, "/api/lms/groups/groups/", bodies, "instructor")
+    for group in ids:
+        member = {"group": group, "user_id": "student-1"}
+        await posted(api, "/api/lms/groups/members/", member, "instructor")
+    return Seeded(
+        "/api/lms/groups/groups/",
+        f"/api/lms/groups/groups/{ids[-1]}/",
+        "/api/lms/groups/groups/",
+        lambda n: {"name": f"New {n}"},
+        reader="student",
+        creator="instructor",
+    )
+
+
+async def members(api: Api, make: Factory) -> Seeded:
+    group = await posted(api, "/api/lms/groups/groups/", {"name": "Big"}, "instructor")
+    bodies = [{"group": group["id"], "user_id": f"member-{n}"} for n in range(ROWS)]
+    ids = await many(api, "/api/lms/groups/members/", bodies, "instructor")
+    return Seeded(
+        f"/api/lms/groups/members/?group={group['id']}",
+        f"/api/lms/groups/members/{ids[-1]}/",
+        "/api/lms/groups/members/",
+        lambda n: {"group": group["id"], "user_id": f"joiner-{n}"},
+        reader="instructor",
+        creator="instructor",
+    )
+
+
+async def messages(api: Api, make: Factory) -> Seeded:
+    ids = []
+    for n in range(ROWS):
+        body = {"recipient_id": "student-1", "content": f"Hello {n}"}
+        reply = await api.post("/api/lms/messaging/messages/", body, token=token_for(f"pen-{n}"))
+        assert reply.status == 201, reply.body
+        ids.append(reply.body["id"])
+    return Seeded(
+        "/api/lms/messaging/messages/",
+        f"/api/lms/messaging/messages/{ids[-1]}/",
+        "/api/lms/messaging/messages/",
+        lambda n: {"recipient_id": "student-2", "content": f"Reply {n}"},
+        reader="student",
+        creator="student",
+    )
+
+
+async def schedules(api: Api, make: Factory) -> Seeded:
+    def body(n: int) -> dict[str, Any]:
+        day = f"2027-01-{n % 28 + 1:02d}"
+        return {
+            "title": f"Meet {n}",
+            "start_time": f"{day}T10:00:00Z",
+            "end_time": f"{day}T11:00:00Z",
+        }
+
+    ids = await many(api, "/api/lms/schedule/schedules/", [body(n) for n in range(ROWS)], "admin")
+    for schedule in ids:
+        invite = {"schedule": schedule, "user_id": "student-1"}
+        await posted(api, "/api/lms/schedule/participants/", invite, "admin")
+    window = "start=2027-01-01T00:00:00Z&end=2027-02-01T00:00:00Z"
+    return Seeded(
+        f"/api/lms/schedule/schedules/?{window}",
+        f"/api/lms/schedule/schedules/{ids[-1]}/",
+        "/api/lms/schedule/schedules/",
+        body,
+    )
+
+
+async def orders(api: Api, make: Factory) -> Seeded:
+    await make_gateway(api)
+    paid = [(await make.course(price="10.00"))["id"] for _ in range(ROWS + 4)]
+    ids = []
+    for course in paid[:ROWS]:
+        await posted(api, "/api/lms/carts/cart-items/", {"course": course}, "student")
+        checkout = await posted(
+            api, "/api/lms/carts/checkout/", {"payment_method": "dummy"}, "student"
+        )
+        ids.append(checkout["order_id"])
+
+    async def fill_cart(n: int) -> None:
+        await posted(api, "/api/lms/carts/cart-items/", {"course": paid[ROWS + n]}, "student")
+
+    return Seeded(
+        "/api/lms/payments/orders/",
+        f"/api/lms/payments/orders/{ids[-1]}/",
+        "/api/lms/carts/checkout/",
+        lambda n: {"payment_method": "dummy"},
+        reader="student",
+        creator="student",
+        before_create=fill_cart,
+    )
+
+
+async def ai_sessions(api: Api, make: Factory) -> Seeded:
+    bodies = [{"topic": f"Topic {n}"} for n in range(ROWS)]
+    ids = await many(api, "/api/lms/ai_chat/sessions/", bodies, "student")
+    return Seeded(
+        "/api/lms/ai_chat/sessions/",
+        f"/api/lms/ai_chat/sessions/{ids[-1]}/",
+        "/api/lms/ai_chat/sessions/",
+        lambda n: {"topic": f"New {n}"},
+        reader="student",
+        creator="student",
+    )
+
+
+async def logged(api: Api, make: Factory, kind_path: str) -> Seeded:
+    """Activity or audit records: the worker writes them after each action."""
+    for _ in range(ROWS):
+        await make.course()
+    await api.settled()
+    first = (await api.get(kind_path, as_="admin")).body["results"][0]["id"]
+    return Seeded(kind_path, f"{kind_path}{first}/", "", lambda n: {})
+
+
+async def activity_logs(api: Api, make: Factory) -> Seeded:
+    return await logged(api, make, "/api/lms/activitylog/logs/")
+
+
+async def audit_logs(api: Api, make: Factory) -> Seeded:
+    return await logged(api, make, "/api/lms/auditlog/logs/")
+
+
+Seeder = Callable[[Api, Factory], Awaitable[Seeded]]
+FAMILIES: dict[str, Seeder] = {
+    "courses": courses,
+    "lessons": lessons,
+    "enrollments": enrollments,
+    "forums": forums,
+    "posts": posts,
+    "groups": groups,
+    "members": members,
+    "messages": messages,
+    "schedules": schedules,
+    "orders": orders,
+    "ai_sessions": ai_sessions,
+    "activity_logs": activity_logs,
+    "audit_logs": audit_logs,
+}
+# Statements per request on 2026-12-06 (the same on both backends); lower them as routes
+# get cheaper, never raise them to let a query per row in. The order create is a checkout
+# of one line: the order, its line, the payment and the enrollment it grants.
+LIST_BUDGETS = {
+    "courses": 1,
+    "lessons": 3,
+    "enrollments": 2,
+    "forums": 4,
+    "posts": 4,
+    "groups": 4,
+    "members": 2,
+    "messages": 3,
+    "conversations": 5,
+    "schedules": 4,
+    "orders": 3,
+    "ai_sessions": 2,
+    "activity_logs": 2,
+    "audit_logs": 2,
+}
+DETAIL_BUDGETS = {
+    "courses": 1,
+    "lessons": 3,
+    "enrollments": 1,
+    "forums": 3,
+    "posts": 3,
+    "groups": 4,
+    "members": 3,
+    "messages": 2,
+    "schedules": 4,
+    "orders": 2,
+    "ai_sessions": 1,
+    "activity_logs": 1,
+    "audit_logs": 1,
+}
+CREATE_BUDGETS = {
+    "courses": 3,
+    "lessons": 6,
+    "enrollments": 5,
+    "forums": 6,
+    "posts": 3,
+    "groups": 5,
+    "members": 6,
+    "messages": 2,
+    "schedules": 4,
+    "orders": 18,
+    "ai_sessions": 1,
+}
+
+
+async def statements(api: Api, method: str, path: str, as_: str, body: Any = None) -> list[str]:
+    """The statements of one request (its caller sent the same request once before, so
+    per-connection statement caches are warm); the registry's reload left out."""
+    with StatementCounter() as counter:
+        reply = await api.call(method, path, as_=as_, json=body)
+    assert reply.status in (200, 201), reply.body
+    found = [s for s in counter.statements if kind(s) not in REGISTRY]
+    assert found  # the counter hears the request's statements
+    return found
+
+
+async def page_statements(api: Api, list_path: str, reader: str, size: int) -> list[str]:
+    path = join(list_path, f"page_size={size}")
+    reply = await api.get(path, as_=reader)
+    assert len(reply.body["results"]) == size, reply.body
+    return await statements(api, "GET", path, reader)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+async def test_a_list_runs_as_many_statements_for_20_rows_as_for_5_within_its_budget(
+    api: Api, make: Factory, family: str
+) -> None:
+    seeded = await FAMILIES[family](api, make)
+
+    small = await page_statements(api, seeded.list_path, seeded.reader, SMALL)
+    large = await page_statements(api, seeded.list_path, seeded.reader, LARGE)
+
+    assert len(large) == len(small), (small, large)
+    assert len(large) <= LIST_BUDGETS[family], large
+
+
+async def test_the_conversation_list_runs_as_many_statements_for_20_as_for_5_within_its_budget(
+    api: Api, make: Factory
+) -> None:
+    seeded = await messages(api, make)  # 20 senders: 20 conversations
+
+    small = await page_statements(api, CONVERSATIONS, seeded.reader, SMALL)
+    large = await page_statements(api, CONVERSATIONS, seeded.reader, LARGE)
+
+    assert len(large) == len(small), (small, large)
+    assert len(large) <= LIST_BUDGETS["conversations"], large
+
+
+@pytest.mark.parametrize("family", list(DETAIL_BUDGETS))
+async def test_a_detail_stays_within_its_statement_budget(
+    api: Api, make: Factory, family: str
+) -> None:
+    seeded = await FAMILIES[family](api, make)
+    await api.get(seeded.detail_path, as_=seeded.reader)
+
+    found = await statements(api, "GET", seeded.detail_path, seeded.reader)
+
+    assert len(found) <= DETAIL_BUDGETS[family], found
+
+
+@pytest.mark.parametrize("family", list(CREATE_BUDGETS))
+async def test_a_create_stays_within_its_statement_budget(
+    api: Api, make: Factory, family: str
+) -> None:
+    seeded = await FAMILIES[family](api, make)
+    for n in (0, 1):  # the first warms the statement caches up
+        if seeded.before_create is not None:
+            await seeded.before_create(n)
+        if n == 0:
+            await posted(api, seeded.create_path, seeded.create_body(n), seeded.creator)
+
+    found = await statements(api, "POST", seeded.create_path, seeded.creator, seeded.create_body(1))
+
+    assert len(found) <= CREATE_BUDGETS[family], found

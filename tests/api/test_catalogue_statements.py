@@ -47,7 +47,7 @@ async def catalogue(make: Any) -> None:
 async def _statements(app: Any, api: Any, path: str, as_: str) -> tuple[Any, list[Any]]:
     """The reply, and the execution contexts of the statements it ran on the tenant's bind."""
     seen: list[Any] = []
-    engine = app[DATABASES].tenant_sessions(TENANT_A, autocommit=True).kw["bind"].sync_engine
+    engine = app[DATABASES].tenant_sessions(TENANT_A, read_only=True).kw["bind"].sync_engine
 
     def heard(*args: Any) -> None:
         seen.append(args[4])

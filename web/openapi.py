@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from models.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from web.routing import RATE_EXEMPT_PREFIXES, Endpoint
 
 __all__ = ["OPENAPI_VERSION", "build_openapi"]
@@ -50,17 +51,24 @@ _PAGE_PARAMETERS: tuple[dict[str, Any], ...] = (
         "name": "page",
         "in": "query",
         "required": False,
-        "description": "A page number within the paginated result set.",
+        "description": "A page number within the paginated result set; past the last page, "
+        "or not a positive integer: 404 `Invalid page.`",
         "schema": {"type": "integer", "minimum": 1, "default": 1},
     },
     {
         "name": "page_size",
         "in": "query",
         "required": False,
-        "description": "Number of results to return per page.",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        # Not typed: like DRF, the service never refuses a page size, it clamps it.
+        "description": f"Number of results to return per page: above {MAX_PAGE_SIZE} counts "
+        f"as {MAX_PAGE_SIZE}; below 1 or not an integer, the default ({DEFAULT_PAGE_SIZE}).",
+        "schema": {"default": DEFAULT_PAGE_SIZE, "examples": [DEFAULT_PAGE_SIZE]},
     },
 )
+
+# What the error middleware and the JSON reader answer for any operation that qualifies.
+_INVALID_PAGE = "A page past the last one, or a page that is not a positive integer."
+_OUTAGE = "The database is unavailable; try again shortly (with `Retry-After`)."
 
 
 def build_openapi(
@@ -258,7 +266,16 @@ class _Builder:
             "title": "ValidationError",
             "type": "object",
             "description": "One entry per invalid field, each a list of messages.",
-            "properties": {"status": {"type": "integer", "const": 400}},
+            "properties": {
+                "status": {
+                    "description": "400; or, when a field named `status` is invalid, its "
+                    "messages (the code is then only in the status line).",
+                    "anyOf": [
+                        {"type": "integer", "const": 400},
+                        {"type": "array", "items": {"type": "string"}},
+                    ],
+                }
+            },
             "required": ["status"],
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "examples": [{"field_name": ["This field is required."], "status": 400}],
@@ -355,8 +372,10 @@ class _Builder:
                 "content": {"multipart/form-data": {"schema": schema}},
             }
         if endpoint.body is not None:
+            # No body reads as `{}`: it is optional when `{}` is a valid body.
+            required = bool(self._component_of(endpoint.body, "validation").get("required"))
             return {
-                "required": True,
+                "required": required,
                 "content": {
                     "application/json": {"schema": self.refs[(endpoint.body, "validation")]}
                 },
@@ -408,42 +427,49 @@ class _Builder:
     def _responses(self, endpoint: Endpoint, *, has_path_params: bool) -> dict[str, Any]:
         responses: dict[int, dict[str, Any]] = {}
 
-        success: dict[str, Any] = {"description": _describe(endpoint.status)}
-        if endpoint.status not in (204, 304):
-            if endpoint.media_type != "application/json":
-                success["content"] = {endpoint.media_type: {"schema": {"type": "string"}}}
-            else:
-                schema = self._success_schema(endpoint)
-                if schema is not None:
-                    success["content"] = {"application/json": {"schema": schema}}
-        responses[endpoint.status] = success
+        for status in (endpoint.status, *endpoint.also):
+            success: dict[str, Any] = {"description": _describe(status)}
+            if status not in (101, 204, 304):
+                if endpoint.media_type != "application/json":
+                    success["content"] = {endpoint.media_type: {"schema": {"type": "string"}}}
+                else:
+                    schema = self._success_schema(endpoint)
+                    if schema is not None:
+                        success["content"] = {"application/json": {"schema": schema}}
+            responses[status] = success
 
-        def error(status: int, schema: dict[str, Any] | None = None) -> None:
+        def error(status: int, description: str | None = None) -> None:
             if status in responses or status < 400:
                 return
+            # Any 400 may be a field error or a `detail` (a malformed body, a refused rule).
+            schema = (
+                {"anyOf": [_ref(_VALIDATION_ERROR), _ref(_ERROR)]}
+                if status == 400
+                else _ref(_ERROR)
+            )
             responses[status] = {
-                "description": _describe(status),
-                "content": {"application/json": {"schema": schema or _ref(_ERROR)}},
+                "description": description or _describe(status),
+                "content": {"application/json": {"schema": schema}},
             }
 
         has_body = endpoint.body is not None or endpoint.multipart
         if has_body or endpoint.query is not None:
-            schema = _ref(_VALIDATION_ERROR)
-            if 400 in endpoint.errors:
-                schema = {"anyOf": [_ref(_VALIDATION_ERROR), _ref(_ERROR)]}
-            error(400, schema)
+            error(400)
+        if has_body:
+            error(413)
+            error(415)
         if not endpoint.public:
             error(401)
             error(403)
         if has_path_params:
             error(404)
-        if endpoint.multipart:
-            error(413)
-            error(415)
+        if endpoint.paginated:
+            error(404, _INVALID_PAGE)
         for status in endpoint.errors:
             error(status)
         if not endpoint.path.startswith(RATE_EXEMPT_PREFIXES):
             error(429)  # the rate limits (web/ratelimit.py), unless LMS_RATE_LIMITS=off
+        error(503, _OUTAGE)
         return {str(status): responses[status] for status in sorted(responses)}
 
 

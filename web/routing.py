@@ -37,6 +37,8 @@ class Endpoint:
     # Non-JSON responses (an .ics feed, an HTML page, a media file) name their media type.
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()
+    # Other success statuses with the same body: a create that finds the object answers 200.
+    also: tuple[int, ...] = ()
     # The audit action of a mutating call, when the one derived from the path reads badly.
     audit: str | None = None
     # A GET that writes (creates what it shows) runs in a transaction like a POST does.
@@ -70,6 +72,7 @@ class RouteTable:
         multipart: bool = False,
         media_type: str = "application/json",
         errors: tuple[int, ...] = (),
+        also: tuple[int, ...] = (),
         audit: str | None = None,
         writes: bool = False,
         expensive: Expensive = False,
@@ -92,6 +95,7 @@ class RouteTable:
                     multipart=multipart,
                     media_type=media_type,
                     errors=errors,
+                    also=also,
                     audit=audit,
                     writes=writes,
                     expensive=expensive,

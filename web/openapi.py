@@ -71,6 +71,47 @@ _INVALID_PAGE = "A page past the last one, or a page that is not a positive inte
 _OUTAGE = "The database is unavailable; try again shortly (with `Retry-After`)."
 
 
+# The spellings a request's boolean takes besides true and false, in any case (pydantic's
+# lax booleans, which are DRF's BooleanField's too).
+_BOOLEAN_WORDS = ("0", "1", "f", "false", "n", "no", "off", "on", "t", "true", "y", "yes")
+_BOOLEAN_SPELLINGS = "^(?:{})$".format(
+    "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+        for word in _BOOLEAN_WORDS
+    )
+)
+
+
+def _lenient(node: Any) -> Any:
+    """A request schema as the service reads it: booleans also as 0, 1 and their words."""
+    if isinstance(node, list):
+        return [_lenient(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _lenient(value) for key, value in node.items()}
+    if node.get("type") != "boolean":
+        return node
+    rest = {key: value for key, value in node.items() if key != "type"}
+    return {
+        **rest,
+        "anyOf": [
+            {"type": "boolean"},
+            {"enum": [0, 1]},
+            {"type": "string", "pattern": _BOOLEAN_SPELLINGS},
+        ],
+    }
+
+
+def _empty_is_absent(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema that also takes "": an empty value counts as absent."""
+    if not schema or schema == {"type": "string"}:
+        return schema  # already takes anything, or any text
+    empty = {"type": "string", "maxLength": 0}
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [*schema["anyOf"], empty]}
+    return {"anyOf": [schema, empty]}
+
+
 def build_openapi(
     endpoints: Sequence[Endpoint],
     *,
@@ -153,7 +194,31 @@ def _model_schemas(
         ref_renames = {_REF_PREFIX + old: _REF_PREFIX + new for old, new in renames.items()}
         defs = {renames.get(k, k): _rename_refs(v, ref_renames) for k, v in defs.items()}
         refs = {key: _rename_refs(value, ref_renames) for key, value in refs.items()}
+    inputs = {
+        ref["$ref"].removeprefix(_REF_PREFIX)
+        for (_, mode), ref in refs.items()
+        if mode == "validation"
+    }
+    for name in _closure(defs, inputs):
+        defs[name] = _lenient(defs[name])
     return defs, refs
+
+
+def _closure(schemas: dict[str, Any], names: Iterable[str]) -> set[str]:
+    """`names` and every schema they reference, transitively."""
+    found: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in found or name not in schemas:
+            continue
+        found.add(name)
+        pending.extend(
+            r.removeprefix(_REF_PREFIX)
+            for r in _iter_refs(schemas[name])
+            if r.startswith(_REF_PREFIX)
+        )
+    return found
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -185,14 +250,8 @@ def _iter_refs(node: Any) -> Iterator[str]:
 
 def _reachable(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
     """Keep the error schemas and those the paths use (query models become parameters)."""
-    keep: set[str] = set(_RESERVED)
-    pending = [ref for ref in _iter_refs(paths) if ref.startswith(_REF_PREFIX)]
-    while pending:
-        name = pending.pop().removeprefix(_REF_PREFIX)
-        if name in keep or name not in schemas:
-            continue
-        keep.add(name)
-        pending.extend(r for r in _iter_refs(schemas[name]) if r.startswith(_REF_PREFIX))
+    used = (ref.removeprefix(_REF_PREFIX) for ref in _iter_refs(paths))
+    keep = _closure(schemas, [*_RESERVED, *used])
     return {name: schemas[name] for name in sorted(keep)}
 
 
@@ -347,7 +406,7 @@ class _Builder:
                 param["description"] = description
             if prop.get("deprecated"):
                 param["deprecated"] = True
-            param["schema"] = prop
+            param["schema"] = _empty_is_absent(prop)
             params.append(param)
         return params
 

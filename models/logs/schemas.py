@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from models.fields import Timestamp
+from models.fields import IsoDatetime, Timestamp
 
 
 class ActivityRecord(BaseModel):
@@ -58,8 +58,8 @@ class ActivityLogQuery(BaseModel):
     activity_type: str | None = None
     user_id: str | None = None
     status: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: IsoDatetime | None = None
+    end: IsoDatetime | None = None
 
 
 class AuditLogRead(BaseModel):
@@ -84,5 +84,5 @@ class AuditLogQuery(BaseModel):
     user_id: str | None = None
     method: str | None = None
     status_code: int | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: IsoDatetime | None = None
+    end: IsoDatetime | None = None

@@ -110,8 +110,12 @@ class _Server:
 
 def _seed(base_url: str, token: str) -> dict[str, int]:
     """One of each kind of object, so that operations on an id reach their rules."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {token}"
+        return _seed_with(session, base_url)
+
+
+def _seed_with(session: requests.Session, base_url: str) -> dict[str, int]:
     ids: dict[str, int] = {}
 
     def post(path: str, body: dict[str, Any], name: str | None) -> dict[str, Any]:

@@ -9,6 +9,11 @@ model renders differently in the two modes pydantic names the two schemas
 `<Model>-Input` and `<Model>-Output`, and when two models share a class name it
 qualifies them with their module. The output is deterministic: paths, methods,
 components and tags are emitted in sorted order.
+
+The document says what the service does, which tests/contract checks with schemathesis:
+request schemas take what the service takes (booleans also as 0, 1 and their words; an
+empty query parameter counts as absent), and every status an operation may answer is
+listed, the 400 as field errors or a `detail`.
 """
 
 from __future__ import annotations
@@ -69,6 +74,10 @@ _PAGE_PARAMETERS: tuple[dict[str, Any], ...] = (
 # What the error middleware and the JSON reader answer for any operation that qualifies.
 _INVALID_PAGE = "A page past the last one, or a page that is not a positive integer."
 _OUTAGE = "The database is unavailable; try again shortly (with `Retry-After`)."
+# Operations that read no database before answering: the document, the docs and the web
+# client's pages, and the sockets (whose checks come after the upgrade). Health declares its
+# own 503.
+_NO_DATABASE_TAGS = frozenset({"meta", "pages", "realtime"})
 
 
 # The spellings a request's boolean takes besides true and false, in any case (pydantic's
@@ -528,7 +537,8 @@ class _Builder:
             error(status)
         if not endpoint.path.startswith(RATE_EXEMPT_PREFIXES):
             error(429)  # the rate limits (web/ratelimit.py), unless LMS_RATE_LIMITS=off
-        error(503, _OUTAGE)
+        if endpoint.tag not in _NO_DATABASE_TAGS:
+            error(503, _OUTAGE)
         return {str(status): responses[status] for status in sorted(responses)}
 
 

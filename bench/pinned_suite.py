@@ -8,7 +8,8 @@ DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenar
 course endpoints, the paced list, the fan-out, then idle sockets (`bench/idle_sockets.py`),
 event-loop lag under writes (`bench/loop_lag.py`), an announcement to 5,000 users
 (`bench/announce.py`), event-loop lag while heavy recurrence rules are expanded
-(`bench/recurrence_lag.py`) and the rate limiter's cost per request (`bench/ratelimit_cost.py`).
+(`bench/recurrence_lag.py`), the rate limiter's cost per request (`bench/ratelimit_cost.py`)
+and what the hand-built socket frame saves per delivery (`bench/wire_cost.py`).
 
 A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
 saying why it was skipped); add one to `scenarios()` and its lines land in the raw block.
@@ -33,6 +34,7 @@ from bench import (
     pinned,
     ratelimit_cost,
     recurrence_lag,
+    wire_cost,
     ws_pinned,
 )
 from bench.report import PACED, best_drf, parse_labelled, render
@@ -98,6 +100,7 @@ RECURRENCE_LAG = guarded("recurrence lag", recurrence_lag.available, recurrence_
 # The rate limiter's own cost (in process, memory and Redis buckets); every server above
 # runs with LMS_RATE_LIMITS=off.
 RATELIMIT_COST = guarded(ratelimit_cost.LABEL, lambda: None, ratelimit_cost.main)
+WIRE_COST = guarded(wire_cost.LABEL, lambda: None, wire_cost.main)
 
 
 def paced_ours(rps: float | None) -> Scenario:
@@ -115,6 +118,7 @@ def scenarios(rps: float | None) -> list[Scenario]:
         *(course_endpoints, paced_ours(rps), fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE),
         RECURRENCE_LAG,
         RATELIMIT_COST,
+        WIRE_COST,
     ]
 
 

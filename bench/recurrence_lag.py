@@ -29,7 +29,7 @@ from bench.pinned_server import temporary_database
 from bench.run import SECRET
 from migrations.runner import provision_tenant
 from models.identity import Principal
-from models.schedules.operations import do_create_schedule
+from models.schedules.operations import check_new_schedule, do_create_schedule
 from models.schedules.schemas import ScheduleCreate
 from models.schedules.tables import Schedule
 from models.tenancy import Databases
@@ -75,7 +75,8 @@ async def seed(url: str, heavy: int, stored: int) -> int:
                         "recurrence": HEAVY_RULE,
                     }
                 )
-                ids.append((await do_create_schedule(session, actor=actor, data=data)).id)
+                change = await check_new_schedule(data)
+                ids.append((await do_create_schedule(session, actor=actor, change=change)).id)
             await session.execute(
                 update(Schedule).where(Schedule.id.in_(ids[heavy:])).values(recurrence=STORED_RULE)
             )

@@ -31,6 +31,7 @@ LAG_CELERY = "loop lag, Celery producer, 1000 writes @ 100/s"
 ANNOUNCE_EMBEDDED = "announce to 5000, embedded worker"
 ANNOUNCE_CELERY = "announce to 5000, Celery and Redis"
 RATELIMIT_COST = "rate limiter cost per request"
+WIRE_COST = "wire cost"
 LAG_MODES = (("embedded worker", LAG_EMBEDDED), ("Celery", LAG_CELERY))
 ANNOUNCE_MODES = (("embedded worker", ANNOUNCE_EMBEDDED), ("Celery and Redis", ANNOUNCE_CELERY))
 
@@ -482,6 +483,21 @@ def ratelimit_section(ours: dict[str, Result]) -> list[str]:
     ]
 
 
+def wire_cost_section(ours: dict[str, Result]) -> list[str]:
+    """What the hand-built socket frame buys per delivery (bench/wire_cost.py); no target."""
+    run = ours.get(WIRE_COST)
+    return [
+        "### Socket frames, Python per delivery (in process)",
+        "",
+        "| framed once, written to each transport (µs) | `await ws.send_frame` each (µs) "
+        "| saved (µs) |",
+        "| ---: | ---: | ---: |",
+        f"| {number(field(run, 'framed_once_us'), 3)} | {number(field(run, 'send_frame_us'), 3)} | "
+        f"{number(field(run, 'saved_us'), 3)} |",
+        "",
+    ]
+
+
 def render(
     *,
     title: str,
@@ -501,5 +517,6 @@ def render(
     lines += idle_lag_announce_section(ours, peers)
     lines += recurrence_section(ours)
     lines += ratelimit_section(ours)
+    lines += wire_cost_section(ours)
     lines += ["Raw RESULT lines:", "", "```", *raw, "```", ""]
     return "\n".join(lines)

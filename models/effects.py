@@ -9,6 +9,7 @@ committed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,23 @@ ROOM_CLOSED = "room_closed"
 # with no `user_id`, everyone's) may still be there, and closes those that may not (4403).
 # Never stamped, kept or sent: it travels the room's channel only to keep its order.
 ACCESS_REVOKED = "access_revoked"
-INTERNAL_TYPES = frozenset({ACCESS_REVOKED})
+# A member removed from a group: its sockets in the group's room are closed (4403).
+MEMBER_LEFT = "member_left"
+# The task that publishes a room event from a worker (a fan-out that must not hold up the
+# change that caused it); registered in workers/tasks.py.
+PUBLISH_ROOM_EVENT = "realtime.publish"
+
+
+class Effect(Enum):
+    """What a room does with an event, besides handing its frame to the sockets."""
+
+    SHOW = "show"  # shown, nothing else
+    CLOSE = "close"  # shown, then every socket is closed and the room forgotten
+    EXPEL = "expel"  # shown, and the sockets of `data["user_id"]` closed
+    REVOKE = "revoke"  # never shown: the room re-checks access (of `data["user_id"]`)
+
+
+_EFFECTS = {ROOM_CLOSED: Effect.CLOSE, MEMBER_LEFT: Effect.EXPEL, ACCESS_REVOKED: Effect.REVOKE}
 # The events about one item of a room (a post, a message): each names its item, and an
 # edit or a deletion supersedes the item's earlier frames, which the history then keeps as
 # tombstones (the seq stays, the content goes).
@@ -76,9 +93,21 @@ class RoomEvent:
     supersedes: tuple[str, ...] = ()
 
     @property
+    def effect(self) -> Effect:
+        return _EFFECTS.get(self.type, Effect.SHOW)
+
+    @property
     def internal(self) -> bool:
         """Not stamped, not kept, never sent to a client (the room acts on it)."""
-        return self.type in INTERNAL_TYPES
+        return self.effect is Effect.REVOKE
+
+    @property
+    def user_id(self) -> str | None:
+        """Whose sockets an expulsion or a revocation is about (None: anyone's)."""
+        if self.effect in (Effect.EXPEL, Effect.REVOKE):
+            user_id = self.data.get("user_id")
+            return None if user_id is None else str(user_id)
+        return None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -123,15 +152,21 @@ def notify_after_commit(
     data: dict[str, Any],
     *,
     also_supersedes: tuple[str, ...] = (),
+    on_worker: bool = False,
 ) -> None:
     """Ask for a room event to be published once this session's transaction commits.
 
     An edit or deletion of a post or message supersedes that item's earlier frames; a
-    deletion that takes other items with it (a post's replies) names them too.
+    deletion that takes other items with it (a post's replies) names them too. `on_worker`:
+    a worker publishes it (the `realtime.publish` task carries the event as `to_json`
+    writes it), so a notification's fan-out is not the committing process's work.
     """
     item, supersedes = item_of(type_, data)
     event = RoomEvent(room, type_, data, item, supersedes + also_supersedes)
-    session.info.setdefault(_EVENTS, []).append(event)
+    if on_worker:
+        enqueue_after_commit(session, PUBLISH_ROOM_EVENT, event.to_json())
+    else:
+        session.info.setdefault(_EVENTS, []).append(event)
 
 
 def revoke_after_commit(session: AsyncSession, room: str, user_id: str | None = None) -> None:

@@ -32,6 +32,11 @@ class ValidationFailed(DomainError):
         return cls({name: [message]})
 
 
+def invalid_pk(value: object) -> str:
+    """DRF's message for an id that names no row (or none the actor may see)."""
+    return f'Invalid pk "{value}" - object does not exist.'
+
+
 class BadRequest(DomainError):
     """400 with a detail message (malformed body, bad header)."""
 

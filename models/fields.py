@@ -19,6 +19,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from models.errors import invalid_pk
+
 MAX_MONEY = Decimal("99999999.99")
 # Ids are INTEGER columns. A larger number names no row, and PostgreSQL would refuse to bind
 # it at all, so every id is bounded where it is parsed (path, body, query), never deeper.
@@ -33,7 +35,7 @@ def _not_bool(value: object) -> object:
 
 def _in_id_range(value: int) -> int:
     if not 0 < value <= MAX_ID:
-        raise ValueError(f'Invalid pk "{value}" - object does not exist.')
+        raise ValueError(invalid_pk(value))
     return value
 
 

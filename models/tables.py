@@ -11,6 +11,7 @@ from models.messaging import tables as messaging
 from models.payments import tables as payments
 from models.rooms import tables as rooms
 from models.schedules import tables as schedules
+from models.tasks import tables as tasks
 
 __all__ = [
     "ai_chat",
@@ -23,5 +24,6 @@ __all__ = [
     "payments",
     "rooms",
     "schedules",
+    "tasks",
     "tenancy",
 ]

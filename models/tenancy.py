@@ -29,6 +29,7 @@ from sqlalchemy.pool import NullPool
 from models.base import TENANT_SCHEMA, CoreBase, UTCDateTime, utcnow
 from models.errors import ValidationFailed
 from models.outage import connection_lost
+from models.read_only import read_only_bind
 
 # Always used with fullmatch: `$` alone would also accept a trailing newline.
 SLUG_RE = re.compile(r"[a-z][a-z0-9_]{1,40}")
@@ -180,22 +181,23 @@ class Databases:
         return self.url.set(database=str(folder / f"{slug}.db"))
 
     def tenant_sessions(
-        self, slug: str, *, autocommit: bool = False
+        self, slug: str, *, read_only: bool = False
     ) -> async_sessionmaker[AsyncSession]:
-        """Sessions on the tenant's tables; `autocommit` for reads that need no transaction.
+        """Sessions on the tenant's tables; `read_only` for reads that need no transaction.
 
-        A read-only request in autocommit sends its queries alone: no BEGIN and no COMMIT,
-        two round trips fewer, as Django's autocommit does for the same reads.
+        A read-only session sends its queries alone, in autocommit: no BEGIN and no COMMIT,
+        two round trips fewer, as Django's autocommit does for the same reads. A statement
+        that writes is refused there (models/read_only.py).
         """
-        factory = self._tenant_sessions.get((slug, autocommit))
+        factory = self._tenant_sessions.get((slug, read_only))
         if factory is None:
             bound = self._tenant_bind(slug)
-            if autocommit:
+            if read_only:
                 # Derived from the tenant's bind: its event listeners (tests count queries
                 # there) hear both kinds of session.
-                bound = bound.execution_options(isolation_level="AUTOCOMMIT")
+                bound = read_only_bind(bound)
             factory = async_sessionmaker(bound, expire_on_commit=False)
-            self._tenant_sessions[(slug, autocommit)] = factory
+            self._tenant_sessions[(slug, read_only)] = factory
         return factory
 
     def _tenant_bind(self, slug: str) -> AsyncEngine:

@@ -1,13 +1,22 @@
-"""The edge's transaction: one session, and the side effects released only after commit."""
+"""The edge's transaction: one session, and the side effects released only after commit.
+
+Every entrance (a request, the Stripe webhook, a socket frame or handshake, a worker task)
+goes in through `unit_of_work(...)`, which opens the unit, commits it when the body
+succeeds (then the after-commit effects run), rolls it back when the body raises or asked
+for it (then the undo hooks run), and closes it.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.effects import EventPublisher, RoomEvent, TaskSender, take_events, take_tasks
+from models.tenancy import Databases
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +44,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._after_commit: list[Callback] = []
         self._after_rollback: list[Callback] = []
+        self._rollback_only = False
 
     @property
     def session(self) -> AsyncSession:
@@ -45,6 +55,10 @@ class UnitOfWork:
     @property
     def started(self) -> bool:
         return self._session is not None
+
+    def rollback_only(self) -> None:
+        """End in a rollback rather than a commit: the body's answer is a refusal."""
+        self._rollback_only = True
 
     def after_commit(self, callback: Callback) -> None:
         self._after_commit.append(callback)
@@ -99,6 +113,42 @@ class UnitOfWork:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+@asynccontextmanager
+async def unit_of_work(
+    databases: Databases,
+    tenant: str,
+    *,
+    tasks: TaskSender | None = None,
+    events: EventPublisher | None = None,
+    read_only: bool = False,
+) -> AsyncIterator[UnitOfWork]:
+    """The one way into a unit of work: opened, committed or rolled back, closed.
+
+    A transaction unless `read_only`: that is for reads shown to write nothing, served in
+    autocommit and refused any statement that writes (models/read_only.py).
+    """
+    uow = UnitOfWork(databases.tenant_sessions(tenant, read_only=read_only), tenant, tasks, events)
+    try:
+        yield uow
+        if uow._rollback_only:
+            await uow.rollback()
+        else:
+            await uow.commit()
+    except BaseException:
+        await uow.rollback()
+        raise
+    finally:
+        await uow.close()
+
+
+class UnitOpener(Protocol):
+    """`unit_of_work` with the entrance's dispatcher and bus already given."""
+
+    def __call__(
+        self, tenant: str, *, read_only: bool = False
+    ) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
 
 async def _run_all(callbacks: list[Callback]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -11,6 +11,7 @@ from pydantic_core import ErrorDetails
 from models.errors import ValidationFailed
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+NOT_NULL = "This field may not be null."
 
 
 def message(error: ErrorDetails) -> str:
@@ -20,7 +21,7 @@ def message(error: ErrorDetails) -> str:
     if kind == "missing":
         return "This field is required."
     if error.get("input") is None and kind not in ("value_error", "assertion_error"):
-        return "This field may not be null."
+        return NOT_NULL
     if kind in ("int_parsing", "int_parsing_size", "int_type", "int_from_float"):
         return "A valid integer is required."
     if kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type", "finite_number"):
@@ -72,3 +73,13 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
         return model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(field_errors(exc.errors())) from None
+
+
+def check_changes(data: BaseModel, *, nullable: Collection[str] = ()) -> dict[str, Any]:
+    """The fields a PATCH (or PUT) body sent; null only where clearing the field means
+    something (`nullable`), else DRF's 400 on the first field sent as null."""
+    changes = data.model_dump(exclude_unset=True)
+    for field, value in changes.items():
+        if value is None and field not in nullable:
+            raise ValidationFailed.field(field, NOT_NULL)
+    return changes

@@ -12,14 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from models.effects import ROOM_CLOSED, RoomEvent
-from realtime import frames
+from models.effects import Effect, RoomEvent
+from realtime import events, frames
+from realtime.events import Arrival
 
 RoomKey = tuple[str, str]
-# Called with (seq, frame) for stamped events, (None, frame) for ephemeral ones, and
-# (RESYNC, b"") when the bus may have missed events (Redis reconnected); must not block.
-Listener = Callable[[int | None, bytes], None]
-RESYNC = -1
+# Called with each event as its type (one object for every listener of a process), and
+# with `events.RESYNC` when the bus may have missed events (Redis reconnected); must not block.
+Listener = Callable[[Arrival], None]
+# What a client's typing becomes: shown to whoever is there now, never kept.
+TYPING = "typing"
 # Bytes of history a room keeps at most, whatever its frame count (LMS_WS_HISTORY_BYTES).
 HISTORY_BYTES = 1024 * 1024
 
@@ -45,7 +47,9 @@ class History:
 class Bus(Protocol):
     async def publish(self, tenant: str, event: RoomEvent) -> None: ...
 
-    async def publish_ephemeral(self, tenant: str, room: str, frame: bytes) -> None: ...
+    async def publish_ephemeral(
+        self, tenant: str, room: str, frame: bytes, type_: str = TYPING
+    ) -> None: ...
 
     async def history(self, tenant: str, room: str) -> History: ...
 
@@ -124,14 +128,14 @@ class MemoryBus:
     async def publish(self, tenant: str, event: RoomEvent) -> None:
         key = (tenant, event.room)
         if event.internal:
-            await self.publish_ephemeral(tenant, event.room, internal_frame(event))
+            self._hand((tenant, event.room), events.of_event(event, None, b""))
             return
         head, tail = frames.split_for_seq(event.type, event.room, event.data)
         log = self._log(key)
         log.seq += 1
         seq = log.seq
         frame = head + str(seq).encode() + tail
-        if event.type == ROOM_CLOSED:
+        if event.effect is Effect.CLOSE:
             # What the room was about is gone: so are its seq and history (a later room
             # of the same name starts afresh).
             del self._logs[key]
@@ -140,16 +144,20 @@ class MemoryBus:
                 log.supersede(event.room, item)
             entry = _Entry(seq, event.type, frame, event.item)
             log.append(entry, self._history_size, self._history_bytes)
+        self._hand(key, events.of_event(event, seq, frame))
+
+    def _hand(self, key: RoomKey, event: Arrival) -> None:
         for listener in self._listeners.get(key, ()):
-            listener(seq, frame)
+            listener(event)
 
     def history_bytes(self, tenant: str, room: str) -> int:
         log = self._logs.get((tenant, room))
         return 0 if log is None else log.size
 
-    async def publish_ephemeral(self, tenant: str, room: str, frame: bytes) -> None:
-        for listener in self._listeners.get((tenant, room), ()):
-            listener(None, frame)
+    async def publish_ephemeral(
+        self, tenant: str, room: str, frame: bytes, type_: str = TYPING
+    ) -> None:
+        self._hand((tenant, room), events.Shown(type_, None, frame))
 
     async def history(self, tenant: str, room: str) -> History:
         log = self._log((tenant, room))
@@ -176,11 +184,6 @@ class MemoryBus:
 
     async def close(self) -> None:
         self._listeners.clear()
-
-
-def internal_frame(event: RoomEvent) -> bytes:
-    """An event for the rooms themselves (access revoked): no seq, never kept or sent on."""
-    return frames.encode(event.type, event.room, event.data)
 
 
 class ThreadSafePublisher:

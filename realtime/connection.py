@@ -86,7 +86,9 @@ class Connection:
     def offer(self, wire_frame: bytes) -> bool:
         """Send a framed frame, or queue it; a full queue cuts the client off.
 
-        False when the client is gone.
+        False when the client is gone. Writing to the transport rather than awaiting
+        `ws.send_frame` is what lets a room never wait on one member (frames.wire says
+        what it buys, with the figure).
         """
         if self.closed:
             return False

@@ -40,10 +40,15 @@ def tombstone(type_: str, room: str, seq: int, item: str) -> bytes:
 
 
 def wire(payload: bytes) -> bytes:
-    """A payload as one unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2).
+    """A payload as one unmasked, uncompressed WebSocket text frame (RFC 6455, section 5.2).
 
-    The bytes are the same for every recipient: a room frames an event once and writes it
-    to each socket as is (compression is off, and server frames are never masked).
+    The plain path is `await ws.send_frame(payload, WSMsgType.TEXT)` per recipient. A room
+    instead frames an event once (the bytes are the same for every recipient: compression
+    is off, and server frames are never masked) and writes them to each transport as is
+    (realtime/connection.py). What that buys: the room never awaits a member (`send_frame`
+    awaits the transport's drain once a client lags, which would hold every other member's
+    frames behind it), and 0.38 us of Python per delivery (`python -m bench.wire_cost`:
+    0.08 against 0.46 us, of the ~13 us a delivery costs in all under `bench.ws_pinned`).
     """
     size = len(payload)
     if size < 126:
@@ -55,7 +60,7 @@ def wire(payload: bytes) -> bytes:
     return header + payload
 
 
-# Control frames (RFC 6455 §5.5): a ping with no payload; a pong echoes its ping's.
+# Control frames (RFC 6455, section 5.5): a ping with no payload; a pong echoes its ping's.
 PING = bytes((0x89, 0))
 
 

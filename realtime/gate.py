@@ -11,7 +11,7 @@ from aiohttp import web
 
 from models.identity import Principal
 from models.settings import Settings
-from models.unit_of_work import UnitOfWork
+from models.unit_of_work import UnitOpener
 from realtime.hub import Hub
 
 
@@ -20,7 +20,7 @@ class SocketGate:
     settings: Settings
     hub: Hub
     authenticate: Callable[[web.Request, str], Awaitable[Principal]]
-    unit_of_work: Callable[[str], UnitOfWork]
+    unit_of_work: UnitOpener
 
     def origin_allowed(self, request: web.Request) -> bool:
         """No Origin (not a browser), an allowed one, or the page's own.

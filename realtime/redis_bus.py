@@ -19,16 +19,18 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError, TimeoutError
 
 from models.background import cancel_and_wait
-from models.effects import ROOM_CLOSED, RoomEvent
-from realtime import frames
-from realtime.bus import HISTORY_BYTES, RESYNC, History, Listener, RoomKey, internal_frame
-from realtime.outbox import Outbox, Sessions
+from models.effects import Effect, RoomEvent
+from models.outbox import Outbox, Sessions
+from models.rooms.outbox import RoomEventStore
+from realtime import events, frames
+from realtime.bus import HISTORY_BYTES, TYPING, History, Listener, RoomKey
 
 log = logging.getLogger(__name__)
 
 # KEYS: seq, history, items, channel. ARGV: the frame's halves around its seq, the frames
 # and bytes kept at most, the keys' TTL, the event's type and item ('' for none), whether
-# it closes the room ('1'), the room, then the items it supersedes.
+# it closes the room ('1'), the room, the channel header's halves around its seq
+# (realtime/events.py), then the items it supersedes.
 # The history holds `item|frame` (item '' for none); the items hash holds, for each item
 # shown in the history now, `seq:type` of its frame, and under `#bytes` the history's size.
 _STAMP = """
@@ -37,15 +39,16 @@ local max_frames, max_bytes, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local type, item, room = ARGV[6], ARGV[7], ARGV[9]
 local seq = redis.call('INCR', seq_key)
 local frame = ARGV[1] .. seq .. ARGV[2]
+local message = ARGV[10] .. seq .. ARGV[11] .. frame
 if ARGV[8] == '1' then
-  redis.call('PUBLISH', chan, frame)
+  redis.call('PUBLISH', chan, message)
   redis.call('DEL', seq_key, hist, items)
   return seq
 end
 local length = redis.call('LLEN', hist)
 local first = seq - length
 local size = tonumber(redis.call('HGET', items, '#bytes') or '0')
-for i = 10, #ARGV do
+for i = 12, #ARGV do
   local at = redis.call('HGET', items, ARGV[i])
   if at then
     redis.call('HDEL', items, ARGV[i])
@@ -87,7 +90,7 @@ redis.call('HSET', items, '#bytes', size)
 redis.call('EXPIRE', seq_key, ttl)
 redis.call('EXPIRE', hist, ttl)
 redis.call('EXPIRE', items, ttl)
-redis.call('PUBLISH', chan, frame)
+redis.call('PUBLISH', chan, message)
 return seq
 """
 # A room silent this long forgets its seq and history; its clients then get a reset. A day
@@ -96,8 +99,6 @@ return seq
 KEEP_SECONDS = 86400
 # Keeps the pub/sub connection subscribed when no room is live here.
 _IDLE = "lms:listener-idle"
-# Marks frames without a seq on the channel; stripped before delivery.
-_EPHEMERAL = b"~"
 
 
 def channel(tenant: str, room: str) -> str:
@@ -151,7 +152,9 @@ class RedisBus:
         self._history_size = history_size
         self._history_bytes = history_bytes
         # Without the tenants' databases (a tool, a test) a failed publish raises.
-        self.outbox = None if sessions is None else Outbox(sessions, self.send, relay_seconds)
+        self.outbox: Outbox[RoomEvent] | None = None
+        if sessions is not None:
+            self.outbox = Outbox(sessions, self.send, RoomEventStore(), relay_seconds)
         # Publishing's client (the listener's too, here; tests swap it for a dead one).
         self._publisher = redis
         self._stamp = redis.register_script(_STAMP)
@@ -179,7 +182,7 @@ class RedisBus:
         if self.outbox is None:
             await self.send(tenant, event)
         else:
-            await self.outbox.publish(tenant, event)
+            await self.outbox.send(tenant, event)
 
     async def relay(self, tenant: str) -> bool:
         """Publish what the outbox holds for `tenant`, in order; True once it is empty."""
@@ -190,11 +193,11 @@ class RedisBus:
     async def send(self, tenant: str, event: RoomEvent) -> None:
         """One round trip: stamp, keep and publish (or, for the rooms alone, publish)."""
         if event.internal:
-            await self._publisher.publish(
-                channel(tenant, event.room), _EPHEMERAL + internal_frame(event)
-            )
+            message = events.encode_internal(event)
+            await self._publisher.publish(channel(tenant, event.room), message)
             return
         head, tail = frames.split_for_seq(event.type, event.room, event.data)
+        header_head, header_tail = events.header_halves(event)
         await self._stamp(
             keys=[*room_keys(tenant, event.room), channel(tenant, event.room)],
             args=[
@@ -205,14 +208,18 @@ class RedisBus:
                 KEEP_SECONDS,
                 event.type,
                 event.item or "",
-                "1" if event.type == ROOM_CLOSED else "0",
+                "1" if event.effect is Effect.CLOSE else "0",
                 event.room,
+                header_head,
+                header_tail,
                 *event.supersedes,
             ],
         )
 
-    async def publish_ephemeral(self, tenant: str, room: str, frame: bytes) -> None:
-        await self._redis.publish(channel(tenant, room), _EPHEMERAL + frame)
+    async def publish_ephemeral(
+        self, tenant: str, room: str, frame: bytes, type_: str = TYPING
+    ) -> None:
+        await self._redis.publish(channel(tenant, room), events.encode_passing(type_, frame))
 
     async def history(self, tenant: str, room: str) -> History:
         seq_key, history_key, _ = room_keys(tenant, room)
@@ -280,34 +287,24 @@ class RedisBus:
                 # never came; the rooms catch up from the history.
                 entry = self._listeners.get(name)
                 for listener in list(entry[1]) if entry is not None else []:
-                    listener(RESYNC, b"")
+                    listener(events.RESYNC)
             return
         if message["type"] != "message":
             return
         entry = self._listeners.get(name)
         if entry is None:
             return
-        frame: bytes = message["data"]
-        seq: int | None = None
-        if frame.startswith(_EPHEMERAL):
-            frame = frame[1:]
-        else:
-            seq = _seq_of(frame)
+        try:
+            event = events.decode(message["data"])
+        except ValueError:
+            # Not ours (another release's format, a stray PUBLISH): the listener goes on.
+            log.error("room %s: undecodable message dropped", name)
+            return
         for listener in list(entry[1]):
-            listener(seq, frame)
+            listener(event)
 
     async def close(self) -> None:
         if self.outbox is not None:
             await self.outbox.close()
         await cancel_and_wait(self._reader)
         await self._pubsub.aclose()
-
-
-def _seq_of(frame: bytes) -> int:
-    """The seq the stamp script wrote after the type and room.
-
-    The first `,"seq":` is the stamp's: the type and room before it are JSON strings, in
-    which a quote is always escaped.
-    """
-    start = frame.index(b',"seq":') + 7
-    return int(frame[start : frame.index(b",", start)])

@@ -13,24 +13,19 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import orjson
-
-from models.effects import ACCESS_REVOKED, ROOM_CLOSED
 from models.identity import Principal
 from realtime import frames
-from realtime.bus import RESYNC, Bus, RoomKey
+from realtime.bus import Bus, RoomKey
 from realtime.connection import NO_SUCH_ROOM, NOT_ALLOWED, Connection
+from realtime.events import AccessRevoked, Arrival, Closing, MemberLeft, Resync, Shown
 
 log = logging.getLogger(__name__)
 
-_MEMBER_LEFT = b'{"type":"member_left"'
 # Members handed an event per turn of the loop. The room's task would otherwise hold the
 # loop for a whole room (and for every event already queued: a queue that is not empty
 # does not suspend): measured with the loop's slow-callback report, a broadcast to 200
 # sockets was the longest step the server took while writes came in.
 BROADCAST_SLICE = 128
-_ROOM_CLOSED = b'{"type":"' + ROOM_CLOSED.encode() + b'"'
-_ACCESS_REVOKED = b'{"type":"' + ACCESS_REVOKED.encode() + b'"'
 REVOKED = "Access to this room was revoked."
 # Who, of these users, may still be in the room: the domain's rule, read afresh.
 AccessCheck = Callable[[RoomKey, list[Principal]], Awaitable[set[str]]]
@@ -52,17 +47,6 @@ class Leave:
     connection: Connection
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    seq: int | None
-    frame: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Resync:
-    """The bus may have missed events (Redis reconnected): catch up from the history."""
-
-
 class Room:
     def __init__(
         self,
@@ -79,7 +63,7 @@ class Room:
         self._access = access
         # When this room last handled a revocation (time.monotonic()).
         self._revoked_at = float("-inf")
-        self._mailbox: asyncio.Queue[Join | Leave | Event | Resync] = asyncio.Queue()
+        self._mailbox: asyncio.Queue[Join | Leave | Arrival] = asyncio.Queue()
         self.task = asyncio.create_task(self._run(), name=f"room-{key[0]}-{key[1]}")
 
     def join(self, connection: Connection, since: int | None) -> None:
@@ -88,26 +72,25 @@ class Room:
     def leave(self, connection: Connection) -> None:
         self._mailbox.put_nowait(Leave(connection))
 
-    def deliver(self, seq: int | None, frame: bytes) -> None:
+    def deliver(self, event: Arrival) -> None:
         """The bus's listener: never blocks, whatever the members do."""
-        self._mailbox.put_nowait(Resync() if seq == RESYNC else Event(seq, frame))
+        self._mailbox.put_nowait(event)
 
     async def _run(self) -> None:
         try:
             await self._bus.listen(self.key, self.deliver)
             while True:
-                message = await self._mailbox.get()
-                if isinstance(message, Event):
-                    if message.seq is None and message.frame.startswith(_ACCESS_REVOKED):
-                        await self._revoke(orjson.loads(message.frame)["data"].get("user_id"))
-                    else:
-                        await self._broadcast(message)
-                elif isinstance(message, Join):
-                    await self._admit(message)
-                elif isinstance(message, Resync):
-                    await self._resync()
-                else:
-                    self.members.pop(message.connection.id, None)
+                match await self._mailbox.get():
+                    case Shown() as event:
+                        await self._broadcast(event)
+                    case AccessRevoked(user_id=user_id):
+                        await self._revoke(user_id)
+                    case Join() as join:
+                        await self._admit(join)
+                    case Resync():
+                        await self._resync()
+                    case Leave(connection=connection):
+                        self.members.pop(connection.id, None)
                 if not self.members and self._mailbox.empty():
                     return
         except Exception:
@@ -119,16 +102,14 @@ class Room:
             self._on_stop(self)
             await self._bus.unlisten(self.key, self.deliver)
 
-    async def _broadcast(self, event: Event) -> None:
+    async def _broadcast(self, event: Shown) -> None:
         """Every member gets the event, `BROADCAST_SLICE` at a time, the loop free between.
 
         Only this task changes `members`, so the members are the same from slice to slice;
         one that closes meanwhile is refused by `offer` and dropped like any other."""
-        gone = []
-        if event.frame.startswith(_MEMBER_LEFT):
-            gone += self._expel(orjson.loads(event.frame)["data"]["user_id"])
+        gone = self._expel(event.user_id) if isinstance(event, MemberLeft) else []
         wire_frame = frames.wire(event.frame)  # once for every member
-        closing = event.frame.startswith(_ROOM_CLOSED)
+        closing = isinstance(event, Closing)
         members = list(self.members.values())
         for start in range(0, len(members), BROADCAST_SLICE):
             await asyncio.sleep(0)

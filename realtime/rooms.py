@@ -5,21 +5,19 @@ Every rule is the domain's own (models/), the same one REST calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.ai_chat.operations import access_session
 from models.courses.notifications import access_course_room, course_room_listeners
 from models.errors import NotFound, PermissionDenied
 from models.forums.operations import access_forum, forum_readers
-from models.forums.posts import do_create_post
+from models.forums.posts import access_post_forum, check_new_post, do_create_post
 from models.forums.schemas import PostCreate
 from models.groups.operations import access_group
 from models.identity import Principal
-from models.messaging.operations import do_send_message
+from models.messaging.operations import access_addressee, do_send_message
 from models.messaging.schemas import MessageCreate
-from models.unit_of_work import UnitOfWork
+from models.unit_of_work import UnitOpener
 from models.validation import validate
 from realtime import frames
 from realtime.bus import RoomKey
@@ -52,7 +50,9 @@ async def _post(
     The REST body model with the room's forum filled in: its rules and its messages."""
     fields = {name: frame.fields[name] for name in ("content", "parent") if name in frame.fields}
     data = validate(PostCreate, {**fields, "forum": forum_id})
-    await do_create_post(session, actor=actor, data=data)
+    forum = await access_post_forum(session, actor=actor, forum_id=data.forum)
+    await check_new_post(session, actor=actor, forum=forum, data=data)
+    await do_create_post(session, actor=actor, forum=forum, data=data)
 
 
 async def _forum_readers(session: AsyncSession, actors: list[Principal], forum_id: int) -> set[str]:
@@ -75,7 +75,8 @@ async def _message(
     """A `message` frame: a group message exactly as REST sends it, to the room's group."""
     fields = {"content": frame.fields["content"]} if "content" in frame.fields else {}
     data = validate(MessageCreate, {**fields, "group_id": group_id, "message_type": "group"})
-    await do_send_message(session, actor=actor, data=data)
+    group = await access_addressee(session, actor=actor, data=data)
+    await do_send_message(session, actor=actor, data=data, group=group)
 
 
 GROUP = RoomKind("group", _check_group, {"message": _message})
@@ -92,9 +93,9 @@ AI_CHAT = RoomKind("ai_chat", _check_ai_chat)
 KINDS = {kind.name: kind for kind in (COURSE, FORUM, GROUP, AI_CHAT)}
 
 
-def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
+def access_check(unit_of_work: UnitOpener) -> AccessCheck:
     """Who of these users may still be in a room: each checked with the very rule of the
-    handshake (the room kind's), in one transaction of the room's tenant, read afresh."""
+    handshake (the room kind's), in one read-only unit of the room's tenant, read afresh."""
 
     async def check(key: RoomKey, principals: list[Principal]) -> set[str]:
         tenant, room = key
@@ -102,9 +103,8 @@ def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
         kind = KINDS.get(name)
         if kind is None or not raw_id.isdigit():
             return set()
-        uow = unit_of_work(tenant)
         allowed: set[str] = set()
-        try:
+        async with unit_of_work(tenant, read_only=True) as uow:
             if kind.readers is not None:
                 return await kind.readers(uow.session, principals, int(raw_id))
             for principal in principals:
@@ -113,9 +113,6 @@ def access_check(unit_of_work: Callable[[str], UnitOfWork]) -> AccessCheck:
                 except (NotFound, PermissionDenied):
                     continue
                 allowed.add(principal.user_id)
-        finally:
-            await uow.rollback()
-            await uow.close()
         return allowed
 
     return check

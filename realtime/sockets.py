@@ -212,18 +212,15 @@ async def _enter(
     if not 0 < room_id <= MAX_ID:
         await ws.close(code=NO_SUCH_ROOM, message=b"No such room.")
         return None
-    uow = gate.unit_of_work(principal.tenant)
     try:
-        await kind.check(uow.session, principal, room_id)
+        async with gate.unit_of_work(principal.tenant, read_only=True) as uow:
+            await kind.check(uow.session, principal, room_id)
     except NotFound:
         await ws.close(code=NO_SUCH_ROOM, message=b"No such room.")
         return None
     except PermissionDenied:
         await ws.close(code=NOT_ALLOWED, message=b"Not allowed in this room.")
         return None
-    finally:
-        await uow.rollback()
-        await uow.close()
     return principal
 
 
@@ -285,20 +282,15 @@ async def _act(
     if action is None:
         connection.send_now(frames.error(400, f'"{frame.type}" frames are not taken in this room.'))
         return
-    uow = gate.unit_of_work(principal.tenant)
     try:
-        await action(uow.session, principal, room_id, frame)
-        await uow.commit()
+        async with gate.unit_of_work(principal.tenant) as uow:
+            await action(uow.session, principal, room_id, frame)
     except DomainError as exc:
-        await uow.rollback()
         connection.send_now(frames.domain_error(exc))
     except Exception as exc:
-        await uow.rollback()
         if outage.database_unavailable(exc):  # nothing was written; the client may resend
             log.warning("socket frame %s: database unavailable: %r", frame.type, exc)
             connection.send_now(frames.error(503, outage.DETAIL))
             return
         log.exception("socket frame %s in %s:%s failed", frame.type, kind.name, room_id)
         connection.send_now(frames.error(500, "A server error occurred."))
-    finally:
-        await uow.close()

@@ -9,8 +9,8 @@ import logging
 from aiohttp import web
 
 from models.ai_chat import operations as ai
-from models.ai_chat.answering import AnswerLimits, room_of
-from models.ai_chat.quota import Quotas
+from models.ai_chat.answering import MESSAGE_COMPLETE, AnswerLimits, room_of
+from models.ai_chat.quota import Quotas, check_quota
 from models.ai_chat.schemas import (
     MAX_WAIT_SECONDS,
     AiMessageCreate,
@@ -25,6 +25,7 @@ from models.ai_chat.schemas import (
 )
 from models.ai_chat.tables import UNFINISHED, AiChatMessage
 from models.listing import paginate
+from realtime.events import Arrival, Shown
 from web.handlers import (
     actor,
     no_content,
@@ -51,7 +52,6 @@ MESSAGES = "/api/lms/ai_chat/messages/"
 MESSAGE = MESSAGES + r"{message_id:[0-9]+}/"
 # A long poll looks at the database again this often, even if no event woke it.
 RECHECK_SECONDS = 2.0
-COMPLETE_FRAME = b'{"type":"message.complete"'
 
 
 def _limits(request: web.Request) -> AnswerLimits:
@@ -61,8 +61,7 @@ def _limits(request: web.Request) -> AnswerLimits:
 # Sessions
 
 
-@routes.route(
-    "GET",
+@routes.read(
     SESSIONS,
     tag=TAG,
     query=AiSessionQuery,
@@ -90,11 +89,14 @@ async def list_sessions(request: web.Request) -> web.Response:
 async def create_session(request: web.Request) -> web.Response:
     """Start a tutor session, optionally about a course I study or teach (and a lesson)."""
     data = await read_body(request, AiSessionCreate)
-    chat = await ai.do_create_session(session(request), actor=actor(request), data=data)
+    context = await ai.check_session_context(session(request), actor=actor(request), data=data)
+    chat = await ai.do_create_session(
+        session(request), actor=actor(request), data=data, context=context
+    )
     return ok(render(AiSessionRead, chat), status=201)
 
 
-@routes.route("GET", SESSION, tag=TAG, response=AiSessionRead)
+@routes.read(SESSION, tag=TAG, response=AiSessionRead)
 async def get_session(request: web.Request) -> web.Response:
     """Retrieve one of my tutor sessions."""
     chat = await ai.access_session(
@@ -105,12 +107,11 @@ async def get_session(request: web.Request) -> web.Response:
 
 async def _update_session(request: web.Request) -> web.Response:
     # As DRF: 404 comes before anything in the body is looked at.
-    session_id = path_id(request, "session_id")
-    await ai.access_session(session(request), actor=actor(request), session_id=session_id)
-    data = await read_update(request, AiSessionCreate, AiSessionUpdate)
-    chat = await ai.do_update_session(
-        session(request), actor=actor(request), session_id=session_id, data=data
+    chat = await ai.access_session(
+        session(request), actor=actor(request), session_id=path_id(request, "session_id")
     )
+    data = await read_update(request, AiSessionCreate, AiSessionUpdate)
+    chat = await ai.do_update_session(session(request), actor=actor(request), chat=chat, data=data)
     return ok(render(AiSessionRead, chat))
 
 
@@ -129,9 +130,10 @@ routes.update_routes(
 @routes.route("DELETE", SESSION, tag=TAG, status=204, audit="ai_session_deleted")
 async def delete_session(request: web.Request) -> web.Response:
     """Delete one of my tutor sessions and its messages."""
-    await ai.do_delete_session(
+    chat = await ai.access_session(
         session(request), actor=actor(request), session_id=path_id(request, "session_id")
     )
+    await ai.do_delete_session(session(request), actor=actor(request), chat=chat)
     return no_content()
 
 
@@ -150,6 +152,8 @@ async def _message_page(request: web.Request, *, session_id: int | None) -> web.
     return ok(page_body(request, result, [render(AiMessageRead, m) for m in result.rows]))
 
 
+# Reading a session's messages fails the answers that can no longer finish (and tells the
+# session's room): these GETs write, so they run in a transaction.
 @routes.route(
     "GET",
     SESSION_MESSAGES,
@@ -187,9 +191,13 @@ async def send_message(request: web.Request) -> web.Response:
     """Ask the tutor: stores my question and its `pending` answer (`reply`), answered by a
     worker; follow it on the session's socket or with `GET messages/{reply.id}/?wait=30`."""
     data = await read_body(request, AiMessageCreate)
+    chat = await ai.access_question_session(
+        session(request), actor=actor(request), session_id=data.session
+    )
     quotas = Quotas.from_settings(request.app[SETTINGS])
+    await check_quota(session(request), user_id=actor(request).user_id, quotas=quotas)
     question, reply = await ai.do_send_message(
-        session(request), actor=actor(request), data=data, quotas=quotas
+        session(request), actor=actor(request), chat=chat, data=data
     )
     body = render(AiMessageRead, question)
     body["reply"] = render(AiMessageRead, reply)
@@ -236,8 +244,8 @@ async def _wait_for(request: web.Request, message: AiChatMessage, wait: float) -
     key = (actor(request).tenant, room_of(message.session_id))
     woken = asyncio.Event()
 
-    def listener(_seq: int | None, frame: bytes) -> None:
-        if frame.startswith(COMPLETE_FRAME):
+    def listener(event: Arrival) -> None:
+        if isinstance(event, Shown) and event.type == MESSAGE_COMPLETE:
             woken.set()
 
     listening = True

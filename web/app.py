@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import aiohttp
@@ -18,7 +19,6 @@ from models.background import cancel_and_wait
 from models.direct_reads import DirectReads
 from models.payments.webhooks import RELAY_OUTBOX
 from models.tenancy import Databases, TenantDirectory, list_tenants
-from models.unit_of_work import UnitOfWork
 from realtime import rooms
 from realtime.bus import Bus, MemoryBus, ThreadSafePublisher
 from realtime.gate import GATE, SocketGate
@@ -47,6 +47,7 @@ from web.config import Settings
 from web.cors import cors_middleware
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
+from web.handlers import open_unit
 from web.keys import (
     BUS,
     DATABASES,
@@ -159,11 +160,9 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
         bus = MemoryBus(settings.ws_history_size, history_bytes=settings.ws_history_bytes)
         presence = LocalPresence()
 
-    def unit_of_work(tenant: str) -> UnitOfWork:
-        return UnitOfWork(app[DATABASES].tenant_sessions(tenant), tenant, app[DISPATCHER], bus)
-
-    hub = Hub(bus, presence, rooms.access_check(unit_of_work))
     app[BUS] = bus
+    unit_of_work = partial(open_unit, app)
+    hub = Hub(bus, presence, rooms.access_check(unit_of_work))
     app[GATE] = SocketGate(
         settings=settings,
         hub=hub,
@@ -195,8 +194,14 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     dispatcher: Dispatcher
     if settings.redis_url:
-        # If the broker is down, tasks run here, on this loop's engines: nothing is lost.
-        celery = CeleryDispatcher(make_celery(settings), settings.celery_queue)
+        # If the broker is down, log writes run here, on this loop's engines; other tasks
+        # wait in the tenant's task outbox: nothing is lost, and no request does their work.
+        celery = CeleryDispatcher(
+            make_celery(settings),
+            settings.celery_queue,
+            sessions=app[DATABASES].tenant_sessions,
+            relay_seconds=settings.outbox_relay_seconds or 60.0,
+        )
         celery.fallback = WorkerContext(settings, app[DATABASES], celery, app[BUS])
         dispatcher = celery
     else:
@@ -210,8 +215,9 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Every so often, per tenant, re-send payment outbox rows stuck since a crash, and
-    publish the room events kept while Redis was unreachable (any process's).
+    """Every so often, per tenant, hand the broker the tasks kept while it was unreachable,
+    re-send payment outbox rows stuck since a crash, and publish the room events kept while
+    Redis was unreachable (any process's).
 
     Runs in every web process; the relays are idempotent, so several at once do no harm.
     """
@@ -224,11 +230,12 @@ async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
                 async with app[DATABASES].core_sessions()() as session:
                     slugs = [tenant.slug for tenant, _ in await list_tenants(session)]
                 for slug in slugs:
+                    for relay in (app[DISPATCHER].relay, app[BUS].relay):
+                        try:
+                            await relay(slug)
+                        except Exception:
+                            log.exception("outbox relay of %s failed", slug)
                     await app[DISPATCHER].send(RELAY_OUTBOX, slug, interval)
-                    try:
-                        await app[BUS].relay(slug)
-                    except Exception:
-                        log.exception("room outbox relay of %s failed", slug)
             except Exception:
                 log.exception("outbox relay round failed")
 

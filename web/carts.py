@@ -40,7 +40,7 @@ def idempotency_key(request: web.Request) -> str | None:
     return value
 
 
-@routes.route("GET", ITEMS, tag=TAG, response=CartItemRead, paginated=True)
+@routes.read(ITEMS, tag=TAG, response=CartItemRead, paginated=True)
 async def list_cart_items(request: web.Request) -> web.Response:
     """The lines of my cart."""
     stmt = carts.cart_items_query(actor(request))
@@ -68,11 +68,20 @@ async def add_cart_item(request: web.Request) -> web.Response:
     one in another currency than my cart's lines a 400 on `course`.
     """
     data = await read_body(request, CartItemCreate)
-    item, created = await carts.do_add_to_cart(session(request), actor=actor(request), data=data)
+    course = await carts.access_buyable_course(
+        session(request), actor=actor(request), course_id=data.course
+    )
+    cart, items = await carts.access_cart(session(request), actor=actor(request))
+    await carts.check_cart_addition(
+        session(request), actor=actor(request), course=course, items=items
+    )
+    item, created = await carts.do_add_to_cart(
+        session(request), actor=actor(request), cart=cart, items=items, course=course, data=data
+    )
     return ok(render(CartItemRead, carts.line_fields(item)), status=201 if created else 200)
 
 
-@routes.route("GET", ITEM, tag=TAG, response=CartItemRead)
+@routes.read(ITEM, tag=TAG, response=CartItemRead)
 async def get_cart_item(request: web.Request) -> web.Response:
     """Retrieve a line of my cart."""
     item = await carts.access_cart_item(
@@ -102,13 +111,14 @@ routes.update_routes(
 @routes.route("DELETE", ITEM, tag=TAG, status=204)
 async def remove_cart_item(request: web.Request) -> web.Response:
     """Remove a line from my cart."""
-    await carts.do_remove_cart_item(
+    item = await carts.access_cart_item(
         session(request), actor=actor(request), item_id=path_id(request, "item_id")
     )
+    await carts.do_remove_cart_item(session(request), actor=actor(request), item=item)
     return no_content()
 
 
-@routes.route("GET", CART, tag=TAG, response=CartRead, writes=True)  # creates the cart
+@routes.route("GET", CART, tag=TAG, response=CartRead)  # creates the cart: a transaction
 async def get_cart(request: web.Request) -> web.Response:
     """My cart: its lines, the total and the currency (decimal strings)."""
     cart, items = await carts.access_cart(session(request), actor=actor(request))

@@ -34,9 +34,20 @@ from models.courses.schemas import (
 from models.courses.tables import Lesson
 from models.errors import PermissionDenied
 from models.listing import paginate
-from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
+from models.validation import check_changes
+from web.handlers import (
+    actor,
+    no_content,
+    ok,
+    open_unit,
+    path_id,
+    read_update,
+    render,
+    session,
+    unit_of_work,
+)
 from web.jsonio import read_body, read_query
-from web.keys import DATABASES, SETTINGS, TENANTS
+from web.keys import SETTINGS, TENANTS
 from web.media import download_response, remove_media_later, remove_media_on_rollback
 from web.pagination import page_body, page_request, paginated
 from web.routing import RouteTable
@@ -98,7 +109,7 @@ async def _lesson_response(request: web.Request, lesson: Lesson) -> dict[str, An
 # Modules
 
 
-@routes.route("GET", MODULES, tag=TAG, query=ModuleQuery, response=ModuleRead, paginated=True)
+@routes.read(MODULES, tag=TAG, query=ModuleQuery, response=ModuleRead, paginated=True)
 async def list_modules(request: web.Request) -> web.Response:
     """List modules of the courses I can see, in order."""
     query = read_query(request, ModuleQuery)
@@ -110,11 +121,14 @@ async def list_modules(request: web.Request) -> web.Response:
 async def create_module(request: web.Request) -> web.Response:
     """Add a module to a course (its instructor or an admin)."""
     data = await read_body(request, ModuleCreate)
-    module = await structure.do_create_module(session(request), actor=actor(request), data=data)
+    course = await structure.access_parent_course(
+        session(request), actor=actor(request), course_id=data.course
+    )
+    module = await structure.do_create_module(session(request), course=course, data=data)
     return ok(render(ModuleRead, module), status=201)
 
 
-@routes.route("GET", MODULE, tag=TAG, response=ModuleRead)
+@routes.read(MODULE, tag=TAG, response=ModuleRead)
 async def get_module(request: web.Request) -> web.Response:
     """Retrieve a module."""
     module = await structure.access_module(
@@ -125,8 +139,14 @@ async def get_module(request: web.Request) -> web.Response:
 
 async def _update_module(request: web.Request) -> web.Response:
     data = await read_update(request, ModuleCreate, ModuleUpdate)
+    module = await structure.access_module(
+        session(request),
+        actor=actor(request),
+        module_id=path_id(request, "module_id"),
+        for_change=True,
+    )
     module = await structure.do_update_module(
-        session(request), actor=actor(request), module_id=path_id(request, "module_id"), data=data
+        session(request), module=module, changes=check_changes(data)
     )
     return ok(render(ModuleRead, module))
 
@@ -144,9 +164,13 @@ routes.update_routes(
 @routes.route("DELETE", MODULE, tag=TAG, status=204)
 async def delete_module(request: web.Request) -> web.Response:
     """Delete a module and its lessons."""
-    files = await structure.do_delete_module(
-        session(request), actor=actor(request), module_id=path_id(request, "module_id")
+    module = await structure.access_module(
+        session(request),
+        actor=actor(request),
+        module_id=path_id(request, "module_id"),
+        for_change=True,
     )
+    files = await structure.do_delete_module(session(request), module=module)
     remove_media_later(request, *files)
     return no_content()
 
@@ -154,7 +178,7 @@ async def delete_module(request: web.Request) -> web.Response:
 # Lessons
 
 
-@routes.route("GET", LESSONS, tag=TAG, query=LessonQuery, response=LessonRead, paginated=True)
+@routes.read(LESSONS, tag=TAG, query=LessonQuery, response=LessonRead, paginated=True)
 async def list_lessons(request: web.Request) -> web.Response:
     """List lessons; content only for enrollees, the instructor and admins."""
     query = read_query(request, LessonQuery)
@@ -175,11 +199,14 @@ async def list_lessons(request: web.Request) -> web.Response:
 async def create_lesson(request: web.Request) -> web.Response:
     """Add a lesson to a module (the course's instructor or an admin)."""
     data = await read_body(request, LessonCreate)
-    lesson = await structure.do_create_lesson(session(request), actor=actor(request), data=data)
+    module = await structure.access_parent_module(
+        session(request), actor=actor(request), module_id=data.module
+    )
+    lesson = await structure.do_create_lesson(session(request), module=module, data=data)
     return ok(lesson_body(lesson, with_content=True), status=201)
 
 
-@routes.route("GET", LESSON, tag=TAG, response=LessonRead)
+@routes.read(LESSON, tag=TAG, response=LessonRead)
 async def get_lesson(request: web.Request) -> web.Response:
     """Retrieve a lesson."""
     lesson, _ = await structure.access_lesson(
@@ -190,8 +217,14 @@ async def get_lesson(request: web.Request) -> web.Response:
 
 async def _update_lesson(request: web.Request) -> web.Response:
     data = await read_update(request, LessonCreate, LessonUpdate)
+    lesson, _ = await structure.access_lesson(
+        session(request),
+        actor=actor(request),
+        lesson_id=path_id(request, "lesson_id"),
+        for_change=True,
+    )
     lesson = await structure.do_update_lesson(
-        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id"), data=data
+        session(request), lesson=lesson, changes=check_changes(data)
     )
     return ok(lesson_body(lesson, with_content=True))
 
@@ -209,9 +242,13 @@ routes.update_routes(
 @routes.route("DELETE", LESSON, tag=TAG, status=204)
 async def delete_lesson(request: web.Request) -> web.Response:
     """Delete a lesson; enrollments' progress is recomputed."""
-    file = await structure.do_delete_lesson(
-        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    lesson, _ = await structure.access_lesson(
+        session(request),
+        actor=actor(request),
+        lesson_id=path_id(request, "lesson_id"),
+        for_change=True,
     )
+    file = await structure.do_delete_lesson(session(request), lesson=lesson)
     remove_media_later(request, file)
     return no_content()
 
@@ -238,9 +275,7 @@ async def upload_lesson_file(request: web.Request) -> web.Response:
     return ok(lesson_body(lesson, with_content=True))
 
 
-@routes.route(
-    "GET", LESSON + "file/", tag=TAG, media_type="application/octet-stream", errors=(404,)
-)
+@routes.read(LESSON + "file/", tag=TAG, media_type="application/octet-stream", errors=(404,))
 async def download_lesson_file(request: web.Request) -> web.StreamResponse:
     """Download a lesson's file (enrollees, the instructor, admins), under its upload name."""
     lesson = await structure.access_lesson_file(
@@ -250,7 +285,7 @@ async def download_lesson_file(request: web.Request) -> web.StreamResponse:
     return await download_response(request, lesson.file, structure.download_name(lesson))
 
 
-@routes.route("GET", LESSON + "file-link/", tag=TAG, response=FileLinkRead, errors=(404,))
+@routes.read(LESSON + "file-link/", tag=TAG, response=FileLinkRead, errors=(404,))
 async def lesson_file_link(request: web.Request) -> web.Response:
     """A link to the lesson's file that works without a token, for a few minutes.
 
@@ -300,10 +335,9 @@ async def download_linked_lesson_file(request: web.Request) -> web.StreamRespons
     host_tenant = await request.app[TENANTS].tenant_for_host(request.host or "")
     if host_tenant not in (None, tenant) or not await request.app[TENANTS].exists(tenant):
         raise PermissionDenied(structure.INVALID_LINK)
-    sessions = request.app[DATABASES].tenant_sessions(tenant, autocommit=True)
-    async with sessions() as link_session:
+    async with open_unit(request.app, tenant, read_only=True) as uow:
         lesson = await structure.access_linked_lesson_file(
-            link_session, lesson_id=lesson_id, file_key=file_key
+            uow.session, lesson_id=lesson_id, file_key=file_key
         )
     assert lesson.file is not None  # access_linked_lesson_file guarantees it
     return await download_response(request, lesson.file, structure.download_name(lesson))
@@ -312,8 +346,11 @@ async def download_linked_lesson_file(request: web.Request) -> web.StreamRespons
 @routes.route("POST", LESSON + "complete/", tag=TAG, response=EnrollmentRead)
 async def complete_lesson(request: web.Request) -> web.Response:
     """Mark a lesson complete; answers the enrollment with its new progress."""
-    enrollment = await enrollments.do_complete_lesson(
+    lesson, course, enrollment = await enrollments.access_lesson_enrollment(
         session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    enrollment = await enrollments.do_complete_lesson(
+        session(request), actor=actor(request), lesson=lesson, course=course, enrollment=enrollment
     )
     return ok(render(EnrollmentRead, enrollment))
 
@@ -321,7 +358,7 @@ async def complete_lesson(request: web.Request) -> web.Response:
 # Resources
 
 
-@routes.route("GET", RESOURCES, tag=TAG, query=ResourceQuery, response=ResourceRead, paginated=True)
+@routes.read(RESOURCES, tag=TAG, query=ResourceQuery, response=ResourceRead, paginated=True)
 async def list_resources(request: web.Request) -> web.Response:
     """List the resources of lessons whose content I may read."""
     query = read_query(request, ResourceQuery)
@@ -333,11 +370,14 @@ async def list_resources(request: web.Request) -> web.Response:
 async def create_resource(request: web.Request) -> web.Response:
     """Add a resource (a link) to a lesson."""
     data = await read_body(request, ResourceCreate)
-    resource = await structure.do_create_resource(session(request), actor=actor(request), data=data)
+    lesson = await structure.access_parent_lesson(
+        session(request), actor=actor(request), lesson_id=data.lesson
+    )
+    resource = await structure.do_create_resource(session(request), lesson=lesson, data=data)
     return ok(render(ResourceRead, resource), status=201)
 
 
-@routes.route("GET", RESOURCE, tag=TAG, response=ResourceRead)
+@routes.read(RESOURCE, tag=TAG, response=ResourceRead)
 async def get_resource(request: web.Request) -> web.Response:
     """Retrieve a lesson resource (404 unless I may read the lesson's content)."""
     resource = await structure.access_resource(
@@ -348,11 +388,14 @@ async def get_resource(request: web.Request) -> web.Response:
 
 async def _update_resource(request: web.Request) -> web.Response:
     data = await read_update(request, ResourceCreate, ResourceUpdate)
-    resource = await structure.do_update_resource(
+    resource = await structure.access_resource(
         session(request),
         actor=actor(request),
         resource_id=path_id(request, "resource_id"),
-        data=data,
+        for_change=True,
+    )
+    resource = await structure.do_update_resource(
+        session(request), resource=resource, changes=check_changes(data)
     )
     return ok(render(ResourceRead, resource))
 
@@ -370,7 +413,11 @@ routes.update_routes(
 @routes.route("DELETE", RESOURCE, tag=TAG, status=204)
 async def delete_resource(request: web.Request) -> web.Response:
     """Delete a lesson resource."""
-    await structure.do_delete_resource(
-        session(request), actor=actor(request), resource_id=path_id(request, "resource_id")
+    resource = await structure.access_resource(
+        session(request),
+        actor=actor(request),
+        resource_id=path_id(request, "resource_id"),
+        for_change=True,
     )
+    await structure.do_delete_resource(session(request), resource=resource)
     return no_content()

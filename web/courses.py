@@ -24,6 +24,7 @@ from models.courses.schemas import (
 )
 from models.courses.tables import Course
 from models.fields import cents_to_money
+from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
 from web.jsonio import read_body, read_query
 from web.keys import DIRECT_READS, SETTINGS
@@ -84,8 +85,7 @@ def _course_fields(course: Course) -> dict[str, Any]:
     }
 
 
-@routes.route(
-    "GET",
+@routes.read(
     CATEGORIES,
     tag=TAG,
     query=CategoryQuery,
@@ -105,11 +105,11 @@ async def create_category(request: web.Request) -> web.Response:
     """Create a category (instructors and admins)."""
     catalog.check_author(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, CategoryCreate)
-    category = await catalog.do_create_category(session(request), actor=actor(request), data=data)
+    category = await catalog.do_create_category(session(request), data=data)
     return ok(render(CategoryRead, category), status=201)
 
 
-@routes.route("GET", CATEGORY, tag=TAG, response=CategoryRead)
+@routes.read(CATEGORY, tag=TAG, response=CategoryRead)
 async def get_category(request: web.Request) -> web.Response:
     """Retrieve a category."""
     category = await catalog.access_category(
@@ -120,13 +120,12 @@ async def get_category(request: web.Request) -> web.Response:
 
 async def _update_category(request: web.Request) -> web.Response:
     catalog.check_category_admin(actor(request))  # before the body is read, as DRF does
-    await catalog.access_category(session(request), category_id=path_id(request, "category_id"))
+    category = await catalog.access_category(
+        session(request), category_id=path_id(request, "category_id")
+    )
     data = await read_update(request, CategoryCreate, CategoryUpdate)
     category = await catalog.do_update_category(
-        session(request),
-        actor=actor(request),
-        category_id=path_id(request, "category_id"),
-        data=data,
+        session(request), category=category, changes=check_changes(data)
     )
     return ok(render(CategoryRead, category))
 
@@ -144,14 +143,15 @@ routes.update_routes(
 @routes.route("DELETE", CATEGORY, tag=TAG, status=204, errors=(409,))
 async def delete_category(request: web.Request) -> web.Response:
     """Delete a category (admins); one that courses use is a 409."""
-    await catalog.do_delete_category(
-        session(request), actor=actor(request), category_id=path_id(request, "category_id")
+    catalog.check_category_admin(actor(request))
+    category = await catalog.access_category_for_delete(
+        session(request), category_id=path_id(request, "category_id")
     )
+    await catalog.do_delete_category(session(request), category=category)
     return no_content()
 
 
-@routes.route(
-    "GET",
+@routes.read(
     COURSES,
     tag=TAG,
     query=CourseQuery,
@@ -174,11 +174,12 @@ async def create_course(request: web.Request) -> web.Response:
     """Create a course (instructors and admins)."""
     catalog.check_author(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, CourseCreate)
+    await catalog.check_new_course(session(request), actor=actor(request), data=data)
     course = await catalog.do_create_course(session(request), actor=actor(request), data=data)
     return ok(course_detail(course), status=201)
 
 
-@routes.route("GET", COURSE, tag=TAG, response=CourseRead)
+@routes.read(COURSE, tag=TAG, response=CourseRead)
 async def get_course(request: web.Request) -> web.Response:
     """Retrieve a course."""
     course = await catalog.access_course(
@@ -189,15 +190,18 @@ async def get_course(request: web.Request) -> web.Response:
 
 async def _update_course(request: web.Request) -> web.Response:
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    await catalog.access_course(
+    course = await catalog.access_course(
         session(request),
         actor=actor(request),
         course_id=path_id(request, "course_id"),
         for_change=True,
     )
     data = await read_update(request, CourseCreate, CourseUpdate)
+    change = await catalog.check_course_update(
+        session(request), actor=actor(request), course=course, data=data
+    )
     course = await catalog.do_update_course(
-        session(request), actor=actor(request), course_id=path_id(request, "course_id"), data=data
+        session(request), actor=actor(request), course=course, change=change
     )
     return ok(course_detail(course))
 
@@ -215,9 +219,13 @@ routes.update_routes(
 @routes.route("DELETE", COURSE, tag=TAG, status=204)
 async def delete_course(request: web.Request) -> web.Response:
     """Delete a course (its instructor or an admin)."""
-    files = await catalog.do_delete_course(
-        session(request), actor=actor(request), course_id=path_id(request, "course_id")
+    course = await catalog.access_course(
+        session(request),
+        actor=actor(request),
+        course_id=path_id(request, "course_id"),
+        for_change=True,
     )
+    files = await catalog.do_delete_course(session(request), actor=actor(request), course=course)
     remove_media_later(request, *files)
     return no_content()
 
@@ -259,11 +267,11 @@ async def announce(request: web.Request) -> web.Response:
     """Announce to a course's enrolled users, live on its notifications socket."""
     course_id = path_id(request, "course_id")
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    await catalog.access_course(
+    course = await catalog.access_course(
         session(request), actor=actor(request), course_id=course_id, for_change=True
     )
     data = await read_body(request, AnnouncementCreate)
     announcement = await notifications.do_announce(
-        session(request), actor=actor(request), course_id=course_id, data=data
+        session(request), actor=actor(request), course=course, data=data
     )
     return ok(render(AnnouncementRead, announcement), status=201)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from models.courses import enrollments, ratings
+from models.courses import catalog, enrollments, ratings
 from models.courses.schemas import (
     EnrollBody,
     EnrollmentQuery,
@@ -16,6 +16,7 @@ from models.courses.schemas import (
     RatingRead,
     RatingUpdate,
 )
+from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
 from web.pagination import paginated
@@ -42,18 +43,20 @@ RATING = RATINGS + r"{rating_id:[0-9]+}/"
 async def enroll(request: web.Request) -> web.Response:
     """Enroll in a course: 201 when new, 200 with the existing enrollment, 402 for a paid course."""
     data = await read_body(request, EnrollBody)
+    user_id = enrollments.check_enroller(actor(request), data.user_id)
+    course = await catalog.access_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id")
+    )
+    existing = await enrollments.check_enrollment(
+        session(request), actor=actor(request), course=course, user_id=user_id
+    )
     enrollment, created = await enrollments.do_enroll(
-        session(request),
-        actor=actor(request),
-        course_id=path_id(request, "course_id"),
-        user_id=data.user_id,
+        session(request), actor=actor(request), course=course, user_id=user_id, existing=existing
     )
     return ok(render(EnrollmentRead, enrollment), status=201 if created else 200)
 
 
-@routes.route(
-    "GET", ENROLLMENTS, tag=TAG, query=EnrollmentQuery, response=EnrollmentRead, paginated=True
-)
+@routes.read(ENROLLMENTS, tag=TAG, query=EnrollmentQuery, response=EnrollmentRead, paginated=True)
 async def list_enrollments(request: web.Request) -> web.Response:
     """My enrollments; admins see all (filter by `course`), instructors those of their courses."""
     query = read_query(request, EnrollmentQuery)
@@ -61,7 +64,7 @@ async def list_enrollments(request: web.Request) -> web.Response:
     return ok(await paginated(request, session(request), stmt, lambda e: render(EnrollmentRead, e)))
 
 
-@routes.route("GET", ENROLLMENT, tag=TAG, response=EnrollmentRead)
+@routes.read(ENROLLMENT, tag=TAG, response=EnrollmentRead)
 async def get_enrollment(request: web.Request) -> web.Response:
     """Retrieve an enrollment."""
     enrollment = await enrollments.access_enrollment(
@@ -72,11 +75,15 @@ async def get_enrollment(request: web.Request) -> web.Response:
 
 async def _update_enrollment(request: web.Request) -> web.Response:
     data = await read_update(request, EnrollmentReplace, EnrollmentUpdate)
-    enrollment = await enrollments.do_set_enrollment_active(
+    enrollment = await enrollments.access_enrollment(
         session(request),
         actor=actor(request),
         enrollment_id=path_id(request, "enrollment_id"),
-        is_active=data.is_active,
+        for_change=True,
+    )
+    enrollments.check_enrollment_change(actor(request), enrollment, data.is_active)
+    enrollment = await enrollments.do_set_enrollment_active(
+        session(request), enrollment=enrollment, is_active=data.is_active
     )
     return ok(render(EnrollmentRead, enrollment))
 
@@ -94,11 +101,14 @@ routes.update_routes(
 @routes.route("DELETE", ENROLLMENT, tag=TAG, status=204)
 async def leave_course(request: web.Request) -> web.Response:
     """Leave a course: the enrollment is deactivated, its progress kept."""
-    await enrollments.do_set_enrollment_active(
+    enrollment = await enrollments.access_enrollment(
         session(request),
         actor=actor(request),
         enrollment_id=path_id(request, "enrollment_id"),
-        is_active=False,
+        for_change=True,
+    )
+    await enrollments.do_set_enrollment_active(
+        session(request), enrollment=enrollment, is_active=False
     )
     return no_content()
 
@@ -115,13 +125,17 @@ async def leave_course(request: web.Request) -> web.Response:
 async def rate_course(request: web.Request) -> web.Response:
     """Rate a course I am enrolled in: 201 the first time, 200 when it updates my rating."""
     data = await read_body(request, RatingBody)
+    course = await catalog.access_course(
+        session(request), actor=actor(request), course_id=path_id(request, "course_id")
+    )
+    await ratings.check_rater(session(request), actor=actor(request), course=course)
     rating, created = await ratings.do_rate_course(
-        session(request), actor=actor(request), course_id=path_id(request, "course_id"), data=data
+        session(request), actor=actor(request), course=course, data=data
     )
     return ok(render(RatingRead, rating), status=201 if created else 200)
 
 
-@routes.route("GET", RATINGS, tag=TAG, query=RatingQuery, response=RatingRead, paginated=True)
+@routes.read(RATINGS, tag=TAG, query=RatingQuery, response=RatingRead, paginated=True)
 async def list_ratings(request: web.Request) -> web.Response:
     """List ratings of the courses I can see (filter by `course`)."""
     query = read_query(request, RatingQuery)
@@ -129,7 +143,7 @@ async def list_ratings(request: web.Request) -> web.Response:
     return ok(await paginated(request, session(request), stmt, lambda r: render(RatingRead, r)))
 
 
-@routes.route("GET", RATING, tag=TAG, response=RatingRead)
+@routes.read(RATING, tag=TAG, response=RatingRead)
 async def get_rating(request: web.Request) -> web.Response:
     """Retrieve a rating."""
     rating = await ratings.access_rating(
@@ -140,8 +154,14 @@ async def get_rating(request: web.Request) -> web.Response:
 
 async def _update_rating(request: web.Request) -> web.Response:
     data = await read_update(request, RatingBody, RatingUpdate)
+    rating = await ratings.access_rating(
+        session(request),
+        actor=actor(request),
+        rating_id=path_id(request, "rating_id"),
+        for_change=True,
+    )
     rating = await ratings.do_update_rating(
-        session(request), actor=actor(request), rating_id=path_id(request, "rating_id"), data=data
+        session(request), rating=rating, changes=check_changes(data)
     )
     return ok(render(RatingRead, rating))
 
@@ -159,7 +179,11 @@ routes.update_routes(
 @routes.route("DELETE", RATING, tag=TAG, status=204)
 async def delete_rating(request: web.Request) -> web.Response:
     """Delete my rating (admins any)."""
-    await ratings.do_delete_rating(
-        session(request), actor=actor(request), rating_id=path_id(request, "rating_id")
+    rating = await ratings.access_rating(
+        session(request),
+        actor=actor(request),
+        rating_id=path_id(request, "rating_id"),
+        for_change=True,
     )
+    await ratings.do_delete_rating(session(request), rating=rating)
     return no_content()

@@ -50,8 +50,8 @@ async def _post_body(request: web.Request, post: ForumPost) -> dict[str, Any]:
 # Forums
 
 
-@routes.route(
-    "GET", FORUMS, tag=TAG, query=ForumQuery, response=ForumRead, paginated=True, expensive=SEARCH
+@routes.read(
+    FORUMS, tag=TAG, query=ForumQuery, response=ForumRead, paginated=True, expensive=SEARCH
 )
 async def list_forums(request: web.Request) -> web.Response:
     """List the forums I may see (filter `is_active`, `is_locked`, `group`; `search` titles)."""
@@ -67,11 +67,12 @@ async def create_forum(request: web.Request) -> web.Response:
     """Create a forum (instructors and admins), open to all or limited to `group_ids`."""
     forums.check_forum_creator(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, ForumCreate)
+    await forums.check_forum_groups(session(request), actor=actor(request), ids=data.group_ids)
     forum = await forums.do_create_forum(session(request), actor=actor(request), data=data)
     return ok(await _forum_body(request, forum), status=201)
 
 
-@routes.route("GET", FORUM, tag=TAG, response=ForumRead)
+@routes.read(FORUM, tag=TAG, response=ForumRead)
 async def get_forum(request: web.Request) -> web.Response:
     """Retrieve a forum I may see."""
     forum = await forums.access_forum(
@@ -87,8 +88,11 @@ async def _update_forum(request: web.Request) -> web.Response:
     )
     await forums.check_forum_changer(session(request), actor=actor(request), forum=forum)
     data = await read_update(request, ForumCreate, ForumUpdate)
+    change = await forums.check_forum_update(
+        session(request), actor=actor(request), forum=forum, data=data
+    )
     forum = await forums.do_update_forum(
-        session(request), actor=actor(request), forum_id=forum.id, data=data
+        session(request), actor=actor(request), forum=forum, change=change
     )
     return ok(await _forum_body(request, forum))
 
@@ -106,9 +110,11 @@ routes.update_routes(
 @routes.route("DELETE", FORUM, tag=TAG, status=204)
 async def delete_forum(request: web.Request) -> web.Response:
     """Delete a forum and its posts (its creator or an admin)."""
-    await forums.do_delete_forum(
+    forum = await forums.access_forum(
         session(request), actor=actor(request), forum_id=path_id(request, "forum_id")
     )
+    forums.check_forum_manager(actor(request), forum)
+    await forums.do_delete_forum(session(request), actor=actor(request), forum=forum)
     return no_content()
 
 
@@ -123,13 +129,13 @@ async def _post_page(request: web.Request, *, forum_id: int | None) -> web.Respo
     return ok(page_body(request, result, [render(PostRead, v.fields()) for v in views]))
 
 
-@routes.route("GET", POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
+@routes.read(POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
 async def list_posts(request: web.Request) -> web.Response:
     """List posts of the forums I may see (`forum`, `parent`, `top_level`, `author_id`)."""
     return await _post_page(request, forum_id=None)
 
 
-@routes.route("GET", FORUM_POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
+@routes.read(FORUM_POSTS, tag=TAG, query=PostQuery, response=PostRead, paginated=True)
 async def list_forum_posts(request: web.Request) -> web.Response:
     """List a forum's posts, as `posts/?forum=<id>` does (404 for a forum I cannot see)."""
     forum = await forums.access_forum(
@@ -150,11 +156,17 @@ async def list_forum_posts(request: web.Request) -> web.Response:
 async def create_post(request: web.Request) -> web.Response:
     """Post in a forum I may see, or reply to one of its posts (`parent`)."""
     data = await read_body(request, PostCreate)
-    post = await posts.do_create_post(session(request), actor=actor(request), data=data)
+    forum = await posts.access_post_forum(
+        session(request), actor=actor(request), forum_id=data.forum
+    )
+    await posts.check_new_post(session(request), actor=actor(request), forum=forum, data=data)
+    post = await posts.do_create_post(
+        session(request), actor=actor(request), forum=forum, data=data
+    )
     return ok(await _post_body(request, post), status=201)
 
 
-@routes.route("GET", POST, tag=TAG, response=PostRead)
+@routes.read(POST, tag=TAG, response=PostRead)
 async def get_post(request: web.Request) -> web.Response:
     """Retrieve a post of a forum I may see."""
     post, _ = await posts.access_post(
@@ -170,8 +182,11 @@ async def _update_post(request: web.Request) -> web.Response:
     )
     await posts.check_post_changer(session(request), actor=actor(request), post=post, forum=forum)
     data = await read_update(request, PostReplace, PostUpdate)
+    changes = await posts.check_post_update(
+        session(request), actor=actor(request), post=post, forum=forum, data=data
+    )
     post = await posts.do_update_post(
-        session(request), actor=actor(request), post_id=post.id, data=data
+        session(request), actor=actor(request), post=post, forum=forum, changes=changes
     )
     return ok(await _post_body(request, post))
 
@@ -191,13 +206,15 @@ routes.update_routes(
 @routes.route("DELETE", POST, tag=TAG, status=204, audit="forum_post_deleted")
 async def delete_post(request: web.Request) -> web.Response:
     """Delete a post and its replies (its author, the forum's moderators, admins)."""
-    await posts.do_delete_post(
+    post, forum = await posts.access_post(
         session(request), actor=actor(request), post_id=path_id(request, "post_id")
     )
+    await posts.check_post_changer(session(request), actor=actor(request), post=post, forum=forum)
+    await posts.do_delete_post(session(request), actor=actor(request), post=post, forum=forum)
     return no_content()
 
 
-@routes.route("GET", FORUM + "online/", tag=TAG, response=OnlineRead)
+@routes.read(FORUM + "online/", tag=TAG, response=OnlineRead)
 async def forum_online(request: web.Request) -> web.Response:
     """Who has the forum's live chat open now (whoever may read the forum)."""
     forum_id = path_id(request, "forum_id")

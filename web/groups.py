@@ -20,6 +20,7 @@ from models.groups.schemas import (
 )
 from models.groups.tables import Group
 from models.listing import paginate
+from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
 from web.pagination import page_body, page_request, paginated
@@ -40,8 +41,8 @@ async def _group_body(request: web.Request, group: Group) -> dict[str, Any]:
     return render(GroupRead, view.fields())
 
 
-@routes.route(
-    "GET", GROUPS, tag=TAG, query=GroupQuery, response=GroupRead, paginated=True, expensive=SEARCH
+@routes.read(
+    GROUPS, tag=TAG, query=GroupQuery, response=GroupRead, paginated=True, expensive=SEARCH
 )
 async def list_groups(request: web.Request) -> web.Response:
     """List my groups (`member=me`); admins see every group unless they ask for theirs."""
@@ -61,7 +62,7 @@ async def create_group(request: web.Request) -> web.Response:
     return ok(await _group_body(request, group), status=201)
 
 
-@routes.route("GET", GROUP, tag=TAG, response=GroupRead)
+@routes.read(GROUP, tag=TAG, response=GroupRead)
 async def get_group(request: web.Request) -> web.Response:
     """Retrieve a group (its members and admins)."""
     group, _ = await groups.access_group(
@@ -72,7 +73,7 @@ async def get_group(request: web.Request) -> web.Response:
 
 async def _update_group(request: web.Request) -> web.Response:
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    await groups.access_group(
+    group, _ = await groups.access_group(
         session(request),
         actor=actor(request),
         group_id=path_id(request, "group_id"),
@@ -80,7 +81,7 @@ async def _update_group(request: web.Request) -> web.Response:
     )
     data = await read_update(request, GroupCreate, GroupUpdate)
     group = await groups.do_update_group(
-        session(request), actor=actor(request), group_id=path_id(request, "group_id"), data=data
+        session(request), actor=actor(request), group=group, changes=check_changes(data)
     )
     return ok(await _group_body(request, group))
 
@@ -98,13 +99,17 @@ routes.update_routes(
 @routes.route("DELETE", GROUP, tag=TAG, status=204)
 async def delete_group(request: web.Request) -> web.Response:
     """Delete a group and its memberships (its owners or an admin)."""
-    await groups.do_delete_group(
-        session(request), actor=actor(request), group_id=path_id(request, "group_id")
+    group, _ = await groups.access_group(
+        session(request),
+        actor=actor(request),
+        group_id=path_id(request, "group_id"),
+        for_change=True,
     )
+    await groups.do_delete_group(session(request), actor=actor(request), group=group)
     return no_content()
 
 
-@routes.route("GET", MEMBERS, tag=TAG, query=MemberQuery, response=MemberRead, paginated=True)
+@routes.read(MEMBERS, tag=TAG, query=MemberQuery, response=MemberRead, paginated=True)
 async def list_members(request: web.Request) -> web.Response:
     """Members of my groups (filter by `group`, `user_id`, `role`); admins see all."""
     query = read_query(request, MemberQuery)
@@ -125,11 +130,19 @@ async def list_members(request: web.Request) -> web.Response:
 async def add_member(request: web.Request) -> web.Response:
     """Add a user to a group (owners and admins; moderators add `member`s)."""
     data = await read_body(request, MemberCreate)
-    member = await groups.do_add_member(session(request), actor=actor(request), data=data)
+    group, role = await groups.access_new_member_group(
+        session(request), actor=actor(request), group_id=data.group
+    )
+    await groups.check_new_member(
+        session(request), actor=actor(request), group=group, role=role, data=data
+    )
+    member = await groups.do_add_member(
+        session(request), actor=actor(request), group=group, data=data
+    )
     return ok(render(MemberRead, member), status=201)
 
 
-@routes.route("GET", MEMBER, tag=TAG, response=MemberRead)
+@routes.read(MEMBER, tag=TAG, response=MemberRead)
 async def get_member(request: web.Request) -> web.Response:
     """Retrieve a membership of one of my groups."""
     member, _, _ = await groups.access_member(
@@ -140,16 +153,16 @@ async def get_member(request: web.Request) -> web.Response:
 
 async def _update_member(request: web.Request) -> web.Response:
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    _, _, role = await groups.access_member(
+    member, group, role = await groups.access_member(
         session(request), actor=actor(request), member_id=path_id(request, "member_id")
     )
     groups.check_role_changer(actor(request), role)
     data = await read_update(request, MemberRoleBody, MemberUpdate)
+    new_role = await groups.check_role_change(
+        session(request), member=member, group=group, role=data.role
+    )
     member = await groups.do_change_member_role(
-        session(request),
-        actor=actor(request),
-        member_id=path_id(request, "member_id"),
-        role=data.role,
+        session(request), actor=actor(request), member=member, group=group, role=new_role
     )
     return ok(render(MemberRead, member))
 
@@ -169,13 +182,19 @@ routes.update_routes(
 @routes.route("DELETE", MEMBER, tag=TAG, status=204, audit="group_member_deleted")
 async def remove_member(request: web.Request) -> web.Response:
     """Remove a member (owners, admins; moderators remove `member`s); or leave the group."""
-    await groups.do_remove_member(
+    member, group, role = await groups.access_member(
         session(request), actor=actor(request), member_id=path_id(request, "member_id")
+    )
+    await groups.check_member_remover(
+        session(request), actor=actor(request), member=member, group=group, actor_role=role
+    )
+    await groups.do_remove_member(
+        session(request), actor=actor(request), member=member, group=group
     )
     return no_content()
 
 
-@routes.route("GET", GROUP + "online/", tag=TAG, response=OnlineRead)
+@routes.read(GROUP + "online/", tag=TAG, response=OnlineRead)
 async def group_online(request: web.Request) -> web.Response:
     """Who has the group's chat open now (its members and admins may ask)."""
     group_id = path_id(request, "group_id")

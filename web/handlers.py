@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models import unit_of_work as units
 from models.fields import MAX_ID
 from models.identity import Principal
 from models.unit_of_work import UnitOfWork
 from web.jsonio import json_response, read_json, validate
-from web.keys import PRINCIPAL, UOW
+from web.keys import BUS, DATABASES, DISPATCHER, PRINCIPAL, UOW
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -21,7 +23,17 @@ def actor(request: web.Request) -> Principal:
     return request[PRINCIPAL]
 
 
+def open_unit(
+    app: web.Application, tenant: str, *, read_only: bool = False
+) -> AbstractAsyncContextManager[UnitOfWork]:
+    """A unit of work of the tenant, its tasks to the app's dispatcher, its events to its bus."""
+    return units.unit_of_work(
+        app[DATABASES], tenant, tasks=app[DISPATCHER], events=app[BUS], read_only=read_only
+    )
+
+
 def unit_of_work(request: web.Request) -> UnitOfWork:
+    """The request's unit of work (opened by web/middlewares.py)."""
     return request[UOW]
 
 

@@ -25,7 +25,7 @@ HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
-# Handlers of requests that only read (GETs that do not write): run in autocommit.
+# Handlers of `routes.read` routes: served by read-only units (autocommit, writes refused).
 READ_ONLY_HANDLERS = web.AppKey("read_only_handlers", frozenset)
 # PostgreSQL only: the asyncpg pool for the hottest reads (models/direct_reads.py).
 DIRECT_READS = web.AppKey("direct_reads", DirectReads)

@@ -16,8 +16,7 @@ ACTIVITY = "/api/lms/activitylog/logs/"
 AUDIT = "/api/lms/auditlog/logs/"
 
 
-@routes.route(
-    "GET",
+@routes.read(
     ACTIVITY,
     tag="activitylog",
     query=ActivityLogQuery,
@@ -33,7 +32,7 @@ async def list_activity(request: web.Request) -> web.Response:
     )
 
 
-@routes.route("GET", ACTIVITY + "{log_id:[0-9]+}/", tag="activitylog", response=ActivityLogRead)
+@routes.read(ACTIVITY + "{log_id:[0-9]+}/", tag="activitylog", response=ActivityLogRead)
 async def get_activity(request: web.Request) -> web.Response:
     """One activity record."""
     row = await logs.access_activity(
@@ -42,9 +41,7 @@ async def get_activity(request: web.Request) -> web.Response:
     return ok(render(ActivityLogRead, row))
 
 
-@routes.route(
-    "GET", AUDIT, tag="auditlog", query=AuditLogQuery, response=AuditLogRead, paginated=True
-)
+@routes.read(AUDIT, tag="auditlog", query=AuditLogQuery, response=AuditLogRead, paginated=True)
 async def list_audit(request: web.Request) -> web.Response:
     """Audit records (admins); filters action_type, user_id, method, status_code, start, end."""
     who = actor(request)
@@ -53,7 +50,7 @@ async def list_audit(request: web.Request) -> web.Response:
     return ok(await paginated(request, session(request), stmt, lambda r: render(AuditLogRead, r)))
 
 
-@routes.route("GET", AUDIT + "{log_id:[0-9]+}/", tag="auditlog", response=AuditLogRead)
+@routes.read(AUDIT + "{log_id:[0-9]+}/", tag="auditlog", response=AuditLogRead)
 async def get_audit(request: web.Request) -> web.Response:
     """One audit record (admins)."""
     row = await logs.access_audit(

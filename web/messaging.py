@@ -42,7 +42,7 @@ async def _message_body(request: web.Request, message: Message) -> dict[str, Any
     return render(MessageRead, view.fields())
 
 
-@routes.route("GET", MESSAGES, tag=TAG, query=MessageQuery, response=MessageRead, paginated=True)
+@routes.read(MESSAGES, tag=TAG, query=MessageQuery, response=MessageRead, paginated=True)
 async def list_messages(request: web.Request) -> web.Response:
     """List what I sent or received (`box`, `unread`, `with`, `group_id`), newest first."""
     query = read_query(request, MessageQuery)
@@ -58,11 +58,14 @@ async def list_messages(request: web.Request) -> web.Response:
 async def send_message(request: web.Request) -> web.Response:
     """Send a direct message (`recipient_id`) or a message to one of my groups (`group_id`)."""
     data = await read_body(request, MessageCreate)
-    message = await messaging.do_send_message(session(request), actor=actor(request), data=data)
+    group = await messaging.access_addressee(session(request), actor=actor(request), data=data)
+    message = await messaging.do_send_message(
+        session(request), actor=actor(request), data=data, group=group
+    )
     return ok(await _message_body(request, message), status=201)
 
 
-@routes.route("GET", MESSAGE, tag=TAG, response=MessageRead)
+@routes.read(MESSAGE, tag=TAG, response=MessageRead)
 async def get_message(request: web.Request) -> web.Response:
     """Retrieve a message I sent or received."""
     message = await messaging.access_message(
@@ -79,7 +82,7 @@ async def _edit_message(request: web.Request) -> web.Response:
     messaging.check_sender(actor(request), message)
     data = await read_update(request, MessageEdit, MessageEditPartial)
     message = await messaging.do_edit_message(
-        session(request), actor=actor(request), message_id=message.id, content=data.content
+        session(request), actor=actor(request), message=message, content=data.content
     )
     return ok(await _message_body(request, message))
 
@@ -97,17 +100,23 @@ routes.update_routes(
 @routes.route("DELETE", MESSAGE, tag=TAG, status=204)
 async def delete_message(request: web.Request) -> web.Response:
     """Delete a message for everyone (its sender)."""
-    await messaging.do_delete_message(
+    message = await messaging.access_message(
         session(request), actor=actor(request), message_id=path_id(request, "message_id")
     )
+    messaging.check_sender(actor(request), message)
+    await messaging.do_delete_message(session(request), actor=actor(request), message=message)
     return no_content()
 
 
 @routes.route("POST", MESSAGE + "read/", tag=TAG, response=MessageRead, audit="message_read")
 async def read_message(request: web.Request) -> web.Response:
     """Mark a message I received read (again: no change); returns the message."""
-    message = await messaging.do_read_message(
+    message = await messaging.access_message(
         session(request), actor=actor(request), message_id=path_id(request, "message_id")
+    )
+    messaging.check_reader(actor(request), message)
+    message = await messaging.do_read_message(
+        session(request), actor=actor(request), message=message
     )
     return ok(await _message_body(request, message))
 
@@ -139,7 +148,7 @@ async def read_all_messages(request: web.Request) -> web.Response:
     return ok(render(ReadAllResult, {"marked": marked, "unread_count": sum(counts.values())}))
 
 
-@routes.route("GET", UNREAD_COUNT, tag=TAG, query=ConversationQuery, response=UnreadCount)
+@routes.read(UNREAD_COUNT, tag=TAG, query=ConversationQuery, response=UnreadCount)
 async def unread_count(request: web.Request) -> web.Response:
     """How many messages I received and have not read (`with` or `group_id` narrow it)."""
     query = read_query(request, ConversationQuery)
@@ -154,7 +163,7 @@ async def unread_count(request: web.Request) -> web.Response:
     return ok(render(UnreadCount, body))
 
 
-@routes.route("GET", CONVERSATIONS, tag=TAG, response=ConversationRead, paginated=True)
+@routes.read(CONVERSATIONS, tag=TAG, response=ConversationRead, paginated=True)
 async def list_conversations(request: web.Request) -> web.Response:
     """One row per user or group I exchange messages with, the most recent first."""
     stmt = queries.conversations_query(actor(request))

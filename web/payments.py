@@ -19,10 +19,9 @@ from models.payments.schemas import (
     WebhookAck,
 )
 from models.payments.tables import PaymentGateway
-from models.unit_of_work import UnitOfWork
-from web.handlers import actor, no_content, ok, path_id, read_update, render, session
+from web.handlers import actor, no_content, ok, open_unit, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
-from web.keys import DATABASES, DISPATCHER, SETTINGS, TENANTS
+from web.keys import SETTINGS, TENANTS
 from web.pagination import paginated
 from web.routing import RouteTable
 
@@ -43,7 +42,7 @@ def gateway_read(gateway: PaymentGateway) -> dict[str, object]:
 # Gateways
 
 
-@routes.route("GET", GATEWAYS, tag=TAG, query=GatewayQuery, response=GatewayRead, paginated=True)
+@routes.read(GATEWAYS, tag=TAG, query=GatewayQuery, response=GatewayRead, paginated=True)
 async def list_gateways(request: web.Request) -> web.Response:
     """List payment gateways (admins)."""
     gateways.check_admin(actor(request))
@@ -63,7 +62,7 @@ async def create_gateway(request: web.Request) -> web.Response:
     return ok(gateway_read(gateway), status=201)
 
 
-@routes.route("GET", GATEWAY, tag=TAG, response=GatewayRead)
+@routes.read(GATEWAY, tag=TAG, response=GatewayRead)
 async def get_gateway(request: web.Request) -> web.Response:
     """Retrieve a payment gateway (admins); credentials show only as has_*."""
     gateway = await gateways.access_gateway(
@@ -109,7 +108,7 @@ async def delete_gateway(request: web.Request) -> web.Response:
 # Orders
 
 
-@routes.route("GET", ORDERS, tag=TAG, query=OrderQuery, response=OrderRead, paginated=True)
+@routes.read(ORDERS, tag=TAG, query=OrderQuery, response=OrderRead, paginated=True)
 async def list_orders(request: web.Request) -> web.Response:
     """My orders, newest first; admins see everyone's."""
     query = read_query(request, OrderQuery)
@@ -121,7 +120,7 @@ async def list_orders(request: web.Request) -> web.Response:
     )
 
 
-@routes.route("GET", ORDER, tag=TAG, response=OrderRead)
+@routes.read(ORDER, tag=TAG, response=OrderRead)
 async def get_order(request: web.Request) -> web.Response:
     """Retrieve one of my orders (admins: any)."""
     order = await orders.access_order(
@@ -173,18 +172,10 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         )
         log.info("stripe event %s names no tenant; acknowledged and ignored", event.id)
         return ok({"received": True, "duplicate": False})
-    app = request.app
-    uow = UnitOfWork(app[DATABASES].tenant_sessions(tenant), tenant, app[DISPATCHER])
-    try:
+    async with open_unit(request.app, tenant) as uow:
         secrets = await webhooks.webhook_secrets(uow.session, settings=settings)
         webhooks.verify_signature(
             payload, header, secrets, tolerance=settings.stripe_webhook_tolerance
         )
         created = await webhooks.do_receive_event(uow.session, event=event)
-        await uow.commit()
-    except BaseException:
-        await uow.rollback()
-        raise
-    finally:
-        await uow.close()
     return ok({"received": True, "duplicate": not created})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel
@@ -41,13 +42,9 @@ class Endpoint:
     also: tuple[int, ...] = ()
     # The audit action of a mutating call, when the one derived from the path reads badly.
     audit: str | None = None
-    # A GET that writes (creates what it shows) runs in a transaction like a POST does.
-    writes: bool = False
+    # Served by a read-only unit of work (autocommit, writes refused); only `read` sets it.
+    read_only: bool = False
     expensive: Expensive = False
-
-    @property
-    def read_only(self) -> bool:
-        return self.method in ("GET", "HEAD") and not self.writes
 
 
 @dataclass(slots=True)
@@ -74,9 +71,11 @@ class RouteTable:
         errors: tuple[int, ...] = (),
         also: tuple[int, ...] = (),
         audit: str | None = None,
-        writes: bool = False,
+        read_only: bool = False,
         expensive: Expensive = False,
     ) -> Callable[[Handler], Handler]:
+        """A handler of `method` on `path`, in a transaction (whatever the method)."""
+
         def register(handler: Handler) -> Handler:
             doc = (handler.__doc__ or "").strip().splitlines()
             self.endpoints.append(
@@ -97,13 +96,19 @@ class RouteTable:
                     errors=errors,
                     also=also,
                     audit=audit,
-                    writes=writes,
+                    read_only=read_only,
                     expensive=expensive,
                 )
             )
             return handler
 
         return register
+
+    def read(self, path: str, **options: Any) -> Callable[[Handler], Handler]:
+        """A GET shown to write nothing: no transaction, a read-only unit of work instead
+        (autocommit, any write refused: models/read_only.py), retried once if the database
+        drops its connection. tests/api/test_read_only_routes.py calls every one of them."""
+        return self.route("GET", path, read_only=True, **options)
 
     def update_routes(
         self,
@@ -137,7 +142,7 @@ class RouteTable:
         self.endpoints.extend(other.endpoints)
 
     def read_only_handlers(self) -> frozenset[Handler]:
-        """The handlers whose requests only read: they run without a transaction."""
+        """The handlers of `read` routes: they run in a read-only unit, not a transaction."""
         return frozenset(e.handler for e in self.endpoints if e.read_only)
 
     def expensive_reads(self) -> dict[Handler, tuple[str, ...]]:

@@ -45,8 +45,7 @@ async def _schedule_body(request: web.Request, schedule: Schedule) -> dict[str, 
     return render(ScheduleRead, view.fields())
 
 
-@routes.route(
-    "GET",
+@routes.read(
     SCHEDULES,
     tag=TAG,
     query=ScheduleQuery,
@@ -76,11 +75,14 @@ async def list_schedules(request: web.Request) -> web.Response:
 async def create_schedule(request: web.Request) -> web.Response:
     """Create a schedule (any user); new schedules are `scheduled`."""
     data = await read_body(request, ScheduleCreate)
-    schedule = await schedules.do_create_schedule(session(request), actor=actor(request), data=data)
+    change = await schedules.check_new_schedule(data)
+    schedule = await schedules.do_create_schedule(
+        session(request), actor=actor(request), change=change
+    )
     return ok(await _schedule_body(request, schedule), status=201)
 
 
-@routes.route("GET", CALENDAR, tag=TAG, media_type=ICS_TYPE, expensive=True)
+@routes.read(CALENDAR, tag=TAG, media_type=ICS_TYPE, expensive=True)
 async def calendar(request: web.Request) -> web.Response:
     """My schedules as an iCalendar feed; the token may come as `?token=` for calendar apps."""
     rows = await schedules.calendar_schedules(
@@ -97,7 +99,7 @@ async def calendar(request: web.Request) -> web.Response:
     )
 
 
-@routes.route("GET", SCHEDULE, tag=TAG, response=ScheduleRead)
+@routes.read(SCHEDULE, tag=TAG, response=ScheduleRead)
 async def get_schedule(request: web.Request) -> web.Response:
     """Retrieve a schedule (its creator, participants and admins)."""
     schedule = await schedules.access_schedule(
@@ -108,18 +110,16 @@ async def get_schedule(request: web.Request) -> web.Response:
 
 async def _update_schedule(request: web.Request) -> web.Response:
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    await schedules.access_schedule(
+    schedule = await schedules.access_schedule(
         session(request),
         actor=actor(request),
         schedule_id=path_id(request, "schedule_id"),
         for_change=True,
     )
     data = await read_update(request, ScheduleCreate, ScheduleUpdate)
+    change = await schedules.check_schedule_update(schedule, data)
     schedule = await schedules.do_update_schedule(
-        session(request),
-        actor=actor(request),
-        schedule_id=path_id(request, "schedule_id"),
-        data=data,
+        session(request), actor=actor(request), schedule=schedule, change=change
     )
     return ok(await _schedule_body(request, schedule))
 
@@ -137,14 +137,18 @@ routes.update_routes(
 @routes.route("DELETE", SCHEDULE, tag=TAG, status=204)
 async def delete_schedule(request: web.Request) -> web.Response:
     """Delete a schedule and its participants (its creator or an admin)."""
-    await schedules.do_delete_schedule(
-        session(request), actor=actor(request), schedule_id=path_id(request, "schedule_id")
+    schedule = await schedules.access_schedule(
+        session(request),
+        actor=actor(request),
+        schedule_id=path_id(request, "schedule_id"),
+        for_change=True,
     )
+    await schedules.do_delete_schedule(session(request), actor=actor(request), schedule=schedule)
     return no_content()
 
 
-@routes.route(
-    "GET", PARTICIPANTS, tag=TAG, query=ParticipantQuery, response=ParticipantRead, paginated=True
+@routes.read(
+    PARTICIPANTS, tag=TAG, query=ParticipantQuery, response=ParticipantRead, paginated=True
 )
 async def list_participants(request: web.Request) -> web.Response:
     """Participants of the schedules I see (`schedule`, `user_id`, `group`, `response_status`)."""
@@ -168,13 +172,19 @@ async def list_participants(request: web.Request) -> web.Response:
 async def add_participant(request: web.Request) -> web.Response:
     """Invite a user (`user_id`) or a group (`group`) to a schedule (its creator or an admin)."""
     data = await read_body(request, ParticipantCreate)
+    schedule = await participants.access_invited_schedule(
+        session(request), actor=actor(request), schedule_id=data.schedule
+    )
+    await participants.check_new_participant(
+        session(request), actor=actor(request), schedule=schedule, data=data
+    )
     participant = await participants.do_add_participant(
-        session(request), actor=actor(request), data=data
+        session(request), actor=actor(request), schedule=schedule, data=data
     )
     return ok(render(ParticipantRead, participant), status=201)
 
 
-@routes.route("GET", PARTICIPANT, tag=TAG, response=ParticipantRead)
+@routes.read(PARTICIPANT, tag=TAG, response=ParticipantRead)
 async def get_participant(request: web.Request) -> web.Response:
     """Retrieve a participant of a schedule I see."""
     participant, _ = await participants.access_participant(
@@ -185,7 +195,7 @@ async def get_participant(request: web.Request) -> web.Response:
 
 async def _update_participant(request: web.Request) -> web.Response:
     # As DRF: 404 and 403 come before anything in the body is looked at.
-    _, schedule = await participants.access_participant(
+    participant, schedule = await participants.access_participant(
         session(request), actor=actor(request), participant_id=path_id(request, "participant_id")
     )
     schedules.check_organizer(actor(request), schedule)
@@ -193,7 +203,8 @@ async def _update_participant(request: web.Request) -> web.Response:
     participant = await participants.do_update_participant(
         session(request),
         actor=actor(request),
-        participant_id=path_id(request, "participant_id"),
+        participant=participant,
+        schedule=schedule,
         is_optional=data.is_optional,
     )
     return ok(render(ParticipantRead, participant))
@@ -215,8 +226,12 @@ routes.update_routes(
 @routes.route("DELETE", PARTICIPANT, tag=TAG, status=204, audit="schedule_participant_deleted")
 async def remove_participant(request: web.Request) -> web.Response:
     """Remove a participant (the schedule's creator or an admin), or leave a schedule."""
-    await participants.do_remove_participant(
+    participant, schedule = await participants.access_participant(
         session(request), actor=actor(request), participant_id=path_id(request, "participant_id")
+    )
+    participants.check_participant_remover(actor(request), participant, schedule)
+    await participants.do_remove_participant(
+        session(request), actor=actor(request), participant=participant, schedule=schedule
     )
     return no_content()
 
@@ -232,14 +247,18 @@ async def remove_participant(request: web.Request) -> web.Response:
 async def respond(request: web.Request) -> web.Response:
     """Answer an invitation: mine, or my group's (which answers for me alone)."""
     # As DRF: 404 comes before anything in the body is looked at.
-    await participants.access_participant(
+    participant, schedule = await participants.access_participant(
         session(request), actor=actor(request), participant_id=path_id(request, "participant_id")
     )
     data = await read_body(request, RespondBody)
+    await participants.check_responder(
+        session(request), actor=actor(request), participant=participant
+    )
     participant = await participants.do_respond(
         session(request),
         actor=actor(request),
-        participant_id=path_id(request, "participant_id"),
+        participant=participant,
+        schedule=schedule,
         answer=data.response_status,
     )
     return ok(render(ParticipantRead, participant))

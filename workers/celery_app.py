@@ -83,10 +83,13 @@ def process_state() -> ProcessState:
         settings = Settings()
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        dispatcher = CeleryDispatcher(make_celery(settings), settings.celery_queue)
         # Course events reach the web instances' rooms through Redis; created on this loop.
-        # What Redis cannot take even after retries waits in the tenant's room outbox.
+        # What Redis cannot take even after retries waits in the tenant's room outbox, and
+        # follow-up tasks the broker cannot take, in the task outbox.
         databases = Databases.connect(settings.database_url)
+        dispatcher = CeleryDispatcher(
+            make_celery(settings), settings.celery_queue, sessions=databases.tenant_sessions
+        )
         events = None
         if settings.redis_url:
             events = RedisBus(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.effects import EventPublisher, TaskSender
 from models.settings import Settings
 from models.tenancy import Databases, check_slug
-from models.unit_of_work import UnitOfWork
+from models.unit_of_work import unit_of_work
 
 T = TypeVar("T")
 
@@ -29,16 +29,10 @@ class WorkerContext:
     async def in_tenant(self, tenant: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction of the tenant; its follow-up tasks leave after commit."""
         check_slug(tenant)
-        uow = UnitOfWork(self.databases.tenant_sessions(tenant), tenant, self.tasks, self.events)
-        try:
-            result = await work(uow.session)
-            await uow.commit()
-            return result
-        except BaseException:
-            await uow.rollback()
-            raise
-        finally:
-            await uow.close()
+        async with unit_of_work(
+            self.databases, tenant, tasks=self.tasks, events=self.events
+        ) as uow:
+            return await work(uow.session)
 
     async def close(self) -> None:
         await self.databases.dispose()

@@ -1,5 +1,10 @@
 """How a task leaves the web process: to Celery after commit, or, with no broker, to a
-worker thread in this process. Both run the same task functions (workers/tasks.py)."""
+worker thread in this process. Both run the same task functions (workers/tasks.py).
+
+When the Celery broker cannot be reached, a log record is written here and now (a log
+write is small, and an audit record must not wait or be lost); every other task (an AI
+answer, a payment's fulfilment, a notification's fan-out) waits in the tenant's task outbox
+and is relayed once the broker answers: the request that caused it never does its work."""
 
 from __future__ import annotations
 
@@ -12,11 +17,13 @@ from typing import Any, Protocol
 
 from celery import Celery
 
-from models.effects import EventPublisher
+from models.effects import EventPublisher, TaskCall
+from models.outbox import Outbox, Sessions
 from models.settings import Settings
+from models.tasks.outbox import TaskStore
 from models.tenancy import Databases
 from workers.context import WorkerContext
-from workers.tasks import DEFERRABLE, TASKS
+from workers.tasks import DEFERRABLE, INLINE_WHEN_BROKER_DOWN, PERIODIC, TASKS
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +34,8 @@ class Dispatcher(Protocol):
     async def send(self, name: str, tenant: str, *args: Any) -> None: ...
 
     async def drain(self) -> None: ...
+
+    async def relay(self, tenant: str) -> bool: ...
 
     async def stop(self) -> None: ...
 
@@ -108,6 +117,10 @@ class InProcessDispatcher:
                 return
             await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
 
+    async def relay(self, tenant: str) -> bool:
+        """Nothing ever waits: a worker thread is always there."""
+        return True
+
     async def stop(self) -> None:
         await self.drain()
         if self._loop is not None and self._thread is not None:
@@ -123,19 +136,52 @@ class CeleryDispatcher:
     (profiled: loop lag p99 15-40 ms at 300 publishes a second); one thread keeps up
     (a publish is one Redis round trip) and sends in order.
 
-    If the broker cannot be reached, the task runs here and now instead: a log record
-    (an audit record above all) is written directly rather than lost.
+    If the broker cannot be reached: a log write runs here and now (`fallback`), a periodic
+    task is left to its next round, and any other task is kept in the tenant's task outbox
+    (`sessions`), relayed once the broker answers. Without `sessions` it raises.
     """
 
-    def __init__(self, celery: Celery, queue: str, fallback: WorkerContext | None = None) -> None:
+    def __init__(
+        self,
+        celery: Celery,
+        queue: str,
+        fallback: WorkerContext | None = None,
+        sessions: Sessions | None = None,
+        relay_seconds: float = 60.0,
+    ) -> None:
         self._celery = celery
         self._queue = queue
         self.fallback = fallback
+        self.outbox: Outbox[TaskCall] | None = None
+        if sessions is not None:
+            self.outbox = Outbox(sessions, self._send_call, TaskStore(), relay_seconds)
         self._publisher = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="lms-celery-publish"
         )
 
+    def publish_through(self, celery: Celery) -> None:
+        """Publish through `celery` from now on (what a test takes the broker away with)."""
+        self._celery = celery
+
     async def send(self, name: str, tenant: str, *args: Any) -> None:
+        if name in INLINE_WHEN_BROKER_DOWN or name in PERIODIC or self.outbox is None:
+            try:
+                await self._publish(name, tenant, args)
+            except Exception as exc:
+                if name in PERIODIC:
+                    log.warning("broker unreachable (%s): %s skipped this round", exc, name)
+                elif name in INLINE_WHEN_BROKER_DOWN and self.fallback is not None:
+                    log.warning("broker unreachable (%s): %s for %s runs here", exc, name, tenant)
+                    await run_task(self.fallback, name, tenant, *args)
+                else:
+                    raise
+            return
+        await self.outbox.send(tenant, TaskCall(name, args))
+
+    async def _send_call(self, tenant: str, task: TaskCall) -> None:
+        await self._publish(task.name, tenant, task.args)
+
+    async def _publish(self, name: str, tenant: str, args: tuple[Any, ...]) -> None:
         publish = functools.partial(
             self._celery.send_task,
             name,
@@ -143,17 +189,17 @@ class CeleryDispatcher:
             queue=self._queue,
             priority=DEFERRED_PRIORITY if name in DEFERRABLE else URGENT_PRIORITY,
         )
-        try:
-            await asyncio.get_running_loop().run_in_executor(self._publisher, publish)
-        except Exception as exc:
-            if self.fallback is None:
-                raise
-            log.warning("broker unreachable (%s): running %s for %s directly", exc, name, tenant)
-            await run_task(self.fallback, name, tenant, *args)
+        await asyncio.get_running_loop().run_in_executor(self._publisher, publish)
+
+    async def relay(self, tenant: str) -> bool:
+        """Hand the broker what the tenant's task outbox holds, in order; True once empty."""
+        return True if self.outbox is None else await self.outbox.relay(tenant)
 
     async def drain(self) -> None:
         """Nothing to wait for here: the worker owns what was published."""
 
     async def stop(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.close()
         await asyncio.to_thread(self._publisher.shutdown)
         await asyncio.to_thread(self._celery.close)

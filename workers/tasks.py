@@ -7,8 +7,7 @@ import logging
 from typing import Any
 
 from models.ai_chat.answering import ANSWER_TASK
-from models.courses.events import PUBLISH_ROOM_EVENT
-from models.effects import RoomEvent
+from models.effects import PUBLISH_ROOM_EVENT, RoomEvent
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
@@ -29,13 +28,19 @@ async def write_audit(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -
 
 
 async def publish_room_event(
-    ctx: WorkerContext, tenant: str, room: str, type_: str, data: dict[str, Any]
+    ctx: WorkerContext, tenant: str, event: dict[str, Any] | str, *older: Any
 ) -> None:
-    """Fan a course event out to its room's sockets, on every instance."""
+    """Fan a room event (as `RoomEvent.to_json` wrote it) out to its room's sockets, on
+    every instance. `older`: a task queued by a previous release as (room, type, data)."""
+    typed = RoomEvent(event, *older) if isinstance(event, str) else RoomEvent.from_json(event)
     if ctx.events is None:
-        log.warning("no room bus in this worker (LMS_REDIS_URL unset): %s %s dropped", room, type_)
+        log.warning(
+            "no room bus in this worker (LMS_REDIS_URL unset): %s %s dropped",
+            typed.room,
+            typed.type,
+        )
         return
-    await ctx.events.publish(tenant, RoomEvent(room, type_, data))
+    await ctx.events.publish(tenant, typed)
 
 
 TASKS: dict[str, TaskFunction] = {
@@ -53,3 +58,9 @@ TASKS: dict[str, TaskFunction] = {
 # with its audit record) must not hold up an announcement. In-process, tasks run side by
 # side and nothing queues.
 DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
+# Written by the web process itself when the broker is down: a log write is small and quick,
+# and an audit record must be neither lost nor late. Every other task (an AI answer, a
+# payment, a fan-out) would hold up the request: it waits in the task outbox instead.
+INLINE_WHEN_BROKER_DOWN: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
+# Sent every round by every web process: one the broker missed is sent by the next round.
+PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX})

@@ -46,6 +46,8 @@ from models.logs.operations import record_activity
 from models.settings import Settings
 
 ANSWER_TASK = "ai.answer"
+# The answer stored (or failed): the session's room, and the long polls waiting on it, hear it.
+MESSAGE_COMPLETE = "message.complete"
 # A worker's claim outlives the answer timeout by this much before it counts as interrupted.
 GRACE_SECONDS = 30.0
 MAX_ERROR = 500
@@ -292,9 +294,7 @@ async def _finished(
         object_type="ai_message",
         object_id=reply.id,
     )
-    notify_after_commit(
-        session, room_of(reply.session_id), "message.complete", message_event(reply)
-    )
+    notify_after_commit(session, room_of(reply.session_id), MESSAGE_COMPLETE, message_event(reply))
     return reply
 
 

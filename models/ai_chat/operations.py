@@ -12,7 +12,6 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.ai_chat.answering import ANSWER_TASK, AnswerLimits, do_expire_stale, room_of
-from models.ai_chat.quota import Quotas, check_quota
 from models.ai_chat.schemas import (
     AiMessageCreate,
     AiMessageQuery,
@@ -34,7 +33,7 @@ from models.courses.catalog import access_course
 from models.courses.structure import content_course_ids
 from models.courses.tables import Lesson
 from models.effects import ROOM_CLOSED, enqueue_after_commit, notify_after_commit
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
 from models.logs.operations import record_activity
@@ -47,10 +46,6 @@ SESSION_ORDERING = {
 }
 NOT_ENROLLED = "You must be enrolled in this course (or teach it) to ask the tutor about it."
 WRONG_LESSON = "This lesson is not part of the course."
-
-
-def invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 # Sessions
@@ -82,14 +77,15 @@ def sessions_query(actor: Principal, query: AiSessionQuery) -> Select[Any]:
     )
 
 
-async def _check_context(
-    session: AsyncSession, actor: Principal, course_id: int | None, lesson_id: int | None
+async def check_session_context(
+    session: AsyncSession, *, actor: Principal, data: AiSessionCreate
 ) -> tuple[int | None, int | None]:
-    """The course (and lesson) a session is about: one whose content the actor may read.
+    """The course (and lesson) a new session is about: one whose content the actor may read.
 
     A course or lesson the actor cannot see is a 400 on its field; a visible course whose
     content they may not read (not enrolled) is a 403.
     """
+    course_id, lesson_id = data.course_id, data.lesson_id
     if lesson_id is not None:
         lesson = await session.get(Lesson, lesson_id)
         try:
@@ -114,10 +110,14 @@ async def _check_context(
 
 
 async def do_create_session(
-    session: AsyncSession, *, actor: Principal, data: AiSessionCreate
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    data: AiSessionCreate,
+    context: tuple[int | None, int | None],
 ) -> AiChatSession:
-    """Start a session, about a course (and lesson) the actor studies or teaches if named."""
-    course_id, lesson_id = await _check_context(session, actor, data.course_id, data.lesson_id)
+    """Start a session about the course and lesson `check_session_context` returned."""
+    course_id, lesson_id = context
     chat = AiChatSession(
         user_id=actor.user_id,
         topic=data.topic,
@@ -133,10 +133,9 @@ async def do_create_session(
 
 
 async def do_update_session(
-    session: AsyncSession, *, actor: Principal, session_id: int, data: AiSessionUpdate
+    session: AsyncSession, *, actor: Principal, chat: AiChatSession, data: AiSessionUpdate
 ) -> AiChatSession:
-    """Rename a session or change its level (the owner)."""
-    chat = await access_session(session, actor=actor, session_id=session_id)
+    """Rename a session `access_session` returned or change its level; null changes nothing."""
     changes = {
         name: value
         for name, value in data.model_dump(exclude_unset=True, exclude_none=True).items()
@@ -152,9 +151,12 @@ async def do_update_session(
     return chat
 
 
-async def do_delete_session(session: AsyncSession, *, actor: Principal, session_id: int) -> None:
-    """Delete a session and its messages (the owner); the quota still counts them."""
-    chat = await access_session(session, actor=actor, session_id=session_id)
+async def do_delete_session(
+    session: AsyncSession, *, actor: Principal, chat: AiChatSession
+) -> None:
+    """Delete a session `access_session` returned, and its messages; the quota still counts
+    them."""
+    session_id = chat.id
     _session_activity(session, actor, chat, "ai_session_deleted", f"Deleted {chat.topic!r}.")
     await session.delete(chat)
     await session.flush()
@@ -224,18 +226,22 @@ async def do_expire_session(
         await do_expire_stale(session, session_id=session_id, limits=limits)
 
 
-async def do_send_message(
-    session: AsyncSession, *, actor: Principal, data: AiMessageCreate, quotas: Quotas
-) -> tuple[AiChatMessage, AiChatMessage]:
-    """Store a question and its pending answer, and ask a worker to answer it after commit.
-
-    A session that is not the actor's is a 400 on `session`; over a quota, a 429.
-    """
+async def access_question_session(
+    session: AsyncSession, *, actor: Principal, session_id: int
+) -> AiChatSession:
+    """The session a question names, if it is the actor's (else a 400 on `session`)."""
     try:
-        chat = await access_session(session, actor=actor, session_id=data.session)
+        return await access_session(session, actor=actor, session_id=session_id)
     except NotFound:
-        raise ValidationFailed.field("session", invalid_pk(data.session)) from None
-    await check_quota(session, user_id=actor.user_id, quotas=quotas)
+        raise ValidationFailed.field("session", invalid_pk(session_id)) from None
+
+
+async def do_send_message(
+    session: AsyncSession, *, actor: Principal, chat: AiChatSession, data: AiMessageCreate
+) -> tuple[AiChatMessage, AiChatMessage]:
+    """Store a question and its pending answer, and ask a worker to answer it after commit
+    (in a session `access_question_session` returned, once `check_quota` passed: over a
+    quota, a 429)."""
     now = utcnow()
     question = AiChatMessage(
         session_id=chat.id,

@@ -16,7 +16,7 @@ from models.carts.tables import Cart, CartItem
 from models.courses.catalog import access_course
 from models.courses.enrollments import find_enrollment
 from models.courses.tables import Course
-from models.errors import BadRequest, Conflict, NotFound, ValidationFailed
+from models.errors import BadRequest, Conflict, NotFound, ValidationFailed, invalid_pk
 from models.fields import cents_to_money
 from models.identity import Principal
 from models.logs.operations import record_activity
@@ -114,14 +114,15 @@ async def access_cart_item(session: AsyncSession, *, actor: Principal, item_id: 
     return item
 
 
-async def _buyable_course(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
+async def access_buyable_course(
+    session: AsyncSession, *, actor: Principal, course_id: int
+) -> Course:
+    """The course a new cart line names, if the actor may see it (else a 400 on `course`)."""
     try:
         return await access_course(session, actor=actor, course_id=course_id)
     except NotFound:
         # A body field naming nothing is a 400, as DRF's PrimaryKeyRelatedField words it.
-        raise ValidationFailed.field(
-            "course", f'Invalid pk "{course_id}" - object does not exist.'
-        ) from None
+        raise ValidationFailed.field("course", invalid_pk(course_id)) from None
 
 
 async def _check_not_owned(session: AsyncSession, *, user_id: str, course: Course) -> None:
@@ -132,17 +133,17 @@ async def _check_not_owned(session: AsyncSession, *, user_id: str, course: Cours
         raise Conflict(ALREADY_BOUGHT)
 
 
-async def do_add_to_cart(
-    session: AsyncSession, *, actor: Principal, data: CartItemCreate
-) -> tuple[CartItem, bool]:
-    """Add a course; returns the line and whether it is new (a course already there: not new)."""
-    course = await _buyable_course(session, actor=actor, course_id=data.course)
-    cart = await _cart(session, user_id=actor.user_id, create=True)
-    assert cart is not None
-    items = await _items(session, actor)
-    for item in items:
-        if item.course_id == course.id:
-            return item, False
+def _line_of(items: list[CartItem], course: Course) -> CartItem | None:
+    return next((item for item in items if item.course_id == course.id), None)
+
+
+async def check_cart_addition(
+    session: AsyncSession, *, actor: Principal, course: Course, items: list[CartItem]
+) -> None:
+    """A course joins the cart's lines (`items`) if it is not free (400), not owned (409),
+    and in the lines' currency (400); one already there is let through: it is not added."""
+    if _line_of(items, course) is not None:
+        return
     if course.current_price_cents == 0:
         raise ValidationFailed.field("course", FREE_COURSE)
     await _check_not_owned(session, user_id=actor.user_id, course=course)
@@ -153,6 +154,22 @@ async def do_add_to_cart(
             f"This course is priced in {course.currency} but your cart holds courses in "
             f"{', '.join(others)}: one currency per order. Check out or empty the cart first.",
         )
+
+
+async def do_add_to_cart(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    cart: Cart,
+    items: list[CartItem],
+    course: Course,
+    data: CartItemCreate,
+) -> tuple[CartItem, bool]:
+    """Add a course `check_cart_addition` passed to the cart `access_cart` returned (with
+    its lines); returns the line and whether it is new (a course already there: not new)."""
+    existing = _line_of(items, course)
+    if existing is not None:
+        return existing, False
     # The same course added by a concurrent request: its line is this one.
     item, created = await add_unique(
         session,
@@ -179,8 +196,8 @@ async def _line_for(session: AsyncSession, *, actor: Principal, course_id: int) 
     return item
 
 
-async def do_remove_cart_item(session: AsyncSession, *, actor: Principal, item_id: int) -> None:
-    item = await access_cart_item(session, actor=actor, item_id=item_id)
+async def do_remove_cart_item(session: AsyncSession, *, actor: Principal, item: CartItem) -> None:
+    """Remove a line `access_cart_item` returned."""
     await session.delete(item)
     await session.flush()
     record_activity(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, true
@@ -10,19 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.courses.events import course_room, notify_course
 from models.courses.schemas import (
     CategoryCreate,
-    CategoryUpdate,
     CourseCreate,
     CourseQuery,
     CourseUpdate,
 )
 from models.courses.tables import Category, Course, Lesson
 from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
-from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.fields import money_to_cents
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
+from models.validation import check_changes
 
 COURSE_ORDERING = {
     "created_at": Course.created_at,
@@ -61,10 +63,8 @@ def categories_query(search: str | None, ordering: str | None) -> Select[Any]:
     return apply_ordering(stmt, ordering, allowed, [Category.name.asc()], Category.id)
 
 
-async def do_create_category(
-    session: AsyncSession, *, actor: Principal, data: CategoryCreate
-) -> Category:
-    check_author(actor)
+async def do_create_category(session: AsyncSession, *, data: CategoryCreate) -> Category:
+    """Create a category (after `check_author`)."""
     slug = await unique_slug(session, Category.slug, data.name, fallback="category")
     category = Category(name=data.name, slug=slug, description=data.description)
     session.add(category)
@@ -73,21 +73,18 @@ async def do_create_category(
 
 
 async def do_update_category(
-    session: AsyncSession, *, actor: Principal, category_id: int, data: CategoryUpdate
+    session: AsyncSession, *, category: Category, changes: dict[str, Any]
 ) -> Category:
-    check_category_admin(actor)
-    category = await access_category(session, category_id=category_id)
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
+    """Apply checked changes (`check_category_admin`, then `check_changes`)."""
+    for field, value in changes.items():
         setattr(category, field, value)
     await session.flush()
     return category
 
 
-async def do_delete_category(session: AsyncSession, *, actor: Principal, category_id: int) -> None:
-    """Delete a category no course uses: 409 naming how many do (the database would empty them)."""
-    check_category_admin(actor)
+async def access_category_for_delete(session: AsyncSession, *, category_id: int) -> Category:
+    """The category, locked, once no course uses it: 404, else 409 naming how many do (the
+    database would empty them)."""
     # Locked first: a course being given this category holds a key-share lock on the row
     # until it commits, so the count below, taken after the lock, includes that course too.
     category = await session.scalar(
@@ -100,6 +97,11 @@ async def do_delete_category(session: AsyncSession, *, actor: Principal, categor
     )
     if used:
         raise Conflict(f"This category is used by {used} course{'' if used == 1 else 's'}.")
+    return category
+
+
+async def do_delete_category(session: AsyncSession, *, category: Category) -> None:
+    """Delete a category `access_category_for_delete` returned."""
     await session.delete(category)
     await session.flush()
 
@@ -168,9 +170,7 @@ async def _check_category(session: AsyncSession, category_id: int | None) -> Non
     if category_id is None:
         return
     if await session.get(Category, category_id) is None:
-        raise ValidationFailed.field(
-            "category_id", f'Invalid pk "{category_id}" - object does not exist.'
-        )
+        raise ValidationFailed.field("category_id", invalid_pk(category_id))
 
 
 async def _check_code_free(
@@ -198,15 +198,23 @@ def _instructor_for(actor: Principal, requested: str | None) -> str:
     return requested
 
 
+def _cents(value: Decimal | None) -> int | None:
+    return money_to_cents(value) if value is not None else None
+
+
+async def check_new_course(session: AsyncSession, *, actor: Principal, data: CourseCreate) -> None:
+    """A new course's category exists, its code is free, its discount is no more than its
+    price, and only admins name another instructor (400s; `check_author` came first)."""
+    await _check_category(session, data.category_id)
+    await _check_code_free(session, data.code)
+    _check_prices(money_to_cents(data.price), _cents(data.discount_price))
+    _instructor_for(actor, data.instructor_id)
+
+
 async def do_create_course(
     session: AsyncSession, *, actor: Principal, data: CourseCreate
 ) -> Course:
-    check_author(actor)
-    await _check_category(session, data.category_id)
-    await _check_code_free(session, data.code)
-    price = money_to_cents(data.price)
-    discount = money_to_cents(data.discount_price) if data.discount_price is not None else None
-    _check_prices(price, discount)
+    """Create a course `check_new_course` passed."""
     course = Course(
         title=data.title,
         slug=await unique_slug(session, Course.slug, data.title, fallback="course"),
@@ -216,11 +224,11 @@ async def do_create_course(
         category_id=data.category_id,
         level=data.level,
         status=data.status,
-        price_cents=price,
-        discount_price_cents=discount,
+        price_cents=money_to_cents(data.price),
+        discount_price_cents=_cents(data.discount_price),
         currency=data.currency,
         completion_hours=data.completion_hours,
-        instructor_id=_instructor_for(actor, data.instructor_id),
+        instructor_id=data.instructor_id or actor.user_id,
         average_rating=0.0,
         rating_count=0,
     )
@@ -237,31 +245,44 @@ async def do_create_course(
     return course
 
 
+@dataclass(frozen=True, slots=True)
+class CourseChange:
+    """A checked change of a course: its new column values, and the field names sent."""
+
+    columns: dict[str, Any]
+    sent: list[str]
+
+
+async def check_course_update(
+    session: AsyncSession, *, actor: Principal, course: Course, data: CourseUpdate
+) -> CourseChange:
+    """The body's changes as columns, once each is valid (400s, as `check_new_course`)."""
+    # Null clears a category or a discount, and leaves the instructor as is.
+    columns = check_changes(data, nullable=("category_id", "instructor_id", "discount_price"))
+    if "category_id" in columns:
+        await _check_category(session, columns["category_id"])
+    if "code" in columns:
+        await _check_code_free(session, columns["code"], exclude_id=course.id)
+    instructor = columns.pop("instructor_id", None)
+    if instructor is not None:
+        columns["instructor_id"] = _instructor_for(actor, instructor)
+    if "price" in columns:
+        columns["price_cents"] = money_to_cents(columns.pop("price"))
+    if "discount_price" in columns:
+        columns["discount_price_cents"] = _cents(columns.pop("discount_price"))
+    _check_prices(
+        columns.get("price_cents", course.price_cents),
+        columns.get("discount_price_cents", course.discount_price_cents),
+    )
+    return CourseChange(columns, sorted(data.model_fields_set))
+
+
 async def do_update_course(
-    session: AsyncSession, *, actor: Principal, course_id: int, data: CourseUpdate
+    session: AsyncSession, *, actor: Principal, course: Course, change: CourseChange
 ) -> Course:
-    course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
+    """Apply a change `check_course_update` returned; the course's room hears of it."""
     audience = (course.status, course.instructor_id)
-    changes = data.model_dump(exclude_unset=True)
-    if "category_id" in changes:
-        await _check_category(session, changes["category_id"])
-    if changes.get("code") is not None:
-        await _check_code_free(session, changes["code"], exclude_id=course.id)
-    if "instructor_id" in changes and changes["instructor_id"] is not None:
-        course.instructor_id = _instructor_for(actor, changes.pop("instructor_id"))
-    changes.pop("instructor_id", None)
-    if "price" in changes:
-        price = changes.pop("price")
-        if price is None:
-            raise ValidationFailed.field("price", "This field may not be null.")
-        course.price_cents = money_to_cents(price)
-    if "discount_price" in changes:
-        discount = changes.pop("discount_price")
-        course.discount_price_cents = money_to_cents(discount) if discount is not None else None
-    _check_prices(course.price_cents, course.discount_price_cents)
-    for field, value in changes.items():
-        if value is None and field != "category_id":
-            raise ValidationFailed.field(field, "This field may not be null.")
+    for field, value in change.columns.items():
         setattr(course, field, value)
     await session.flush()
     record_activity(
@@ -276,7 +297,7 @@ async def do_update_course(
         session,
         course.id,
         "course_updated",
-        {"course_id": course.id, "title": course.title, "changed": sorted(data.model_fields_set)},
+        {"course_id": course.id, "title": course.title, "changed": change.sent},
     )
     if (course.status, course.instructor_id) != audience:
         # Unpublished, or taught by someone else: who may listen is checked again.
@@ -284,11 +305,12 @@ async def do_update_course(
     return course
 
 
-async def do_delete_course(session: AsyncSession, *, actor: Principal, course_id: int) -> list[str]:
-    """Delete a course and all it holds; returns its files, to remove after commit."""
-    course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
+async def do_delete_course(session: AsyncSession, *, actor: Principal, course: Course) -> list[str]:
+    """Delete a course and all it holds (after `access_course(for_change=True)`); returns its
+    files, to remove after commit."""
+    course_id = course.id
     lesson_files = await session.scalars(
-        select(Lesson.file).where(Lesson.course_id == course.id, Lesson.file.is_not(None))
+        select(Lesson.file).where(Lesson.course_id == course_id, Lesson.file.is_not(None))
     )
     files = [path for path in [course.thumbnail, *lesson_files.all()] if path]
     record_activity(
@@ -297,7 +319,7 @@ async def do_delete_course(session: AsyncSession, *, actor: Principal, course_id
         activity_type="course_deleted",
         details=f"Deleted course {course.title!r}.",
         object_type="course",
-        object_id=course.id,
+        object_id=course_id,
     )
     await session.delete(course)
     await session.flush()

@@ -8,12 +8,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses.catalog import access_course, can_change_course
+from models.courses.catalog import can_change_course
 from models.courses.events import course_room, notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import EnrollmentQuery
 from models.courses.structure import access_lesson
-from models.courses.tables import Course, Enrollment, LessonCompletion
+from models.courses.tables import Course, Enrollment, Lesson, LessonCompletion
 from models.effects import revoke_after_commit
 from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
@@ -30,48 +30,65 @@ async def find_enrollment(
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def do_enroll(
-    session: AsyncSession,
-    *,
-    actor: Principal,
-    course_id: int,
-    user_id: str | None = None,
-    purchased: bool = False,
-) -> tuple[Enrollment, bool]:
-    """Enroll the actor (or, for an admin, `user_id`); returns the enrollment and whether it is new.
-
-    A paid course needs a purchase (`purchased`, set by order fulfilment, or a paid order
-    line for it) or an admin.
-    Enrolling twice returns the existing enrollment.
-    """
+def check_enroller(actor: Principal, user_id: str | None) -> str:
+    """Whom the actor enrolls: themself, or for an admin `user_id` (403 for the others)."""
     target = user_id or actor.user_id
     if target != actor.user_id and not actor.is_admin:
         raise PermissionDenied()
-    course = await access_course(session, actor=actor, course_id=course_id)
-    existing = await find_enrollment(session, user_id=target, course_id=course.id)
+    return target
+
+
+async def check_enrollment(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    course: Course,
+    user_id: str,
+    purchased: bool = False,
+) -> Enrollment | None:
+    """The user's enrollment in the course if there is one, once they may take the course: a
+    paid course needs a purchase (`purchased`, set by order fulfilment, or a paid order line
+    for it) or an admin (402). An active enrollment needs nothing: enrolling twice returns it.
+    """
+    existing = await find_enrollment(session, user_id=user_id, course_id=course.id)
     if existing is not None and existing.is_active:
-        return existing, False
+        return existing
     if course.current_price_cents > 0 and not (purchased or actor.is_admin):
         # A paid order line for the course counts as the purchase (re-enrolling after leaving).
         from models.payments.purchases import has_purchased
 
-        if not await has_purchased(session, user_id=target, course_id=course.id):
+        if not await has_purchased(session, user_id=user_id, course_id=course.id):
             raise PaymentRequired()
+    return existing
+
+
+async def do_enroll(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    course: Course,
+    user_id: str,
+    existing: Enrollment | None,
+) -> tuple[Enrollment, bool]:
+    """Enroll the user in the course (`existing`: what `check_enrollment` returned); returns
+    the enrollment and whether it is new. Enrolling twice returns the existing enrollment."""
+    if existing is not None and existing.is_active:
+        return existing, False
     if existing is not None:
         existing.is_active = True
         await session.flush()
         _enrolled(session, existing, course_title=course.title)
         return existing, False
     enrollment = Enrollment(
-        user_id=target,
+        user_id=user_id,
         course_id=course.id,
         is_active=True,
         progress=0.0,
-        enrolled_by=actor.user_id if target != actor.user_id else None,
+        enrolled_by=actor.user_id if user_id != actor.user_id else None,
     )
     # A concurrent enroll of the same pair loses the race on the unique key, not twice.
     enrollment, created = await add_unique(
-        session, enrollment, lambda: find_enrollment(session, user_id=target, course_id=course.id)
+        session, enrollment, lambda: find_enrollment(session, user_id=user_id, course_id=course.id)
     )
     if created:
         _enrolled(session, enrollment, course_title=course.title)
@@ -129,20 +146,22 @@ async def access_enrollment(
     return enrollment
 
 
-async def do_set_enrollment_active(
-    session: AsyncSession, *, actor: Principal, enrollment_id: int, is_active: bool | None
-) -> Enrollment:
-    """Admins (de)activate any enrollment; a user may only leave (deactivate) their own.
+def check_enrollment_change(
+    actor: Principal, enrollment: Enrollment, is_active: bool | None
+) -> None:
+    """Admins (de)activate any enrollment; a user may only leave (deactivate) their own (403
+    for coming back: that is enrolling)."""
+    if is_active and not actor.is_admin and not enrollment.is_active:
+        raise PermissionDenied()
 
-    `None` changes nothing (an empty PATCH), after the same permission check.
-    """
-    enrollment = await access_enrollment(
-        session, actor=actor, enrollment_id=enrollment_id, for_change=True
-    )
+
+async def do_set_enrollment_active(
+    session: AsyncSession, *, enrollment: Enrollment, is_active: bool | None
+) -> Enrollment:
+    """(De)activate an enrollment `access_enrollment(for_change=True)` returned, after
+    `check_enrollment_change`; `None` changes nothing (an empty PATCH)."""
     if is_active is None:
         return enrollment
-    if not actor.is_admin and is_active and not enrollment.is_active:
-        raise PermissionDenied()
     leaving = enrollment.is_active and not is_active
     enrollment.is_active = is_active
     await session.flush()
@@ -152,14 +171,28 @@ async def do_set_enrollment_active(
     return enrollment
 
 
-async def do_complete_lesson(
+async def access_lesson_enrollment(
     session: AsyncSession, *, actor: Principal, lesson_id: int
-) -> Enrollment:
-    """Mark a lesson done for the actor's active enrollment and return the updated progress."""
+) -> tuple[Lesson, Course, Enrollment]:
+    """A lesson the actor sees (404 otherwise), its course, and the actor's active enrollment
+    in it (403 without one)."""
     lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id)
     enrollment = await find_enrollment(session, user_id=actor.user_id, course_id=course.id)
     if enrollment is None or not enrollment.is_active:
         raise PermissionDenied("You must be enrolled in this course to complete its lessons.")
+    return lesson, course, enrollment
+
+
+async def do_complete_lesson(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    lesson: Lesson,
+    course: Course,
+    enrollment: Enrollment,
+) -> Enrollment:
+    """Mark a lesson done for the enrollment `access_lesson_enrollment` returned, and return
+    the updated progress."""
     done = await session.scalar(
         select(LessonCompletion.id).where(
             LessonCompletion.enrollment_id == enrollment.id, LessonCompletion.lesson_id == lesson.id

@@ -6,10 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.effects import enqueue_after_commit
-
-# The task that publishes a room event from a worker; registered in workers/tasks.py.
-PUBLISH_ROOM_EVENT = "realtime.publish"
+from models.effects import notify_after_commit
 
 
 def course_room(course_id: int) -> str:
@@ -18,4 +15,4 @@ def course_room(course_id: int) -> str:
 
 def notify_course(session: AsyncSession, course_id: int, type_: str, data: dict[str, Any]) -> None:
     """After commit, a worker publishes the event to `course:{id}`'s subscribers."""
-    enqueue_after_commit(session, PUBLISH_ROOM_EVENT, course_room(course_id), type_, data)
+    notify_after_commit(session, course_room(course_id), type_, data, on_worker=True)

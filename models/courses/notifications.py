@@ -54,10 +54,10 @@ _IN_BATCH = 500  # ids per IN (...): SQLite's bound parameters are limited
 
 
 async def do_announce(
-    session: AsyncSession, *, actor: Principal, course_id: int, data: AnnouncementCreate
+    session: AsyncSession, *, actor: Principal, course: Course, data: AnnouncementCreate
 ) -> Announcement:
-    """Store an announcement of the course's instructor (or an admin) and tell its room."""
-    course = await access_course(session, actor=actor, course_id=course_id, for_change=True)
+    """Store an announcement in a course `access_course(for_change=True)` returned, and tell
+    its room."""
     announcement = Announcement(
         course_id=course.id, title=data.title, message=data.message, created_by=actor.user_id
     )

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.catalog import access_course, listed_courses_filter
 from models.courses.enrollments import find_enrollment
-from models.courses.schemas import RatingBody, RatingQuery, RatingUpdate
+from models.courses.schemas import RatingBody, RatingQuery
 from models.courses.tables import Course, Rating
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity
 from models.unique import add_unique
@@ -45,14 +45,18 @@ async def _find_rating(session: AsyncSession, *, user_id: str, course_id: int) -
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def do_rate_course(
-    session: AsyncSession, *, actor: Principal, course_id: int, data: RatingBody
-) -> tuple[Rating, bool]:
-    """Create the actor's rating, or update it on a second POST; says whether it is new."""
-    course = await access_course(session, actor=actor, course_id=course_id)
+async def check_rater(session: AsyncSession, *, actor: Principal, course: Course) -> None:
+    """Those enrolled in a course rate it (403 for the others)."""
     enrollment = await find_enrollment(session, user_id=actor.user_id, course_id=course.id)
     if enrollment is None or not enrollment.is_active:
         raise PermissionDenied("Only enrolled users can rate this course.")
+
+
+async def do_rate_course(
+    session: AsyncSession, *, actor: Principal, course: Course, data: RatingBody
+) -> tuple[Rating, bool]:
+    """Create the actor's rating (after `check_rater`), or update it on a second POST; says
+    whether it is new."""
     found = await _find_rating(session, user_id=actor.user_id, course_id=course.id)
     if found is None:
         # Two first ratings sent at once: the loser updates the winner's row instead.
@@ -106,20 +110,17 @@ async def access_rating(
 
 
 async def do_update_rating(
-    session: AsyncSession, *, actor: Principal, rating_id: int, data: RatingUpdate
+    session: AsyncSession, *, rating: Rating, changes: dict[str, Any]
 ) -> Rating:
-    rating = await access_rating(session, actor=actor, rating_id=rating_id, for_change=True)
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
+    """Apply checked changes to a rating `access_rating(for_change=True)` returned."""
+    for field, value in changes.items():
         setattr(rating, field, value)
     await session.flush()
     await refresh_rating_stats(session, course_id=rating.course_id)
     return rating
 
 
-async def do_delete_rating(session: AsyncSession, *, actor: Principal, rating_id: int) -> None:
-    rating = await access_rating(session, actor=actor, rating_id=rating_id, for_change=True)
+async def do_delete_rating(session: AsyncSession, *, rating: Rating) -> None:
     course_id = rating.course_id
     await session.delete(rating)
     await session.flush()

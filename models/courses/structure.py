@@ -10,7 +10,7 @@ and a 404 for a resource or a file, as for something that does not exist.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,14 +21,11 @@ from models.courses.events import notify_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
     LessonCreate,
-    LessonUpdate,
     ModuleCreate,
-    ModuleUpdate,
     ResourceCreate,
-    ResourceUpdate,
 )
 from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
 from models.settings import Settings
 
@@ -72,24 +69,55 @@ def content_readable_filter(actor: Principal) -> ColumnElement[bool]:
     return or_(Course.instructor_id == actor.user_id, enrolled)
 
 
-def _require_changes(changes: dict[str, Any]) -> dict[str, Any]:
-    for field, value in changes.items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
-    return changes
-
-
 async def _course_or_field_error(
     session: AsyncSession, *, actor: Principal, course_id: int, field: str, pk: int
 ) -> Course:
-    """A parent named in a body that does not exist (for this actor) is a 400 on that field.
+    """A parent named in a body that does not exist (for this actor) is a 400 on that field;
+    one the actor sees but may not change, a 403.
 
     `pk` is the id the client sent in `field` (a module's or lesson's, not the course's).
     """
     try:
         return await access_course(session, actor=actor, course_id=course_id, for_change=True)
     except NotFound:
-        raise ValidationFailed.field(field, f'Invalid pk "{pk}" - object does not exist.') from None
+        raise ValidationFailed.field(field, invalid_pk(pk)) from None
+
+
+async def access_parent_course(
+    session: AsyncSession, *, actor: Principal, course_id: int
+) -> Course:
+    """The course a new module names in `course`, if the actor may change it."""
+    return await _course_or_field_error(
+        session, actor=actor, course_id=course_id, field="course", pk=course_id
+    )
+
+
+# The row a new lesson (a module) or a new resource (a lesson) names as its parent.
+ParentT = TypeVar("ParentT", Module, Lesson)
+
+
+async def _parent_row(
+    session: AsyncSession, *, actor: Principal, model: type[ParentT], pk: int, field: str
+) -> ParentT:
+    row = await session.get(model, pk)
+    if row is None:
+        raise ValidationFailed.field(field, invalid_pk(pk))
+    await _course_or_field_error(session, actor=actor, course_id=row.course_id, field=field, pk=pk)
+    return row
+
+
+async def access_parent_module(
+    session: AsyncSession, *, actor: Principal, module_id: int
+) -> Module:
+    """The module a new lesson names in `module`, if the actor may change its course."""
+    return await _parent_row(session, actor=actor, model=Module, pk=module_id, field="module")
+
+
+async def access_parent_lesson(
+    session: AsyncSession, *, actor: Principal, lesson_id: int
+) -> Lesson:
+    """The lesson a new resource names in `lesson`, if the actor may change its course."""
+    return await _parent_row(session, actor=actor, model=Lesson, pk=lesson_id, field="lesson")
 
 
 # Modules
@@ -116,14 +144,10 @@ async def access_module(
     return module
 
 
-async def do_create_module(
-    session: AsyncSession, *, actor: Principal, data: ModuleCreate
-) -> Module:
-    await _course_or_field_error(
-        session, actor=actor, course_id=data.course, field="course", pk=data.course
-    )
+async def do_create_module(session: AsyncSession, *, course: Course, data: ModuleCreate) -> Module:
+    """Add a module to the course `access_parent_course` returned."""
     module = Module(
-        course_id=data.course, title=data.title, description=data.description, order=data.order
+        course_id=course.id, title=data.title, description=data.description, order=data.order
     )
     session.add(module)
     await session.flush()
@@ -131,18 +155,17 @@ async def do_create_module(
 
 
 async def do_update_module(
-    session: AsyncSession, *, actor: Principal, module_id: int, data: ModuleUpdate
+    session: AsyncSession, *, module: Module, changes: dict[str, Any]
 ) -> Module:
-    module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
-    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+    """Apply checked changes to a module `access_module(for_change=True)` returned."""
+    for field, value in changes.items():
         setattr(module, field, value)
     await session.flush()
     return module
 
 
-async def do_delete_module(session: AsyncSession, *, actor: Principal, module_id: int) -> list[str]:
+async def do_delete_module(session: AsyncSession, *, module: Module) -> list[str]:
     """Delete a module (its lessons go with it); returns their files, to remove after commit."""
-    module = await access_module(session, actor=actor, module_id=module_id, for_change=True)
     course_id = module.course_id
     files = await session.scalars(
         select(Lesson.file).where(Lesson.module_id == module.id, Lesson.file.is_not(None))
@@ -184,17 +207,8 @@ async def access_lesson(
     return lesson, course
 
 
-async def do_create_lesson(
-    session: AsyncSession, *, actor: Principal, data: LessonCreate
-) -> Lesson:
-    module = await session.get(Module, data.module)
-    if module is None:
-        raise ValidationFailed.field(
-            "module", f'Invalid pk "{data.module}" - object does not exist.'
-        )
-    await _course_or_field_error(
-        session, actor=actor, course_id=module.course_id, field="module", pk=module.id
-    )
+async def do_create_lesson(session: AsyncSession, *, module: Module, data: LessonCreate) -> Lesson:
+    """Add a lesson to the module `access_parent_module` returned."""
     lesson = Lesson(
         module_id=module.id, course_id=module.course_id, **data.model_dump(exclude={"module"})
     )
@@ -218,24 +232,21 @@ async def do_create_lesson(
 
 
 async def do_update_lesson(
-    session: AsyncSession, *, actor: Principal, lesson_id: int, data: LessonUpdate
+    session: AsyncSession, *, lesson: Lesson, changes: dict[str, Any]
 ) -> Lesson:
-    lesson, _ = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
-    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+    """Apply checked changes to a lesson `access_lesson(for_change=True)` returned."""
+    for field, value in changes.items():
         setattr(lesson, field, value)
     await session.flush()
     return lesson
 
 
-async def do_delete_lesson(
-    session: AsyncSession, *, actor: Principal, lesson_id: int
-) -> str | None:
+async def do_delete_lesson(session: AsyncSession, *, lesson: Lesson) -> str | None:
     """Delete a lesson; returns its file, for the caller to remove after commit."""
-    lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id, for_change=True)
-    orphaned = lesson.file
+    orphaned, course_id = lesson.file, lesson.course_id
     await session.delete(lesson)
     await session.flush()
-    await refresh_course_progress(session, course_id=course.id)
+    await refresh_course_progress(session, course_id=course_id)
     return orphaned
 
 
@@ -372,16 +383,9 @@ async def access_resource(
 
 
 async def do_create_resource(
-    session: AsyncSession, *, actor: Principal, data: ResourceCreate
+    session: AsyncSession, *, lesson: Lesson, data: ResourceCreate
 ) -> LessonResource:
-    lesson = await session.get(Lesson, data.lesson)
-    if lesson is None:
-        raise ValidationFailed.field(
-            "lesson", f'Invalid pk "{data.lesson}" - object does not exist.'
-        )
-    await _course_or_field_error(
-        session, actor=actor, course_id=lesson.course_id, field="lesson", pk=lesson.id
-    )
+    """Add a resource to the lesson `access_parent_lesson` returned."""
     resource = LessonResource(lesson_id=lesson.id, title=data.title, url=str(data.url))
     session.add(resource)
     await session.flush()
@@ -389,16 +393,15 @@ async def do_create_resource(
 
 
 async def do_update_resource(
-    session: AsyncSession, *, actor: Principal, resource_id: int, data: ResourceUpdate
+    session: AsyncSession, *, resource: LessonResource, changes: dict[str, Any]
 ) -> LessonResource:
-    resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
-    for field, value in _require_changes(data.model_dump(exclude_unset=True)).items():
+    """Apply checked changes to a resource `access_resource(for_change=True)` returned."""
+    for field, value in changes.items():
         setattr(resource, field, str(value) if field == "url" else value)
     await session.flush()
     return resource
 
 
-async def do_delete_resource(session: AsyncSession, *, actor: Principal, resource_id: int) -> None:
-    resource = await access_resource(session, actor=actor, resource_id=resource_id, for_change=True)
+async def do_delete_resource(session: AsyncSession, *, resource: LessonResource) -> None:
     await session.delete(resource)
     await session.flush()

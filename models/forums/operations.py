@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.forums.schemas import ForumCreate, ForumQuery, ForumUpdate
 from models.forums.tables import Forum, ForumGroup, ForumPost
 from models.groups.operations import MODERATOR, OWNER, check_groups_exist, group_ids_of
@@ -28,14 +28,11 @@ from models.identity import Principal
 from models.listing import apply_ordering, apply_search
 from models.logs.operations import record_activity
 from models.slugs import unique_slug
+from models.validation import check_changes
 
 FORUM_ORDERING = {"title": Forum.title, "created_at": Forum.created_at, "id": Forum.id}
 # What a moderator of the forum's groups may change; the rest is its creator's (and admins').
 MODERATED_FIELDS = frozenset({"is_locked"})
-
-
-def invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 # Who sees a forum, who moderates it
@@ -209,7 +206,7 @@ def forums_query(actor: Principal, query: ForumQuery) -> Select[Any]:
     )
 
 
-async def _check_new_groups(session: AsyncSession, *, actor: Principal, ids: list[int]) -> None:
+async def check_forum_groups(session: AsyncSession, *, actor: Principal, ids: list[int]) -> None:
     """Groups a forum is newly limited to must be groups the actor sees (members, admins).
 
     Both an unknown group and one the actor is not in get the same 400, so neither leaks.
@@ -224,8 +221,7 @@ async def _check_new_groups(session: AsyncSession, *, actor: Principal, ids: lis
 
 
 async def do_create_forum(session: AsyncSession, *, actor: Principal, data: ForumCreate) -> Forum:
-    check_forum_creator(actor)
-    await _check_new_groups(session, actor=actor, ids=data.group_ids)
+    """Create a forum; `check_forum_creator` and `check_forum_groups` have passed."""
     forum = Forum(
         title=data.title,
         slug=await unique_slug(session, Forum.slug, data.title, fallback="forum"),
@@ -243,56 +239,73 @@ async def do_create_forum(session: AsyncSession, *, actor: Principal, data: Foru
     return forum
 
 
-async def do_update_forum(
-    session: AsyncSession, *, actor: Principal, forum_id: int, data: ForumUpdate
-) -> Forum:
-    """Change a forum: its creator and admins anything, its groups' moderators `is_locked`.
+@dataclass(frozen=True, slots=True)
+class ForumChange:
+    """A checked change of a forum: the columns that change, and its new groups if they do."""
+
+    fields: dict[str, Any]
+    group_ids: list[int] | None
+
+
+async def check_forum_update(
+    session: AsyncSession, *, actor: Principal, forum: Forum, data: ForumUpdate
+) -> ForumChange:
+    """What the body changes, once the actor may make each change (after
+    `check_forum_changer`): its creator and admins anything, its groups' moderators
+    `is_locked`.
 
     Only fields whose value differs count as changes, so a moderator may PUT back what they
     read with `is_locked` flipped. `group_ids` replaces the set; the slug never changes.
     """
-    forum = await access_forum(session, actor=actor, forum_id=forum_id)
-    await check_forum_changer(session, actor=actor, forum=forum)
-    sent = data.model_dump(exclude_unset=True)
-    for field, value in sent.items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
+    sent = check_changes(data)
     group_ids: list[int] | None = sent.pop("group_ids", None)
     current = (await linked_group_ids(session, forum_ids=[forum.id])).get(forum.id, [])
-    changed = {f for f, v in sent.items() if getattr(forum, f) != v}
+    changed = {f: v for f, v in sent.items() if getattr(forum, f) != v}
     # [] opens a limited forum to everyone, even one whose groups have all been deleted.
-    if group_ids is not None and (
+    new_groups = group_ids is not None and (
         set(group_ids) != set(current) or forum.is_restricted != bool(group_ids)
-    ):
-        changed.add("group_ids")
-    if changed - MODERATED_FIELDS and not manages(actor, forum):
+    )
+    if (new_groups or changed.keys() - MODERATED_FIELDS) and not manages(actor, forum):
         raise PermissionDenied()
-    for field in changed - {"group_ids"}:
-        setattr(forum, field, sent[field])
-    if group_ids is not None and "group_ids" in changed:
-        await _check_new_groups(
+    if group_ids is not None and new_groups:
+        await check_forum_groups(
             session, actor=actor, ids=[g for g in group_ids if g not in current]
         )
+        return ForumChange(changed, group_ids)
+    return ForumChange(changed, None)
+
+
+async def do_update_forum(
+    session: AsyncSession, *, actor: Principal, forum: Forum, change: ForumChange
+) -> Forum:
+    """Apply a change `check_forum_update` returned."""
+    for field, value in change.fields.items():
+        setattr(forum, field, value)
+    if change.group_ids is not None:
         await session.execute(delete(ForumGroup).where(ForumGroup.forum_id == forum.id))
-        session.add_all(ForumGroup(forum_id=forum.id, group_id=g) for g in group_ids)
-        forum.is_restricted = bool(group_ids)
+        session.add_all(ForumGroup(forum_id=forum.id, group_id=g) for g in change.group_ids)
+        forum.is_restricted = bool(change.group_ids)
         # The links are not the forum's columns: updated_at must still tell of the change.
         forum.updated_at = utcnow()
     await session.flush()
     _forum_activity(session, actor, forum, "forum_updated", f"Updated forum {forum.title!r}.")
-    if changed & {"group_ids", "is_active"}:
+    if change.group_ids is not None or "is_active" in change.fields:
         # Who may read it has changed: its live room checks everyone in it again.
         revoke_after_commit(session, forum_room(forum.id))
     return forum
 
 
-async def do_delete_forum(session: AsyncSession, *, actor: Principal, forum_id: int) -> None:
-    """Delete a forum with its posts (its creator and admins)."""
-    forum = await access_forum(session, actor=actor, forum_id=forum_id)
+def check_forum_manager(actor: Principal, forum: Forum) -> None:
+    """403 for those who may not delete the forum: anyone but its creator and admins."""
     if not manages(actor, forum):
         raise PermissionDenied()
+
+
+async def do_delete_forum(session: AsyncSession, *, actor: Principal, forum: Forum) -> None:
+    """Delete a forum with its posts (after `check_forum_manager`)."""
+    forum_id = forum.id
     _forum_activity(session, actor, forum, "forum_deleted", f"Deleted forum {forum.title!r}.")
-    room = forum_room(forum.id)
+    room = forum_room(forum_id)
     await session.delete(forum)
     await session.flush()
     notify_after_commit(session, room, ROOM_CLOSED, {"forum": forum_id})

@@ -3,7 +3,8 @@
 A post is visible exactly when its forum is (`visible_forums`). Anyone who sees an active,
 unlocked forum posts in it; authors edit their own content; the forum's moderators (its
 creator, admins, owners and moderators of its groups) pin and delete any post.
-`do_create_post` is what a WebSocket `post` frame calls too, with the same body model.
+A WebSocket `post` frame calls the same `access_post_forum`, `check_new_post` and
+`do_create_post` as REST, with the same body model.
 """
 
 from __future__ import annotations
@@ -17,18 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.effects import notify_after_commit
-from models.errors import NotFound, PermissionDenied, ValidationFailed
-from models.forums.operations import (
-    access_forum,
-    forum_room,
-    invalid_pk,
-    moderates,
-    visible_forums,
-)
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
+from models.forums.operations import access_forum, forum_room, moderates, visible_forums
 from models.forums.schemas import PostCreate, PostQuery, PostRead, PostUpdate
 from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
 from models.logs.operations import record_activity
+from models.validation import check_changes
 
 LOCKED = "This forum is locked."
 INACTIVE = "This forum is not active."
@@ -118,6 +114,14 @@ async def access_post(
     return post, await access_forum(session, actor=actor, forum_id=post.forum_id)
 
 
+async def access_post_forum(session: AsyncSession, *, actor: Principal, forum_id: int) -> Forum:
+    """The forum a new post names, if the actor may see it (else a 400 on `forum`)."""
+    try:
+        return await access_forum(session, actor=actor, forum_id=forum_id)
+    except NotFound:
+        raise ValidationFailed.field("forum", invalid_pk(forum_id)) from None
+
+
 def check_open_for_posts(forum: Forum) -> None:
     """No new posts in an inactive or locked forum, whoever asks (403)."""
     if not forum.is_active:
@@ -126,33 +130,29 @@ def check_open_for_posts(forum: Forum) -> None:
         raise PermissionDenied(LOCKED)
 
 
-async def _check_parent(
-    session: AsyncSession, *, actor: Principal, forum: Forum, parent_id: int
+async def check_new_post(
+    session: AsyncSession, *, actor: Principal, forum: Forum, data: PostCreate
 ) -> None:
+    """The forum takes posts (403), and the `parent` replied to is a post of it (400)."""
+    check_open_for_posts(forum)
+    if data.parent is None:
+        return
     stmt = (
         select(ForumPost.forum_id)
         .join(Forum, Forum.id == ForumPost.forum_id)
-        .where(ForumPost.id == parent_id, visible_forums(actor))
+        .where(ForumPost.id == data.parent, visible_forums(actor))
     )
     parent_forum = await session.scalar(stmt)
     if parent_forum is None:
-        raise ValidationFailed.field("parent", invalid_pk(parent_id))
+        raise ValidationFailed.field("parent", invalid_pk(data.parent))
     if parent_forum != forum.id:
         raise ValidationFailed.field("parent", OTHER_FORUM)
 
 
-async def do_create_post(session: AsyncSession, *, actor: Principal, data: PostCreate) -> ForumPost:
-    """Post in a forum, or reply to a post of it (`parent`).
-
-    A forum the actor cannot see is a 400 on `forum`; a locked or inactive one a 403.
-    """
-    try:
-        forum = await access_forum(session, actor=actor, forum_id=data.forum)
-    except NotFound:
-        raise ValidationFailed.field("forum", invalid_pk(data.forum)) from None
-    check_open_for_posts(forum)
-    if data.parent is not None:
-        await _check_parent(session, actor=actor, forum=forum, parent_id=data.parent)
+async def do_create_post(
+    session: AsyncSession, *, actor: Principal, forum: Forum, data: PostCreate
+) -> ForumPost:
+    """Post in a forum, or reply to a post of it (`parent`), once `check_new_post` passed."""
     post = ForumPost(
         forum_id=forum.id, parent_id=data.parent, content=data.content, author_id=actor.user_id
     )
@@ -171,31 +171,39 @@ async def check_post_changer(
         raise PermissionDenied()
 
 
-async def do_update_post(
-    session: AsyncSession, *, actor: Principal, post_id: int, data: PostUpdate
-) -> ForumPost:
-    """Change a post: its author the content, the forum's moderators `is_pinned`.
+async def check_post_update(
+    session: AsyncSession, *, actor: Principal, post: ForumPost, forum: Forum, data: PostUpdate
+) -> dict[str, Any]:
+    """The fields the body changes, once the actor may change each: its author the content,
+    the forum's moderators `is_pinned`.
 
     Only fields whose value differs count as changes (PUT may send back what GET gave); a
     change the actor may not make is a 403. Admins pin and delete, but do not rewrite
     someone else's words.
     """
-    post, forum = await access_post(session, actor=actor, post_id=post_id)
-    sent = data.model_dump(exclude_unset=True)
-    for field, value in sent.items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
-    new_content = sent.get("content", post.content) != post.content
-    new_pin = sent.get("is_pinned", post.is_pinned) != post.is_pinned
-    if new_content and post.author_id != actor.user_id:
+    sent = check_changes(data)
+    changes = {f: v for f, v in sent.items() if getattr(post, f) != v}
+    if "content" in changes and post.author_id != actor.user_id:
         raise PermissionDenied()
-    if new_pin and not await moderates(session, actor=actor, forum=forum):
+    if "is_pinned" in changes and not await moderates(session, actor=actor, forum=forum):
         raise PermissionDenied()
-    if new_content:
-        post.content = sent["content"]
+    return changes
+
+
+async def do_update_post(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    post: ForumPost,
+    forum: Forum,
+    changes: dict[str, Any],
+) -> ForumPost:
+    """Apply the changes `check_post_update` returned; new content marks the post edited."""
+    if "content" in changes:
+        post.content = changes["content"]
         post.edited_at = utcnow()
-    if new_pin:
-        post.is_pinned = sent["is_pinned"]
+    if "is_pinned" in changes:
+        post.is_pinned = changes["is_pinned"]
     await session.flush()
     _post_activity(
         session, actor, post, "forum_post_updated", f"Updated a post in forum {forum.title!r}."
@@ -204,10 +212,10 @@ async def do_update_post(
     return post
 
 
-async def do_delete_post(session: AsyncSession, *, actor: Principal, post_id: int) -> None:
-    """Delete a post and, with it, every reply below it (its author or a moderator)."""
-    post, forum = await access_post(session, actor=actor, post_id=post_id)
-    await check_post_changer(session, actor=actor, post=post, forum=forum)
+async def do_delete_post(
+    session: AsyncSession, *, actor: Principal, post: ForumPost, forum: Forum
+) -> None:
+    """Delete a post and, with it, every reply below it (after `check_post_changer`)."""
     _post_activity(
         session, actor, post, "forum_post_deleted", f"Deleted a post in forum {forum.title!r}."
     )

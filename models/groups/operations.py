@@ -16,10 +16,17 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
-from models.errors import BadRequest, Conflict, NotFound, PermissionDenied, ValidationFailed
+from models.effects import MEMBER_LEFT, ROOM_CLOSED, notify_after_commit, revoke_after_commit
+from models.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    invalid_pk,
+)
 from models.fields import MAX_ID
-from models.groups.schemas import GroupCreate, GroupQuery, GroupUpdate, MemberCreate, MemberQuery
+from models.groups.schemas import GroupCreate, GroupQuery, MemberCreate, MemberQuery
 from models.groups.tables import Group, GroupMember
 from models.identity import Principal
 from models.listing import apply_ordering, apply_search
@@ -28,7 +35,6 @@ from models.slugs import unique_slug
 from models.unique import add_unique
 
 OWNER, MODERATOR, MEMBER = "owner", "moderator", "member"
-MEMBER_LEFT = "member_left"
 ALREADY_MEMBER = "This user is already a member of this group."
 LAST_OWNER = "A group must keep at least one owner."
 GROUP_ORDERING = {"name": Group.name, "created_at": Group.created_at, "id": Group.id}
@@ -38,10 +44,6 @@ _GROUP_REF = re.compile(r"group-([0-9]+)")
 def group_room(group_id: int) -> str:
     """The group's live chat room."""
     return f"group:{group_id}"
-
-
-def _invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 # What other domains ask about groups
@@ -73,15 +75,15 @@ def parse_group_ref(value: int | str) -> int:
     validator can raise it as is (see `models.groups.schemas.GroupRef`).
     """
     if isinstance(value, bool):
-        raise ValueError(_invalid_pk(value))
+        raise ValueError(invalid_pk(value))
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and (match := _GROUP_REF.fullmatch(value)):
         number = int(match.group(1))
     else:
-        raise ValueError(_invalid_pk(value))
+        raise ValueError(invalid_pk(value))
     if not 0 < number <= MAX_ID:
-        raise ValueError(_invalid_pk(value))
+        raise ValueError(invalid_pk(value))
     return number
 
 
@@ -94,7 +96,7 @@ async def check_groups_exist(session: AsyncSession, *, ids: Sequence[int], field
     found = set((await session.scalars(select(Group.id).where(Group.id.in_(in_range)))).all())
     for group_id in wanted:
         if group_id not in found:
-            raise ValidationFailed.field(field, _invalid_pk(group_id))
+            raise ValidationFailed.field(field, invalid_pk(group_id))
 
 
 # Groups
@@ -191,8 +193,7 @@ async def access_group(
 
 
 async def do_create_group(session: AsyncSession, *, actor: Principal, data: GroupCreate) -> Group:
-    """Create a group; its creator becomes its `owner`."""
-    check_group_creator(actor)
+    """Create a group (after `check_group_creator`); its creator becomes its `owner`."""
     group = Group(
         name=data.name,
         slug=await unique_slug(session, Group.slug, data.name, fallback="group"),
@@ -211,22 +212,20 @@ async def do_create_group(session: AsyncSession, *, actor: Principal, data: Grou
 
 
 async def do_update_group(
-    session: AsyncSession, *, actor: Principal, group_id: int, data: GroupUpdate
+    session: AsyncSession, *, actor: Principal, group: Group, changes: dict[str, Any]
 ) -> Group:
-    """Change a group's name, description or is_active (owners and admins); the slug stays."""
-    group, _ = await access_group(session, actor=actor, group_id=group_id, for_change=True)
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None:
-            raise ValidationFailed.field(field, "This field may not be null.")
+    """Change a group's name, description or is_active (`access_group(for_change=True)`, then
+    `check_changes`); the slug stays."""
+    for field, value in changes.items():
         setattr(group, field, value)
     await session.flush()
     _group_activity(session, actor, group, "group_updated", f"Updated group {group.name!r}.")
     return group
 
 
-async def do_delete_group(session: AsyncSession, *, actor: Principal, group_id: int) -> None:
-    """Delete a group and its memberships (owners and admins)."""
-    group, _ = await access_group(session, actor=actor, group_id=group_id, for_change=True)
+async def do_delete_group(session: AsyncSession, *, actor: Principal, group: Group) -> None:
+    """Delete a group and its memberships (after `access_group(for_change=True)`)."""
+    group_id = group.id
     _group_activity(session, actor, group, "group_deleted", f"Deleted group {group.name!r}.")
     forum_rooms = await _forum_rooms_of(session, group_id)
     await session.delete(group)
@@ -295,21 +294,32 @@ async def access_member(
     return member, group, role
 
 
-async def do_add_member(
-    session: AsyncSession, *, actor: Principal, data: MemberCreate
-) -> GroupMember:
-    """Add a user to a group: owners and admins in any role, moderators only `member`s.
-
-    A group the actor cannot see is a 400 on `group`; a user already in it a 409.
-    """
+async def access_new_member_group(
+    session: AsyncSession, *, actor: Principal, group_id: int
+) -> tuple[Group, str | None]:
+    """The group a new membership names and the actor's role there (`access_group`); a
+    group the actor cannot see is a 400 on `group`."""
     try:
-        group, role = await access_group(session, actor=actor, group_id=data.group)
+        return await access_group(session, actor=actor, group_id=group_id)
     except NotFound:
-        raise ValidationFailed.field("group", _invalid_pk(data.group)) from None
+        raise ValidationFailed.field("group", invalid_pk(group_id)) from None
+
+
+async def check_new_member(
+    session: AsyncSession, *, actor: Principal, group: Group, role: str | None, data: MemberCreate
+) -> None:
+    """Owners and admins add in any role, moderators only `member`s (403); a user already
+    in the group is a 409."""
     if not (actor.is_admin or role == OWNER or (role == MODERATOR and data.role == MEMBER)):
         raise PermissionDenied()
     if await find_member(session, group_id=group.id, user_id=data.user_id) is not None:
         raise Conflict(ALREADY_MEMBER)
+
+
+async def do_add_member(
+    session: AsyncSession, *, actor: Principal, group: Group, data: MemberCreate
+) -> GroupMember:
+    """Add a user to a group, once `check_new_member` passed."""
     member = GroupMember(
         group_id=group.id, user_id=data.user_id, role=data.role, added_by=actor.user_id
     )
@@ -345,19 +355,24 @@ def check_role_changer(actor: Principal, actor_role: str | None) -> None:
         raise PermissionDenied()
 
 
-async def do_change_member_role(
-    session: AsyncSession, *, actor: Principal, member_id: int, role: str | None
-) -> GroupMember:
-    """Change a member's role (owners and admins); the last owner cannot be demoted (400).
-
-    `None` changes nothing (an empty PATCH), after the same permission check.
-    """
-    member, group, actor_role = await access_member(session, actor=actor, member_id=member_id)
-    check_role_changer(actor, actor_role)
+async def check_role_change(
+    session: AsyncSession, *, member: GroupMember, group: Group, role: str | None
+) -> str | None:
+    """The member's new role, None when the body changes nothing (after
+    `check_role_changer`); the last owner cannot be demoted (400)."""
     if role is None or role == member.role:
-        return member
+        return None
     if member.role == OWNER and await _owner_count(session, group.id) <= 1:
         raise ValidationFailed.field("role", LAST_OWNER)
+    return role
+
+
+async def do_change_member_role(
+    session: AsyncSession, *, actor: Principal, member: GroupMember, group: Group, role: str | None
+) -> GroupMember:
+    """Give the member the role `check_role_change` returned (None: nothing changes)."""
+    if role is None:
+        return member
     old, member.role = member.role, role
     await session.flush()
     _group_activity(
@@ -370,15 +385,20 @@ async def do_change_member_role(
     return member
 
 
-async def do_remove_member(session: AsyncSession, *, actor: Principal, member_id: int) -> None:
-    """Remove a member: owners and admins anyone, moderators `member`s, anyone themself.
+async def check_member_remover(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    member: GroupMember,
+    group: Group,
+    actor_role: str | None,
+) -> None:
+    """Owners and admins remove anyone, moderators `member`s, anyone themself (403 else).
 
     The last owner can be neither removed nor leave (400): delete the group instead.
     """
-    member, group, actor_role = await access_member(session, actor=actor, member_id=member_id)
-    leaving = member.user_id == actor.user_id
     allowed = (
-        leaving
+        member.user_id == actor.user_id
         or actor.is_admin
         or actor_role == OWNER
         or (actor_role == MODERATOR and member.role == MEMBER)
@@ -387,6 +407,13 @@ async def do_remove_member(session: AsyncSession, *, actor: Principal, member_id
         raise PermissionDenied()
     if member.role == OWNER and await _owner_count(session, group.id) <= 1:
         raise BadRequest(LAST_OWNER)
+
+
+async def do_remove_member(
+    session: AsyncSession, *, actor: Principal, member: GroupMember, group: Group
+) -> None:
+    """Remove a member (after `check_member_remover`); access ends at once."""
+    leaving = member.user_id == actor.user_id
     _group_activity(
         session,
         actor,

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.effects import notify_after_commit
-from models.errors import NotFound, PermissionDenied, ValidationFailed
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.groups.operations import group_room, is_member, member_role
 from models.groups.tables import Group
 from models.identity import Principal
@@ -35,7 +35,7 @@ def _not_allowed_on(kind: str) -> str:
 
 
 def _invalid_group(group_id: int) -> ValidationFailed:
-    return ValidationFailed.field("group_id", f'Invalid pk "{group_id}" - object does not exist.')
+    return ValidationFailed.field("group_id", invalid_pk(group_id))
 
 
 def message_type_of(data: MessageCreate) -> str:
@@ -66,33 +66,36 @@ def check_addressee(actor: Principal, data: MessageCreate) -> str:
     return kind
 
 
-async def _group_to_send_to(session: AsyncSession, *, actor: Principal, group_id: int) -> Group:
-    """The group, if the actor belongs to it.
+async def access_addressee(
+    session: AsyncSession, *, actor: Principal, data: MessageCreate
+) -> Group | None:
+    """The group a new message goes to (None for a direct message), once the body names its
+    addressee as `check_addressee` wants and the sender belongs to that group.
 
     A group the actor cannot see is a 400 on `group_id`, as for any reference; an admin
     sees every group but writes only in their own (403).
     """
-    group = await session.get(Group, group_id)
+    if check_addressee(actor, data) == DIRECT:
+        return None
+    assert data.group_id is not None  # check_addressee saw to it
+    group = await session.get(Group, data.group_id)
     if group is None:
-        raise _invalid_group(group_id)
+        raise _invalid_group(data.group_id)
     if await member_role(session, group_id=group.id, user_id=actor.user_id) is None:
         if actor.is_admin:
             raise PermissionDenied()
-        raise _invalid_group(group_id)
+        raise _invalid_group(data.group_id)
     return group
 
 
 async def do_send_message(
-    session: AsyncSession, *, actor: Principal, data: MessageCreate
+    session: AsyncSession, *, actor: Principal, data: MessageCreate, group: Group | None
 ) -> Message:
-    """Send a direct message, or a message to a group the sender belongs to.
+    """Send a direct message, or a message to the group `access_addressee` returned.
 
     REST and a group chat's WebSocket frames both send through here.
     """
-    kind = check_addressee(actor, data)
-    if kind == GROUP:
-        assert data.group_id is not None  # check_addressee saw to it
-        group = await _group_to_send_to(session, actor=actor, group_id=data.group_id)
+    if group is not None:
         message = Message(
             sender_id=actor.user_id, group_id=group.id, message_type=GROUP, content=data.content
         )
@@ -136,11 +139,10 @@ def check_sender(actor: Principal, message: Message) -> None:
 
 
 async def do_edit_message(
-    session: AsyncSession, *, actor: Principal, message_id: int, content: str | None
+    session: AsyncSession, *, actor: Principal, message: Message, content: str | None
 ) -> Message:
-    """Change a message's content (its sender); `edited_at` says when. None changes nothing."""
-    message = await access_message(session, actor=actor, message_id=message_id)
-    check_sender(actor, message)
+    """Change a message's content (after `check_sender`); `edited_at` says when. None changes
+    nothing."""
     if content is not None and content != message.content:
         message.content = content
         message.edited_at = utcnow()
@@ -152,10 +154,8 @@ async def do_edit_message(
     return message
 
 
-async def do_delete_message(session: AsyncSession, *, actor: Principal, message_id: int) -> None:
-    """Delete a message for everyone (its sender), with its read receipts."""
-    message = await access_message(session, actor=actor, message_id=message_id)
-    check_sender(actor, message)
+async def do_delete_message(session: AsyncSession, *, actor: Principal, message: Message) -> None:
+    """Delete a message for everyone (after `check_sender`), with its read receipts."""
     _message_activity(session, actor, message, "message_deleted", f"Deleted message {message.id}.")
     if message.group_id is not None:
         removed = {"id": message.id, "group_id": message.group_id}
@@ -164,12 +164,15 @@ async def do_delete_message(session: AsyncSession, *, actor: Principal, message_
     await session.flush()
 
 
-async def do_read_message(session: AsyncSession, *, actor: Principal, message_id: int) -> Message:
-    """Mark a message read (its recipients; 403 for its sender). Reading it again keeps the
-    first `read_at` and records nothing."""
-    message = await access_message(session, actor=actor, message_id=message_id)
+def check_reader(actor: Principal, message: Message) -> None:
+    """Its recipients mark a message read; its sender may not (403)."""
     if message.sender_id == actor.user_id:
         raise PermissionDenied()
+
+
+async def do_read_message(session: AsyncSession, *, actor: Principal, message: Message) -> Message:
+    """Mark a message read (after `check_reader`). Reading it again keeps the first `read_at`
+    and records nothing."""
     receipt = select(
         Message.id, literal(actor.user_id, String()), literal(utcnow(), UTCDateTime())
     ).where(Message.id == message.id)

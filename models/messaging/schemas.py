@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
+from models.errors import invalid_pk
 from models.fields import SOME_TEXT, NoNul, OptionalTimestamp, Timestamp, UserId
 from models.groups.schemas import GroupRef
 
@@ -24,7 +25,7 @@ def _digits_to_int(value: object) -> object:
     # A query string carries `3` as text; GroupRef reads text only as "group-3".
     if isinstance(value, str) and value.isascii() and value.isdigit():
         if len(value) > _MAX_ID_DIGITS:  # int() of thousands of digits is refused, or slow
-            raise ValueError(f'Invalid pk "{value}" - object does not exist.')
+            raise ValueError(invalid_pk(value))
         return int(value)
     return value
 

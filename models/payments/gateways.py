@@ -14,6 +14,7 @@ from models.payments.crypto import CredentialError, seal, unseal
 from models.payments.schemas import GatewayCreate, GatewayQuery, GatewayUpdate
 from models.payments.tables import PROVIDERS, PaymentGateway
 from models.settings import Settings
+from models.validation import check_changes
 
 CREDENTIALS = ("secret_key", "publishable_key", "webhook_secret")
 # What a Stripe credential starts with: a key pasted into the wrong field is caught here.
@@ -188,11 +189,8 @@ async def do_update_gateway(
 ) -> PaymentGateway:
     """Change what is sent; a credential sent as null or "" is cleared."""
     gateway = await access_gateway(session, actor=actor, gateway_id=gateway_id)
-    changes = data.model_dump(exclude_unset=True)
+    changes = check_changes(data, nullable=("description", *CREDENTIALS))
     credentials = {name: changes.pop(name) for name in CREDENTIALS if name in changes}
-    for name in ("name", "provider", "is_active", "is_test_mode", "is_default"):
-        if name in changes and changes[name] is None:
-            raise ValidationFailed.field(name, "This field may not be null.")
     provider = changes.get("provider", gateway.provider)
     is_test_mode = changes.get("is_test_mode", gateway.is_test_mode)
     if (provider, is_test_mode) != (gateway.provider, gateway.is_test_mode):

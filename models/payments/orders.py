@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from models.base import utcnow
 from models.carts.tables import Cart, CartItem
-from models.courses.enrollments import do_enroll
+from models.courses.catalog import access_course
+from models.courses.enrollments import check_enrollment, do_enroll
 from models.errors import NotFound
 from models.fields import cents_to_money
 from models.identity import Principal
@@ -155,11 +156,18 @@ async def fulfil_order(session: AsyncSession, *, tenant: str, order_id: int) -> 
     course_ids = [line.course_id for line in order.lines if line.course_id is not None]
     for course_id in course_ids:
         try:
-            await do_enroll(session, actor=buyer, course_id=course_id, purchased=True)
+            course = await access_course(session, actor=buyer, course_id=course_id)
         except NotFound:
             # Unpublished since the checkout: the paid line stays, and `has_purchased` lets
             # the buyer enroll once the course is visible again.
             log.warning("order %s: course %s is not visible; not enrolled", order.id, course_id)
+            continue
+        existing = await check_enrollment(
+            session, actor=buyer, course=course, user_id=buyer.user_id, purchased=True
+        )
+        await do_enroll(
+            session, actor=buyer, course=course, user_id=buyer.user_id, existing=existing
+        )
     cart_ids = select(Cart.id).where(Cart.user_id == order.user_id)
     await session.execute(
         delete(CartItem)

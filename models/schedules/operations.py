@@ -28,6 +28,7 @@ from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
 from models.schedules.tables import Schedule, ScheduleParticipant
 from models.schedules.walk import PAUSE_EVERY, Budget, TooMuchWork, expand, series_end
+from models.validation import check_changes
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
 END_NOT_AFTER_START = "End time must be after start time."
@@ -318,30 +319,46 @@ async def calendar_schedules(
 # Changes
 
 
-async def _settle(schedule: Schedule) -> None:
-    """Check the times and the rule together, and note when the series ends."""
-    if schedule.end_time <= schedule.start_time:
+async def _series_end(
+    *, start: datetime, end: datetime, recurrence: str | None, timezone: str
+) -> datetime | None:
+    """Check the times and the rule together; when the series ends (None: never)."""
+    if end <= start:
         raise ValidationFailed.field("end_time", END_NOT_AFTER_START)
-    if schedule.recurrence is None:
-        schedule.series_end = schedule.end_time
-        return
+    if recurrence is None:
+        return end
     try:
-        schedule.series_end = await series_end(
-            schedule.recurrence,
-            start=schedule.start_time,
-            end=schedule.end_time,
-            tz=zone(schedule.timezone),
-        )
+        return await series_end(recurrence, start=start, end=end, tz=zone(timezone))
     except RuleError as exc:
         raise ValidationFailed.field("recurrence", str(exc)) from None
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleChange:
+    """Checked columns of a schedule, and when its series ends with them."""
+
+    columns: dict[str, Any]
+    series_end: datetime | None
+
+
+async def check_new_schedule(data: ScheduleCreate) -> ScheduleChange:
+    """A new schedule's times and rule (400s); anyone may create one (the rules limit who
+    sees and changes it, not who creates)."""
+    columns = data.model_dump()
+    end = await _series_end(
+        start=data.start_time,
+        end=data.end_time,
+        recurrence=data.recurrence,
+        timezone=data.timezone,
+    )
+    return ScheduleChange(columns, end)
+
+
 async def do_create_schedule(
-    session: AsyncSession, *, actor: Principal, data: ScheduleCreate
+    session: AsyncSession, *, actor: Principal, change: ScheduleChange
 ) -> Schedule:
-    """Create a schedule; anyone may (the rules limit who sees and changes it, not who creates)."""
-    schedule = Schedule(**data.model_dump(), created_by=actor.user_id)
-    await _settle(schedule)
+    """Create the schedule `check_new_schedule` returned."""
+    schedule = Schedule(**change.columns, series_end=change.series_end, created_by=actor.user_id)
     session.add(schedule)
     await session.flush()
     schedule_activity(
@@ -350,17 +367,27 @@ async def do_create_schedule(
     return schedule
 
 
+async def check_schedule_update(schedule: Schedule, data: ScheduleUpdate) -> ScheduleChange:
+    """The body's changes, with the times and rule they leave the schedule checked (400s)."""
+    columns = check_changes(data, nullable=("recurrence",))
+    end = await _series_end(
+        start=columns.get("start_time", schedule.start_time),
+        end=columns.get("end_time", schedule.end_time),
+        recurrence=columns.get("recurrence", schedule.recurrence),
+        timezone=columns.get("timezone", schedule.timezone),
+    )
+    return ScheduleChange(columns, end)
+
+
 async def do_update_schedule(
-    session: AsyncSession, *, actor: Principal, schedule_id: int, data: ScheduleUpdate
+    session: AsyncSession, *, actor: Principal, schedule: Schedule, change: ScheduleChange
 ) -> Schedule:
-    """Change a schedule (its creator or an admin); status "cancelled" cancels it."""
-    schedule = await access_schedule(session, actor=actor, schedule_id=schedule_id, for_change=True)
+    """Apply a change `check_schedule_update` returned (to a schedule
+    `access_schedule(for_change=True)` returned); status "cancelled" cancels it."""
     was = schedule.status
-    for field, value in data.model_dump(exclude_unset=True).items():
-        if value is None and field != "recurrence":
-            raise ValidationFailed.field(field, "This field may not be null.")
+    for field, value in change.columns.items():
         setattr(schedule, field, value)
-    await _settle(schedule)
+    schedule.series_end = change.series_end
     await session.flush()
     if schedule.status == CANCELLED and was != CANCELLED:
         kind, details = "schedule_cancelled", f"Cancelled schedule {schedule.title!r}."
@@ -370,9 +397,10 @@ async def do_update_schedule(
     return schedule
 
 
-async def do_delete_schedule(session: AsyncSession, *, actor: Principal, schedule_id: int) -> None:
-    """Delete a schedule and its invitations (its creator or an admin)."""
-    schedule = await access_schedule(session, actor=actor, schedule_id=schedule_id, for_change=True)
+async def do_delete_schedule(
+    session: AsyncSession, *, actor: Principal, schedule: Schedule
+) -> None:
+    """Delete a schedule and its invitations (after `access_schedule(for_change=True)`)."""
     schedule_activity(
         session, actor, schedule, "schedule_deleted", f"Deleted schedule {schedule.title!r}."
     )

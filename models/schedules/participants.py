@@ -14,7 +14,7 @@ from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.groups.operations import access_group, is_member
 from models.identity import Principal
 from models.schedules.operations import (
@@ -31,10 +31,6 @@ from models.unique import add_unique
 
 ALREADY_USER = "This user is already a participant of this schedule."
 ALREADY_GROUP = "This group is already a participant of this schedule."
-
-
-def _invalid_pk(value: object) -> str:
-    return f'Invalid pk "{value}" - object does not exist.'
 
 
 def _who(participant: Participant) -> str:
@@ -94,24 +90,35 @@ async def _find(
     return (await session.scalars(stmt)).one_or_none()
 
 
-async def do_add_participant(
-    session: AsyncSession, *, actor: Principal, data: ParticipantCreate
-) -> Participant:
-    """Invite a user or a group (the schedule's creator or an admin).
-
-    A schedule the actor cannot see is a 400 on `schedule`, a group they cannot see a 400
-    on `group`; an invitation that exists already is a 409.
-    """
+async def access_invited_schedule(
+    session: AsyncSession, *, actor: Principal, schedule_id: int
+) -> Schedule:
+    """The schedule an invitation names, if the actor may see it (else a 400 on `schedule`)."""
     try:
-        schedule = await access_schedule(session, actor=actor, schedule_id=data.schedule)
+        return await access_schedule(session, actor=actor, schedule_id=schedule_id)
     except NotFound:
-        raise ValidationFailed.field("schedule", _invalid_pk(data.schedule)) from None
+        raise ValidationFailed.field("schedule", invalid_pk(schedule_id)) from None
+
+
+async def check_new_participant(
+    session: AsyncSession, *, actor: Principal, schedule: Schedule, data: ParticipantCreate
+) -> None:
+    """The schedule's creator or an admin invites (403), a group they can see (400 on
+    `group` otherwise)."""
     check_organizer(actor, schedule)
     if data.group is not None:
         try:
             await access_group(session, actor=actor, group_id=data.group)
         except NotFound:
-            raise ValidationFailed.field("group", _invalid_pk(data.group)) from None
+            raise ValidationFailed.field("group", invalid_pk(data.group)) from None
+
+
+async def do_add_participant(
+    session: AsyncSession, *, actor: Principal, schedule: Schedule, data: ParticipantCreate
+) -> Participant:
+    """Invite a user or a group, once `check_new_participant` passed; an invitation that
+    exists already is a 409."""
+    if data.group is not None:
         participant = await _invite(session, actor, schedule, data, group_id=data.group)
     else:
         participant = await _invite(session, actor, schedule, data, user_id=data.user_id)
@@ -164,13 +171,14 @@ async def _invite(
 
 
 async def do_update_participant(
-    session: AsyncSession, *, actor: Principal, participant_id: int, is_optional: bool | None
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    participant: Participant,
+    schedule: Schedule,
+    is_optional: bool | None,
 ) -> Participant:
-    """Mark an invitation optional or not (the schedule's creator or an admin)."""
-    participant, schedule = await access_participant(
-        session, actor=actor, participant_id=participant_id
-    )
-    check_organizer(actor, schedule)
+    """Mark an invitation optional or not (after `check_organizer`); None changes nothing."""
     if is_optional is None or is_optional == participant.is_optional:
         return participant
     participant.is_optional = is_optional
@@ -186,24 +194,32 @@ async def do_update_participant(
     return participant
 
 
+async def check_responder(
+    session: AsyncSession, *, actor: Principal, participant: Participant
+) -> None:
+    """I answer my own invitation or my group's (403 for anyone else's)."""
+    if participant.group_id is not None:
+        if not await is_member(session, group_id=participant.group_id, user_id=actor.user_id):
+            raise PermissionDenied()
+    elif participant.user_id != actor.user_id:
+        raise PermissionDenied()
+
+
 async def do_respond(
-    session: AsyncSession, *, actor: Principal, participant_id: int, answer: str
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    participant: Participant,
+    schedule: Schedule,
+    answer: str,
 ) -> Participant:
-    """Answer an invitation: my own (403 for anyone else's), or my group's.
+    """Answer an invitation `check_responder` passed.
 
     Answering a group invitation as one of its members creates or updates my own row for
     the schedule and returns it; the group's row stays as it is for the other members.
     """
-    participant, schedule = await access_participant(
-        session, actor=actor, participant_id=participant_id
-    )
     if participant.group_id is not None:
-        group_id = participant.group_id
-        if not await is_member(session, group_id=group_id, user_id=actor.user_id):
-            raise PermissionDenied()
         participant = await _own_answer_row(session, actor, schedule, participant)
-    elif participant.user_id != actor.user_id:
-        raise PermissionDenied()
     participant.response_status = answer
     participant.responded_at = utcnow()
     await session.flush()
@@ -239,19 +255,26 @@ async def _own_answer_row(
     return own
 
 
-async def do_remove_participant(
-    session: AsyncSession, *, actor: Principal, participant_id: int
+def _leaving(actor: Principal, participant: Participant) -> bool:
+    return participant.user_id is not None and participant.user_id == actor.user_id
+
+
+def check_participant_remover(
+    actor: Principal, participant: Participant, schedule: Schedule
 ) -> None:
-    """Remove an invitation: the creator and admins any, a user their own (leaving).
+    """The creator and admins remove any invitation, a user their own (leaving; 403 else)."""
+    if not _leaving(actor, participant):
+        check_organizer(actor, schedule)
+
+
+async def do_remove_participant(
+    session: AsyncSession, *, actor: Principal, participant: Participant, schedule: Schedule
+) -> None:
+    """Remove an invitation (after `check_participant_remover`).
 
     Removing a group's invitation removes its members' answers with it.
     """
-    participant, schedule = await access_participant(
-        session, actor=actor, participant_id=participant_id
-    )
-    leaving = participant.user_id is not None and participant.user_id == actor.user_id
-    if not leaving:
-        check_organizer(actor, schedule)
+    leaving = _leaving(actor, participant)
     if participant.group_id is not None:
         await session.execute(
             delete(Participant).where(

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event
 from yarl import URL
 
-from models.forums.posts import do_create_post
+from models.forums.posts import access_post_forum, check_new_post, do_create_post
 from models.forums.schemas import PostCreate
 from models.identity import Principal
 from tests.api.test_forums import (
@@ -535,7 +535,9 @@ async def test_do_create_post_needs_no_http_request(api, app, forum):
     data = PostCreate.model_validate({"forum": forum["id"], "content": " From a socket "})
 
     async with app[DATABASES].tenant_sessions("acme").begin() as session:
-        post = await do_create_post(session, actor=actor, data=data)
+        forum_row = await access_post_forum(session, actor=actor, forum_id=data.forum)
+        await check_new_post(session, actor=actor, forum=forum_row, data=data)
+        post = await do_create_post(session, actor=actor, forum=forum_row, data=data)
         post_id = post.id
 
     reply = await api.get(post_url(post_id), as_="student2")

@@ -271,15 +271,12 @@ USERS = {
 async def one_by_one(api: Any, kind: RoomKind, room_id: int) -> set[str]:
     allowed = set()
     for principal in USERS.values():
-        uow = api.client.app[GATE].unit_of_work("acme")
-        try:
-            await kind.check(uow.session, principal, room_id)
-        except (NotFound, PermissionDenied):
-            continue  # refused at the handshake: not among those allowed
-        else:
+        async with api.client.app[GATE].unit_of_work("acme", read_only=True) as uow:
+            try:
+                await kind.check(uow.session, principal, room_id)
+            except (NotFound, PermissionDenied):
+                continue  # refused at the handshake: not among those allowed
             allowed.add(principal.user_id)
-        finally:
-            await uow.close()
     return allowed
 
 

@@ -406,3 +406,19 @@ def test_a_rate_limiter_run_without_redis_leaves_its_columns_empty() -> None:
     text = render(title="t", command="c", notes=[], ours=parse_labelled([line]), peers={}, raw=[])
 
     assert "| rate limiter cost per request (µs) | 3.90 | - | - |" in text
+
+
+# What the hand-built socket frame saves (bench/wire_cost.py): a row without a target.
+
+WIRE_COST_LINE = (
+    "wire cost: RESULT framed_once_us=0.082 send_frame_us=0.400 saved_us=0.318 "
+    "events=200 members=1000"
+)
+
+
+def test_the_wire_cost_is_a_row_of_its_own() -> None:
+    text = render(
+        title="t", command="c", notes=[], ours=parse_labelled([WIRE_COST_LINE]), peers={}, raw=[]
+    )
+
+    assert "| 0.082 | 0.400 | 0.318 |" in text

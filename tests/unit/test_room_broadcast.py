@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from realtime.bus import MemoryBus
+from realtime.events import Shown
 from realtime.room import BROADCAST_SLICE, Room
 
 
@@ -82,7 +83,7 @@ async def test_other_work_runs_between_slices_of_a_large_room() -> None:
     stop = asyncio.Event()
     ticker(timeline, stop)
 
-    room.deliver(1, b'{"type":"post","seq":1}')
+    room.deliver(Shown("post", 1, b'{"type":"post","seq":1}'))
     await got.reached(len(members))
     stop.set()
 
@@ -98,7 +99,7 @@ async def test_every_member_gets_each_event_once_and_in_order_across_slices() ->
     room, members = await room_of(2 * BROADCAST_SLICE + 5, [], got)
 
     for seq in (1, 2, 3):
-        room.deliver(seq, b'{"type":"post","seq":%d}' % seq)
+        room.deliver(Shown("post", seq, b'{"type":"post","seq":%d}' % seq))
     await got.reached(3 * len(members))
 
     first = members[0].frames

@@ -1,0 +1,1 @@
+"""Tasks the Celery broker could not take yet, kept until it can."""

@@ -427,6 +427,7 @@ class _Builder:
                     "file": {
                         "type": "string",
                         "contentMediaType": "application/octet-stream",
+                        "minLength": 1,  # an empty file is a 400
                         "description": "The file to upload.",
                     }
                 },

@@ -308,6 +308,7 @@ def test_multipart_endpoint_has_multipart_form_data() -> None:
     assert file_part["properties"]["file"] == {
         "type": "string",
         "contentMediaType": "application/octet-stream",
+        "minLength": 1,
         "description": "The file to upload.",
     }
     assert {"400", "409", "413", "415"} <= set(upload["responses"])

@@ -15,15 +15,12 @@ import requests
 from aiohttp import web
 
 from migrations.runner import provision_tenant
-from tests.conftest import DEFAULT_TENANT, SECRET, free_port, token_for
+from tests.conftest import DEFAULT_TENANT, free_port, settings_for, token_for
 from web.app import create_app
 from web.config import Settings
 from web.health import VERSION
 from web.keys import DISPATCHER, ROUTES
 from web.openapi import build_openapi
-
-SCHEMA_PATH = "/api/lms/schema/"
-
 
 # What the seed creates on a fresh database, by the path parameter that names it (category 1
 # is every tenant's "General").
@@ -47,14 +44,9 @@ SEEDED_IDS = {
 
 
 def settings_in(directory: Path) -> Settings:
-    return Settings(
-        database_url=f"sqlite+aiosqlite:///{directory / 'lms.db'}",
-        jwt_secret=SECRET,
-        media_root=directory / "media",
-        dev_secret_file=directory / "no-dev-secret",
-        ai_base_url=None,
-        ai_api_key=None,
-        ai_model=None,
+    return settings_for(
+        f"sqlite+aiosqlite:///{directory / 'lms.db'}",
+        directory,
         # Budgets are tested elsewhere; here they would only turn cases into 429s.
         rate_limits=False,
     )
@@ -69,11 +61,6 @@ def served_document() -> dict[str, Any]:
 @dataclass(frozen=True)
 class Served:
     base_url: str
-    admin_token: str
-
-    @property
-    def schema_url(self) -> str:
-        return self.base_url + SCHEMA_PATH
 
 
 class _Server:
@@ -163,6 +150,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         base_url = f"http://127.0.0.1:{server.port}"
         token = token_for("contract-admin", "admin", tenant=DEFAULT_TENANT)
         assert _seed(base_url, token) == SEEDED_IDS
-        yield Served(base_url, token)
+        yield Served(base_url)
     finally:
         server.stop()

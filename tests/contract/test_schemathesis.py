@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.failures import FailureGroup
@@ -103,3 +104,10 @@ def _refused_by_a_rule_a_schema_cannot_state(failure: Any, response: Any) -> boo
 
 def _a_rule(message: str) -> bool:
     return any(rule.match(message) for rule in REFUSALS_A_SCHEMA_CANNOT_STATE)
+
+
+def test_the_fuzzed_document_is_the_one_the_service_serves(served: Served) -> None:
+    reply = requests.get(served.base_url + "/api/lms/schema/", timeout=30)
+
+    assert reply.status_code == 200
+    assert reply.json() == served_document()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
@@ -15,6 +16,7 @@ from pydantic import (
     StringConstraints,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
 )
 
 from models.errors import invalid_pk
@@ -55,7 +57,18 @@ def _two_places(value: Decimal) -> Decimal:
 
 # Money in: a decimal string or number with at most two places; out: a decimal string.
 MoneyIn = Annotated[
-    Decimal, Field(ge=0, le=MAX_MONEY, allow_inf_nan=False), AfterValidator(_two_places)
+    Decimal,
+    Field(ge=0, le=MAX_MONEY, allow_inf_nan=False),
+    AfterValidator(_two_places),
+    # pydantic's own schema takes any string; the usual spellings of what is accepted.
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": float(MAX_MONEY), "multipleOf": 0.01},
+                {"type": "string", "pattern": r"^\s*\+?0*(?:\d{1,8}(?:\.\d{0,2})?|\.\d{1,2})\s*$"},
+            ]
+        }
+    ),
 ]
 MoneyOut = Annotated[str, Field(examples=["99.99"], pattern=r"^\d+\.\d{2}$")]
 # Upper-cased before the pattern is checked (StringConstraints checks a pattern first).
@@ -63,9 +76,29 @@ Currency = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Z]{3}$"),
     BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    # What is sent, before it is trimmed and upper-cased.
+    Field(json_schema_extra={"pattern": r"^\s*[A-Za-z]{3}\s*$"}),
 ]
 # User ids belong to the auth-service: 1 to 128 printable characters, taken as given.
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[!-~]+$")]
+WRONG_DATETIME = "Datetime has wrong format. Use ISO 8601, e.g. 2025-11-20T10:00:00Z."
+
+
+_NUMBER = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*")
+
+
+def text_only(value: object) -> object:
+    # pydantic would read a number, or a numeric string (a query's), as seconds since 1970;
+    # DRF accepts only ISO 8601 text.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
+        raise ValueError(WRONG_DATETIME)
+    return value
+
+
+# A datetime sent as ISO 8601 text, never as a number.
+IsoDatetime = Annotated[datetime, BeforeValidator(text_only)]
 Timestamp = Annotated[datetime, PlainSerializer(lambda d: d.isoformat().replace("+00:00", "Z"))]
 OptionalTimestamp = Annotated[
     datetime | None,
@@ -89,12 +122,15 @@ def _bounded(max_length: int, min_length: int = 0) -> StringConstraints:
 
 
 NoNul = AfterValidator(_no_nul)
-Name = Annotated[str, _bounded(100, 1), NoNul]
-Title = Annotated[str, _bounded(200, 1), NoNul]
-ShortText = Annotated[str, _bounded(500), NoNul]
-Review = Annotated[str, _bounded(5000), NoNul]
-Description = Annotated[str, _bounded(20_000), NoNul]
-Content = Annotated[str, _bounded(200_000), NoNul]
+# The same rules as patterns, for the OpenAPI document: no NUL; something besides whitespace.
+ANY_TEXT = Field(json_schema_extra={"pattern": r"^[^\u0000]*$"})
+SOME_TEXT = Field(json_schema_extra={"pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$"})
+Name = Annotated[str, _bounded(100, 1), NoNul, SOME_TEXT]
+Title = Annotated[str, _bounded(200, 1), NoNul, SOME_TEXT]
+ShortText = Annotated[str, _bounded(500), NoNul, ANY_TEXT]
+Review = Annotated[str, _bounded(5000), NoNul, ANY_TEXT]
+Description = Annotated[str, _bounded(20_000), NoNul, ANY_TEXT]
+Content = Annotated[str, _bounded(200_000), NoNul, ANY_TEXT]
 
 
 def _http_url(value: str) -> str:
@@ -108,7 +144,18 @@ def _http_url(value: str) -> str:
 
 _HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(HttpUrl)
 Url = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul, AfterValidator(_http_url)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    NoNul,
+    AfterValidator(_http_url),
+    # A plain http(s) URL; the service takes more (any URL pydantic's HttpUrl parses).
+    Field(
+        json_schema_extra={
+            "format": "uri",
+            "pattern": r"^[hH][tT][tT][pP][sS]?://[a-z0-9]+(?:\.[a-z0-9]+)*(?::[1-9][0-9]{0,3})?"
+            r"(?:/[A-Za-z0-9._~/-]*)?$",
+        }
+    ),
 ]
 
 

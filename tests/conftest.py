@@ -133,18 +133,24 @@ def database_url(backend: str, request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(f"{backend}_url"))
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings_for(database_url: str, directory: Path, **overrides: Any) -> Settings:
+    """The tests' settings: files under `directory`, the test signing secret, no AI provider."""
     return Settings(
         database_url=database_url,
         jwt_secret=SECRET,
-        media_root=tmp_path / "media",
-        dev_secret_file=tmp_path / "no-dev-secret",
+        media_root=directory / "media",
+        dev_secret_file=directory / "no-dev-secret",
         # A developer's OPENAI_* must never send test questions to a real provider.
         ai_base_url=None,
         ai_api_key=None,
         ai_model=None,
+        **overrides,
     )
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return settings_for(database_url, tmp_path)
 
 
 @dataclass

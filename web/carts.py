@@ -52,7 +52,14 @@ async def list_cart_items(request: web.Request) -> web.Response:
 
 
 @routes.route(
-    "POST", ITEMS, tag=TAG, body=CartItemCreate, response=CartItemRead, status=201, errors=(409,)
+    "POST",
+    ITEMS,
+    tag=TAG,
+    body=CartItemCreate,
+    response=CartItemRead,
+    status=201,
+    also=(200,),
+    errors=(409,),
 )
 async def add_cart_item(request: web.Request) -> web.Response:
     """Add a course to my cart: 201, or 200 with the line when it is already there.

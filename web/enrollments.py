@@ -38,6 +38,7 @@ RATING = RATINGS + r"{rating_id:[0-9]+}/"
     body=EnrollBody,
     response=EnrollmentRead,
     status=201,
+    also=(200,),
     errors=(402,),
 )
 async def enroll(request: web.Request) -> web.Response:
@@ -120,6 +121,7 @@ async def leave_course(request: web.Request) -> web.Response:
     body=RatingBody,
     response=RatingRead,
     status=201,
+    also=(200,),
 )
 async def rate_course(request: web.Request) -> web.Response:
     """Rate a course I am enrolled in: 201 the first time, 200 when it updates my rating."""

@@ -179,7 +179,8 @@ routes.update_routes(
 )(_update_member)
 
 
-@routes.route("DELETE", MEMBER, tag=TAG, status=204, audit="group_member_deleted")
+# 400: the last owner may not leave.
+@routes.route("DELETE", MEMBER, tag=TAG, status=204, errors=(400,), audit="group_member_deleted")
 async def remove_member(request: web.Request) -> web.Response:
     """Remove a member (owners, admins; moderators remove `member`s); or leave the group."""
     member, group, role = await groups.access_member(

@@ -9,6 +9,11 @@ model renders differently in the two modes pydantic names the two schemas
 `<Model>-Input` and `<Model>-Output`, and when two models share a class name it
 qualifies them with their module. The output is deterministic: paths, methods,
 components and tags are emitted in sorted order.
+
+The document says what the service does, which tests/contract checks with schemathesis:
+request schemas take what the service takes (booleans also as 0, 1 and their words; an
+empty query parameter counts as absent), and every status an operation may answer is
+listed, the 400 as field errors or a `detail`.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
+from models.listing import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from web.routing import RATE_EXEMPT_PREFIXES, Endpoint
 
 __all__ = ["OPENAPI_VERSION", "build_openapi"]
@@ -50,17 +56,69 @@ _PAGE_PARAMETERS: tuple[dict[str, Any], ...] = (
         "name": "page",
         "in": "query",
         "required": False,
-        "description": "A page number within the paginated result set.",
+        "description": "A page number within the paginated result set; past the last page, "
+        "or not a positive integer: 404 `Invalid page.`",
         "schema": {"type": "integer", "minimum": 1, "default": 1},
     },
     {
         "name": "page_size",
         "in": "query",
         "required": False,
-        "description": "Number of results to return per page.",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        # Not typed: like DRF, the service never refuses a page size, it clamps it.
+        "description": f"Number of results to return per page: above {MAX_PAGE_SIZE} counts "
+        f"as {MAX_PAGE_SIZE}; below 1 or not an integer, the default ({DEFAULT_PAGE_SIZE}).",
+        "schema": {"default": DEFAULT_PAGE_SIZE, "examples": [DEFAULT_PAGE_SIZE]},
     },
 )
+
+# What the error middleware and the JSON reader answer for any operation that qualifies.
+_INVALID_PAGE = "A page past the last one, or a page that is not a positive integer."
+_OUTAGE = "The database is unavailable; try again shortly (with `Retry-After`)."
+# Operations that read no database before answering: the document, the docs and the web
+# client's pages, and the sockets (whose checks come after the upgrade). Health declares its
+# own 503.
+_NO_DATABASE_TAGS = frozenset({"meta", "pages", "realtime"})
+
+
+# The spellings a request's boolean takes besides true and false, in any case (pydantic's
+# lax booleans, which are DRF's BooleanField's too).
+_BOOLEAN_WORDS = ("0", "1", "f", "false", "n", "no", "off", "on", "t", "true", "y", "yes")
+_BOOLEAN_SPELLINGS = "^(?:{})$".format(
+    "|".join(
+        "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+        for word in _BOOLEAN_WORDS
+    )
+)
+
+
+def _lenient(node: Any) -> Any:
+    """A request schema as the service reads it: booleans also as 0, 1 and their words."""
+    if isinstance(node, list):
+        return [_lenient(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _lenient(value) for key, value in node.items()}
+    if node.get("type") != "boolean":
+        return node
+    rest = {key: value for key, value in node.items() if key != "type"}
+    return {
+        **rest,
+        "anyOf": [
+            {"type": "boolean"},
+            {"enum": [0, 1]},
+            {"type": "string", "pattern": _BOOLEAN_SPELLINGS},
+        ],
+    }
+
+
+def _empty_is_absent(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema that also takes "": an empty value counts as absent."""
+    if not schema or schema == {"type": "string"}:
+        return schema  # already takes anything, or any text
+    empty = {"type": "string", "maxLength": 0}
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [*schema["anyOf"], empty]}
+    return {"anyOf": [schema, empty]}
 
 
 def build_openapi(
@@ -145,7 +203,31 @@ def _model_schemas(
         ref_renames = {_REF_PREFIX + old: _REF_PREFIX + new for old, new in renames.items()}
         defs = {renames.get(k, k): _rename_refs(v, ref_renames) for k, v in defs.items()}
         refs = {key: _rename_refs(value, ref_renames) for key, value in refs.items()}
+    inputs = {
+        ref["$ref"].removeprefix(_REF_PREFIX)
+        for (_, mode), ref in refs.items()
+        if mode == "validation"
+    }
+    for name in _closure(defs, inputs):
+        defs[name] = _lenient(defs[name])
     return defs, refs
+
+
+def _closure(schemas: dict[str, Any], names: Iterable[str]) -> set[str]:
+    """`names` and every schema they reference, transitively."""
+    found: set[str] = set()
+    pending = list(names)
+    while pending:
+        name = pending.pop()
+        if name in found or name not in schemas:
+            continue
+        found.add(name)
+        pending.extend(
+            r.removeprefix(_REF_PREFIX)
+            for r in _iter_refs(schemas[name])
+            if r.startswith(_REF_PREFIX)
+        )
+    return found
 
 
 def _rename_refs(node: Any, renames: dict[str, str]) -> Any:
@@ -177,14 +259,8 @@ def _iter_refs(node: Any) -> Iterator[str]:
 
 def _reachable(schemas: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
     """Keep the error schemas and those the paths use (query models become parameters)."""
-    keep: set[str] = set(_RESERVED)
-    pending = [ref for ref in _iter_refs(paths) if ref.startswith(_REF_PREFIX)]
-    while pending:
-        name = pending.pop().removeprefix(_REF_PREFIX)
-        if name in keep or name not in schemas:
-            continue
-        keep.add(name)
-        pending.extend(r for r in _iter_refs(schemas[name]) if r.startswith(_REF_PREFIX))
+    used = (ref.removeprefix(_REF_PREFIX) for ref in _iter_refs(paths))
+    keep = _closure(schemas, [*_RESERVED, *used])
     return {name: schemas[name] for name in sorted(keep)}
 
 
@@ -258,7 +334,16 @@ class _Builder:
             "title": "ValidationError",
             "type": "object",
             "description": "One entry per invalid field, each a list of messages.",
-            "properties": {"status": {"type": "integer", "const": 400}},
+            "properties": {
+                "status": {
+                    "description": "400; or, when a field named `status` is invalid, its "
+                    "messages (the code is then only in the status line).",
+                    "anyOf": [
+                        {"type": "integer", "const": 400},
+                        {"type": "array", "items": {"type": "string"}},
+                    ],
+                }
+            },
             "required": ["status"],
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "examples": [{"field_name": ["This field is required."], "status": 400}],
@@ -330,7 +415,7 @@ class _Builder:
                 param["description"] = description
             if prop.get("deprecated"):
                 param["deprecated"] = True
-            param["schema"] = prop
+            param["schema"] = _empty_is_absent(prop)
             params.append(param)
         return params
 
@@ -342,6 +427,7 @@ class _Builder:
                     "file": {
                         "type": "string",
                         "contentMediaType": "application/octet-stream",
+                        "minLength": 1,  # an empty file is a 400
                         "description": "The file to upload.",
                     }
                 },
@@ -355,8 +441,10 @@ class _Builder:
                 "content": {"multipart/form-data": {"schema": schema}},
             }
         if endpoint.body is not None:
+            # No body reads as `{}`: it is optional when `{}` is a valid body.
+            required = bool(self._component_of(endpoint.body, "validation").get("required"))
             return {
-                "required": True,
+                "required": required,
                 "content": {
                     "application/json": {"schema": self.refs[(endpoint.body, "validation")]}
                 },
@@ -408,42 +496,50 @@ class _Builder:
     def _responses(self, endpoint: Endpoint, *, has_path_params: bool) -> dict[str, Any]:
         responses: dict[int, dict[str, Any]] = {}
 
-        success: dict[str, Any] = {"description": _describe(endpoint.status)}
-        if endpoint.status not in (204, 304):
-            if endpoint.media_type != "application/json":
-                success["content"] = {endpoint.media_type: {"schema": {"type": "string"}}}
-            else:
-                schema = self._success_schema(endpoint)
-                if schema is not None:
-                    success["content"] = {"application/json": {"schema": schema}}
-        responses[endpoint.status] = success
+        for status in (endpoint.status, *endpoint.also):
+            success: dict[str, Any] = {"description": _describe(status)}
+            if status not in (101, 204, 304):
+                if endpoint.media_type != "application/json":
+                    success["content"] = {endpoint.media_type: {"schema": {"type": "string"}}}
+                else:
+                    schema = self._success_schema(endpoint)
+                    if schema is not None:
+                        success["content"] = {"application/json": {"schema": schema}}
+            responses[status] = success
 
-        def error(status: int, schema: dict[str, Any] | None = None) -> None:
+        def error(status: int, description: str | None = None) -> None:
             if status in responses or status < 400:
                 return
+            # Any 400 may be a field error or a `detail` (a malformed body, a refused rule).
+            schema = (
+                {"anyOf": [_ref(_VALIDATION_ERROR), _ref(_ERROR)]}
+                if status == 400
+                else _ref(_ERROR)
+            )
             responses[status] = {
-                "description": _describe(status),
-                "content": {"application/json": {"schema": schema or _ref(_ERROR)}},
+                "description": description or _describe(status),
+                "content": {"application/json": {"schema": schema}},
             }
 
         has_body = endpoint.body is not None or endpoint.multipart
         if has_body or endpoint.query is not None:
-            schema = _ref(_VALIDATION_ERROR)
-            if 400 in endpoint.errors:
-                schema = {"anyOf": [_ref(_VALIDATION_ERROR), _ref(_ERROR)]}
-            error(400, schema)
+            error(400)
+        if has_body:
+            error(413)
+            error(415)
         if not endpoint.public:
             error(401)
             error(403)
         if has_path_params:
             error(404)
-        if endpoint.multipart:
-            error(413)
-            error(415)
+        if endpoint.paginated:
+            error(404, _INVALID_PAGE)
         for status in endpoint.errors:
             error(status)
         if not endpoint.path.startswith(RATE_EXEMPT_PREFIXES):
             error(429)  # the rate limits (web/ratelimit.py), unless LMS_RATE_LIMITS=off
+        if endpoint.tag not in _NO_DATABASE_TAGS:
+            error(503, _OUTAGE)
         return {str(status): responses[status] for status in sorted(responses)}
 
 

@@ -38,6 +38,8 @@ class Endpoint:
     # Non-JSON responses (an .ics feed, an HTML page, a media file) name their media type.
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()
+    # Other success statuses with the same body: a create that finds the object answers 200.
+    also: tuple[int, ...] = ()
     # The audit action of a mutating call, when the one derived from the path reads badly.
     audit: str | None = None
     # Served by a read-only unit of work (autocommit, writes refused); only `read` sets it.
@@ -67,6 +69,7 @@ class RouteTable:
         multipart: bool = False,
         media_type: str = "application/json",
         errors: tuple[int, ...] = (),
+        also: tuple[int, ...] = (),
         audit: str | None = None,
         read_only: bool = False,
         expensive: Expensive = False,
@@ -91,6 +94,7 @@ class RouteTable:
                     multipart=multipart,
                     media_type=media_type,
                     errors=errors,
+                    also=also,
                     audit=audit,
                     read_only=read_only,
                     expensive=expensive,

@@ -8,7 +8,8 @@ from web.routing import RouteTable
 
 routes = RouteTable()
 TAG = "realtime"
-SOCKET_ERRORS = (403,)  # a foreign Origin, refused before the upgrade
+# A plain GET (no upgrade) is a 400; a foreign Origin a 403, refused before the upgrade.
+SOCKET_ERRORS = (400, 403)
 
 # (path, the room kind, the path's id, who may enter)
 SOCKETS: tuple[tuple[str, RoomKind, str, str], ...] = (
@@ -39,6 +40,14 @@ SOCKETS: tuple[tuple[str, RoomKind, str, str], ...] = (
 )
 
 for path, kind, id_name, who in SOCKETS:
-    routes.route("GET", path, tag=TAG, summary=f"WebSocket: {who}", errors=SOCKET_ERRORS)(
-        room_handler(kind, id_name)
-    )
+    # The token is checked after the handshake (a header or `?token=`), so over HTTP the
+    # path is public: a refused socket is closed with a code (docs/realtime.md).
+    routes.route(
+        "GET",
+        path,
+        tag=TAG,
+        summary=f"WebSocket: {who}",
+        status=101,
+        public=True,
+        errors=SOCKET_ERRORS,
+    )(room_handler(kind, id_name))

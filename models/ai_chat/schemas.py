@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from models.fields import Id, NoNul, OptionalTimestamp, Timestamp, Title
+from models.fields import SOME_TEXT, Id, NoNul, OptionalTimestamp, Timestamp, Title
 
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 SenderType = Literal["user", "assistant", "system"]
@@ -23,7 +23,10 @@ def _user_only(value: str) -> str:
 
 
 Question = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_MESSAGE),
+    NoNul,
+    SOME_TEXT,
 ]
 
 
@@ -82,7 +85,9 @@ class AiMessageCreate(Body):
     session: Id = Field(description="One of my sessions.")
     message: Question = Field(examples=["How do I create a function in Python?"])
     sender_type: Annotated[SenderType, AfterValidator(_user_only)] = Field(
-        default="user", description='Only `"user"`: the tutor writes the answers.'
+        default="user",
+        description='Only `"user"`: the tutor writes the answers.',
+        json_schema_extra={"enum": ["user"]},
     )
 
 

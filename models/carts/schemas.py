@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from models.fields import Id, MoneyOut, NoNul, _not_bool
+from models.fields import ANY_TEXT, Id, MoneyOut, NoNul, _not_bool
 
 ONE_COURSE = "A course is bought once: quantity must be 1."
 Quantity = Annotated[int, BeforeValidator(_not_bool)]
@@ -22,7 +22,7 @@ def _only_one(value: int) -> int:
     return value
 
 
-OneQuantity = Annotated[Quantity, AfterValidator(_only_one)]
+OneQuantity = Annotated[Quantity, AfterValidator(_only_one), Field(json_schema_extra={"enum": [1]})]
 
 
 class CartItemCreate(Body):
@@ -59,7 +59,7 @@ class CartRead(BaseModel):
     item_count: int
 
 
-AddressPart = Annotated[str, Field(max_length=200), NoNul]
+AddressPart = Annotated[str, Field(max_length=200), NoNul, ANY_TEXT]
 
 
 class BillingAddress(Body):

@@ -28,7 +28,9 @@ from models.fields import (
 Level = Literal["Beginner", "Intermediate", "Advanced"]
 CourseStatus = Literal["Draft", "Published", "Archived"]
 LessonType = Literal["text", "video", "file", "link", "quiz"]
-Order = Annotated[int, Field(ge=0, le=1_000_000)]
+# A boolean is no count, as DRF's IntegerField says (pydantic would take it as 0 or 1).
+Order = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_not_bool)]
+Amount = Annotated[int, Field(ge=0, le=100_000), BeforeValidator(_not_bool)]
 
 
 class Body(BaseModel):
@@ -86,7 +88,7 @@ class CourseCreate(Body):
     price: MoneyIn = Decimal("0.00")
     discount_price: MoneyIn | None = None
     currency: Currency = "USD"
-    completion_hours: Annotated[int, Field(ge=0, le=100_000)] = 0
+    completion_hours: Amount = 0
     instructor_id: UserId | None = Field(
         default=None, description="Admins may name the instructor; others teach what they create."
     )
@@ -106,7 +108,7 @@ class CourseUpdate(Body):
     price: MoneyIn | None = None
     discount_price: MoneyIn | None = None
     currency: Currency | None = None
-    completion_hours: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    completion_hours: Amount | None = None
     instructor_id: UserId | None = None
 
 
@@ -190,7 +192,7 @@ class LessonCreate(Body):
     description: Description = ""
     content: Content = ""
     lesson_type: LessonType = "text"
-    duration_minutes: Annotated[int, Field(ge=0, le=100_000)] = 0
+    duration_minutes: Amount = 0
     order: Order = 0
 
 
@@ -199,7 +201,7 @@ class LessonUpdate(Body):
     description: Description | None = None
     content: Content | None = None
     lesson_type: LessonType | None = None
-    duration_minutes: Annotated[int, Field(ge=0, le=100_000)] | None = None
+    duration_minutes: Amount | None = None
     order: Order | None = None
 
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from models.fields import Description, Id, NoNul, OptionalTimestamp, Timestamp, Title
+from models.fields import SOME_TEXT, Description, Id, NoNul, OptionalTimestamp, Timestamp, Title
 from models.groups.operations import parse_group_ref
 
 MAX_GROUPS = 100
 # Long enough for any honest post; a huge one is a 400, never a 500.
 PostContent = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000), NoNul
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000), NoNul, SOME_TEXT
 ]
 
 

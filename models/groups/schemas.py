@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from models.fields import Description, Id, Name, Timestamp, UserId
+from models.fields import MAX_ID, Description, Id, Name, Timestamp, UserId
 
 Role = Literal["owner", "moderator", "member"]
 
@@ -21,7 +21,18 @@ def _group_ref(value: object) -> object:
 
 
 # A group named by its id or as "group-<id>", for other domains' `group_ids`.
-GroupRef = Annotated[int, BeforeValidator(_group_ref)]
+GroupRef = Annotated[
+    int,
+    BeforeValidator(_group_ref),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                {"type": "string", "pattern": "^group-[0-9]+$"},
+            ]
+        }
+    ),
+]
 
 
 class Body(BaseModel):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from models.fields import Timestamp
+from models.fields import IsoDatetime, Timestamp
 
 
 class ActivityRecord(BaseModel):
@@ -58,8 +59,8 @@ class ActivityLogQuery(BaseModel):
     activity_type: str | None = None
     user_id: str | None = None
     status: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: IsoDatetime | None = None
+    end: IsoDatetime | None = None
 
 
 class AuditLogRead(BaseModel):
@@ -83,6 +84,7 @@ class AuditLogQuery(BaseModel):
     action_type: str | None = None
     user_id: str | None = None
     method: str | None = None
-    status_code: int | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    # Bounded where it is parsed: a number past the database's integers is a 400, not a 500.
+    status_code: Annotated[int, Field(ge=100, le=599)] | None = None
+    start: IsoDatetime | None = None
+    end: IsoDatetime | None = None

@@ -7,13 +7,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 
 from models.errors import invalid_pk
-from models.fields import NoNul, OptionalTimestamp, Timestamp, UserId
+from models.fields import SOME_TEXT, NoNul, OptionalTimestamp, Timestamp, UserId
 from models.groups.schemas import GroupRef
 
 MessageType = Literal["direct", "group"]
 MAX_CONTENT = 10_000
 MessageContent = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CONTENT), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CONTENT),
+    NoNul,
+    SOME_TEXT,
 ]
 _MAX_ID_DIGITS = 10
 
@@ -54,6 +57,31 @@ class MessageCreate(Body):
     Without `message_type`, a body naming only a `group_id` is a group message and any
     other a direct one. The WebSocket chat of a group sends this same model.
     """
+
+    # `check_addressee`'s rule, for the OpenAPI document.
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["recipient_id"],
+                    "properties": {
+                        "recipient_id": {"type": "string"},
+                        "group_id": {"type": "null"},
+                        "message_type": {"not": {"const": "group"}},
+                    },
+                },
+                {
+                    "required": ["group_id"],
+                    "properties": {
+                        "recipient_id": {"type": "null"},
+                        "group_id": {"not": {"type": "null"}},
+                        "message_type": {"not": {"const": "direct"}},
+                    },
+                },
+            ]
+        },
+    )
 
     recipient_id: UserId | None = Field(default=None, examples=["user-456"])
     group_id: BodyGroupRef | None = Field(default=None, description="`3` or `group-3`.")

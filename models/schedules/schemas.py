@@ -24,6 +24,7 @@ from models.fields import (
     Timestamp,
     Title,
     UserId,
+    text_only,
 )
 from models.groups.operations import parse_group_ref
 from models.groups.schemas import GroupRef
@@ -32,16 +33,8 @@ from models.schedules.recurrence import FIRST_YEAR, LAST_YEAR, normalize_rule, z
 Status = Literal["scheduled", "cancelled"]
 ResponseStatus = Literal["pending", "accepted", "declined", "tentative"]
 Answer = Literal["accepted", "declined", "tentative"]
-WRONG_FORMAT = "Datetime has wrong format. Use ISO 8601, e.g. 2025-11-20T10:00:00Z."
 OUT_OF_RANGE = f"Datetime must fall between {FIRST_YEAR} and {LAST_YEAR}."
 ONE_TARGET = "Give exactly one of user_id and group."
-
-
-def _text_only(value: object) -> object:
-    # pydantic would read a number as seconds since 1970; DRF accepts only text.
-    if not isinstance(value, (str, datetime)):
-        raise ValueError(WRONG_FORMAT)
-    return value
 
 
 def _utc_in_range(value: datetime) -> datetime:
@@ -54,9 +47,12 @@ def _utc_in_range(value: datetime) -> datetime:
 
 When = Annotated[
     datetime,
-    BeforeValidator(_text_only),
+    BeforeValidator(text_only),
     AfterValidator(_utc_in_range),
-    Field(description=f"ISO 8601; without an offset, UTC; years {FIRST_YEAR} to {LAST_YEAR}."),
+    Field(
+        description=f"ISO 8601; without an offset, UTC; years {FIRST_YEAR} to {LAST_YEAR}.",
+        json_schema_extra={"pattern": r"^(?:19|2[0-9])[0-9]{2}-"},
+    ),
 ]
 
 
@@ -166,6 +162,17 @@ class ScheduleRead(BaseModel):
 
 
 class ParticipantCreate(Body):
+    # `_one_target`, for the OpenAPI document.
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+                {"required": ["group"], "properties": {"group": {"not": {"type": "null"}}}},
+            ]
+        },
+    )
+
     schedule: Id
     user_id: UserId | None = None
     group: GroupRef | None = Field(default=None, description='A group id, or "group-<id>".')

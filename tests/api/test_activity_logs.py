@@ -1,5 +1,7 @@
 """Activity logs: what users do, written by the workers; users see their own, admins all."""
 
+import pytest
+
 from tests.matchers import ID, TIMESTAMP
 
 LOGS = "/api/lms/activitylog/logs/"
@@ -77,6 +79,19 @@ async def test_a_malformed_date_is_a_400_on_that_filter(api):
     reply = await api.get(LOGS + "?start=yesterday", as_="admin")
 
     assert (reply.status, list(reply.body)) == (400, ["start", "status"])
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000"])
+async def test_a_number_is_no_date_on_the_start_filter(api, value):
+    reply = await api.get(LOGS + f"?start={value}", as_="admin")
+
+    assert (reply.status, reply.body) == (
+        400,
+        {
+            "start": ["Datetime has wrong format. Use ISO 8601, e.g. 2025-11-20T10:00:00Z."],
+            "status": 400,
+        },
+    )
 
 
 async def test_completing_every_lesson_records_lesson_and_course_completion(api, make):

@@ -22,6 +22,15 @@ async def test_a_student_may_not_read_the_audit_log(api):
     assert (reply.status, reply.body) == (403, FORBIDDEN)
 
 
+async def test_a_status_code_filter_past_any_status_is_a_400_not_a_500(api):
+    reply = await api.get(AUDIT + "?status_code=5042859616014672330752", as_="admin")
+
+    assert (reply.status, reply.body) == (
+        400,
+        {"status_code": ["Ensure this value is less than or equal to 599."], "status": 400},
+    )
+
+
 async def test_creating_a_course_is_audited_with_the_request(api, make):
     await make.course()
 

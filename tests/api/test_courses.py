@@ -190,6 +190,15 @@ async def test_negative_price_is_400(api):
     }
 
 
+async def test_a_boolean_is_no_count_of_hours(api):
+    reply = await api.post(COURSES, {**SEED_COURSE, "completion_hours": False}, as_="instructor")
+
+    assert (reply.status, reply.body) == (
+        400,
+        {"completion_hours": ["A valid integer is required."], "status": 400},
+    )
+
+
 async def test_price_with_three_decimal_places_is_400(api):
     reply = await api.post(COURSES, {**SEED_COURSE, "price": "9.999"}, as_="instructor")
 

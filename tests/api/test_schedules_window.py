@@ -291,6 +291,11 @@ async def test_window_listing_filters_by_status(api):
             {"start": ["Datetime has wrong format. Use ISO 8601, e.g. 2025-11-20T10:00:00Z."]},
         ),
         (
+            # A number would be read as seconds since 1970: only ISO 8601 text is a time.
+            {"start": "1700000000", "end": "2025-11-20T00:00:00Z"},
+            {"start": ["Datetime has wrong format. Use ISO 8601, e.g. 2025-11-20T10:00:00Z."]},
+        ),
+        (
             {"start": "2025-11-20T00:00:00Z\x00", "end": "2025-11-21T00:00:00Z"},
             {"start": ["Null characters are not allowed."]},
         ),

@@ -200,13 +200,101 @@ def test_every_operation_but_health_documents_the_rate_limit_refusal() -> None:
     assert "429" in doc["paths"]["/api/lms/courses/courses/"]["post"]["responses"]
 
 
-def test_body_documents_a_400_validation_error() -> None:
+def test_body_documents_a_400_as_field_errors_or_a_detail() -> None:
     doc = _doc()
     create = doc["paths"]["/api/lms/courses/courses/"]["post"]
     body_schema = create["requestBody"]["content"]["application/json"]["schema"]
     assert _resolve(doc, body_schema["$ref"])["title"] == "CourseIn"
     error = create["responses"]["400"]["content"]["application/json"]["schema"]
-    assert error == {"$ref": "#/components/schemas/ValidationError"}
+    # A malformed body is a 400 with a `detail`, not field errors.
+    assert error == {
+        "anyOf": [
+            {"$ref": "#/components/schemas/ValidationError"},
+            {"$ref": "#/components/schemas/Error"},
+        ]
+    }
+
+
+def test_a_field_named_status_keeps_its_messages_in_a_validation_error() -> None:
+    status = _doc()["components"]["schemas"]["ValidationError"]["properties"]["status"]
+
+    assert {"type": "integer", "const": 400} in status["anyOf"]
+    assert {"type": "array", "items": {"type": "string"}} in status["anyOf"]
+
+
+def test_a_json_body_may_be_too_large_or_of_another_media_type() -> None:
+    create = _doc()["paths"]["/api/lms/courses/courses/"]["post"]
+
+    assert {"413", "415"} <= set(create["responses"])
+
+
+def test_a_body_is_optional_only_when_an_empty_object_is_valid() -> None:
+    routes = _routes()
+    routes.route("POST", "/api/lms/lessons/", tag="courses", body=CourseFilter)(_ok)
+    doc = _doc(routes)
+
+    assert doc["paths"]["/api/lms/courses/courses/"]["post"]["requestBody"]["required"] is True
+    assert doc["paths"]["/api/lms/lessons/"]["post"]["requestBody"]["required"] is False
+
+
+def test_a_list_documents_the_404_past_its_last_page_and_the_page_size_clamp() -> None:
+    listing = _doc()["paths"]["/api/lms/courses/courses/"]["get"]
+    page_size = next(p for p in listing["parameters"] if p["name"] == "page_size")
+
+    assert "404" in listing["responses"]
+    assert "maximum" not in page_size["schema"]
+    assert "above 100 counts as 100" in page_size["description"]
+
+
+def test_an_operation_that_reads_the_database_documents_the_outage_503() -> None:
+    doc = _doc()
+
+    assert "503" in doc["paths"]["/api/lms/courses/courses/"]["get"]["responses"]
+    assert "503" not in doc["paths"]["/health/lms/"]["get"]["responses"]
+
+
+def test_other_success_statuses_share_the_body() -> None:
+    routes = _routes()
+    routes.route(
+        "POST", "/api/lms/enroll/", tag="courses", response=CourseOut, status=201, also=(200,)
+    )(_ok)
+    responses = _doc(routes)["paths"]["/api/lms/enroll/"]["post"]["responses"]
+
+    assert responses["200"]["content"] == responses["201"]["content"]
+
+
+class Flags(BaseModel):
+    is_active: bool | None = None
+    title: str | None = Field(default=None, min_length=1)
+
+
+def test_request_booleans_take_zero_one_and_their_words_and_empty_query_values() -> None:
+    routes = _routes()
+    routes.route("POST", "/api/lms/flags/", tag="courses", body=Flags)(_ok)
+    routes.route("GET", "/api/lms/flags/", tag="courses", query=Flags)(_ok)
+    doc = _doc(routes)
+    body = _resolve(doc, "#/components/schemas/Flags")["properties"]["is_active"]
+    query = {p["name"]: p["schema"] for p in doc["paths"]["/api/lms/flags/"]["get"]["parameters"]}
+
+    boolean = next(option for option in body["anyOf"] if "anyOf" in option)["anyOf"]
+    assert {"type": "boolean"} in boolean
+    assert {"enum": [0, 1]} in boolean
+    words = next(option["pattern"] for option in boolean if "pattern" in option)
+    assert all(re.fullmatch(words, w) for w in ("yes", "TRUE", "off", "0"))
+    assert not re.fullmatch(words, "maybe")
+    assert {"type": "string", "maxLength": 0} in query["title"]["anyOf"]
+
+
+def test_a_socket_is_public_over_http_and_answers_101() -> None:
+    routes = _routes()
+    routes.route(
+        "GET", "/ws/lms/room/", tag="realtime", status=101, public=True, errors=(400, 403)
+    )(_ok)
+    socket = _doc(routes)["paths"]["/ws/lms/room/"]["get"]
+
+    assert socket["security"] == []
+    assert set(socket["responses"]) == {"101", "400", "403", "429"}
+    assert "content" not in socket["responses"]["101"]
 
 
 def test_multipart_endpoint_has_multipart_form_data() -> None:
@@ -220,6 +308,7 @@ def test_multipart_endpoint_has_multipart_form_data() -> None:
     assert file_part["properties"]["file"] == {
         "type": "string",
         "contentMediaType": "application/octet-stream",
+        "minLength": 1,
         "description": "The file to upload.",
     }
     assert {"400", "409", "413", "415"} <= set(upload["responses"])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from typing import Any, TypeVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, ConfigDict, GetJsonSchemaHandler, ValidationError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, ErrorDetails
 
 from models.errors import ValidationFailed
 
@@ -75,11 +76,49 @@ def validate(model: type[ModelT], data: Any) -> ModelT:
         raise ValidationFailed(field_errors(exc.errors())) from None
 
 
-def check_changes(data: BaseModel, *, nullable: Collection[str] = ()) -> dict[str, Any]:
-    """The fields a PATCH (or PUT) body sent; null only where clearing the field means
-    something (`nullable`), else DRF's 400 on the first field sent as null."""
+class Body(BaseModel):
+    """Request bodies: unknown fields are ignored, as DRF serializers do."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Changes(Body):
+    """A PATCH body: every field optional, and null only where clearing the field means
+    something (`NULLABLE`). The fields are typed `X | None` so that "not sent" can be told
+    apart; the OpenAPI document shows only what is accepted, `X` unless nullable."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        for name, field in schema.get("properties", {}).items():
+            if name not in cls.NULLABLE:
+                _drop_null(field)
+        return schema
+
+
+def _drop_null(field: dict[str, Any]) -> None:
+    choices = field.get("anyOf")
+    if not isinstance(choices, list):
+        return
+    kept = [choice for choice in choices if choice != {"type": "null"}]
+    if len(kept) == 1:
+        del field["anyOf"]
+        field.update(kept[0])
+    else:
+        field["anyOf"] = kept
+    if field.get("default", 0) is None:
+        del field["default"]
+
+
+def check_changes(data: Changes) -> dict[str, Any]:
+    """The fields a PATCH (or PUT) body sent; DRF's 400 on the first field sent as null
+    where the body does not allow it."""
     changes = data.model_dump(exclude_unset=True)
     for field, value in changes.items():
-        if value is None and field not in nullable:
+        if value is None and field not in data.NULLABLE:
             raise ValidationFailed.field(field, NOT_NULL)
     return changes

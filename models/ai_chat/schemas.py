@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from models.fields import SOME_TEXT, Id, NoNul, OptionalTimestamp, Timestamp, Title
+from models.validation import Body
 
 Difficulty = Literal["beginner", "intermediate", "advanced"]
 SenderType = Literal["user", "assistant", "system"]
@@ -28,12 +29,6 @@ Question = Annotated[
     NoNul,
     SOME_TEXT,
 ]
-
-
-class Body(BaseModel):
-    """Request bodies: unknown fields are ignored, as DRF serializers do."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 class AiSessionCreate(Body):

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from models.fields import ANY_TEXT, Id, MoneyOut, NoNul, _not_bool
+from models.validation import Body
 
 ONE_COURSE = "A course is bought once: quantity must be 1."
 Quantity = Annotated[int, BeforeValidator(_not_bool)]
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
 
 
 def _only_one(value: int) -> int:

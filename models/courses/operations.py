@@ -214,7 +214,7 @@ async def check_course_update(
 ) -> CourseChange:
     """The body's changes as columns, once each is valid (400s, as `check_new_course`)."""
     # Null clears a category or a discount, and leaves the instructor as is.
-    columns = check_changes(data, nullable=("category_id", "instructor_id", "discount_price"))
+    columns = check_changes(data)
     if "category_id" in columns:
         await _check_category(session, columns["category_id"])
     if "code" in columns:

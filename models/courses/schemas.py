@@ -24,6 +24,7 @@ from models.fields import (
     UserId,
     _not_bool,
 )
+from models.validation import Body, Changes
 
 Level = Literal["Beginner", "Intermediate", "Advanced"]
 CourseStatus = Literal["Draft", "Published", "Archived"]
@@ -31,12 +32,6 @@ LessonType = Literal["text", "video", "file", "link", "quiz"]
 # A boolean is no count, as DRF's IntegerField says (pydantic would take it as 0 or 1).
 Order = Annotated[int, Field(ge=0, le=1_000_000), BeforeValidator(_not_bool)]
 Amount = Annotated[int, Field(ge=0, le=100_000), BeforeValidator(_not_bool)]
-
-
-class Body(BaseModel):
-    """Request bodies: unknown fields are ignored, as DRF serializers do."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 class Read(BaseModel):
@@ -51,7 +46,7 @@ class CategoryCreate(Body):
     description: Review = ""
 
 
-class CategoryUpdate(Body):
+class CategoryUpdate(Changes):
     name: Name | None = None
     description: Review | None = None
 
@@ -94,7 +89,8 @@ class CourseCreate(Body):
     )
 
 
-class CourseUpdate(Body):
+class CourseUpdate(Changes):
+    NULLABLE = frozenset({"category_id", "instructor_id", "discount_price"})
     title: Title | None = None
     code: (
         Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
@@ -167,7 +163,7 @@ class ModuleCreate(Body):
     order: Order = 0
 
 
-class ModuleUpdate(Body):
+class ModuleUpdate(Changes):
     title: Title | None = None
     description: Description | None = None
     order: Order | None = None
@@ -196,7 +192,7 @@ class LessonCreate(Body):
     order: Order = 0
 
 
-class LessonUpdate(Body):
+class LessonUpdate(Changes):
     title: Title | None = None
     description: Description | None = None
     content: Content | None = None
@@ -243,7 +239,7 @@ class ResourceCreate(Body):
     url: Url
 
 
-class ResourceUpdate(Body):
+class ResourceUpdate(Changes):
     title: Title | None = None
     url: Url | None = None
 
@@ -302,7 +298,7 @@ class RatingBody(Body):
     review: Review = ""
 
 
-class RatingUpdate(Body):
+class RatingUpdate(Changes):
     rating: Annotated[int, Field(ge=1, le=5), BeforeValidator(_not_bool)] | None = None
     review: Review | None = None
 

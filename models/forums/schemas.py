@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from models.fields import SOME_TEXT, Description, Id, NoNul, OptionalTimestamp, Timestamp, Title
 from models.groups.operations import parse_group_ref
+from models.validation import Body, Changes
 
 MAX_GROUPS = 100
 # Long enough for any honest post; a huge one is a 400, never a 500.
@@ -50,12 +51,6 @@ GroupIds = Annotated[
 ]
 
 
-class Body(BaseModel):
-    """Request bodies: unknown fields are ignored, as DRF serializers do."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
 # Forums
 
 
@@ -67,7 +62,7 @@ class ForumCreate(Body):
     is_locked: bool = False
 
 
-class ForumUpdate(Body):
+class ForumUpdate(Changes):
     title: Title | None = None
     description: Description | None = None
     group_ids: GroupIds | None = None
@@ -120,7 +115,7 @@ class PostReplace(Body):
     is_pinned: bool | None = None
 
 
-class PostUpdate(Body):
+class PostUpdate(Changes):
     content: PostContent | None = None
     is_pinned: bool | None = None
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from models.fields import MAX_ID, Description, Id, Name, Timestamp, UserId
+from models.validation import Body, Changes
 
 Role = Literal["owner", "moderator", "member"]
 
@@ -35,19 +36,13 @@ GroupRef = Annotated[
 ]
 
 
-class Body(BaseModel):
-    """Request bodies: unknown fields are ignored, as DRF serializers do."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
 class GroupCreate(Body):
     name: Name
     description: Description = ""
     is_active: bool = True
 
 
-class GroupUpdate(Body):
+class GroupUpdate(Changes):
     name: Name | None = None
     description: Description | None = None
     is_active: bool | None = None

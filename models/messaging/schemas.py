@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from models.errors import invalid_pk
 from models.fields import SOME_TEXT, NoNul, OptionalTimestamp, Timestamp, UserId
 from models.groups.schemas import GroupRef
+from models.validation import Body
 
 MessageType = Literal["direct", "group"]
 MAX_CONTENT = 10_000
@@ -43,12 +44,6 @@ QueryGroupRef = Annotated[GroupRef, BeforeValidator(_digits_to_int)]
 
 _WITH = "Only direct messages between me and this user."
 _GROUP_ID = "Only messages of this group (`3` or `group-3`)."
-
-
-class Body(BaseModel):
-    """Request bodies: unknown fields are ignored, as DRF serializers do."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 class MessageCreate(Body):

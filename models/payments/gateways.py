@@ -191,8 +191,12 @@ async def do_update_gateway(
 ) -> PaymentGateway:
     """Change what is sent; a credential sent as null or "" is cleared."""
     gateway = await access_gateway(session, actor=actor, gateway_id=gateway_id)
-    changes = check_changes(data, nullable=("description", *CREDENTIALS))
+    changes = check_changes(data)
     credentials = {name: changes.pop(name) for name in CREDENTIALS if name in changes}
+    if "provider" in changes and changes["provider"] is None:
+        changes["provider"] = provider_from_name(changes.get("name", gateway.name))
+        if changes["provider"] is None:
+            raise ValidationFailed.field("provider", NO_PROVIDER)
     provider = changes.get("provider", gateway.provider)
     is_test_mode = changes.get("is_test_mode", gateway.is_test_mode)
     if (provider, is_test_mode) != (gateway.provider, gateway.is_test_mode):

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from models.fields import Description, MoneyOut, Name, NoNul, OptionalTimestamp, Timestamp
+from models.validation import Body, Changes
 
 Provider = Annotated[
     Literal["stripe", "dummy"],
@@ -17,12 +18,6 @@ OrderStatus = Literal["pending", "paid", "failed"]
 Credential = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^[!-~]*$"), NoNul
 ]
-
-
-class Body(BaseModel):
-    """Request bodies: unknown fields are ignored, as DRF serializers do."""
-
-    model_config = ConfigDict(extra="ignore")
 
 
 class Read(BaseModel):
@@ -54,10 +49,15 @@ class GatewayCreate(Body):
     )
 
 
-class GatewayUpdate(Body):
+class GatewayUpdate(Changes):
+    NULLABLE = frozenset(
+        {"description", "provider", "secret_key", "publishable_key", "webhook_secret"}
+    )
     name: Name | None = None
     description: Description | None = None
-    provider: Provider | None = None
+    provider: Provider | None = Field(
+        default=None, description="null: taken from the name, as on create."
+    )
     is_active: bool | None = None
     is_test_mode: bool | None = None
     is_default: bool | None = None

@@ -369,7 +369,7 @@ async def do_create_schedule(
 
 async def check_schedule_update(schedule: Schedule, data: ScheduleUpdate) -> ScheduleChange:
     """The body's changes, with the times and rule they leave the schedule checked (400s)."""
-    columns = check_changes(data, nullable=("recurrence",))
+    columns = check_changes(data)
     end = await _series_end(
         start=columns.get("start_time", schedule.start_time),
         end=columns.get("end_time", schedule.end_time),

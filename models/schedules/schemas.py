@@ -29,6 +29,7 @@ from models.fields import (
 from models.groups.operations import parse_group_ref
 from models.groups.schemas import GroupRef
 from models.schedules.recurrence import FIRST_YEAR, LAST_YEAR, normalize_rule, zone
+from models.validation import Body, Changes
 
 Status = Literal["scheduled", "cancelled"]
 ResponseStatus = Literal["pending", "accepted", "declined", "tentative"]
@@ -94,12 +95,6 @@ def _query_group_ref(value: object) -> object:
     return value
 
 
-class Body(BaseModel):
-    """Request bodies: unknown fields are ignored, as DRF serializers do."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
 class ScheduleCreate(Body):
     title: Title
     description: Description = ""
@@ -112,7 +107,8 @@ class ScheduleCreate(Body):
     status: Status = "scheduled"
 
 
-class ScheduleUpdate(Body):
+class ScheduleUpdate(Changes):
+    NULLABLE = frozenset({"recurrence"})
     title: Title | None = None
     description: Description | None = None
     start_time: When | None = None

@@ -375,3 +375,31 @@ async def test_a_default_in_another_tenant_is_left_alone(api):
     await make_gateway(api, as_="b_admin", is_default=True)
 
     assert (await api.get(url(a["id"]), as_="admin")).body["is_default"] is True
+
+
+async def test_a_provider_patched_to_null_is_taken_from_the_name_as_on_create(api):
+    created = await make_gateway(
+        api, **{**SEED_GATEWAY, "name": "Card payments", "provider": "stripe"}
+    )
+
+    reply = await api.patch(
+        url(created["id"]), {"name": "Dummy checkout", "provider": None}, as_="admin"
+    )
+
+    assert (reply.status, reply.body["provider"]) == (200, "dummy")
+
+
+async def test_a_provider_patched_to_null_on_a_name_naming_none_is_400(api):
+    created = await make_gateway(
+        api, **{**SEED_GATEWAY, "name": "Card payments", "provider": "dummy"}
+    )
+
+    reply = await api.patch(url(created["id"]), {"provider": None}, as_="admin")
+
+    assert (reply.status, reply.body) == (
+        400,
+        {
+            "provider": ["Choose a provider: stripe or dummy (or name the gateway after one)."],
+            "status": 400,
+        },
+    )

@@ -37,9 +37,6 @@ REFUSALS_A_SCHEMA_CANNOT_STATE = tuple(
         # A gateway's credentials follow its provider and mode.
         r"^Choose a provider: stripe or dummy",
         r"^A Stripe \w+ key starts with",
-        # Partial updates declare an optional field as `X | None` and refuse the null: the
-        # models, not the document, are to change (a field optional but never null).
-        r"^This field may not be null\.$",
         # A Stripe event is signed with a secret the document does not hold.
         r"^Malformed Stripe event\.$",
         # A WebSocket path answers a plain GET so; tests/realtime open the sockets.

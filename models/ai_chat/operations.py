@@ -36,7 +36,7 @@ from models.effects import ROOM_CLOSED, enqueue_after_commit, notify_after_commi
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity, record_activity_on
 
 SESSIONS = Listing(
     filters={
@@ -172,14 +172,7 @@ async def do_delete_session(
 def _session_activity(
     session: AsyncSession, actor: Principal, chat: AiChatSession, kind: str, details: str
 ) -> None:
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type=kind,
-        details=details,
-        object_type="ai_session",
-        object_id=chat.id,
-    )
+    record_activity_on(session, actor, ("ai_session", chat.id), kind, details)
 
 
 # Messages

@@ -26,7 +26,7 @@ from models.groups.operations import MODERATOR, OWNER, check_groups_exist, group
 from models.groups.tables import GroupMember
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity_on
 from models.slugs import unique_slug
 from models.validation import check_changes
 
@@ -318,11 +318,4 @@ def forum_room(forum_id: int) -> str:
 def _forum_activity(
     session: AsyncSession, actor: Principal, forum: Forum, activity_type: str, details: str
 ) -> None:
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type=activity_type,
-        details=details,
-        object_type="forum",
-        object_id=forum.id,
-    )
+    record_activity_on(session, actor, ("forum", forum.id), activity_type, details)

@@ -24,7 +24,7 @@ from models.forums.schemas import PostCreate, PostQuery, PostRead, PostUpdate
 from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity_on
 from models.validation import check_changes
 
 LOCKED = "This forum is locked."
@@ -252,11 +252,4 @@ def _notify(session: AsyncSession, post: ForumPost, type_: str, view: PostView) 
 def _post_activity(
     session: AsyncSession, actor: Principal, post: ForumPost, activity_type: str, details: str
 ) -> None:
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type=activity_type,
-        details=details,
-        object_type="forum_post",
-        object_id=post.id,
-    )
+    record_activity_on(session, actor, ("forum_post", post.id), activity_type, details)

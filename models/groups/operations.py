@@ -30,7 +30,7 @@ from models.groups.schemas import GroupCreate, GroupQuery, MemberCreate, MemberQ
 from models.groups.tables import Group, GroupMember
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity_on
 from models.slugs import unique_slug
 from models.unique import add_unique
 
@@ -257,14 +257,7 @@ async def _forum_rooms_of(session: AsyncSession, group_id: int) -> list[str]:
 def _group_activity(
     session: AsyncSession, actor: Principal, group: Group, activity_type: str, details: str
 ) -> None:
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type=activity_type,
-        details=details,
-        object_type="group",
-        object_id=group.id,
-    )
+    record_activity_on(session, actor, ("group", group.id), activity_type, details)
 
 
 # Members

@@ -93,6 +93,25 @@ def record_activity(
     enqueue_after_commit(session, WRITE_ACTIVITY, record.model_dump(mode="json"))
 
 
+def record_activity_on(
+    session: AsyncSession,
+    actor: Principal,
+    target: tuple[str, int],
+    activity_type: str,
+    details: str,
+) -> None:
+    """Note what `actor` did to one object, named by its type and id."""
+    object_type, object_id = target
+    record_activity(
+        session,
+        user_id=actor.user_id,
+        activity_type=activity_type,
+        details=details,
+        object_type=object_type,
+        object_id=object_id,
+    )
+
+
 @functools.lru_cache(maxsize=8)
 def _insert_once_statement(dialect: str, table: Any) -> Any:
     """Built once per table: a statement made per record with `.values(...)` spent most of

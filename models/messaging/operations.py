@@ -21,7 +21,7 @@ from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_
 from models.groups.operations import group_room, is_member, member_role
 from models.groups.tables import Group
 from models.identity import Principal
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity, record_activity_on
 from models.messaging.queries import conversation_filter, scoped, unread, visible
 from models.messaging.schemas import GroupMessageEvent, MessageCreate
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
@@ -239,11 +239,4 @@ def _notify_group(session: AsyncSession, message: Message, type_: str) -> None:
 def _message_activity(
     session: AsyncSession, actor: Principal, message: Message, activity_type: str, details: str
 ) -> None:
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type=activity_type,
-        details=details,
-        object_type="message",
-        object_id=message.id,
-    )
+    record_activity_on(session, actor, ("message", message.id), activity_type, details)

@@ -23,7 +23,7 @@ from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.groups.tables import GroupMember
 from models.identity import Principal
 from models.listing import Listing, PageRequest, PageResult, check_page_exists
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity_on
 from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
 from models.schedules.tables import Schedule, ScheduleParticipant
@@ -411,11 +411,4 @@ async def do_delete_schedule(
 def schedule_activity(
     session: AsyncSession, actor: Principal, schedule: Schedule, activity_type: str, details: str
 ) -> None:
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type=activity_type,
-        details=details,
-        object_type="schedule",
-        object_id=schedule.id,
-    )
+    record_activity_on(session, actor, ("schedule", schedule.id), activity_type, details)

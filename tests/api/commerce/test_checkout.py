@@ -23,13 +23,11 @@ from tests.fakes.commerce import (
     SECRET_KEY,
     WEBHOOK_SECRET,
     add_to_cart,
-    commerce_settings,
     make_gateway,
     make_stripe_gateway,
     settle,
     table_rows,
 )
-from tests.fakes.stripe_api import start_fake_stripe
 from tests.matchers import ID, NOT_FOUND, TIMESTAMP
 
 SEED_CHECKOUT = {
@@ -37,21 +35,6 @@ SEED_CHECKOUT = {
     "billing_address": {"street": "123 Main St", "city": "London", "country": "UK"},
 }
 EMPTY_CART = {"detail": "Your cart is empty.", "status": 400}
-
-
-@pytest.fixture
-async def fake_stripe(aiohttp_server):
-    return await start_fake_stripe(aiohttp_server)
-
-
-@pytest.fixture
-def settings(settings, fake_stripe):
-    return commerce_settings(settings, stripe_api_base=fake_stripe.url)
-
-
-@pytest.fixture
-async def course(make) -> dict[str, Any]:
-    return await make.course(title="Python Programming Fundamentals", price="99.99")
 
 
 @pytest.fixture

@@ -24,14 +24,13 @@ from tests.fakes.commerce import (
     WEBHOOK,
     WEBHOOK_SECRET,
     add_to_cart,
-    commerce_settings,
     make_gateway,
     make_live_stripe_gateway,
     make_stripe_gateway,
     settle,
     table_rows,
 )
-from tests.fakes.stripe_api import event, sign, start_fake_stripe
+from tests.fakes.stripe_api import event, sign
 from web.keys import DATABASES
 
 DUMMY_IS_TEST_ONLY = (
@@ -47,21 +46,6 @@ def live_shop(field: str) -> dict[str, Any]:
         ],
         "status": 400,
     }
-
-
-@pytest.fixture
-async def fake_stripe(aiohttp_server):
-    return await start_fake_stripe(aiohttp_server)
-
-
-@pytest.fixture
-def settings(settings, fake_stripe):
-    return commerce_settings(settings, stripe_api_base=fake_stripe.url)
-
-
-@pytest.fixture
-async def course(make) -> dict[str, Any]:
-    return await make.course(title="Python Programming Fundamentals", price="99.99")
 
 
 @pytest.fixture

@@ -24,12 +24,11 @@ from tests.fakes.commerce import (
     WEBHOOK,
     WEBHOOK_SECRET,
     add_to_cart,
-    commerce_settings,
     make_stripe_gateway,
     settle,
     table_rows,
 )
-from tests.fakes.stripe_api import event, sign, start_fake_stripe
+from tests.fakes.stripe_api import event, sign
 from web.app import create_app
 from web.keys import DATABASES, DISPATCHER
 
@@ -40,16 +39,6 @@ FALLBACK_SECRET = "whsec_OperatorFallbackSecret0005"
 
 def bad_request(detail: str) -> dict[str, Any]:
     return {"detail": detail, "status": 400}
-
-
-@pytest.fixture
-async def fake_stripe(aiohttp_server):
-    return await start_fake_stripe(aiohttp_server)
-
-
-@pytest.fixture
-def settings(settings, fake_stripe):
-    return commerce_settings(settings, stripe_api_base=fake_stripe.url)
 
 
 @pytest.fixture
@@ -65,11 +54,6 @@ async def api_with(aiohttp_client, settings, api):
     yield build
     for app in apps:
         await app[DISPATCHER].drain()
-
-
-@pytest.fixture
-async def course(make) -> dict[str, Any]:
-    return await make.course(title="Python Programming Fundamentals", price="99.99")
 
 
 @pytest.fixture

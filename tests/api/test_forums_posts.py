@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 from yarl import URL
 
+from bench.statements import StatementCounter
 from models.forums.posts import access_post_forum, check_new_post, do_create_post
 from models.forums.schemas import PostCreate
 from models.identity import Principal
@@ -557,17 +557,9 @@ async def test_forum_list_is_not_confused_by_posts_of_hidden_forums(api, forum, 
 
 
 async def _forum_statements(api: Any, app: Any, path: str) -> int:
-    statements: list[str] = []
-    engine = app[DATABASES].tenant_sessions("acme").kw["bind"].sync_engine
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with StatementCounter() as counter:
         reply = await api.get(path, as_="student")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = counter.statements
     assert reply.status == 200
     counted = len([s for s in statements if "forum" in s])
     assert counted > 0  # the listener hears the request's queries

@@ -7,8 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
-from sqlalchemy import event
 
+from bench.statements import StatementCounter
 from tests.api.test_messaging import (
     CONVERSATIONS,
     MESSAGES,
@@ -25,7 +25,6 @@ from tests.api.test_messaging import (
 )
 from tests.conftest import token_for
 from tests.matchers import NOT_FOUND
-from web.keys import DATABASES
 
 __all__ = ["group"]  # the fixture, shared with test_messaging.py
 
@@ -266,17 +265,9 @@ async def test_a_page_of_messages_costs_a_bounded_number_of_queries(api, app, gr
         await api.post(read_url(message["id"]), as_="student")
         await dm(api, "student", "student-2")
         await to_group(api, "instructor", group["id"])
-    statements: list[str] = []
-    engine = app[DATABASES].tenant_sessions("acme").kw["bind"].sync_engine
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with StatementCounter() as counter:
         listed = await ids(api, MESSAGES, as_="student")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = counter.statements
 
     assert len(listed) == 15
     # count, page, receipts, memberships: whatever the page holds

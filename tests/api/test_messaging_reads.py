@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
-
+from bench.statements import StatementCounter
 from tests.api.test_messaging import (
     CONVERSATIONS,
     MESSAGES,
@@ -21,7 +20,6 @@ from tests.api.test_messaging import (
     to_group,
 )
 from tests.matchers import FORBIDDEN, NOT_FOUND, TIMESTAMP
-from web.keys import DATABASES
 
 __all__ = ["group"]  # the fixture, shared with test_messaging.py
 
@@ -313,17 +311,9 @@ async def test_a_page_of_conversations_costs_a_bounded_number_of_queries(api, ap
         await dm(api, "student", f"user-{n}")
         await dm(api, "student2", "student-1")
         await to_group(api, "instructor", group["id"])
-    statements: list[str] = []
-    engine = app[DATABASES].tenant_sessions("acme").kw["bind"].sync_engine
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with StatementCounter() as counter:
         reply = await api.get(CONVERSATIONS, as_="student")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+    statements = counter.statements
 
     assert reply.body["count"] == 7
     # count, page, last messages, unread counts, receipts, memberships: whatever the size

@@ -1,6 +1,7 @@
 """Values that compare equal to a kind of value, for asserting whole bodies at once."""
 
 import re
+from urllib.parse import urlencode
 
 NOT_FOUND = {"detail": "Not found.", "status": 404}
 FORBIDDEN = {"detail": "You do not have permission to perform this action.", "status": 403}
@@ -30,3 +31,13 @@ class AnyId:
 
 TIMESTAMP = IsoZ()
 ID = AnyId()
+
+
+def invalid_pk(field: str, value: object) -> dict[str, object]:
+    """The 400 for an id in `field` that names nothing (DRF's wording)."""
+    return {field: [f'Invalid pk "{value}" - object does not exist.'], "status": 400}
+
+
+def q(path: str, params: dict[str, object]) -> str:
+    """`path` with `params` as its query string."""
+    return f"{path}?{urlencode(params)}"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
+from tests.matchers import invalid_pk as invalid
 
 FORUMS = "/api/lms/forum/forums/"
 POSTS = "/api/lms/forum/posts/"
@@ -23,20 +23,12 @@ SEED_FORUM = {
 }
 
 
-def q(path: str, params: dict[str, Any]) -> str:
-    return f"{path}?{urlencode(params)}"
-
-
 def forum_url(forum_id: int) -> str:
     return f"{FORUMS}{forum_id}/"
 
 
 def post_url(post_id: int) -> str:
     return f"{POSTS}{post_id}/"
-
-
-def invalid(field: str, value: Any) -> dict[str, Any]:
-    return {field: [f'Invalid pk "{value}" - object does not exist.'], "status": 400}
 
 
 async def new_group(api: Any, as_: str = "instructor", **members: str) -> int:

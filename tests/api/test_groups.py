@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
@@ -16,7 +15,7 @@ from models.groups.operations import (
     member_role,
     parse_group_ref,
 )
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
 from web.keys import DATABASES
 
 GROUPS = "/api/lms/groups/groups/"
@@ -31,10 +30,6 @@ SEED_GROUP = {
 }
 ALREADY_MEMBER = {"detail": "This user is already a member of this group.", "status": 409}
 LAST_OWNER = "A group must keep at least one owner."
-
-
-def q(path: str, params: dict[str, Any]) -> str:
-    return f"{path}?{urlencode(params)}"
 
 
 def group_url(group_id: int) -> str:

@@ -7,11 +7,10 @@ input and the logs: test_messaging_hostile.py. Those files import the helpers be
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, invalid_pk, q
 
 MESSAGES = "/api/lms/messaging/messages/"
 READ_ALL = MESSAGES + "read-all/"
@@ -27,20 +26,12 @@ SEED_MESSAGE = {
 }
 
 
-def q(path: str, params: dict[str, Any]) -> str:
-    return f"{path}?{urlencode(params)}"
-
-
 def message_url(message_id: int) -> str:
     return f"{MESSAGES}{message_id}/"
 
 
 def read_url(message_id: int) -> str:
     return f"{MESSAGES}{message_id}/read/"
-
-
-def invalid_pk(field: str, value: Any) -> dict[str, Any]:
-    return {field: [f'Invalid pk "{value}" - object does not exist.'], "status": 400}
 
 
 async def dm(api, sender: str, recipient: str, content: str = "hi") -> dict[str, Any]:

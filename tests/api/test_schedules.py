@@ -4,11 +4,11 @@ schedule, the creator changes it; its status)."""
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.api.schedules_data import SEED_SCHEDULE, schedule_url
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
 
 SCHEDULES = "/api/lms/schedule/schedules/"
 PARTICIPANTS = "/api/lms/schedule/participants/"
@@ -16,23 +16,6 @@ GROUPS = "/api/lms/groups/groups/"
 MEMBERS = "/api/lms/groups/members/"
 ACTIVITIES = "/api/lms/activitylog/logs/"
 AUDIT = "/api/lms/auditlog/logs/"
-
-SEED_SCHEDULE = {
-    "title": "Team Meeting",
-    "description": "Weekly team sync",
-    "start_time": "2025-11-20T10:00:00Z",
-    "end_time": "2025-11-20T11:00:00Z",
-    "location": "Conference Room A",
-    "is_all_day": False,
-}
-
-
-def q(path: str, params: dict[str, Any]) -> str:
-    return f"{path}?{urlencode(params)}"
-
-
-def schedule_url(schedule_id: int) -> str:
-    return f"{SCHEDULES}{schedule_id}/"
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.matchers import FORBIDDEN, NOT_FOUND
+from tests.matchers import invalid_pk as invalid
 
 SCHEDULES = "/api/lms/schedule/schedules/"
 PARTICIPANTS = "/api/lms/schedule/participants/"
@@ -17,10 +18,6 @@ BODY = {
     "start_time": "2025-11-20T10:00:00Z",
     "end_time": "2025-11-20T11:00:00Z",
 }
-
-
-def invalid(field: str, value: Any) -> dict[str, Any]:
-    return {field: [f'Invalid pk "{value}" - object does not exist.'], "status": 400}
 
 
 @pytest.fixture

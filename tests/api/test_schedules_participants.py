@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.api.schedules_data import SEED_SCHEDULE, schedule_url
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
+from tests.matchers import invalid_pk as invalid
 
 SCHEDULES = "/api/lms/schedule/schedules/"
 PARTICIPANTS = "/api/lms/schedule/participants/"
 GROUPS = "/api/lms/groups/groups/"
 MEMBERS = "/api/lms/groups/members/"
-SEED_SCHEDULE = {
-    "title": "Team Meeting",
-    "description": "Weekly team sync",
-    "start_time": "2025-11-20T10:00:00Z",
-    "end_time": "2025-11-20T11:00:00Z",
-    "location": "Conference Room A",
-    "is_all_day": False,
-}
-
-
-def q(path: str, params: dict[str, Any]) -> str:
-    return f"{path}?{urlencode(params)}"
-
-
-def schedule_url(schedule_id: int) -> str:
-    return f"{SCHEDULES}{schedule_id}/"
 
 
 def participant_url(participant_id: int, tail: str = "") -> str:
     return f"{PARTICIPANTS}{participant_id}/{tail}"
-
-
-def invalid(field: str, value: Any) -> dict[str, Any]:
-    return {field: [f'Invalid pk "{value}" - object does not exist.'], "status": 400}
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import update
@@ -11,14 +11,11 @@ from sqlalchemy import update
 from models.schedules import walk
 from models.schedules.operations import TOO_MUCH
 from models.schedules.tables import Schedule
+from tests.matchers import q
 from web.keys import DATABASES
 
 SCHEDULES = "/api/lms/schedule/schedules/"
 PARTICIPANTS = "/api/lms/schedule/participants/"
-
-
-def q(path: str, params: dict[str, Any]) -> str:
-    return f"{path}?{urlencode(params)}"
 
 
 def window(start: str, end: str, **params: Any) -> str:

@@ -6,16 +6,19 @@ import asyncio
 import os
 import socket
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import redis
 from sqlalchemy.engine import make_url
+from xdist.scheduler import LoadScopeScheduling
 
 from migrations.runner import provision_tenant
 from models.base import TenantBase
@@ -95,7 +98,75 @@ def postgres_url() -> Iterator[str]:
         asyncio.run(drop())
 
 
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Under pytest-xdist (`make test`) each worker process is gw0, gw1, ...: worker N takes the
+# Redis database N above the configured one, its keys apart from its siblings'.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+def _worker_redis_url(base: str) -> str:
+    parts = urlsplit(base)
+    database = int(parts.path.lstrip("/") or 0) + int(WORKER.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
+def _uses_redis(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    return "reachable_redis_url" in item.fixturenames or (
+        module is not None and module.__name__ != __name__ and hasattr(module, "REDIS_URL")
+    )
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Under `--dist loadgroup`, every test that talks to Redis runs on one worker: a Redis
+    database keeps keys apart but not pub/sub channels, and two workers' rooms share ids."""
+    if hasattr(item.config, "workerinput") and _uses_redis(item):  # an xdist worker's
+        item.add_marker(pytest.mark.xdist_group("redis"))
+
+
+# pytest-xdist 3.8 tells its scheduler an item's group by renaming the item, which pytest 9
+# no longer lets it do: the workers write each grouped test's group here instead.
+RUN_ID = os.environ.setdefault("LMS_TEST_RUN_ID", uuid.uuid4().hex)
+GROUPS_FILE = Path(tempfile.gettempdir()) / f"lms-test-run-{RUN_ID}.groups"
+
+
+@pytest.hookimpl(tryfirst=True)  # before the worker reports its collection
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        return
+    lines = [
+        f"{item.nodeid}\t{mark.args[0]}"
+        for item in session.items
+        if (mark := item.get_closest_marker("xdist_group")) is not None
+    ]
+    written = GROUPS_FILE.with_name(f"{GROUPS_FILE.name}.{WORKER}")
+    written.write_text("\n".join(lines))
+    written.replace(GROUPS_FILE)
+
+
+class GroupsTogether(LoadScopeScheduling):
+    """`--dist loadgroup`: a group's tests go to one worker, every other test on its own."""
+
+    def __init__(self, config: pytest.Config, log: Any = None) -> None:
+        super().__init__(config, log)
+        self._groups: dict[str, str] | None = None
+
+    def _split_scope(self, nodeid: str) -> str:
+        if self._groups is None:
+            lines = GROUPS_FILE.read_text().splitlines() if GROUPS_FILE.exists() else []
+            self._groups = dict(line.split("\t") for line in lines)
+        return self._groups.get(nodeid, nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> GroupsTogether | None:
+    return GroupsTogether(config, log) if config.getoption("dist") == "loadgroup" else None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        GROUPS_FILE.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 9090
+# Test processes (pytest-xdist): each has its own databases; see docs/operations.md.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint bench clean
 
@@ -22,7 +24,7 @@ run: $(VENV)/.stamp-install
 	$(BIN)/lms serve --port $(PORT)
 
 test: $(VENV)/.stamp-install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-install
 	$(BIN)/ruff check .

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import redis
-from sqlalchemy import delete
 from sqlalchemy.engine import make_url
+from xdist.scheduler import LoadScopeScheduling
 
 from migrations.runner import provision_tenant
 from models.base import TenantBase
@@ -51,10 +54,11 @@ async def _provision_all(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'lms.db'}"
     asyncio.run(_provision_all(url))
-    return url
+    yield url
+    _SQLITE_FILES.close()
 
 
 def _postgres_dsn(url: str) -> str:
@@ -70,6 +74,8 @@ def postgres_url() -> Iterator[str]:
         connection = await asyncpg.connect(admin, timeout=5)
         try:
             await connection.execute(f'CREATE DATABASE "{name}"')
+            # Nothing here survives a server crash, so no commit need wait for its WAL flush.
+            await connection.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
         finally:
             await connection.close()
 
@@ -92,7 +98,75 @@ def postgres_url() -> Iterator[str]:
         asyncio.run(drop())
 
 
-REDIS_URL = os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# Under pytest-xdist (`make test`) each worker process is gw0, gw1, ...: worker N takes the
+# Redis database N above the configured one, its keys apart from its siblings'.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+def _worker_redis_url(base: str) -> str:
+    parts = urlsplit(base)
+    database = int(parts.path.lstrip("/") or 0) + int(WORKER.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("LMS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"))
+
+
+def _uses_redis(item: pytest.Item) -> bool:
+    module = getattr(item, "module", None)
+    return "reachable_redis_url" in item.fixturenames or (
+        module is not None and module.__name__ != __name__ and hasattr(module, "REDIS_URL")
+    )
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Under `--dist loadgroup`, every test that talks to Redis runs on one worker: a Redis
+    database keeps keys apart but not pub/sub channels, and two workers' rooms share ids."""
+    if hasattr(item.config, "workerinput") and _uses_redis(item):  # an xdist worker's
+        item.add_marker(pytest.mark.xdist_group("redis"))
+
+
+# pytest-xdist 3.8 tells its scheduler an item's group by renaming the item, which pytest 9
+# no longer lets it do: the workers write each grouped test's group here instead.
+RUN_ID = os.environ.setdefault("LMS_TEST_RUN_ID", uuid.uuid4().hex)
+GROUPS_FILE = Path(tempfile.gettempdir()) / f"lms-test-run-{RUN_ID}.groups"
+
+
+@pytest.hookimpl(tryfirst=True)  # before the worker reports its collection
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):
+        return
+    lines = [
+        f"{item.nodeid}\t{mark.args[0]}"
+        for item in session.items
+        if (mark := item.get_closest_marker("xdist_group")) is not None
+    ]
+    written = GROUPS_FILE.with_name(f"{GROUPS_FILE.name}.{WORKER}")
+    written.write_text("\n".join(lines))
+    written.replace(GROUPS_FILE)
+
+
+class GroupsTogether(LoadScopeScheduling):
+    """`--dist loadgroup`: a group's tests go to one worker, every other test on its own."""
+
+    def __init__(self, config: pytest.Config, log: Any = None) -> None:
+        super().__init__(config, log)
+        self._groups: dict[str, str] | None = None
+
+    def _split_scope(self, nodeid: str) -> str:
+        if self._groups is None:
+            lines = GROUPS_FILE.read_text().splitlines() if GROUPS_FILE.exists() else []
+            self._groups = dict(line.split("\t") for line in lines)
+        return self._groups.get(nodeid, nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> GroupsTogether | None:
+    return GroupsTogether(config, log) if config.getoption("dist") == "loadgroup" else None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):
+        GROUPS_FILE.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -235,16 +309,59 @@ USERS = {
 }
 
 
-async def _truncate(app: Any) -> None:
-    """Empty every tenant's tables between tests (the seeded General category stays)."""
+def _emptying_statements(schema: str | None) -> str:
+    """DELETEs (never TRUNCATE ... RESTART IDENTITY: ids are never handed out twice) of every
+    tenant table, children first; the seeded General category stays."""
     categories = course_tables.Category.__table__
-    for slug in (DEFAULT_TENANT, TENANT_A, TENANT_B):
-        async with app[DATABASES].tenant_sessions(slug).begin() as session:
-            for table in reversed(TenantBase.metadata.sorted_tables):
-                stmt = delete(table)
-                if table is categories:
-                    stmt = stmt.where(categories.c.slug != "general")
-                await session.execute(stmt)
+    prefix = f'"{schema}".' if schema else ""
+    statements = []
+    for table in reversed(TenantBase.metadata.sorted_tables):
+        keep = " WHERE slug <> 'general'" if table is categories else ""
+        statements.append(f'DELETE FROM {prefix}"{table.name}"{keep};')
+    return "\n".join(statements)
+
+
+class _SqliteFiles:
+    """One connection per tenant file for the whole session: its emptying is one script,
+    and while it stays open an app closing its own connections skips the WAL checkpoint."""
+
+    def __init__(self) -> None:
+        self._connections: dict[str, sqlite3.Connection] = {}
+        self._script = f"BEGIN;\n{_emptying_statements(None)}\nCOMMIT;"
+
+    def empty(self, paths: list[str]) -> None:
+        for path in paths:
+            connection = self._connections.get(path)
+            if connection is None:
+                connection = sqlite3.connect(path, timeout=30, check_same_thread=False)
+                # As the app's own connections: in WAL mode a commit then needs no fsync.
+                connection.execute("PRAGMA synchronous=NORMAL")
+                self._connections[path] = connection
+            connection.executescript(self._script)
+
+    def close(self) -> None:
+        for connection in self._connections.values():
+            connection.close()
+        self._connections.clear()
+
+
+_SQLITE_FILES = _SqliteFiles()
+_POSTGRES_SCRIPT = "\n".join(
+    _emptying_statements(slug) for slug in (DEFAULT_TENANT, TENANT_A, TENANT_B)
+)
+
+
+async def _truncate(app: Any) -> None:
+    """Empty every tenant's tables between tests: one script per database, one round trip."""
+    databases = app[DATABASES]
+    if databases.is_sqlite:
+        paths = [databases.tenant_url(s).database for s in (DEFAULT_TENANT, TENANT_A, TENANT_B)]
+        await asyncio.to_thread(_SQLITE_FILES.empty, paths)
+        return
+    async with databases.core_engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        # Several statements in one simple query run as one implicit transaction.
+        await raw.driver_connection.execute(_POSTGRES_SCRIPT)
 
 
 @pytest.fixture

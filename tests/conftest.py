@@ -25,6 +25,7 @@ from models.base import TenantBase
 from models.tables import courses as course_tables
 from tests.fakes.openai_api import FakeOpenAI, start_fake_openai
 from web.app import create_app
+from web.cli import EXAMPLE_COURSE
 from web.config import Settings
 from web.keys import DATABASES, DISPATCHER
 from web.tokens import mint_token
@@ -425,18 +426,7 @@ async def tutor(custom_api: Any, fake: FakeOpenAI) -> Api:
 # Factories
 
 
-SEED_COURSE = {
-    "title": "Python Programming Fundamentals",
-    "code": "PY101",
-    "description": "Learn Python from basics to advanced concepts",
-    "short_description": "Complete Python course for beginners",
-    "category_id": 1,
-    "level": "Beginner",
-    "status": "Published",
-    "price": "99.99",
-    "currency": "USD",
-    "completion_hours": 40,
-}
+SEED_COURSE = dict(EXAMPLE_COURSE)
 
 
 class Factory:

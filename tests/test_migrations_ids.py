@@ -27,6 +27,11 @@ BEFORE = "tenant_0011"
 CONVERTED = "tenant_0012"
 
 
+def _without_autoincrement(metadata: MetaData, schema: dict[str, str]) -> list[str]:
+    """The integer-id tables whose CREATE statement in `schema` lacks AUTOINCREMENT."""
+    return [t.name for t in _integer_id_tables(metadata) if "AUTOINCREMENT" not in schema[t.name]]
+
+
 def _integer_id_tables(metadata: MetaData) -> list[Table]:
     return [
         table
@@ -77,11 +82,7 @@ async def test_every_integer_id_table_of_a_new_sqlite_tenant_has_autoincrement(s
     finally:
         await databases.dispose()
 
-    without = [
-        t.name
-        for t in _integer_id_tables(TenantBase.metadata)
-        if "AUTOINCREMENT" not in schema[t.name]
-    ]
+    without = _without_autoincrement(TenantBase.metadata, schema)
 
     assert without == []
 
@@ -89,11 +90,7 @@ async def test_every_integer_id_table_of_a_new_sqlite_tenant_has_autoincrement(s
 async def test_every_integer_id_table_of_the_sqlite_registry_has_autoincrement(sqlite_url):
     schema = await _schema_of(sqlite_url)
 
-    without = [
-        t.name
-        for t in _integer_id_tables(CoreBase.metadata)
-        if "AUTOINCREMENT" not in schema[t.name]
-    ]
+    without = _without_autoincrement(CoreBase.metadata, schema)
 
     assert without == []
 
@@ -352,11 +349,7 @@ async def test_upgrading_an_sqlite_tenant_gives_every_integer_id_table_autoincre
 
     schema = await legacy.run(_create_statements)
 
-    without = [
-        t.name
-        for t in _integer_id_tables(TenantBase.metadata)
-        if "AUTOINCREMENT" not in schema[t.name]
-    ]
+    without = _without_autoincrement(TenantBase.metadata, schema)
     assert without == []
 
 

@@ -86,20 +86,20 @@ async def _tenant_list(settings: Settings) -> int:
     return 0
 
 
-SEED_COURSE_JSON = json.dumps(
-    {
-        "title": "Python Programming Fundamentals",
-        "code": "PY101",
-        "description": "Learn Python from basics to advanced concepts",
-        "short_description": "Complete Python course for beginners",
-        "category_id": 1,
-        "level": "Beginner",
-        "status": "Published",
-        "price": "99.99",
-        "currency": "USD",
-        "completion_hours": 40,
-    }
-)
+# What `lms token --explain` shows being created; the tests create the same course.
+EXAMPLE_COURSE = {
+    "title": "Python Programming Fundamentals",
+    "code": "PY101",
+    "description": "Learn Python from basics to advanced concepts",
+    "short_description": "Complete Python course for beginners",
+    "category_id": 1,
+    "level": "Beginner",
+    "status": "Published",
+    "price": "99.99",
+    "currency": "USD",
+    "completion_hours": 40,
+}
+SEED_COURSE_JSON = json.dumps(EXAMPLE_COURSE)
 
 
 def _token(settings: Settings, args: argparse.Namespace) -> int:

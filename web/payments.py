@@ -57,7 +57,7 @@ async def create_gateway(request: web.Request) -> web.Response:
     gateways.check_admin(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, GatewayCreate)
     gateway = await gateways.do_create_gateway(
-        session(request), actor=actor(request), data=data, settings=request.app[SETTINGS]
+        session(request), data=data, settings=request.app[SETTINGS]
     )
     return ok(gateway_read(gateway), status=201)
 
@@ -72,16 +72,12 @@ async def get_gateway(request: web.Request) -> web.Response:
 
 
 async def _update_gateway(request: web.Request) -> web.Response:
-    await gateways.access_gateway(
+    gateway = await gateways.access_gateway(
         session(request), actor=actor(request), gateway_id=path_id(request, "gateway_id")
     )
     data = await read_update(request, GatewayCreate, GatewayUpdate)
     gateway = await gateways.do_update_gateway(
-        session(request),
-        actor=actor(request),
-        gateway_id=path_id(request, "gateway_id"),
-        data=data,
-        settings=request.app[SETTINGS],
+        session(request), gateway=gateway, data=data, settings=request.app[SETTINGS]
     )
     return ok(gateway_read(gateway))
 
@@ -99,9 +95,10 @@ routes.update_routes(
 @routes.route("DELETE", GATEWAY, tag=TAG, status=204)
 async def delete_gateway(request: web.Request) -> web.Response:
     """Delete a payment gateway (admins); its orders keep their provider."""
-    await gateways.do_delete_gateway(
+    gateway = await gateways.access_gateway(
         session(request), actor=actor(request), gateway_id=path_id(request, "gateway_id")
     )
+    await gateways.do_delete_gateway(session(request), gateway=gateway)
     return no_content()
 
 

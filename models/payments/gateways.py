@@ -157,9 +157,8 @@ async def _unset_other_defaults(session: AsyncSession, gateway_id: int | None) -
 
 
 async def do_create_gateway(
-    session: AsyncSession, *, actor: Principal, data: GatewayCreate, settings: Settings
+    session: AsyncSession, *, data: GatewayCreate, settings: Settings
 ) -> PaymentGateway:
-    check_admin(actor)
     provider = data.provider or provider_from_name(data.name)
     if provider is None:
         raise ValidationFailed.field("provider", NO_PROVIDER)
@@ -184,13 +183,11 @@ async def do_create_gateway(
 async def do_update_gateway(
     session: AsyncSession,
     *,
-    actor: Principal,
-    gateway_id: int,
+    gateway: PaymentGateway,
     data: GatewayUpdate,
     settings: Settings,
 ) -> PaymentGateway:
     """Change what is sent; a credential sent as null or "" is cleared."""
-    gateway = await access_gateway(session, actor=actor, gateway_id=gateway_id)
     changes = check_changes(data)
     credentials = {name: changes.pop(name) for name in CREDENTIALS if name in changes}
     if "provider" in changes and changes["provider"] is None:
@@ -213,8 +210,7 @@ async def do_update_gateway(
     return gateway
 
 
-async def do_delete_gateway(session: AsyncSession, *, actor: Principal, gateway_id: int) -> None:
-    gateway = await access_gateway(session, actor=actor, gateway_id=gateway_id)
+async def do_delete_gateway(session: AsyncSession, *, gateway: PaymentGateway) -> None:
     await session.delete(gateway)
     await session.flush()
 

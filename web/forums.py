@@ -28,12 +28,11 @@ from web.handlers import (
     ok,
     path_id,
     read_update,
+    reads,
     render,
     session,
-    unit_of_work,
 )
 from web.jsonio import read_body, read_query
-from web.keys import DATABASES
 from web.pagination import page_body, page_request
 from web.presence import OnlineRead, online_body
 from web.routing import SEARCH, RouteTable
@@ -153,9 +152,8 @@ def post_row(row: Sequence[Any]) -> dict[str, Any]:
 
 async def _post_page(request: web.Request, *, forum_id: int | None) -> web.Response:
     query = read_query(request, PostQuery)
-    reads = request.app[DATABASES].tenant_reads(unit_of_work(request).tenant)
     result = await posts.post_page(
-        reads,
+        reads(request),
         session(request),
         actor=actor(request),
         query=query,

@@ -93,23 +93,6 @@ POSTS = Listing(
 )
 
 
-def posts_query(actor: Principal, query: PostQuery, *, forum_id: int | None = None) -> Select[Any]:
-    """Posts of the forums I see; pinned first, then newest first unless `ordering=created_at`.
-
-    A forum filter naming a forum I cannot see lists nothing, as an unknown one does.
-    """
-    stmt = (
-        select(ForumPost).join(Forum, Forum.id == ForumPost.forum_id).where(visible_forums(actor))
-    )
-    if forum_id is not None:
-        stmt = stmt.where(ForumPost.forum_id == forum_id)
-    if query.top_level is not None:
-        stmt = stmt.where(
-            ForumPost.parent_id.is_(None) if query.top_level else ForumPost.parent_id.is_not(None)
-        )
-    return POSTS.apply(stmt, query)
-
-
 _ACTOR = "lms_actor"
 _FORUM = "lms_forum"
 _REPLIES = ForumPost.__table__.alias("replies")
@@ -137,8 +120,12 @@ PAGE_COLUMNS = (
 def _page_statement(
     is_admin: bool, in_forum: bool, top_level: bool | None, shape: ListShape
 ) -> Select[Any]:
-    """`posts_query`'s statement as rows of PAGE_COLUMNS, on bound parameters: built once
-    per shape, so SQLAlchemy's compiled cache and the driver's prepared statements hit."""
+    """Posts of the forums I see, pinned first, then newest first unless
+    `ordering=created_at`, as rows of PAGE_COLUMNS on bound parameters: built once per
+    shape, so SQLAlchemy's compiled cache and the driver's prepared statements hit.
+
+    A forum filter naming a forum I cannot see lists nothing, as an unknown one does.
+    """
     stmt = (
         select(*PAGE_COLUMNS)
         .join(Forum, Forum.id == ForumPost.forum_id)
@@ -161,7 +148,7 @@ async def post_page(
     page: PageRequest,
     forum_id: int | None = None,
 ) -> PageResult:
-    """A page of `posts_query` as rows of PAGE_COLUMNS, in one statement on the tenant's
+    """A page of posts as rows of PAGE_COLUMNS, in one statement on the tenant's
     autocommit engine (`read_rows`), the forum's access check folded in: only a page with
     no rows asks whether the forum is one the actor sees (404 if not), before the empty
     first page or the 404 "Invalid page." of a page past the end."""

@@ -4,6 +4,7 @@ request, beside the peers where they serve the route (the posts page here; cours
 comes from the peers' own run in `make bench`).
 
     python -m bench.routes          # alone: ours and the peers' posts page, one section
+    BENCH_ROUTES=posts python -m bench.routes   # only the posts routes (and the peers)
 
 1. A fresh PostgreSQL database, seeded through the service itself (an in-process app): 30
    rows in every list (courses, lessons, enrollments, forums, groups, members, messages,
@@ -52,6 +53,8 @@ from web.tokens import mint_token
 
 PORT = 9194
 SECONDS = os.environ.get("BENCH_ROUTE_SECONDS", "5")
+# BENCH_ROUTES=posts,courses: only those families (and the peers), for a quick figure.
+FAMILIES = tuple(f for f in os.environ.get("BENCH_ROUTES", "").split(",") if f)
 CONNECTIONS = "64"
 COUNT_SAMPLES = 5
 ROWS = 30
@@ -427,7 +430,7 @@ async def ours() -> list[str]:
         await provision_tenant(url, slug=TENANT)
         async with in_process(url) as api:
             ids = await seed(api)
-            routes = table(ids)
+            routes = [r for r in table(ids) if not FAMILIES or r.family in FAMILIES]
             counted = {route.label: await count(api, route) for route in routes}
         callers = tokens()
         async with pinned_server(url, PORT, LMS_SECRET_KEY=SECRET_KEY) as server:

@@ -15,9 +15,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Engine,
+    Row,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.util import greenlet_spawn
 
 from models.errors import NotFound
 
@@ -199,6 +210,20 @@ def search_pattern(term: str | None) -> str | None:
     return f"%{escaped}%"
 
 
+async def read_rows(
+    reads: AsyncEngine, stmt: Select[Any], params: dict[str, Any]
+) -> Sequence[Row[Any]]:
+    """One SELECT's Core rows, on the tenant's autocommit engine (`Databases.tenant_reads`):
+    a single SELECT needs no session, and each hop into SQLAlchemy's greenlet copies the
+    request's deep stack, so connection, execution and rows take one hop together."""
+    return await greenlet_spawn(_rows, reads.sync_engine, stmt, params)
+
+
+def _rows(engine: Engine, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Row[Any]]:
+    with engine.connect() as connection:
+        return connection.execute(stmt, params).all()
+
+
 def count_on_rows(rows: Sequence[Any], page: PageRequest) -> PageResult:
     """The page, whose rows carry the total as their last column: no rows is an empty
     first page, or a page past the end (404 "Invalid page.", as in DRF), with no count
@@ -210,10 +235,27 @@ def count_on_rows(rows: Sequence[Any], page: PageRequest) -> PageResult:
 
 
 async def paginate(session: AsyncSession, stmt: Select[Any], page: PageRequest) -> PageResult:
-    """Count and slice; a page past the end is a 404 "Invalid page.", as in DRF."""
-    total = await _count(session, stmt, page)
-    rows = (await session.execute(stmt.limit(page.size).offset(page.offset))).scalars().all()
-    return PageResult(count=total, rows=rows, page=page)
+    """The page and the total in one round trip: the total rides on each row as a window
+    column (`count_on_rows`); a page past the end is a 404 "Invalid page.", as in DRF.
+
+    A DISTINCT statement counts apart: its window would count the rows before DISTINCT.
+    """
+    if page.past_any_database:
+        return count_on_rows((), page)
+    if stmt._distinct:
+        total = await _count(session, stmt, page)
+        rows = (await session.execute(_sliced(stmt, page))).scalars().all()
+        return PageResult(count=total, rows=rows, page=page)
+    counted = (await session.execute(_sliced(stmt.add_columns(_TOTAL), page))).all()
+    result = count_on_rows(counted, page)
+    return PageResult(count=result.count, rows=[row[0] for row in counted], page=page)
+
+
+_TOTAL = func.count().over()
+
+
+def _sliced(stmt: Select[Any], page: PageRequest) -> Select[Any]:
+    return stmt.limit(page.size).offset(page.offset)
 
 
 def check_page_exists(page: PageRequest, count: int) -> None:

@@ -26,9 +26,19 @@ from models.courses.schemas import (
 from models.courses.tables import Course
 from models.fields import cents_to_money
 from models.validation import check_changes
-from web.handlers import actor, no_content, ok, path_id, read_update, render, session, unit_of_work
+from web.handlers import (
+    actor,
+    no_content,
+    ok,
+    path_id,
+    read_update,
+    reads,
+    render,
+    session,
+    unit_of_work,
+)
 from web.jsonio import read_body, read_query
-from web.keys import DATABASES, SETTINGS
+from web.keys import SETTINGS
 from web.media import media_url, remove_media_later, remove_media_on_rollback
 from web.pagination import page_body, page_request, paginated
 from web.routing import SEARCH, RouteTable
@@ -163,9 +173,8 @@ async def delete_category(request: web.Request) -> web.Response:
 async def list_courses(request: web.Request) -> web.Response:
     """List courses: published ones, an instructor's own, all for admins."""
     query = read_query(request, CourseQuery)
-    reads = request.app[DATABASES].tenant_reads(unit_of_work(request).tenant)
     result = await catalogue_page(
-        reads, actor=actor(request), query=query, page=page_request(request)
+        reads(request), actor=actor(request), query=query, page=page_request(request)
     )
     return ok(page_body(request, result, [catalogue_row(row) for row in result.rows]))
 

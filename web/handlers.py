@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models import unit_of_work as units
 from models.fields import MAX_ID
@@ -39,6 +39,12 @@ def unit_of_work(request: web.Request) -> UnitOfWork:
 
 def session(request: web.Request) -> AsyncSession:
     return request[UOW].session
+
+
+def reads(request: web.Request) -> AsyncEngine:
+    """The tenant's autocommit engine, for a hot list read as one statement, no session
+    (`models.listing.read_rows`)."""
+    return request.app[DATABASES].tenant_reads(request[UOW].tenant)
 
 
 def path_id(request: web.Request, name: str) -> int:

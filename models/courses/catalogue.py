@@ -16,18 +16,23 @@ measured with pgbench).
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.util import ClauseAdapter
-from sqlalchemy.util import greenlet_spawn
 
 from models.courses.schemas import CourseQuery
 from models.courses.visibility import COURSES, visible_in
 from models.identity import Principal
-from models.listing import Listing, ListShape, PageRequest, PageResult, count_on_rows
+from models.listing import (
+    Listing,
+    ListShape,
+    PageRequest,
+    PageResult,
+    count_on_rows,
+    read_rows,
+)
 
 # What a row of the catalogue needs (CourseSummary), in the order `catalogue_row`
 # (web/courses.py) unpacks them; the total comes last.
@@ -80,12 +85,8 @@ def _statement(is_admin: bool, shape: ListShape) -> Select[Any]:
 async def catalogue_page(
     reads: AsyncEngine, *, actor: Principal, query: CourseQuery, page: PageRequest
 ) -> PageResult:
-    """A page of the course list as rows of ROW_COLUMNS, then the total.
-
-    `reads` is the tenant's autocommit engine (`Databases.tenant_reads`): a single SELECT
-    needs no session, and each hop into SQLAlchemy's greenlet copies the request's deep
-    stack, so connection, execution and rows take one hop together.
-    """
+    """A page of the course list as rows of ROW_COLUMNS, then the total, read on the
+    tenant's autocommit engine (`read_rows`)."""
     if page.past_any_database:
         return count_on_rows((), page)
     shape = CATALOGUE.shape(query)
@@ -93,10 +94,4 @@ async def catalogue_page(
     params.update(page.params())
     params[_ACTOR] = actor.user_id
     stmt = _statement(actor.is_admin, shape)
-    rows = await greenlet_spawn(_rows, reads.sync_engine, stmt, params)
-    return count_on_rows(rows, page)
-
-
-def _rows(engine: Engine, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Row[Any]]:
-    with engine.connect() as connection:
-        return connection.execute(stmt, params).all()
+    return count_on_rows(await read_rows(reads, stmt, params), page)

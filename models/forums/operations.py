@@ -46,15 +46,21 @@ MODERATED_FIELDS = frozenset({"is_locked"})
 
 def visible_forums(actor: Principal) -> ColumnElement[bool]:
     """The condition on `Forum` that the actor may see it."""
-    if actor.is_admin:
+    return visible_to(is_admin=actor.is_admin, user=actor.user_id)
+
+
+def visible_to(*, is_admin: bool, user: Any) -> ColumnElement[bool]:
+    """`visible_forums` for a user given as a value or as a bound parameter (a statement
+    built once for every reader)."""
+    if is_admin:
         return true()
     in_my_groups = (
         select(ForumGroup.forum_id)
         .join(GroupMember, GroupMember.group_id == ForumGroup.group_id)
-        .where(GroupMember.user_id == actor.user_id)
+        .where(GroupMember.user_id == user)
     )
     open_to_me = or_(Forum.is_restricted.is_(False), Forum.id.in_(in_my_groups))
-    return or_(Forum.created_by == actor.user_id, and_(Forum.is_active.is_(True), open_to_me))
+    return or_(Forum.created_by == user, and_(Forum.is_active.is_(True), open_to_me))
 
 
 async def access_forum(session: AsyncSession, *, actor: Principal, forum_id: int) -> Forum:

@@ -9,21 +9,28 @@ A WebSocket `post` frame calls the same `access_post_forum`, `check_new_post` an
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models.base import utcnow
 from models.effects import notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
-from models.forums.operations import access_forum, forum_room, moderates, visible_forums
+from models.forums.operations import (
+    access_forum,
+    forum_room,
+    moderates,
+    visible_forums,
+    visible_to,
+)
 from models.forums.schemas import PostCreate, PostQuery, PostRead, PostUpdate
 from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import Listing, ListShape, PageRequest, PageResult, count_on_rows, read_rows
 from models.logs.operations import record_activity_on
 from models.validation import check_changes
 
@@ -86,21 +93,76 @@ POSTS = Listing(
 )
 
 
-def posts_query(actor: Principal, query: PostQuery, *, forum_id: int | None = None) -> Select[Any]:
-    """Posts of the forums I see; pinned first, then newest first unless `ordering=created_at`.
+_ACTOR = "lms_actor"
+_FORUM = "lms_forum"
+_REPLIES = ForumPost.__table__.alias("replies")
+# A page row, in PostRead's order (`post_row`, web/forums.py, unpacks it by position): the
+# post, its direct reply count, the total of the list last.
+PAGE_COLUMNS = (
+    ForumPost.id,
+    ForumPost.forum_id,
+    ForumPost.parent_id,
+    ForumPost.content,
+    ForumPost.author_id,
+    ForumPost.is_pinned,
+    ForumPost.edited_at,
+    select(func.count())
+    .select_from(_REPLIES)
+    .where(_REPLIES.c.parent_id == ForumPost.id)
+    .scalar_subquery(),
+    ForumPost.created_at,
+    ForumPost.updated_at,
+    func.count().over(),
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(
+    is_admin: bool, in_forum: bool, top_level: bool | None, shape: ListShape
+) -> Select[Any]:
+    """Posts of the forums I see, pinned first, then newest first unless
+    `ordering=created_at`, as rows of PAGE_COLUMNS on bound parameters: built once per
+    shape, so SQLAlchemy's compiled cache and the driver's prepared statements hit.
 
     A forum filter naming a forum I cannot see lists nothing, as an unknown one does.
     """
     stmt = (
-        select(ForumPost).join(Forum, Forum.id == ForumPost.forum_id).where(visible_forums(actor))
+        select(*PAGE_COLUMNS)
+        .join(Forum, Forum.id == ForumPost.forum_id)
+        .where(visible_to(is_admin=is_admin, user=bindparam(_ACTOR)))
     )
-    if forum_id is not None:
-        stmt = stmt.where(ForumPost.forum_id == forum_id)
-    if query.top_level is not None:
-        stmt = stmt.where(
-            ForumPost.parent_id.is_(None) if query.top_level else ForumPost.parent_id.is_not(None)
-        )
-    return POSTS.apply(stmt, query)
+    if in_forum:
+        stmt = stmt.where(ForumPost.forum_id == bindparam(_FORUM))
+    if top_level is not None:
+        parent = ForumPost.parent_id
+        stmt = stmt.where(parent.is_(None) if top_level else parent.is_not(None))
+    return POSTS.apply_shape(stmt, shape)
+
+
+async def post_page(
+    reads: AsyncEngine,
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    query: PostQuery,
+    page: PageRequest,
+    forum_id: int | None = None,
+) -> PageResult:
+    """A page of posts as rows of PAGE_COLUMNS, in one statement on the tenant's
+    autocommit engine (`read_rows`), the forum's access check folded in: only a page with
+    no rows asks whether the forum is one the actor sees (404 if not), before the empty
+    first page or the 404 "Invalid page." of a page past the end."""
+    rows: Sequence[Any] = ()
+    if not page.past_any_database:
+        shape = POSTS.shape(query)
+        params = POSTS.values(query, shape)
+        params.update(page.params())
+        params[_ACTOR], params[_FORUM] = actor.user_id, forum_id
+        stmt = _page_statement(actor.is_admin, forum_id is not None, query.top_level, shape)
+        rows = await read_rows(reads, stmt, params)
+    if not rows and forum_id is not None:
+        await access_forum(session, actor=actor, forum_id=forum_id)
+    return count_on_rows(rows, page)
 
 
 async def access_post(

@@ -239,6 +239,43 @@ async def test_forum_posts_route_lists_the_same_as_the_forum_filter(api, forum):
     assert nested.body["results"] == filtered.body["results"]
 
 
+async def test_a_listed_post_is_its_detail_field_for_field_in_order(api, forum):
+    post = await new_post(api, forum["id"])
+    await new_post(api, forum["id"], parent=post["id"])
+    await api.patch(post_url(post["id"]), {"content": "Edited"}, as_="student")
+    await api.patch(post_url(post["id"]), {"is_pinned": True}, as_="admin")
+
+    page = await api.get(forum_posts_url(forum["id"]), as_="student")
+    detail = await api.get(post_url(post["id"]), as_="student")
+
+    listed = page.body["results"][0]
+    assert list(listed.items()) == list(detail.body.items())
+    assert (listed["reply_count"], listed["is_edited"], listed["is_pinned"]) == (1, True, True)
+    assert listed["edited_at"].endswith("Z")
+
+
+async def test_a_page_past_the_end_of_a_forum_is_404_invalid_page(api, forum):
+    await new_post(api, forum["id"])
+
+    reply = await api.get(f"{forum_posts_url(forum['id'])}?page=2", as_="student")
+
+    assert (reply.status, reply.body) == (404, {"detail": "Invalid page.", "status": 404})
+
+
+async def test_an_empty_forum_lists_an_empty_first_page(api, forum):
+    reply = await api.get(forum_posts_url(forum["id"]), as_="student")
+
+    assert reply.body == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+async def test_any_page_of_a_forum_i_cannot_see_is_404_not_found(api, closed_forum):
+    await new_post(api, closed_forum["id"])
+
+    for page in ("1", "2", str(2**40)):
+        reply = await api.get(f"{forum_posts_url(closed_forum['id'])}?page={page}", as_="student2")
+        assert (reply.status, reply.body) == (404, NOT_FOUND), page
+
+
 async def test_posts_are_newest_first_by_default(api, forum):
     for n in range(3):
         await new_post(api, forum["id"], content=f"post {n}")

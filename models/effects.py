@@ -8,13 +8,18 @@ committed.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _TASKS = "lms_after_commit_tasks"
+_RECORDS = "lms_with_commit_records"
 _EVENTS = "lms_after_commit_events"
 # The event that ends a room (its forum, group, course or AI session deleted): its sockets
 # are closed (4404) and its seq and history are forgotten.
@@ -76,6 +81,43 @@ def take_tasks(session: AsyncSession) -> list[TaskCall]:
     """The tasks noted so far, removed from the session."""
     tasks: list[TaskCall] = session.info.pop(_TASKS, [])
     return tasks
+
+
+def insert_with_commit(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
+    """Ask for a record (an activity or audit row, keyed by its `event_id`) to be inserted
+    in this session's transaction, just before it commits: it is stored with the change it
+    records, or not at all, at no round trip of its own."""
+    session.info.setdefault(_RECORDS, {}).setdefault(table, []).append(values)
+
+
+def take_records(session: AsyncSession) -> dict[Table, list[dict[str, Any]]]:
+    """The records noted so far, by table, removed from the session."""
+    records: dict[Table, list[dict[str, Any]]] = session.info.pop(_RECORDS, {})
+    return records
+
+
+@functools.lru_cache(maxsize=8)
+def insert_once_statement(dialect: str, table: Table) -> Any:
+    """Insert unless a row with this event_id exists: a redelivered record writes nothing.
+
+    Built once per table: a statement made per record with `.values(...)` spent most of
+    a log write's CPU coercing the literals (py-spy); this one takes them as parameters."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+
+
+async def write_records(session: AsyncSession) -> None:
+    """Insert the records noted on the session, one statement per table (before commit)."""
+    records = take_records(session)
+    if not records:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    for table, rows in records.items():
+        statement = insert_once_statement(dialect, table)
+        if len(rows) == 1:
+            await session.execute(statement, rows[0])
+        else:  # one multi-row INSERT: one round trip, however many records
+            await session.execute(statement.values(rows))
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 Every entrance (a request, the Stripe webhook, a socket frame or handshake, a worker task)
 goes in through `unit_of_work(...)`, which opens the unit, commits it when the body
-succeeds (then the after-commit effects run), rolls it back when the body raises or asked
-for it (then the undo hooks run), and closes it.
+succeeds (the activity and audit records noted during the unit are inserted just before,
+in the same transaction; then the after-commit effects run), rolls it back when the body
+raises or asked for it (then the undo hooks run), and closes it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.effects import EventPublisher, RoomEvent, TaskSender, take_events, take_tasks
+from models.effects import (
+    EventPublisher,
+    RoomEvent,
+    TaskSender,
+    take_events,
+    take_records,
+    take_tasks,
+    write_records,
+)
 from models.tenancy import Databases
 
 log = logging.getLogger(__name__)
@@ -70,6 +79,8 @@ class UnitOfWork:
     async def commit(self) -> None:
         tasks, events = [], []
         if self._session is not None:
+            # The activity and audit records go in with the change they record.
+            await write_records(self._session)
             await self._session.commit()
             tasks, events = take_tasks(self._session), take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_commit, [], []
@@ -104,6 +115,7 @@ class UnitOfWork:
     async def rollback(self) -> None:
         if self._session is not None:
             await self._session.rollback()
+            take_records(self._session)
             take_tasks(self._session)
             take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_rollback, [], []

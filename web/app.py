@@ -41,13 +41,14 @@ from web import (
     schedules,
     sockets,
 )
-from web.audit import ENDPOINTS, audit_middleware, endpoint_index
+from web.audit import ENDPOINTS, audit_middleware, audit_records, endpoint_index
 from web.config import Settings
 from web.cors import cors_middleware
 from web.docs import SCHEMA_PATH, schema_handler, setup_docs
 from web.errors import errors_middleware
 from web.handlers import open_unit
 from web.keys import (
+    AUDITOR,
     BUS,
     DATABASES,
     DISPATCHER,
@@ -310,4 +311,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[READ_ONLY_HANDLERS] = routes.read_only_handlers()
     app[ENDPOINTS] = endpoint_index(routes.endpoints)
     app[SEEN_TOKENS] = SeenTokens()
+    app[AUDITOR] = audit_records
     return app

@@ -1,7 +1,10 @@
 """The audit trail: every mutating request, every denial, and a token's first use.
 
-The record is built here from what the request was and how it ended; the domain's
-`do_write_audit` stores it, through the workers (or directly if the broker is down).
+The record is built here from what the request was and how it ended. A request that
+commits has it inserted in its own transaction, just before the commit (the transaction
+middleware, web/middlewares.py); any other (refused, failed, or whose commit failed) has
+the domain's `do_write_audit` store it, through the workers (or directly if the broker is
+down).
 Nothing of the body or query string is recorded, so no secret can reach the trail.
 Failed authentications and rate-limit refusals are counted, not listed: one row per client
 address (and user) and minute whose `count` each such request adds to, so a flood of bad
@@ -23,7 +26,9 @@ from models.ids import unique_hex
 from models.logs.operations import WRITE_AUDIT
 from models.logs.schemas import AuditRecord
 from web.keys import (
+    AUDITED,
     DISPATCHER,
+    FIRST_SIGHT,
     HOST_TENANT,
     PRINCIPAL,
     REQUEST_ID,
@@ -112,7 +117,7 @@ def audit_records(request: web.Request, status: int) -> list[AuditRecord]:
     """What this request adds to the trail (often nothing: reads are not audited)."""
     records = []
     token_id = request.get(TOKEN_ID)
-    if token_id is not None and request.app[SEEN_TOKENS].first_sight(token_id):
+    if token_id is not None and _first_sight(request, token_id):
         records.append(
             _record(
                 request,
@@ -146,6 +151,13 @@ def audit_records(request: web.Request, status: int) -> list[AuditRecord]:
     return records
 
 
+def _first_sight(request: web.Request, token_id: str) -> bool:
+    first = request.get(FIRST_SIGHT)
+    if first is None:
+        first = request[FIRST_SIGHT] = request.app[SEEN_TOKENS].first_sight(token_id)
+    return first
+
+
 def _tenant_of(request: web.Request) -> str:
     """The request's tenant; a failed login on no known domain goes to the default tenant."""
     principal: Principal | None = request.get(PRINCIPAL)
@@ -164,8 +176,13 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
         return response
     finally:
         # Public endpoints (health, docs, media, Stripe's webhooks) belong to no user; a
-        # webhook's effect is recorded by the payment events it stores.
-        if request.match_info.http_exception is None and not is_public(request):
+        # webhook's effect is recorded by the payment events it stores. A request that
+        # committed has its records in already (the transaction middleware's commit).
+        if (
+            request.match_info.http_exception is None
+            and not is_public(request)
+            and not request.get(AUDITED, False)
+        ):
             tenant = _tenant_of(request)
             try:
                 for record in audit_records(request, status):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
 from models.identity import Principal
+from models.logs.schemas import AuditRecord
 from models.tenancy import Databases, TenantDirectory
 from models.unit_of_work import UnitOfWork
 from realtime.bus import Bus
@@ -24,6 +27,17 @@ HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
+
+
+class Auditor(Protocol):
+    """What a request that ended with `status` adds to the audit trail (web/audit.py)."""
+
+    def __call__(self, request: web.Request, status: int) -> list[AuditRecord]: ...
+
+
+# The audit trail's records of a request: the transaction middleware inserts those of a
+# request that commits with its commit (web/audit.py sends the others as tasks).
+AUDITOR = web.AppKey("auditor", Auditor)
 # Handlers of `routes.read` routes: served by read-only units (autocommit, writes refused).
 READ_ONLY_HANDLERS = web.AppKey("read_only_handlers", frozenset)
 # The room bus: in-process, or Redis when LMS_REDIS_URL is set (realtime/).
@@ -37,6 +51,12 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 # Identifies one token (its jti, else sub + iat): its first request is audited as user_login.
 TOKEN_ID = web.RequestKey("token_id", str)
 UOW = web.RequestKey("uow", UnitOfWork)
+# Whether this request's token is seen for the first time, asked once per request: its
+# audit records may be built twice (for the commit, then again if the commit fails).
+FIRST_SIGHT = web.RequestKey("first_sight", bool)
+# Set once the request's audit records went in with its unit's commit: the audit
+# middleware then sends none.
+AUDITED = web.RequestKey("audited", bool)
 # Set when the rate limiter refused the request (web/ratelimit.py): the audit trail then
 # counts it per client and minute instead of recording each refusal.
 THROTTLED = web.RequestKey("throttled", bool)

@@ -13,7 +13,8 @@
 4. auth: verifies the token and settles the request's tenant;
    then the rate limiter (web/ratelimit.py): spends the user's (else the address's) budget;
 5. transaction: the handler's unit of work (models/unit_of_work.py) commits only if the
-   response is a success, and after-commit effects run only then; a route marked
+   response is a success, with the request's audit records inserted just before (so
+   the audit middleware sends none), and after-commit effects run only then; a route marked
    `read_only` gets a read-only unit instead (autocommit, writes refused).
 
 They decide who and where, never what: business rules live in `models/`.
@@ -38,9 +39,12 @@ from aiohttp.typedefs import Handler
 from models.errors import AuthenticationFailed, NotAuthenticated, PermissionDenied
 from models.identity import Principal
 from models.ids import unique_hex
+from models.logs.operations import audit_with_commit
 from models.outage import connection_lost
 from web.handlers import open_unit
 from web.keys import (
+    AUDITED,
+    AUDITOR,
     HOST_TENANT,
     PRINCIPAL,
     READ_ONLY_HANDLERS,
@@ -192,4 +196,13 @@ async def _in_unit_of_work(
         response: web.StreamResponse = await handler(request)
         if response.status >= 400:
             uow.rollback_only()
-        return response
+            return response
+        auditor = request.app.get(AUDITOR)
+        audited = uow.started and not read_only
+        if auditor is not None and audited:
+            for record in auditor(request, response.status):
+                audit_with_commit(uow.session, record)
+    # Committed: its audit records are in (a failed commit raised, and the audit
+    # middleware sends them, with the failure's status, as tasks).
+    request[AUDITED] = audited
+    return response

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.effects import enqueue_after_commit
+from models.effects import insert_once_statement, insert_with_commit
 from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.ids import unique_hex
@@ -21,6 +21,8 @@ from models.logs.tables import ActivityLog, AuditLog
 
 WRITE_ACTIVITY = "logs.write_activity"
 WRITE_AUDIT = "logs.write_audit"
+ACTIVITY_TABLE: Table = ActivityLog.__table__  # type: ignore[assignment]
+AUDIT_TABLE: Table = AuditLog.__table__  # type: ignore[assignment]
 
 # Every activity type the service records; docs/api.md lists them with their meaning.
 ACTIVITY_TYPES = (
@@ -79,18 +81,20 @@ def record_activity(
     object_type: str | None = None,
     object_id: int | None = None,
 ) -> None:
-    """Note an activity; a worker writes it once the operation's transaction commits."""
-    record = ActivityRecord(
-        event_id=unique_hex(),
-        user_id=user_id,
-        activity_type=activity_type,
-        details=details,
-        status=status,
-        object_type=object_type,
-        object_id=object_id,
-        timestamp=utcnow(),
-    )
-    enqueue_after_commit(session, WRITE_ACTIVITY, record.model_dump(mode="json"))
+    """Note an activity; the unit of work inserts it in the operation's own transaction,
+    just before it commits (a rollback takes it away with the change)."""
+    # The columns of ActivityRecord, without building one: this runs on every write.
+    record = {
+        "event_id": unique_hex(),
+        "user_id": user_id,
+        "activity_type": activity_type,
+        "details": details,
+        "status": status,
+        "object_type": object_type,
+        "object_id": object_id,
+        "timestamp": utcnow(),
+    }
+    insert_with_commit(session, ACTIVITY_TABLE, record)
 
 
 def record_activity_on(
@@ -112,22 +116,22 @@ def record_activity_on(
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _insert_once_statement(dialect: str, table: Any) -> Any:
-    """Built once per table: a statement made per record with `.values(...)` spent most of
-    a log write's CPU coercing the literals (py-spy); this one takes them as parameters."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=["event_id"])
-
-
-async def _insert_once(session: AsyncSession, table: Any, values: dict[str, Any]) -> None:
+async def _insert_once(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
     """Insert unless a row with this event_id exists: a redelivered task writes nothing."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    await session.execute(_insert_once_statement(dialect, table), values)
+    await session.execute(insert_once_statement(dialect, table), values)
 
 
 async def do_write_activity(session: AsyncSession, *, record: ActivityRecord) -> None:
-    await _insert_once(session, ActivityLog.__table__, record.model_dump())
+    """A `logs.write_activity` task's write (tasks queued before records went in with
+    their unit's commit)."""
+    await _insert_once(session, ACTIVITY_TABLE, record.model_dump())
+
+
+def audit_with_commit(session: AsyncSession, record: AuditRecord) -> None:
+    """Note an audit record to be inserted with the session's commit (a request that
+    commits); one that fails or is refused is written by a `logs.write_audit` task."""
+    insert_with_commit(session, AUDIT_TABLE, record.model_dump(exclude={"counted"}))
 
 
 @functools.lru_cache(maxsize=2)
@@ -144,7 +148,7 @@ def _count_statement(dialect: str) -> Any:
 async def do_write_audit(session: AsyncSession, *, record: AuditRecord) -> None:
     values = record.model_dump(exclude={"counted"})
     if not record.counted:
-        await _insert_once(session, AuditLog.__table__, values)
+        await _insert_once(session, AUDIT_TABLE, values)
         return
     # A task delivered twice counts twice here (rare: a worker lost after its write);
     # the count may be high by that, never low.

@@ -1,4 +1,5 @@
-"""Activity logs: what users do, written by the workers; users see their own, admins all."""
+"""Activity logs: what users do, written with the change they record; users see their own,
+admins all."""
 
 import pytest
 

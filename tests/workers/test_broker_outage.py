@@ -11,7 +11,7 @@ import pytest
 from celery import Celery
 
 from models.courses.tables import Enrollment
-from models.logs.tables import ActivityLog
+from models.logs.tables import ActivityLog, AuditLog
 from models.payments.tables import Order, PaymentEvent
 from models.tasks.tables import TaskOutboxEntry
 from tests.conftest import free_port
@@ -118,6 +118,17 @@ async def test_a_log_write_runs_in_the_request_while_the_broker_is_down(celery_a
     assert created.status == 201
     rows = await table_rows(celery_api, ActivityLog, activity_type="course_created")
     assert [row.object_id for row in rows] == [created.body["id"]]
+    assert await kept(celery_api) == []
+
+
+async def test_a_refused_request_s_audit_record_is_written_in_the_request_while_the_broker_is_down(
+    celery_api, broker
+):
+    refused = await celery_api.post(COURSES, {"title": "Offline", "code": "OFF2"}, as_="student")
+
+    assert refused.status == 403
+    rows = await table_rows(celery_api, AuditLog, action_type="permission_denied")
+    assert [(row.user_id, row.status_code) for row in rows] == [("student-1", 403)]
     assert await kept(celery_api) == []
 
 

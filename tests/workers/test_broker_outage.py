@@ -186,21 +186,23 @@ async def test_a_fan_out_waits_in_the_outbox_and_is_published_once_the_broker_is
 ):
     course = await make.course()
     body = {"title": "Exam", "message": "Friday."}
+    # The other backend's course of the same id shares the room: count from where it is.
+    bus, room = celery_api.client.app[BUS], f"course:{course['id']}"
+    before = await bus.current_seq("acme", room)
 
     announced = await celery_api.post(f"{COURSES}{course['id']}/announce/", body, as_="instructor")
 
     assert announced.status == 201
     assert await kept(celery_api) == ["realtime.publish"]
-    bus, room = celery_api.client.app[BUS], f"course:{course['id']}"
-    assert await bus.current_seq("acme", room) == 0
+    assert await bus.current_seq("acme", room) == before
 
     await relayed_when_back(celery_api, broker)
     worker = await workers()
 
     async def published() -> bool:
-        return await bus.current_seq("acme", room) == 1
+        return await bus.current_seq("acme", room) == before + 1
 
     await eventually(published)
     assert await runs_of(worker, "realtime.publish") == 1
-    [frame] = (await bus.history("acme", room)).frames
+    frame = (await bus.history("acme", room)).frames[-1]
     assert b'"type":"announcement"' in frame

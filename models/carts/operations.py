@@ -20,7 +20,7 @@ from models.errors import BadRequest, Conflict, NotFound, ValidationFailed, inva
 from models.fields import cents_to_money
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity, record_activity_on
 from models.payments.gateways import choose_gateway
 from models.payments.orders import (
     fail_order,
@@ -183,13 +183,12 @@ async def do_add_to_cart(
     if not created:
         return item, False
     item.course = course
-    record_activity(
+    record_activity_on(
         session,
-        user_id=actor.user_id,
-        activity_type="cart_item_added",
-        details=f"Added {course.title!r} to the cart.",
-        object_type="course",
-        object_id=course.id,
+        actor,
+        ("course", course.id),
+        "cart_item_added",
+        f"Added {course.title!r} to the cart.",
     )
     return item, True
 
@@ -204,13 +203,12 @@ async def do_remove_cart_item(session: AsyncSession, *, actor: Principal, item: 
     """Remove a line `access_cart_item` returned."""
     await session.delete(item)
     await session.flush()
-    record_activity(
+    record_activity_on(
         session,
-        user_id=actor.user_id,
-        activity_type="cart_item_removed",
-        details=f"Removed {item.course.title!r} from the cart.",
-        object_type="course",
-        object_id=item.course_id,
+        actor,
+        ("course", item.course_id),
+        "cart_item_removed",
+        f"Removed {item.course.title!r} from the cart.",
     )
 
 

@@ -18,7 +18,7 @@ from models.effects import revoke_after_commit
 from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity, record_activity_on
 from models.unique import add_unique
 
 
@@ -215,21 +215,19 @@ async def do_complete_lesson(
     await refresh_course_progress(session, course_id=course.id, enrollment_id=enrollment.id)
     await session.refresh(enrollment)
     if done is None:
-        record_activity(
+        record_activity_on(
             session,
-            user_id=actor.user_id,
-            activity_type="lesson_completed",
-            details=f"Completed lesson {lesson.title!r}.",
-            object_type="lesson",
-            object_id=lesson.id,
+            actor,
+            ("lesson", lesson.id),
+            "lesson_completed",
+            f"Completed lesson {lesson.title!r}.",
         )
     if enrollment.completed_at is not None and not was_complete:
-        record_activity(
+        record_activity_on(
             session,
-            user_id=actor.user_id,
-            activity_type="course_completed",
-            details=f"Completed course {course.title!r}.",
-            object_type="course",
-            object_id=course.id,
+            actor,
+            ("course", course.id),
+            "course_completed",
+            f"Completed course {course.title!r}.",
         )
     return enrollment

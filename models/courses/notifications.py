@@ -15,7 +15,7 @@ from models.courses.tables import Announcement, Course, Enrollment
 from models.courses.visibility import can_change_course
 from models.errors import PermissionDenied
 from models.identity import Principal
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity_on
 
 
 async def access_course_room(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
@@ -64,13 +64,12 @@ async def do_announce(
     )
     session.add(announcement)
     await session.flush()
-    record_activity(
+    record_activity_on(
         session,
-        user_id=actor.user_id,
-        activity_type="course_announced",
-        details=f"Announced {data.title!r} in course {course.title!r}.",
-        object_type="course",
-        object_id=course.id,
+        actor,
+        ("course", course.id),
+        "course_announced",
+        f"Announced {data.title!r} in course {course.title!r}.",
     )
     notify_course(
         session,

@@ -24,7 +24,7 @@ from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.fields import money_to_cents
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity_on
 from models.slugs import unique_slug
 from models.validation import check_changes
 
@@ -190,13 +190,8 @@ async def do_create_course(
     )
     session.add(course)
     await session.flush()
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type="course_created",
-        details=f"Created course {course.title!r}.",
-        object_type="course",
-        object_id=course.id,
+    record_activity_on(
+        session, actor, ("course", course.id), "course_created", f"Created course {course.title!r}."
     )
     return course
 
@@ -241,13 +236,8 @@ async def do_update_course(
     for field, value in change.columns.items():
         setattr(course, field, value)
     await session.flush()
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type="course_updated",
-        details=f"Updated course {course.title!r}.",
-        object_type="course",
-        object_id=course.id,
+    record_activity_on(
+        session, actor, ("course", course.id), "course_updated", f"Updated course {course.title!r}."
     )
     notify_course(
         session,
@@ -269,13 +259,8 @@ async def do_delete_course(session: AsyncSession, *, actor: Principal, course: C
         select(Lesson.file).where(Lesson.course_id == course_id, Lesson.file.is_not(None))
     )
     files = [path for path in [course.thumbnail, *lesson_files.all()] if path]
-    record_activity(
-        session,
-        user_id=actor.user_id,
-        activity_type="course_deleted",
-        details=f"Deleted course {course.title!r}.",
-        object_type="course",
-        object_id=course_id,
+    record_activity_on(
+        session, actor, ("course", course_id), "course_deleted", f"Deleted course {course.title!r}."
     )
     await session.delete(course)
     await session.flush()

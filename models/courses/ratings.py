@@ -15,7 +15,7 @@ from models.courses.visibility import visible_courses
 from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.listing import Listing
-from models.logs.operations import record_activity
+from models.logs.operations import record_activity_on
 from models.unique import add_unique
 
 
@@ -75,13 +75,12 @@ async def do_rate_course(
         rating.rating, rating.review = data.rating, data.review
     await session.flush()
     await refresh_rating_stats(session, course_id=course.id)
-    record_activity(
+    record_activity_on(
         session,
-        user_id=actor.user_id,
-        activity_type="course_rated",
-        details=f"Rated {course.title!r} {rating.rating}/5.",
-        object_type="course",
-        object_id=course.id,
+        actor,
+        ("course", course.id),
+        "course_rated",
+        f"Rated {course.title!r} {rating.rating}/5.",
     )
     return rating, created
 

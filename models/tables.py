@@ -9,6 +9,7 @@ from models.groups import tables as groups
 from models.logs import tables as logs
 from models.messaging import tables as messaging
 from models.payments import tables as payments
+from models.people import tables as people
 from models.rooms import tables as rooms
 from models.schedules import tables as schedules
 from models.tasks import tables as tasks
@@ -22,6 +23,7 @@ __all__ = [
     "logs",
     "messaging",
     "payments",
+    "people",
     "rooms",
     "schedules",
     "tasks",

@@ -1,0 +1,1 @@
+"""The tenant's directory of people, as the auth-service's tokens describe them."""

@@ -20,11 +20,15 @@ from sqlalchemy.engine import Connection, Engine
 
 # What a statement does and to which table: "SELECT ... FROM acme.courses" -> select courses.
 _VERB = re.compile(r"^\s*(\w+)", re.IGNORECASE)
+_INTO = re.compile(r"\bINSERT\s+INTO\s+(?:[\w\"]+\.)?\"?(\w+)", re.IGNORECASE)
 _TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE|JOIN)\s+(?:[\w\"]+\.)?\"?(\w+)", re.IGNORECASE)
 
 
 def kind(sql: str) -> str:
-    """A statement in two words: its verb and its first table (`select courses`)."""
+    """A statement in two words: its verb and its first table (`select courses`); inserts
+    chained as data-modifying CTEs name every table (`insert activity_logs+audit_logs`)."""
+    if sql.lstrip()[:4].upper() == "WITH" and _INTO.search(sql):
+        return "insert " + "+".join(table.lower() for table in _INTO.findall(sql))
     verb = _VERB.match(sql)
     table = _TABLE.search(sql)
     words = [verb.group(1).lower() if verb else "?"]

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import Table
+from sqlalchemy import Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 _TASKS = "lms_after_commit_tasks"
 _RECORDS = "lms_with_commit_records"
@@ -90,7 +91,7 @@ def insert_with_commit(session: AsyncSession, table: Table, values: dict[str, An
     session.info.setdefault(_RECORDS, {}).setdefault(table, []).append(values)
 
 
-def take_records(session: AsyncSession) -> dict[Table, list[dict[str, Any]]]:
+def take_records(session: AsyncSession | Session) -> dict[Table, list[dict[str, Any]]]:
     """The records noted so far, by table, removed from the session."""
     records: dict[Table, list[dict[str, Any]]] = session.info.pop(_RECORDS, {})
     return records
@@ -106,18 +107,82 @@ def insert_once_statement(dialect: str, table: Table) -> Any:
     return insert(table).on_conflict_do_nothing(index_elements=["event_id"])
 
 
-async def write_records(session: AsyncSession) -> None:
-    """Insert the records noted on the session, one statement per table (before commit)."""
+# Each table with records, and how many.
+RecordsShape = tuple[tuple[Table, int], ...]
+
+
+@functools.lru_cache(maxsize=64)
+def _records_statement(shape: RecordsShape) -> Any:
+    """PostgreSQL: every record in one statement, one round trip: one single-row insert per
+    record, each a data-modifying CTE of the last (a multi-row VALUES has no cache key, so
+    SQLAlchemy would compile it on every call). Built once per shape, its values bound as
+    `t<table>_<row>_<column>`: the compiled cache and the prepared statement hit."""
+    inserts = []
+    for t, (table, count) in enumerate(shape):
+        for r in range(count):
+            values: dict[str, Any] = {c: bindparam(f"t{t}_{r}_{c}") for c in _columns(table)}
+            insert = pg_insert(table).values(values)
+            inserts.append(insert.on_conflict_do_nothing(index_elements=["event_id"]))
+    statement = inserts[-1]
+    for n, insert in enumerate(inserts[:-1]):
+        statement = statement.add_cte(insert.cte(f"record_{n}"))
+    return statement
+
+
+@functools.lru_cache(maxsize=16)
+def _columns(table: Table) -> dict[str, Any]:
+    """A records table's columns but its key, each with the value a record that does not set
+    it gets (the column's scalar default, else null): every column is bound, so one shape
+    is one statement."""
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        if not column.primary_key:
+            default = column.default
+            scalar = default is not None and getattr(default, "is_scalar", False)
+            defaults[column.name] = getattr(default, "arg", None) if scalar else None
+    return defaults
+
+
+def _records_shape(records: dict[Table, list[dict[str, Any]]]) -> RecordsShape:
+    return tuple((table, len(rows)) for table, rows in records.items())
+
+
+def _records_parameters(
+    shape: RecordsShape, records: dict[Table, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    parameters: dict[str, Any] = {}
+    for t, (table, _count) in enumerate(shape):
+        columns = _columns(table)
+        for r, row in enumerate(records[table]):
+            for c, default in columns.items():
+                parameters[f"t{t}_{r}_{c}"] = row.get(c, default)
+    return parameters
+
+
+def write_records(session: Session) -> None:
+    """Insert the records noted on the session (before commit): on PostgreSQL in one
+    statement, on SQLite (no data-modifying CTE) one statement per table."""
     records = take_records(session)
     if not records:
         return
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect == "postgresql":
+        shape = _records_shape(records)
+        session.execute(_records_statement(shape), _records_parameters(shape, records))
+        return
     for table, rows in records.items():
         statement = insert_once_statement(dialect, table)
         if len(rows) == 1:
-            await session.execute(statement, rows[0])
+            session.execute(statement, rows[0])
         else:  # one multi-row INSERT: one round trip, however many records
-            await session.execute(statement.values(rows))
+            session.execute(statement.values(rows))
+
+
+def write_records_and_commit(session: Session) -> None:
+    """The end of a unit of work's transaction, run in one hop into SQLAlchemy's greenlet:
+    each hop copies the request's deep stack, so the records and the commit go together."""
+    write_records(session)
+    session.commit()
 
 
 @dataclass(frozen=True, slots=True)

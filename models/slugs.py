@@ -27,13 +27,15 @@ def slugify(title: str, *, fallback: str = "item", max_length: int = 200) -> str
 async def unique_slug(session: AsyncSession, column: Any, title: str, *, fallback: str) -> str:
     """The title's slug, or the first free `slug-N` when another row has it."""
     base = slugify(title, fallback=fallback)
-    taken = set(
-        (
-            await session.scalars(
-                select(column).where(or_(column == base, column.like(f"{base}-%")))
-            )
-        ).all()
+    taken = await session.scalars(
+        select(column).where(or_(column == base, column.like(f"{base}-%")))
     )
+    return first_free_slug(base, set(taken.all()))
+
+
+def first_free_slug(base: str, taken: set[str]) -> str:
+    """`base`, or the first `base-N` (N from 2) not in `taken`: the slugs equal to `base` or
+    like `base-%` (a slug holds only a-z, 0-9 and '-', so LIKE needs no escaping)."""
     if base not in taken:
         return base
     n = 2

@@ -23,7 +23,7 @@ from models.effects import (
     take_events,
     take_records,
     take_tasks,
-    write_records,
+    write_records_and_commit,
 )
 from models.tenancy import Databases
 
@@ -80,8 +80,7 @@ class UnitOfWork:
         tasks, events = [], []
         if self._session is not None:
             # The activity and audit records go in with the change they record.
-            await write_records(self._session)
-            await self._session.commit()
+            await self._session.run_sync(write_records_and_commit)
             tasks, events = take_tasks(self._session), take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_commit, [], []
         if tasks and self._tasks is None:

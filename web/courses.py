@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import Row
 
 from models.courses import notifications
 from models.courses import operations as courses
@@ -76,16 +77,18 @@ def catalogue_row(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def course_detail(course: Course) -> dict[str, Any]:
+def course_detail(course: Course | Row[Any]) -> dict[str, Any]:
+    """A course as CourseRead renders it, from its ORM object or its Core row."""
     return render(CourseRead, _course_fields(course))
 
 
-def _course_fields(course: Course) -> dict[str, Any]:
+def _course_fields(course: Course | Row[Any]) -> dict[str, Any]:
+    discount = course.discount_price_cents
     return {
         **{
             name: getattr(course, name) for name in CourseRead.model_fields if hasattr(course, name)
         },
-        "current_price": cents_to_money(course.current_price_cents),
+        "current_price": cents_to_money(course.price_cents if discount is None else discount),
         "price": cents_to_money(course.price_cents),
         "discount_price": (
             cents_to_money(course.discount_price_cents)
@@ -184,8 +187,8 @@ async def create_course(request: web.Request) -> web.Response:
     """Create a course (instructors and admins)."""
     courses.check_author(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, CourseCreate)
-    await courses.check_new_course(session(request), actor=actor(request), data=data)
-    course = await courses.do_create_course(session(request), actor=actor(request), data=data)
+    new = await courses.check_new_course(session(request), actor=actor(request), data=data)
+    course = await courses.do_create_course(session(request), actor=actor(request), new=new)
     return ok(course_detail(course), status=201)
 
 

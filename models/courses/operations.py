@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses.events import course_room, notify_course
@@ -18,15 +18,17 @@ from models.courses.schemas import (
     CourseUpdate,
 )
 from models.courses.tables import Category, Course, Lesson
-from models.courses.visibility import can_change_course, course_visible
+from models.courses.visibility import COURSES, can_change_course, course_visible
 from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.fields import money_to_cents
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity_on
-from models.slugs import unique_slug
+from models.slugs import first_free_slug, slugify, unique_slug
 from models.validation import check_changes
+
+CODE_TAKEN = "course with this code already exists."
 
 
 def check_author(actor: Principal) -> None:
@@ -136,7 +138,7 @@ async def _check_code_free(
     if exclude_id is not None:
         stmt = stmt.where(Course.id != exclude_id)
     if await session.scalar(stmt) is not None:
-        raise ValidationFailed.field("code", "course with this code already exists.")
+        raise ValidationFailed.field("code", CODE_TAKEN)
 
 
 def _check_prices(price_cents: int, discount_cents: int | None) -> None:
@@ -158,38 +160,62 @@ def _cents(value: Decimal | None) -> int | None:
     return money_to_cents(value) if value is not None else None
 
 
-async def check_new_course(session: AsyncSession, *, actor: Principal, data: CourseCreate) -> None:
+@dataclass(frozen=True, slots=True)
+class NewCourse:
+    """A checked new course: the columns of its row, its free slug included."""
+
+    columns: dict[str, Any]
+
+
+# The rows holding the new course's code, its title's slug or one of that slug's `-N`
+# forms: the code check and the slug choice in one statement, built once.
+_CODE_OR_SLUG_TAKEN = select(Course.code, Course.slug).where(
+    or_(
+        Course.code == bindparam("code"),
+        Course.slug == bindparam("slug"),
+        Course.slug.like(bindparam("slug_n")),
+    )
+)
+_INSERT_COURSE = insert(COURSES).returning(*COURSES.columns)
+
+
+async def check_new_course(
+    session: AsyncSession, *, actor: Principal, data: CourseCreate
+) -> NewCourse:
     """A new course's category exists, its code is free, its discount is no more than its
     price, and only admins name another instructor (400s; `check_author` came first)."""
     await _check_category(session, data.category_id)
-    await _check_code_free(session, data.code)
-    _check_prices(money_to_cents(data.price), _cents(data.discount_price))
-    _instructor_for(actor, data.instructor_id)
+    base = slugify(data.title, fallback="course")
+    params = {"code": data.code, "slug": base, "slug_n": f"{base}-%"}
+    taken = (await session.execute(_CODE_OR_SLUG_TAKEN, params)).all()
+    if any(code == data.code for code, _slug in taken):
+        raise ValidationFailed.field("code", CODE_TAKEN)
+    price, discount = money_to_cents(data.price), _cents(data.discount_price)
+    _check_prices(price, discount)
+    columns = {
+        "title": data.title,
+        "slug": first_free_slug(base, {slug for _code, slug in taken}),
+        "code": data.code,
+        "description": data.description,
+        "short_description": data.short_description,
+        "category_id": data.category_id,
+        "level": data.level,
+        "status": data.status,
+        "price_cents": price,
+        "discount_price_cents": discount,
+        "currency": data.currency,
+        "completion_hours": data.completion_hours,
+        "instructor_id": _instructor_for(actor, data.instructor_id),
+        "average_rating": 0.0,
+        "rating_count": 0,
+    }
+    return NewCourse(columns)
 
 
-async def do_create_course(
-    session: AsyncSession, *, actor: Principal, data: CourseCreate
-) -> Course:
-    """Create a course `check_new_course` passed."""
-    course = Course(
-        title=data.title,
-        slug=await unique_slug(session, Course.slug, data.title, fallback="course"),
-        code=data.code,
-        description=data.description,
-        short_description=data.short_description,
-        category_id=data.category_id,
-        level=data.level,
-        status=data.status,
-        price_cents=money_to_cents(data.price),
-        discount_price_cents=_cents(data.discount_price),
-        currency=data.currency,
-        completion_hours=data.completion_hours,
-        instructor_id=data.instructor_id or actor.user_id,
-        average_rating=0.0,
-        rating_count=0,
-    )
-    session.add(course)
-    await session.flush()
+async def do_create_course(session: AsyncSession, *, actor: Principal, new: NewCourse) -> Row[Any]:
+    """Create the course `check_new_course` passed: one Core INSERT ... RETURNING (no ORM
+    object is needed to answer), its activity record noted for the commit."""
+    course = (await session.execute(_INSERT_COURSE, new.columns)).one()
     record_activity_on(
         session, actor, ("course", course.id), "course_created", f"Created course {course.title!r}."
     )

@@ -191,10 +191,10 @@ async def create_post(request: web.Request) -> web.Response:
         session(request), actor=actor(request), forum_id=data.forum
     )
     await posts.check_new_post(session(request), actor=actor(request), forum=forum, data=data)
-    post = await posts.do_create_post(
+    view = await posts.do_create_post(
         session(request), actor=actor(request), forum=forum, data=data
     )
-    return ok(await _post_body(request, post), status=201)
+    return ok(render(PostRead, view.fields()), status=201)
 
 
 @routes.read(POST, tag=TAG, response=PostRead)

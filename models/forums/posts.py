@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models.base import utcnow
@@ -210,18 +210,26 @@ async def check_new_post(
         raise ValidationFailed.field("parent", OTHER_FORUM)
 
 
+_POSTS: Table = ForumPost.__table__  # type: ignore[assignment]
+_INSERT_POST = insert(_POSTS).returning(*_POSTS.columns)
+
+
 async def do_create_post(
     session: AsyncSession, *, actor: Principal, forum: Forum, data: PostCreate
-) -> ForumPost:
-    """Post in a forum, or reply to a post of it (`parent`), once `check_new_post` passed."""
-    post = ForumPost(
-        forum_id=forum.id, parent_id=data.parent, content=data.content, author_id=actor.user_id
-    )
-    session.add(post)
-    await session.flush()
+) -> PostView:
+    """Post in a forum, or reply to a post of it (`parent`), once `check_new_post` passed:
+    one Core INSERT ... RETURNING; a new post has no replies, so its view needs no count."""
+    values = {
+        "forum_id": forum.id,
+        "parent_id": data.parent,
+        "content": data.content,
+        "author_id": actor.user_id,
+    }
+    post: Any = (await session.execute(_INSERT_POST, values)).one()
     _post_activity(session, actor, post, "forum_post_created", f"Posted in forum {forum.title!r}.")
-    _notify(session, post, "post", PostView(post, 0))
-    return post
+    view = PostView(post, 0)
+    _notify(session, post, "post", view)
+    return view
 
 
 async def check_post_changer(

@@ -574,8 +574,8 @@ async def test_do_create_post_needs_no_http_request(api, app, forum):
     async with app[DATABASES].tenant_sessions("acme").begin() as session:
         forum_row = await access_post_forum(session, actor=actor, forum_id=data.forum)
         await check_new_post(session, actor=actor, forum=forum_row, data=data)
-        post = await do_create_post(session, actor=actor, forum=forum_row, data=data)
-        post_id = post.id
+        created = await do_create_post(session, actor=actor, forum=forum_row, data=data)
+        post_id = created.post.id
 
     reply = await api.get(post_url(post_id), as_="student2")
     assert (reply.status, reply.body["content"], reply.body["author_id"]) == (

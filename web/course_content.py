@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -31,9 +32,9 @@ from models.courses.schemas import (
     ResourceRead,
     ResourceUpdate,
 )
-from models.courses.tables import Lesson
+from models.courses.tables import Course, Lesson
 from models.errors import PermissionDenied
-from models.listing import paginate
+from models.listing import paginate_rows
 from models.validation import check_changes
 from web.handlers import (
     actor,
@@ -77,7 +78,11 @@ def lesson_file_url(lesson_id: int) -> str:
     return f"{LESSONS}{lesson_id}/file/"
 
 
-def lesson_body(lesson: Lesson, *, with_content: bool) -> dict[str, Any]:
+def lesson_body(
+    lesson: Lesson, *, with_content: bool, completed_at: datetime | None = None
+) -> dict[str, Any]:
+    """A lesson as its caller sees it: its content if they may read it, and whether (and
+    when) they completed it."""
     fields = {
         name: getattr(lesson, name)
         for name in (
@@ -96,14 +101,16 @@ def lesson_body(lesson: Lesson, *, with_content: bool) -> dict[str, Any]:
     has_file = with_content and lesson.file is not None
     fields["file"] = lesson_file_url(lesson.id) if has_file else None
     fields["file_name"] = structure.download_name(lesson) if has_file else None
+    fields["completed"] = completed_at is not None
+    fields["completed_at"] = completed_at
     return render(LessonRead, fields)
 
 
-async def _lesson_response(request: web.Request, lesson: Lesson) -> dict[str, Any]:
-    readable = await structure.content_course_ids(
-        session(request), actor=actor(request), course_ids={lesson.course_id}
+async def _lesson_response(request: web.Request, lesson: Lesson, course: Course) -> dict[str, Any]:
+    state = await structure.lesson_state(
+        session(request), actor=actor(request), lesson=lesson, course=course
     )
-    return lesson_body(lesson, with_content=lesson.course_id in readable)
+    return lesson_body(lesson, with_content=state.readable, completed_at=state.completed_at)
 
 
 # Modules
@@ -183,14 +190,10 @@ async def list_lessons(request: web.Request) -> web.Response:
     """List lessons; content only for enrollees, the instructor and admins."""
     query = read_query(request, LessonQuery)
     stmt = structure.lessons_query(actor(request), query)
-    result = await paginate(session(request), stmt, page_request(request))
-    readable = await structure.content_course_ids(
-        session(request),
-        actor=actor(request),
-        course_ids={lesson.course_id for lesson in result.rows},
-    )
+    result = await paginate_rows(session(request), stmt, page_request(request))
     rows = [
-        lesson_body(lesson, with_content=lesson.course_id in readable) for lesson in result.rows
+        lesson_body(lesson, with_content=bool(readable), completed_at=completed_at)
+        for lesson, completed_at, readable, _ in result.rows
     ]
     return ok(page_body(request, result, rows))
 
@@ -209,15 +212,15 @@ async def create_lesson(request: web.Request) -> web.Response:
 @routes.read(LESSON, tag=TAG, response=LessonRead)
 async def get_lesson(request: web.Request) -> web.Response:
     """Retrieve a lesson."""
-    lesson, _ = await structure.access_lesson(
+    lesson, course = await structure.access_lesson(
         session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
     )
-    return ok(await _lesson_response(request, lesson))
+    return ok(await _lesson_response(request, lesson, course))
 
 
 async def _update_lesson(request: web.Request) -> web.Response:
     data = await read_update(request, LessonCreate, LessonUpdate)
-    lesson, _ = await structure.access_lesson(
+    lesson, course = await structure.access_lesson(
         session(request),
         actor=actor(request),
         lesson_id=path_id(request, "lesson_id"),
@@ -226,7 +229,7 @@ async def _update_lesson(request: web.Request) -> web.Response:
     lesson = await structure.do_update_lesson(
         session(request), lesson=lesson, changes=check_changes(data)
     )
-    return ok(lesson_body(lesson, with_content=True))
+    return ok(await _lesson_response(request, lesson, course))
 
 
 routes.update_routes(
@@ -258,7 +261,7 @@ async def upload_lesson_file(request: web.Request) -> web.Response:
     """Upload a lesson's file (at most 100 MB, streamed to disk)."""
     settings = request.app[SETTINGS]
     uow = unit_of_work(request)
-    lesson, _ = await structure.access_lesson(
+    lesson, course = await structure.access_lesson(
         uow.session, actor=actor(request), lesson_id=path_id(request, "lesson_id"), for_change=True
     )
     stored = await receive_file(
@@ -272,7 +275,7 @@ async def upload_lesson_file(request: web.Request) -> web.Response:
         uow.session, lesson=lesson, path=stored.relative_path, name=stored.original_name
     )
     remove_media_later(request, old)
-    return ok(lesson_body(lesson, with_content=True))
+    return ok(await _lesson_response(request, lesson, course))
 
 
 @routes.read(LESSON + "file/", tag=TAG, media_type="application/octet-stream", errors=(404,))
@@ -351,6 +354,19 @@ async def complete_lesson(request: web.Request) -> web.Response:
     )
     enrollment = await enrollments.do_complete_lesson(
         session(request), actor=actor(request), lesson=lesson, course=course, enrollment=enrollment
+    )
+    return ok(render(EnrollmentRead, enrollment))
+
+
+@routes.route("POST", LESSON + "view/", tag=TAG, response=EnrollmentRead, errors=(404,))
+async def view_lesson(request: web.Request) -> web.Response:
+    """Note the lesson as where I resume the course; answers my enrollment, its
+    `last_lesson_id` now this lesson. 404 unless I am enrolled in the lesson's course."""
+    lesson, enrollment = await enrollments.access_lesson_to_view(
+        session(request), actor=actor(request), lesson_id=path_id(request, "lesson_id")
+    )
+    enrollment = await enrollments.do_view_lesson(
+        session(request), lesson=lesson, enrollment=enrollment
     )
     return ok(render(EnrollmentRead, enrollment))
 

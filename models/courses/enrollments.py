@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.courses.events import course_room, notify_course
 from models.courses.progress import refresh_course_progress
@@ -92,6 +93,8 @@ async def do_enroll(
         session, enrollment, lambda: find_enrollment(session, user_id=user_id, course_id=course.id)
     )
     if created:
+        # A new enrollment has completed nothing: no need to read it back.
+        set_committed_value(enrollment, "completed_lessons", None)
         _enrolled(session, enrollment, course_title=course.title)
     return enrollment, created
 
@@ -230,4 +233,29 @@ async def do_complete_lesson(
             "course_completed",
             f"Completed course {course.title!r}.",
         )
+    return enrollment
+
+
+async def access_lesson_to_view(
+    session: AsyncSession, *, actor: Principal, lesson_id: int
+) -> tuple[Lesson, Enrollment]:
+    """A lesson of a course the actor is actively enrolled in, and that enrollment: 404
+    otherwise, as the content of a lesson is to whoever may not read it."""
+    lesson, course = await access_lesson(session, actor=actor, lesson_id=lesson_id)
+    enrollment = await find_enrollment(session, user_id=actor.user_id, course_id=course.id)
+    if enrollment is None or not enrollment.is_active:
+        raise NotFound()
+    return lesson, enrollment
+
+
+async def do_view_lesson(
+    session: AsyncSession, *, lesson: Lesson, enrollment: Enrollment
+) -> Enrollment:
+    """Make the lesson the enrollment's resume point (`access_lesson_to_view` gave both)."""
+    enrollment.last_lesson_id = lesson.id
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The lesson was deleted meanwhile: as if it had never been there.
+        raise NotFound() from None
     return enrollment

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, and_, case, cast, func, select, update
+from sqlalchemy import Float, and_, case, cast, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
 from models.courses.tables import Enrollment, Lesson, LessonCompletion
 
 
@@ -28,24 +28,23 @@ async def refresh_course_progress(
     """Recompute progress (one enrollment, or all of a course's after its lessons change).
 
     One UPDATE with correlated counts, so a course with many enrollees costs one statement.
-    `completed_at` is set when progress reaches 100 and cleared if a new lesson lowers it.
+    Progress counts the course's current lessons. `completed_at` is set when progress
+    reaches 100 and then kept: a lesson added later lowers progress, never a completion
+    already earned.
     """
     where = [Enrollment.course_id == course_id]
     if enrollment_id is not None:
         where.append(Enrollment.id == enrollment_id)
-    await session.execute(
-        update(Enrollment).where(*where).values(progress=_progress_expression(course_id)),
-        execution_options={"synchronize_session": False},
+    progress = _progress_expression(course_id)
+    # Both SET expressions read the row as it was: completed now if it reaches 100 now.
+    completed_at = case(
+        (
+            and_(Enrollment.completed_at.is_(None), progress >= 100),
+            literal(utcnow(), UTCDateTime()),
+        ),
+        else_=Enrollment.completed_at,
     )
     await session.execute(
-        update(Enrollment)
-        .where(*where, Enrollment.progress < 100, Enrollment.completed_at.is_not(None))
-        .values(completed_at=None),
-        execution_options={"synchronize_session": False},
-    )
-    await session.execute(
-        update(Enrollment)
-        .where(and_(*where, Enrollment.progress >= 100, Enrollment.completed_at.is_(None)))
-        .values(completed_at=utcnow()),
+        update(Enrollment).where(*where).values(progress=progress, completed_at=completed_at),
         execution_options={"synchronize_session": False},
     )

@@ -220,6 +220,10 @@ class LessonRead(Read):
     file_name: str | None = Field(
         description="The name the file was uploaded under, which downloads keep; null as `file`."
     )
+    completed: bool = Field(
+        description="Whether the caller completed this lesson (false for whoever is not enrolled)."
+    )
+    completed_at: OptionalTimestamp = Field(description="When the caller completed it, or null.")
     created_at: Timestamp
 
 
@@ -271,8 +275,16 @@ class EnrollmentRead(Read):
     course: int = Field(validation_alias="course_id")
     enrolled_at: Timestamp
     is_active: bool
-    progress: float
-    completed_at: OptionalTimestamp
+    progress: float = Field(description="Percent of the course's current lessons completed.")
+    completed_at: OptionalTimestamp = Field(
+        description="When every lesson was first completed; kept when lessons are added later."
+    )
+    completed_lesson_ids: list[int] = Field(
+        description="The course's current lessons the learner completed, by id."
+    )
+    last_lesson_id: int | None = Field(
+        description="Where the learner resumes: the lesson last opened (`lessons/{id}/view/`)."
+    )
 
     @field_serializer("progress")
     def _two_places(self, value: float) -> float:

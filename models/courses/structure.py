@@ -10,10 +10,13 @@ and a 404 for a resource or a file, as for something that does not exist.
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models.courses import file_links
 from models.courses.events import notify_course
@@ -27,7 +30,14 @@ from models.courses.schemas import (
     ResourceCreate,
     ResourceQuery,
 )
-from models.courses.tables import Course, Enrollment, Lesson, LessonResource, Module
+from models.courses.tables import (
+    Course,
+    Enrollment,
+    Lesson,
+    LessonCompletion,
+    LessonResource,
+    Module,
+)
 from models.courses.visibility import can_change_course, visible_courses
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
@@ -192,13 +202,58 @@ LESSONS = Listing(
 
 
 def lessons_query(actor: Principal, query: LessonQuery) -> Select[Any]:
+    """Rows of (lesson, when the actor completed it or None, whether the actor may read its
+    content): the actor's enrollment and completion are LEFT JOINed in (at most one row of
+    each per lesson), so a page is one statement however many lessons it holds."""
+    mine = aliased(Enrollment)
+    done = aliased(LessonCompletion)
+    readable = (
+        true()
+        if actor.is_admin
+        else or_(Course.instructor_id == actor.user_id, mine.is_active.is_(True))
+    )
+    columns: tuple[Any, ...] = (Lesson, done.completed_at, readable.label("readable"))
     stmt = (
-        select(Lesson)
+        select(*columns)
         .join(Course, Course.id == Lesson.course_id)
         .join(Module, Module.id == Lesson.module_id)
+        .outerjoin(mine, and_(mine.course_id == Lesson.course_id, mine.user_id == actor.user_id))
+        .outerjoin(done, and_(done.enrollment_id == mine.id, done.lesson_id == Lesson.id))
         .where(visible_courses(actor))
     )
     return LESSONS.apply(stmt, query)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonState:
+    """A lesson as one actor sees it: may they read its content, and when they completed it."""
+
+    readable: bool
+    completed_at: datetime | None = None
+
+
+async def lesson_state(
+    session: AsyncSession, *, actor: Principal, lesson: Lesson, course: Course
+) -> LessonState:
+    """The actor's `LessonState` of a lesson of `course`, in one statement (their enrollment
+    and its completion of the lesson)."""
+    stmt = (
+        select(Enrollment.is_active, LessonCompletion.completed_at)
+        .outerjoin(
+            LessonCompletion,
+            and_(
+                LessonCompletion.enrollment_id == Enrollment.id,
+                LessonCompletion.lesson_id == lesson.id,
+            ),
+        )
+        .where(Enrollment.user_id == actor.user_id, Enrollment.course_id == course.id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    enrolled = row is not None and bool(row.is_active)
+    return LessonState(
+        readable=enrolled or can_change_course(actor, course),
+        completed_at=row.completed_at if row is not None else None,
+    )
 
 
 async def access_lesson(

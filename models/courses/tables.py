@@ -14,8 +14,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
 from models.slugs import slug_prefix_index
@@ -120,6 +123,19 @@ class LessonResource(Timestamped, TenantBase):
     url: Mapped[str] = mapped_column(String(2000))
 
 
+class LessonCompletion(TenantBase):
+    __tablename__ = "lesson_completions"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "lesson_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class Enrollment(TenantBase):
     __tablename__ = "enrollments"
     __table_args__ = (
@@ -136,19 +152,26 @@ class Enrollment(TenantBase):
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     enrolled_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
-
-
-class LessonCompletion(TenantBase):
-    __tablename__ = "lesson_completions"
-    __table_args__ = (
-        UniqueConstraint("enrollment_id", "lesson_id"),
-        {"sqlite_autoincrement": True},
+    # Where the learner resumes: the lesson they last opened (`POST lessons/{id}/view/`).
+    last_lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL"), nullable=True
+    )
+    # The lessons completed, comma-separated in no order, read with the row itself: a list
+    # or a detail of enrollments needs no statement of its own for them. A completion goes
+    # with its lesson (ON DELETE CASCADE) and lessons never change course, so these are
+    # current lessons of the enrollment's course.
+    completed_lessons: Mapped[str | None] = column_property(
+        select(func.aggregate_strings(cast(LessonCompletion.lesson_id, String), ","))
+        .where(LessonCompletion.enrollment_id == id)
+        .correlate_except(LessonCompletion)
+        .scalar_subquery(),
+        # A flush of the enrollment's own columns changes none of its completions.
+        expire_on_flush=False,
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"))
-    lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id", ondelete="CASCADE"), index=True)
-    completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    @property
+    def completed_lesson_ids(self) -> list[int]:
+        return sorted(int(part) for part in (self.completed_lessons or "").split(",") if part)
 
 
 class Rating(Timestamped, TenantBase):

@@ -320,6 +320,8 @@ async def test_instructor_creates_a_lesson_with_every_field(api, module):
         "order": 3,
         "file": None,
         "file_name": None,
+        "completed": False,
+        "completed_at": None,
         "created_at": TIMESTAMP,
     }
 

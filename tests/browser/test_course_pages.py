@@ -34,6 +34,44 @@ async def test_a_student_enrolls_in_a_free_course_and_marks_a_lesson_complete(si
     await expect(page.locator("#progress-text")).to_have_text("50% complete")
 
 
+async def test_completed_lessons_come_from_the_api_in_a_new_tab(signed_in, make, api: Any):
+    course = await make.course(title="Remembered", price="0.00")
+    module = await make.module(course["id"], title="Basics")
+    done = await make.lesson(module["id"], title="Variables")
+    await make.lesson(module["id"], title="Loops")
+    await make.enroll(course["id"], as_="student")
+    reply = await api.post(f"/api/lms/courses/lessons/{done['id']}/complete/", as_="student")
+    assert reply.status == 200, reply.body
+
+    page = await signed_in("student", f"/lms/courses/{course['id']}/")
+
+    variables = page.locator("[data-lesson]").filter(has_text="Variables")
+    await expect(variables).to_contain_text("Completed")
+    await expect(page.get_by_role("button", name="Mark “Variables” complete")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Mark “Loops” complete")).to_be_visible()
+    assert page.script_errors == []
+
+
+async def test_the_course_page_resumes_at_the_lesson_last_read(signed_in, make):
+    course = await make.course(title="Resumable", price="0.00")
+    module = await make.module(course["id"], title="Basics")
+    await make.lesson(module["id"], title="Variables")
+    await make.lesson(module["id"], title="Loops", content="for x in y")
+    await make.enroll(course["id"], as_="student")
+    page = await signed_in("student", f"/lms/courses/{course['id']}/")
+    await expect(page.locator("#resume")).to_be_hidden()
+
+    await page.locator("[data-lesson]").filter(has_text="Loops").get_by_text("Read").click()
+    await expect(page.get_by_role("link", name="Resume: Loops")).to_be_visible()
+    await page.reload()
+    await page.get_by_role("link", name="Resume: Loops").click()
+
+    loops = page.locator("[data-lesson]").filter(has_text="Loops")
+    await expect(loops.locator("details")).to_have_attribute("open", "")
+    await screenshot(page, "course-resume")
+    assert page.script_errors == []
+
+
 async def test_a_paid_course_bought_through_the_dummy_gateway_shows_as_enrolled(
     signed_in, make, api: Any
 ):

@@ -1,21 +1,15 @@
 // A course: modules and lessons, my enrollment and progress, enroll or add to cart, and the
-// course's notifications as toasts while the page is open.
+// course's notifications as toasts while the page is open. Which lessons I completed and
+// where I resume come from the API (each lesson's `completed`, the enrollment's
+// `completed_lesson_ids` and `last_lesson_id`): the page keeps no lesson state of its own.
 import { $, ApiError, api, claims, el, fail, me, money, requireSignIn, Room, showError, toast, withQuery } from "./app.js";
 
 const courseId = Number(document.body.dataset.roomId);
-// Which lessons I marked here: the API keeps progress as a percentage, not a list.
-const DONE_KEY = `lms.done.${courseId}`;
 let course = null;
 let enrollment = null;
 let room = null;
-
-function doneLessons() {
-  try {
-    return new Set(JSON.parse(sessionStorage.getItem(DONE_KEY) || "[]"));
-  } catch {
-    return new Set();
-  }
-}
+// The course's lessons as last listed, by id (for the resume link's title).
+let lessonsById = new Map();
 
 function canChange() {
   const roles = (claims() || {}).roles || [];
@@ -47,7 +41,9 @@ function renderEnrollment() {
     $("enrollment-state").textContent = enrollment.completed_at
       ? "Enrolled · course completed"
       : "Enrolled";
+    renderResume();
   } else {
+    $("resume").hidden = true;
     $("enrollment-state").textContent = canChange()
       ? "You teach this course."
       : isFree()
@@ -56,9 +52,27 @@ function renderEnrollment() {
   }
 }
 
+// "Resume" leads to the lesson I last opened, when it is still in the course.
+function renderResume() {
+  const lesson = enrollment && lessonsById.get(enrollment.last_lesson_id);
+  $("resume").hidden = !lesson;
+  if (!lesson) return;
+  $("resume").href = `#lesson-${lesson.id}`;
+  $("resume").textContent = `Resume: ${lesson.title}`;
+}
+
+function openLesson(lessonId) {
+  const item = $(`lesson-${lessonId}`);
+  if (!item) return;
+  const body = item.querySelector("details");
+  if (body) body.open = true;
+  item.scrollIntoView({ block: "start" });
+  (item.querySelector("summary") || item).focus();
+}
+
 function lessonItem(lesson) {
   const enrolled = enrollment && enrollment.is_active;
-  const done = doneLessons().has(lesson.id);
+  const done = lesson.completed;
   const title = el("span", {}, `${lesson.title} (${lesson.lesson_type}, ${lesson.duration_minutes} min)`);
   let action = null;
   if (enrolled && done) {
@@ -76,7 +90,12 @@ function lessonItem(lesson) {
     );
   }
   const body = lesson.content
-    ? el("details", {}, el("summary", {}, "Read"), el("p", { class: "prose" }, lesson.content))
+    ? el(
+        "details",
+        { ontoggle: (event) => event.currentTarget.open && enrolled && viewed(lesson) },
+        el("summary", {}, "Read"),
+        el("p", { class: "prose" }, lesson.content),
+      )
     : null;
   // `file` is set only for those who may download it (enrollees, the instructor, admins).
   const file = lesson.file
@@ -91,7 +110,14 @@ function lessonItem(lesson) {
         `Download ${lesson.file_name}`,
       )
     : null;
-  return el("li", { class: "lesson", "data-lesson": lesson.id }, title, file, action, body);
+  return el(
+    "li",
+    { class: "lesson", id: `lesson-${lesson.id}`, tabindex: -1, "data-lesson": lesson.id },
+    title,
+    file,
+    action,
+    body,
+  );
 }
 
 // The file needs the token, which a plain link cannot carry: ask for a short-lived signed
@@ -119,6 +145,7 @@ async function renderModules() {
     api(withQuery("/api/lms/courses/lessons/", { course: courseId, page_size: 100 })),
   ]);
   const byModule = new Map();
+  lessonsById = new Map(lessons.results.map((lesson) => [lesson.id, lesson]));
   for (const lesson of lessons.results) {
     if (!byModule.has(lesson.module)) byModule.set(lesson.module, []);
     byModule.get(lesson.module).push(lesson);
@@ -135,16 +162,27 @@ async function renderModules() {
     ),
   );
   if (!modules.results.length) $("modules").append(el("li", {}, "No modules yet."));
+  if (enrollment && enrollment.is_active) renderResume();
+}
+
+// Opening a lesson makes it where I resume.
+async function viewed(lesson) {
+  if (enrollment && enrollment.last_lesson_id === lesson.id) return;
+  try {
+    enrollment = await api(`/api/lms/courses/lessons/${lesson.id}/view/`, { method: "POST" });
+    renderResume();
+  } catch (error) {
+    fail(error);
+  }
 }
 
 async function complete(lesson, button) {
   button.disabled = true;
   try {
     enrollment = await api(`/api/lms/courses/lessons/${lesson.id}/complete/`, { method: "POST" });
-    const done = doneLessons();
-    done.add(lesson.id);
-    sessionStorage.setItem(DONE_KEY, JSON.stringify([...done]));
-    button.replaceWith(el("span", { class: "done" }, "Completed"));
+    if (enrollment.completed_lesson_ids.includes(lesson.id)) {
+      button.replaceWith(el("span", { class: "done" }, "Completed"));
+    }
     renderEnrollment();
   } catch (error) {
     button.disabled = false;
@@ -188,6 +226,11 @@ async function refresh() {
   renderEnrollment();
   await renderModules();
 }
+
+$("resume").addEventListener("click", (event) => {
+  event.preventDefault();
+  if (enrollment && enrollment.last_lesson_id) openLesson(enrollment.last_lesson_id);
+});
 
 $("enroll").addEventListener("click", async (event) => {
   const button = event.currentTarget;

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.courses.tables import Enrollment
+from models.courses.tables import Course, Enrollment
 from models.effects import EventPublisher, RoomEvent, enqueue_after_commit
 from models.errors import NotFound, ValidationFailed
 from models.groups.tables import GroupMember
@@ -146,9 +146,15 @@ async def recipients_of(
 ) -> list[str]:
     """Who a task notifies, in a stable order, the actor left out."""
     if "course" in audience:
+        # Enrollees hear only a published course (`access_course_room`'s rule).
         stmt = (
             select(Enrollment.user_id)
-            .where(Enrollment.course_id == int(audience["course"]), Enrollment.is_active.is_(True))
+            .join(Course, Course.id == Enrollment.course_id)
+            .where(
+                Enrollment.course_id == int(audience["course"]),
+                Enrollment.is_active.is_(True),
+                Course.status == "Published",
+            )
             .order_by(Enrollment.id)
         )
         users: Iterable[str] = (await session.scalars(stmt)).all()

@@ -49,8 +49,10 @@ class ReadAllResult(BaseModel):
     unread_count: int = Field(description="How many remain unread (0).")
 
 
-def _preference_fields(default: Any) -> dict[str, Any]:
-    return {name: (Channel, Field(default=default)) for name in TYPES}
+def _preference_fields(optional: bool) -> dict[str, Any]:
+    if optional:
+        return {name: (Channel | None, Field(default=None)) for name in TYPES}
+    return {name: (Channel, Field(default="in_app")) for name in TYPES}
 
 
 # The documented shape of the preferences: each type's channel. `in_app`: the inbox and the
@@ -58,10 +60,10 @@ def _preference_fields(default: Any) -> dict[str, Any]:
 Preferences = create_model(
     "Preferences",
     __config__=ConfigDict(extra="forbid"),
-    **_preference_fields("in_app"),
+    **_preference_fields(optional=False),
 )
 PreferencesChange = create_model(
     "PreferencesChange",
     __config__=ConfigDict(extra="forbid"),
-    **{name: (Channel | None, Field(default=None)) for name in TYPES},
+    **_preference_fields(optional=True),
 )

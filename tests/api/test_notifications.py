@@ -9,7 +9,7 @@ import pytest
 
 from tests.api.schedules_data import SCHEDULES, SEED_SCHEDULE, schedule_url
 from tests.api.test_forums import new_forum, new_post
-from tests.api.test_messaging import GROUPS, MESSAGES, add_member, dm, to_group
+from tests.api.test_messaging import GROUPS, add_member, dm, to_group
 from tests.matchers import ID, NOT_FOUND, TIMESTAMP, q
 
 NOTIFICATIONS = "/api/lms/notifications/notifications/"
@@ -243,9 +243,7 @@ async def test_a_schedule_change_notifies_its_participants_each_time(api):
 async def test_cancelling_a_schedule_notifies_its_participants(api):
     schedule = await schedule_with(api, "student-1")
 
-    reply = await api.patch(
-        schedule_url(schedule["id"]), {"status": "cancelled"}, as_="instructor"
-    )
+    reply = await api.patch(schedule_url(schedule["id"]), {"status": "cancelled"}, as_="instructor")
 
     assert reply.status == 200, reply.body
     assert (await types_in(api, "student"))[0] == "schedule_cancelled"

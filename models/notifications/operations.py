@@ -333,7 +333,8 @@ async def preferences_of(session: AsyncSession, *, actor: Principal) -> dict[str
 
 
 def check_preferences(body: Any) -> dict[str, str]:
-    """A map of type -> channel: an unknown type or channel is a 400 on that key."""
+    """A map of type -> channel: an unknown type or channel is a 400 on that key; a type
+    given as null counts as not given."""
     if not isinstance(body, dict):
         kind = "list" if isinstance(body, list) else type(body).__name__
         raise ValidationFailed(
@@ -341,13 +342,15 @@ def check_preferences(body: Any) -> dict[str, str]:
         )
     errors: dict[str, list[str]] = {}
     for key, value in body.items():
+        if value is None and key in TYPES:
+            continue  # as if absent
         if key not in TYPES:
             errors[str(key)[:100]] = [f'"{str(key)[:100]}" is not a notification type.']
         elif not isinstance(value, str) or value not in CHANNELS:
             errors[key] = [f'"{value}" is not a valid choice.']
     if errors:
         raise ValidationFailed(errors)
-    return {str(k): str(v) for k, v in body.items()}
+    return {str(k): str(v) for k, v in body.items() if v is not None}
 
 
 async def do_set_preferences(

@@ -22,6 +22,7 @@ from models.effects import notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.forums.operations import (
     access_forum,
+    forum_readers,
     forum_room,
     moderates,
     visible_forums,
@@ -228,9 +229,15 @@ async def do_create_post(
 
 
 async def _notify_replied_to(session: AsyncSession, actor: Principal, post: ForumPost) -> None:
-    """The author of the post replied to finds the reply in their inbox."""
+    """The author of the post replied to finds the reply in their inbox, if they still read
+    the forum (read as a member would: an admin outside a restricted forum is not told)."""
     author = await session.scalar(select(ForumPost.author_id).where(ForumPost.id == post.parent_id))
-    if author is None:
+    if author is None or author == actor.user_id:
+        return
+    readers = await forum_readers(
+        session, forum_id=post.forum_id, actors=[Principal(author, actor.tenant)]
+    )
+    if author not in readers:
         return
     notify_users(
         session,

@@ -9,7 +9,7 @@ import pytest
 
 from tests.api.schedules_data import SCHEDULES, SEED_SCHEDULE, schedule_url
 from tests.api.test_forums import new_forum, new_post
-from tests.api.test_messaging import GROUPS, add_member, dm, to_group
+from tests.api.test_messaging import GROUPS, add_member, dm, remove_member, to_group
 from tests.matchers import ID, NOT_FOUND, TIMESTAMP, q
 
 NOTIFICATIONS = "/api/lms/notifications/notifications/"
@@ -185,6 +185,19 @@ async def test_replying_to_one_s_own_post_or_posting_notifies_nobody(api):
 
     assert await inbox(api, "student") == []
     assert await inbox(api, "instructor") == []
+
+
+async def test_a_reply_does_not_notify_an_author_who_no_longer_reads_the_forum(api):
+    group = await api.post(GROUPS, {"name": "Study"}, as_="instructor")
+    author = await add_member(api, group.body["id"], "student-1")
+    await add_member(api, group.body["id"], "student-2")
+    forum = await new_forum(api, group_ids=[group.body["id"]])
+    post = await new_post(api, forum["id"], as_="student")
+    await remove_member(api, author["id"])
+
+    await new_post(api, forum["id"], as_="student2", parent=post["id"], content="Agreed")
+
+    assert await inbox(api, "student") == []
 
 
 async def schedule_with(api, *invited: str) -> dict[str, Any]:

@@ -116,21 +116,33 @@ def notify_users(
     enqueue_after_commit(session, DELIVER_TASK, note.to_json(), audience)
 
 
-_MENTION_END = r"(?![\w.\-|:@])"
+# `@` then what may name someone: a mention starts where no word or `@` goes before it.
+_MENTION = re.compile(r"(?<![\w@])@(\S+)")
+_LONGEST_ID = 128
+
+
+def _continues_a_name(char: str) -> bool:
+    return char.isalnum() or char in "_-"
 
 
 def mentioned_user_ids(text: str, candidates: Iterable[str]) -> list[str]:
     """The candidates `text` mentions as `@<user_id>`, in the candidates' order.
 
-    The one place mentions are read: names (`@Ada Lovelace`) can be added here, candidates
-    then carrying theirs."""
+    After the `@`, the longest candidate that ends where a name cannot go on (`@ada.` names
+    `ada`; `@ada10` does not; `@ada.lovelace` names `ada.lovelace` if that is a candidate,
+    else `ada`). The one place mentions are read: names (`@Ada Lovelace`) can be added here,
+    the candidates then carrying theirs."""
     if "@" not in text:
         return []
-    found = []
-    for user_id in candidates:
-        if re.search(rf"(?<![\w@])@{re.escape(user_id)}{_MENTION_END}", text):
-            found.append(user_id)
-    return found
+    known = set(candidates)
+    found: set[str] = set()
+    for match in _MENTION.finditer(text):
+        word = match.group(1)
+        for end in range(min(len(word), _LONGEST_ID), 0, -1):
+            if word[:end] in known and (end == len(word) or not _continues_a_name(word[end])):
+                found.add(word[:end])
+                break
+    return [c for c in dict.fromkeys(candidates) if c in found]
 
 
 async def group_member_ids(session: AsyncSession, *, group_id: int) -> list[str]:

@@ -92,7 +92,8 @@ AI_CHAT = RoomKind("ai_chat", _check_ai_chat)
 
 
 async def _check_own(session: AsyncSession, actor: Principal, room_id: int) -> None:
-    """One's own notifications: whoever holds a valid token enters their own room."""
+    """One's own notifications: whoever holds a valid token enters their own room (the
+    handshake asks nothing more of an `own_room` kind)."""
 
 
 NOTIFICATIONS = RoomKind("user", _check_own, own_room=user_room)

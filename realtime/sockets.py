@@ -227,7 +227,9 @@ async def _enter(
     except PermissionDenied:
         await ws.close(code=NOT_ALLOWED, message=b"Token tenant does not match this domain.")
         return None
-    if kind.own_room is None and not 0 < room_id <= MAX_ID:
+    if kind.own_room is not None:
+        return principal  # one's own room: the token is all it takes, no database read
+    if not 0 < room_id <= MAX_ID:
         await ws.close(code=NO_SUCH_ROOM, message=b"No such room.")
         return None
     try:

@@ -54,6 +54,22 @@ async def test_a_user_hears_only_their_own_notifications(api):
     await ws.close()
 
 
+async def test_the_same_user_id_in_another_tenant_hears_nothing_of_this_one(api):
+    """b_student is student-1 of another tenant: another person, another room."""
+    other = await open_socket(api, SOCKET, as_="b_student")
+    await joined(other)
+    mine = await open_socket(api, SOCKET, as_="student")
+    await joined(mine)
+
+    await dm(api, "student2", "student-1", "acme only")
+    await next_frame(mine, "notification")
+    await other.send_json({"type": "ping"})
+
+    assert (await next_frame(other))["type"] == "pong"
+    await other.close()
+    await mine.close()
+
+
 async def test_a_type_sent_by_email_is_not_pushed_live(api):
     reply = await api.patch(
         "/api/lms/notifications/preferences/", {"direct_message": "email"}, as_="student"

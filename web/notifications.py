@@ -9,10 +9,10 @@ from models.notifications import operations as notifications
 from models.notifications.schemas import (
     NotificationQuery,
     NotificationRead,
+    NotificationReadAllResult,
+    NotificationUnreadCount,
     Preferences,
     PreferencesChange,
-    ReadAllResult,
-    UnreadCount,
 )
 from web.handlers import actor, ok, path_id, render, session
 from web.jsonio import read_json, read_query
@@ -56,18 +56,20 @@ async def read_notification(request: web.Request) -> web.Response:
     return ok(render(NotificationRead, notifications.notification_fields(notification)))
 
 
-@routes.route("POST", READ_ALL, tag=TAG, response=ReadAllResult, audit="notification_read_all")
+@routes.route(
+    "POST", READ_ALL, tag=TAG, response=NotificationReadAllResult, audit="notification_read_all"
+)
 async def read_all_notifications(request: web.Request) -> web.Response:
     """Mark every notification of mine read."""
     marked = await notifications.do_read_all(session(request), actor=actor(request))
-    return ok(render(ReadAllResult, {"marked": marked, "unread_count": 0}))
+    return ok(render(NotificationReadAllResult, {"marked": marked, "unread_count": 0}))
 
 
-@routes.read(UNREAD_COUNT, tag=TAG, response=UnreadCount)
+@routes.read(UNREAD_COUNT, tag=TAG, response=NotificationUnreadCount)
 async def unread_count(request: web.Request) -> web.Response:
     """How many of my notifications I have not read."""
     count = await notifications.unread_count(session(request), actor=actor(request))
-    return ok(render(UnreadCount, {"unread_count": count}))
+    return ok(render(NotificationUnreadCount, {"unread_count": count}))
 
 
 @routes.read(PREFERENCES, tag=TAG, response=Preferences)

@@ -40,11 +40,11 @@ class NotificationRead(BaseModel):
     is_read: bool
 
 
-class UnreadCount(BaseModel):
+class NotificationUnreadCount(BaseModel):
     unread_count: int
 
 
-class ReadAllResult(BaseModel):
+class NotificationReadAllResult(BaseModel):
     marked: int = Field(description="How many notifications this call marked read.")
     unread_count: int = Field(description="How many remain unread (0).")
 
@@ -58,12 +58,12 @@ def _preference_fields(optional: bool) -> dict[str, Any]:
 # The documented shape of the preferences: each type's channel. `in_app`: the inbox and the
 # notifications socket; `email`: the inbox only, for a mailer to send; `off`: nothing.
 Preferences = create_model(
-    "Preferences",
+    "NotificationPreferences",
     __config__=ConfigDict(extra="forbid"),
     **_preference_fields(optional=False),
 )
 PreferencesChange = create_model(
-    "PreferencesChange",
+    "NotificationPreferencesChange",
     __config__=ConfigDict(extra="forbid"),
     **_preference_fields(optional=True),
 )

@@ -8,6 +8,7 @@ from models.forums import tables as forums
 from models.groups import tables as groups
 from models.logs import tables as logs
 from models.messaging import tables as messaging
+from models.notifications import tables as notifications
 from models.payments import tables as payments
 from models.people import tables as people
 from models.rooms import tables as rooms
@@ -22,6 +23,7 @@ __all__ = [
     "groups",
     "logs",
     "messaging",
+    "notifications",
     "payments",
     "people",
     "rooms",

@@ -17,6 +17,7 @@ from models.groups.operations import access_group
 from models.identity import Principal
 from models.messaging.operations import access_addressee, do_send_message
 from models.messaging.schemas import MessageCreate
+from models.notifications.rooms import user_room
 from models.unit_of_work import UnitOpener
 from models.validation import validate
 from realtime import frames
@@ -90,6 +91,15 @@ async def _check_ai_chat(session: AsyncSession, actor: Principal, session_id: in
 AI_CHAT = RoomKind("ai_chat", _check_ai_chat)
 
 
+async def _check_own(session: AsyncSession, actor: Principal, room_id: int) -> None:
+    """One's own notifications: whoever holds a valid token enters their own room (the
+    handshake asks nothing more of an `own_room` kind)."""
+
+
+NOTIFICATIONS = RoomKind("user", _check_own, own_room=user_room)
+
+
+OWN_PREFIX = user_room("")
 KINDS = {kind.name: kind for kind in (COURSE, FORUM, GROUP, AI_CHAT)}
 
 
@@ -99,6 +109,8 @@ def access_check(unit_of_work: UnitOpener) -> AccessCheck:
 
     async def check(key: RoomKey, principals: list[Principal]) -> set[str]:
         tenant, room = key
+        if room.startswith(OWN_PREFIX):  # a user's own room: theirs, and nobody else's
+            return {p.user_id for p in principals if user_room(p.user_id) == room}
         name, _, raw_id = room.partition(":")
         kind = KINDS.get(name)
         if kind is None or not raw_id.isdigit():

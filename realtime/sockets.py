@@ -59,6 +59,9 @@ class RoomKind:
     actions: dict[str, FrameAction] = field(default_factory=dict)
     # The same rule as `check` for a whole room at once; without it, user by user.
     readers: RoomReaders | None = None
+    # A room of one's own (the notifications socket): its name from the caller's user id,
+    # not from the path; there is no id to check, and nobody else's room to ask for.
+    own_room: Callable[[str], str] | None = None
 
 
 @dataclass(slots=True)
@@ -106,6 +109,18 @@ def room_handler(
     return handler
 
 
+def own_room_handler(kind: RoomKind) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """The socket of a room each user has for themself (`kind.own_room`)."""
+    assert kind.own_room is not None
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return await _serve(request, kind, 0)
+
+    handler.__name__ = f"{kind.name}_socket"
+    handler.__doc__ = f"WebSocket of the caller's own {kind.name} room (docs/realtime.md)."
+    return handler
+
+
 def _parameters(request: web.Request) -> tuple[str | None, int | None]:
     """The token and `since`, parsed here: `request.query` would stay cached on the request,
     a copy of the token in it, for as long as the socket lives."""
@@ -150,7 +165,10 @@ async def _serve(request: web.Request, kind: RoomKind, room_id: int) -> web.Stre
     if principal is None:
         return ws
     # One room name and key for all its sockets, not one copy per socket.
-    room = sys.intern(f"{kind.name}:{room_id}")
+    if kind.own_room is not None:
+        room = sys.intern(kind.own_room(principal.user_id))
+    else:
+        room = sys.intern(f"{kind.name}:{room_id}")
     key = gate.hub.key(principal.tenant, room)
     connection = Connection(
         ws,
@@ -209,6 +227,8 @@ async def _enter(
     except PermissionDenied:
         await ws.close(code=NOT_ALLOWED, message=b"Token tenant does not match this domain.")
         return None
+    if kind.own_room is not None:
+        return principal  # one's own room: the token is all it takes, no database read
     if not 0 < room_id <= MAX_ID:
         await ws.close(code=NO_SUCH_ROOM, message=b"No such room.")
         return None

@@ -205,7 +205,9 @@ async def create_lesson(request: web.Request) -> web.Response:
     module = await structure.access_parent_module(
         session(request), actor=actor(request), module_id=data.module
     )
-    lesson = await structure.do_create_lesson(session(request), module=module, data=data)
+    lesson = await structure.do_create_lesson(
+        session(request), actor=actor(request), module=module, data=data
+    )
     return ok(lesson_body(lesson, with_content=True), status=201)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from realtime import rooms
-from realtime.sockets import RoomKind, room_handler
+from realtime.sockets import RoomKind, own_room_handler, room_handler
 from web.routing import RouteTable
 
 routes = RouteTable()
@@ -51,3 +51,13 @@ for path, kind, id_name, who in SOCKETS:
         public=True,
         errors=SOCKET_ERRORS,
     )(room_handler(kind, id_name))
+
+routes.route(
+    "GET",
+    "/ws/lms/notifications/",
+    tag=TAG,
+    summary="WebSocket: my own notifications, live (whoever holds a token)",
+    status=101,
+    public=True,
+    errors=SOCKET_ERRORS,
+)(own_room_handler(rooms.NOTIFICATIONS))

@@ -16,6 +16,7 @@ from models.courses.visibility import can_change_course
 from models.errors import PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity_on
+from models.notifications.operations import Enrollees, notify_users
 
 
 async def access_course_room(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
@@ -57,8 +58,8 @@ _IN_BATCH = 500  # ids per IN (...): SQLite's bound parameters are limited
 async def do_announce(
     session: AsyncSession, *, actor: Principal, course: Course, data: AnnouncementCreate
 ) -> Announcement:
-    """Store an announcement in a course `access_course(for_change=True)` returned, and tell
-    its room."""
+    """Store an announcement in a course `access_course(for_change=True)` returned, tell its
+    room, and put it in each enrollee's inbox."""
     announcement = Announcement(
         course_id=course.id, title=data.title, message=data.message, created_by=actor.user_id
     )
@@ -83,5 +84,15 @@ async def do_announce(
             "created_by": announcement.created_by,
             "created_at": announcement.created_at.isoformat().replace("+00:00", "Z"),
         },
+    )
+    notify_users(
+        session,
+        actor_id=actor.user_id,
+        event_key=f"announcement:{announcement.id}",
+        type_="announcement",
+        recipients=Enrollees(course.id),
+        title=announcement.title,
+        body=announcement.message,
+        data={"course_id": course.id, "announcement_id": announcement.id},
     )
     return announcement

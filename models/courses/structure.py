@@ -42,6 +42,7 @@ from models.courses.visibility import can_change_course, visible_courses
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
 from models.listing import Listing
+from models.notifications.operations import Enrollees, notify_users
 from models.settings import Settings
 
 FILE_NAME_MAX_LENGTH = 255
@@ -268,8 +269,11 @@ async def access_lesson(
     return lesson, course
 
 
-async def do_create_lesson(session: AsyncSession, *, module: Module, data: LessonCreate) -> Lesson:
-    """Add a lesson to the module `access_parent_module` returned."""
+async def do_create_lesson(
+    session: AsyncSession, *, actor: Principal, module: Module, data: LessonCreate
+) -> Lesson:
+    """Add a lesson to the module `access_parent_module` returned; its course's enrollees
+    find it in their inbox."""
     lesson = Lesson(
         module_id=module.id, course_id=module.course_id, **data.model_dump(exclude={"module"})
     )
@@ -288,6 +292,15 @@ async def do_create_lesson(session: AsyncSession, *, module: Module, data: Lesso
             "lesson_type": lesson.lesson_type,
             "order": lesson.order,
         },
+    )
+    notify_users(
+        session,
+        actor_id=actor.user_id,
+        event_key=f"lesson_created:{lesson.id}",
+        type_="lesson_created",
+        recipients=Enrollees(lesson.course_id),
+        title=lesson.title,
+        data={"course_id": lesson.course_id, "module_id": lesson.module_id, "lesson_id": lesson.id},
     )
     return lesson
 

@@ -22,6 +22,7 @@ from models.effects import notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.forums.operations import (
     access_forum,
+    forum_readers,
     forum_room,
     moderates,
     visible_forums,
@@ -32,6 +33,7 @@ from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
 from models.listing import Listing, ListShape, PageRequest, PageResult, count_on_rows, read_rows
 from models.logs.operations import record_activity_on
+from models.notifications.operations import notify_users
 from models.validation import check_changes
 
 LOCKED = "This forum is locked."
@@ -229,7 +231,32 @@ async def do_create_post(
     _post_activity(session, actor, post, "forum_post_created", f"Posted in forum {forum.title!r}.")
     view = PostView(post, 0)
     _notify(session, post, "post", view)
+    if post.parent_id is not None:
+        await _notify_replied_to(session, actor, post)
     return view
+
+
+async def _notify_replied_to(session: AsyncSession, actor: Principal, post: ForumPost) -> None:
+    """The author of the post replied to finds the reply in their inbox, if they still read
+    the forum (read as a member would: an admin outside a restricted forum is not told)."""
+    author = await session.scalar(select(ForumPost.author_id).where(ForumPost.id == post.parent_id))
+    if author is None or author == actor.user_id:
+        return
+    readers = await forum_readers(
+        session, forum_id=post.forum_id, actors=[Principal(author, actor.tenant)]
+    )
+    if author not in readers:
+        return
+    notify_users(
+        session,
+        actor_id=actor.user_id,
+        event_key=f"reply:{post.id}",
+        type_="reply",
+        recipients=[author],
+        title=f"{actor.user_id} replied to your post",
+        body=post.content[:500],
+        data={"forum_id": post.forum_id, "post_id": post.id, "parent_id": post.parent_id},
+    )
 
 
 async def check_post_changer(

@@ -25,9 +25,12 @@ from models.logs.operations import record_activity, record_activity_on
 from models.messaging.queries import conversation_filter, scoped, unread, visible
 from models.messaging.schemas import GroupMessageEvent, MessageCreate
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
+from models.notifications.operations import group_member_ids, mentioned_user_ids, notify_users
 
 REQUIRED = "This field is required."
 TO_MYSELF = "You cannot send a message to yourself."
+# How much of a message its notification shows.
+PREVIEW = 500
 
 
 def _not_allowed_on(kind: str) -> str:
@@ -113,7 +116,42 @@ async def do_send_message(
     # Never the content: admins read the activity log, and messages are private.
     _message_activity(session, actor, message, "message_sent", details)
     _notify_group(session, message, "message")
+    await _notify_addressees(session, actor, message)
     return message
+
+
+async def _notify_addressees(session: AsyncSession, actor: Principal, message: Message) -> None:
+    """The recipient of a direct message, and the members a group message mentions, find
+    it in their inbox (and live, on their notifications socket)."""
+    data = {"message_id": message.id, "sender_id": actor.user_id}
+    if message.group_id is None:
+        if message.recipient_id is not None:
+            notify_users(
+                session,
+                actor_id=actor.user_id,
+                event_key=f"direct_message:{message.id}",
+                type_="direct_message",
+                recipients=[message.recipient_id],
+                title=f"Message from {actor.user_id}",
+                body=message.content[:PREVIEW],
+                data=data,
+            )
+        return
+    if "@" not in message.content:  # no mention possible: no member list to read
+        return
+    members = await group_member_ids(session, group_id=message.group_id)
+    mentioned = mentioned_user_ids(message.content, members)
+    if mentioned:
+        notify_users(
+            session,
+            actor_id=actor.user_id,
+            event_key=f"mention:{message.id}",
+            type_="mention",
+            recipients=mentioned,
+            title=f"{actor.user_id} mentioned you",
+            body=message.content[:PREVIEW],
+            data={**data, "group_id": message.group_id},
+        )
 
 
 async def access_message(session: AsyncSession, *, actor: Principal, message_id: int) -> Message:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from models.groups.tables import GroupMember
 from models.identity import Principal
 from models.listing import Listing, PageRequest, PageResult, check_page_exists
 from models.logs.operations import record_activity_on
+from models.notifications.operations import notify_users
 from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
 from models.schedules.tables import Schedule, ScheduleParticipant
@@ -78,6 +80,42 @@ def participating(user_id: str) -> Select[Any]:
             and_(Participant.user_id == user_id, Participant.via_group_id.is_(None)),
             Participant.group_id.in_(my_groups(user_id)),
         )
+    )
+
+
+async def participant_ids(session: AsyncSession, *, schedule_id: int) -> list[str]:
+    """Everyone the schedule is shared with now: its invited users and the members of its
+    invited groups (`participating`'s rule, from the schedule's side)."""
+    by_name = select(Participant.user_id).where(
+        Participant.schedule_id == schedule_id,
+        Participant.user_id.is_not(None),
+        Participant.via_group_id.is_(None),
+    )
+    groups = select(Participant.group_id).where(
+        Participant.schedule_id == schedule_id, Participant.group_id.is_not(None)
+    )
+    members = select(GroupMember.user_id).where(GroupMember.group_id.in_(groups))
+    rows = (await session.scalars(by_name.union(members))).all()
+    return sorted(str(user_id) for user_id in rows)
+
+
+def _notify_participants(
+    session: AsyncSession,
+    actor: Principal,
+    schedule: Schedule,
+    users: Sequence[str],
+    type_: str,
+    event: str,
+    **data: Any,
+) -> None:
+    notify_users(
+        session,
+        actor_id=actor.user_id,
+        event_key=f"{type_}:{schedule.id}:{event}",
+        type_=type_,
+        recipients=users,
+        title=schedule.title,
+        data={"schedule_id": schedule.id, **data},
     )
 
 
@@ -391,16 +429,36 @@ async def do_update_schedule(
     await session.flush()
     if schedule.status == CANCELLED and was != CANCELLED:
         kind, details = "schedule_cancelled", f"Cancelled schedule {schedule.title!r}."
+        notice = "schedule_cancelled"
     else:
         kind, details = "schedule_updated", f"Updated schedule {schedule.title!r}."
+        notice = "schedule_changed"
     schedule_activity(session, actor, schedule, kind, details)
+    if change.columns:
+        users = await participant_ids(session, schedule_id=schedule.id)
+        # Each change is an event of its own: its key is made here, once, so a redelivered
+        # task still creates nothing twice.
+        _notify_participants(
+            session,
+            actor,
+            schedule,
+            users,
+            notice,
+            uuid.uuid4().hex,
+            changed=sorted(change.columns),
+        )
     return schedule
 
 
 async def do_delete_schedule(
     session: AsyncSession, *, actor: Principal, schedule: Schedule
 ) -> None:
-    """Delete a schedule and its invitations (after `access_schedule(for_change=True)`)."""
+    """Delete a schedule and its invitations (after `access_schedule(for_change=True)`); its
+    participants are told it is cancelled."""
+    users = await participant_ids(session, schedule_id=schedule.id)
+    _notify_participants(
+        session, actor, schedule, users, "schedule_cancelled", "deleted", deleted=True
+    )
     schedule_activity(
         session, actor, schedule, "schedule_deleted", f"Deleted schedule {schedule.title!r}."
     )

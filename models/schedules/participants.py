@@ -18,6 +18,7 @@ from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.groups.operations import access_group, is_member
 from models.identity import Principal
 from models.listing import Listing
+from models.notifications.operations import group_member_ids, notify_users
 from models.schedules.operations import (
     Participant,
     access_schedule,
@@ -132,6 +133,19 @@ async def do_add_participant(
         schedule,
         "schedule_participant_added",
         f"Invited {_who(participant)} to schedule {schedule.title!r}.",
+    )
+    if participant.group_id is not None:
+        invited = await group_member_ids(session, group_id=participant.group_id)
+    else:
+        invited = [participant.user_id] if participant.user_id is not None else []
+    notify_users(
+        session,
+        actor_id=actor.user_id,
+        event_key=f"schedule_invitation:{schedule.id}:{participant.id}",
+        type_="schedule_invitation",
+        recipients=invited,
+        title=schedule.title,
+        data={"schedule_id": schedule.id, "participant_id": participant.id},
     )
     return participant
 

@@ -1,0 +1,139 @@
+"""An announcement to 5,000 enrolled users, through their inboxes: until every row is stored,
+and until the last notifications socket has it.
+
+    python -m bench.inbox_fanout [USERS]          # default 5000
+
+As `bench/announce.py`: `lms serve` on PostgreSQL pinned to CPU 0; `bench/socket_load.py`
+pinned to CPU 1 holds one socket per enrolled user, each on their own notifications socket
+(`/ws/lms/notifications/`, the user's own room). The instructor POSTs an announcement
+(`ROUNDS` times, one at a time); per round, two figures from just before the POST: `stored`,
+when the last of the users' rows is in `notifications` (polled every `POLL_SECONDS`), and
+`last`, when the last socket received its `notification` frame. Both include the commit,
+the hand-off to the worker, its INSERTs (1,000 rows each) and, for `last`, the publishes to
+each user's room. Embedded worker, then, when Redis answers, Celery and Redis (one
+`lms worker` pinned to CPU 1). Target: the same as an announcement's, at most 5 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from contextlib import nullcontext
+
+import aiohttp
+from sqlalchemy import func, select
+
+from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course, start_load
+from bench.loop_lag import celery_settings, celery_worker, redis_reachable
+from bench.pinned_server import pinned_server, temporary_database
+from bench.proc_stats import raise_nofile
+from bench.run import SECRET
+from models.notifications.tables import Notification
+from models.tenancy import Databases
+from web.tokens import mint_token
+
+PORT = 9189
+USERS = 5000
+ROUNDS = 3
+TARGET_SECONDS = 5.0
+POLL_SECONDS = 0.02
+
+
+def available() -> str | None:
+    """Why this scenario cannot run here, or None."""
+    return missing_tools(USERS)
+
+
+async def stored_at(databases: Databases, event_key: str, users: int, seconds: float) -> float:
+    """When `users` rows of the event were first seen stored (epoch s); inf if never."""
+    stmt = select(func.count()).where(Notification.event_key == event_key)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        async with databases.tenant_sessions("default")() as session:
+            if int(await session.scalar(stmt) or 0) >= users:
+                return time.time()
+        await asyncio.sleep(POLL_SECONDS)
+    return float("inf")
+
+
+async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
+    async with temporary_database("lms_inbox") as url:
+        course = await seed_course(url, users)
+        databases = Databases.connect(url, pool_size=2)
+        worker = celery_worker({**env, "LMS_DATABASE_URL": url}) if env else nullcontext()
+        try:
+            async with pinned_server(url, PORT, **env) as server, worker:
+                token = mint_token(
+                    secret=SECRET, user=INSTRUCTOR, tenant="default", roles=["instructor"]
+                )
+                socket_url = f"ws://127.0.0.1:{PORT}/ws/lms/notifications/"
+                announce = f"{server.base}/api/lms/courses/courses/{course}/announce/"
+                stored: list[float] = []
+                last: list[float] = []
+                got: list[str] = []
+                for n in range(ROUNDS):
+                    load = await start_load(socket_url, users, "--expect", "notification")
+                    try:
+                        connected = await load.line("CONNECTED", 600)
+                        await asyncio.sleep(1)
+                        headers = {"Authorization": f"Bearer {token}"}
+                        body = {"title": f"Round {n}", "message": "To every enrolled user."}
+                        async with aiohttp.ClientSession(headers=headers) as http:
+                            sent = time.time()
+                            async with http.post(announce, json=body) as reply:
+                                assert reply.status == 201, await reply.text()
+                                announcement = (await reply.json())["id"]
+                        key = f"announcement:{announcement}"
+                        rows = asyncio.create_task(stored_at(databases, key, users, 120))
+                        received = await load.line("RECEIVED", 120)
+                        stored.append(await rows - sent)
+                    finally:
+                        await load.quit()
+                    fields = dict(part.split("=") for part in received.split()[1:])
+                    last.append(float(fields["last"]) - sent)
+                    got.append(f"{fields['got']}/{fields['of']}")
+        finally:
+            await databases.dispose()
+    worst = max(max(last), max(stored))
+    complete = all(g == f"{users}/{users}" for g in got)
+    verdict = "meets" if worst <= TARGET_SECONDS and complete else "MISSES"
+    line = (
+        f"inbox fan-out to {users}, {name}: stored_s={statistics.median(stored):.2f} "
+        f"last_s={statistics.median(last):.2f} "
+        f"(rounds stored {', '.join(f'{s:.2f}' for s in stored)}; "
+        f"last {', '.join(f'{s:.2f}' for s in last)}; received {', '.join(got)}; "
+        f"{connected.removeprefix('CONNECTED ')}) "
+        f"{verdict} the target of <= {TARGET_SECONDS:g} s"
+    )
+    print(line)
+    missed = sum(users - int(g.split("/")[0]) for g in got)
+    result = (
+        f"inbox fan-out to {users}, {name}: RESULT users={users} rounds={len(last)} "
+        f"stored_s_median={statistics.median(stored):.3f} stored_s_max={max(stored):.3f} "
+        f"last_s_median={statistics.median(last):.3f} last_s_max={max(last):.3f} "
+        f"missed={missed}"
+    )
+    print(result)
+    return [line, result]
+
+
+async def main(users: int = USERS) -> list[str]:
+    raise_nofile()
+    lines = await scenario("embedded worker", users, {})
+    reason = await redis_reachable()
+    if reason is not None:
+        lines.append(f"inbox fan-out to {users}, Celery and Redis: not run: {reason}")
+        print(lines[-1])
+        return lines
+    async with celery_settings("lms-bench-inbox") as env:
+        lines += await scenario("Celery and Redis", users, env)
+    return lines
+
+
+if __name__ == "__main__":
+    if (reason := available()) is not None:
+        print(f"inbox fan-out: not run: {reason}")
+        sys.exit(0)
+    asyncio.run(main(*(int(a) for a in sys.argv[1:2])))

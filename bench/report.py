@@ -572,6 +572,34 @@ def route_row(
     )
 
 
+def scaled(result: Result | None, key: str, factor: float) -> float | None:
+    value = field(result, key)
+    return None if value is None else factor * value
+
+
+def route_checks(
+    posts: dict[str, Result | None], create: Result | None, creates: dict[str, Result | None]
+) -> list[Check]:
+    """The lean path's targets: the posts page >= 3x drf-wsgi and >= 60% of bare with a
+    p99 no worse than drf-wsgi's; course create >= 3x drf-wsgi's create."""
+    ours, drf, bare = posts.get("ours"), posts.get("drf-wsgi"), posts.get("bare")
+    rps, p99, drf_p99 = field(ours, "rps"), field(ours, "p99_ms"), field(drf, "p99_ms")
+    thrice, sixty = scaled(drf, "rps", 3), scaled(bare, "rps", 0.6)
+    create_rps, create_thrice = field(create, "rps"), scaled(creates.get("drf-wsgi"), "rps", 3)
+    return [
+        Check("posts page: req/s >= 3x drf-wsgi", rps, thrice, at_least(rps, thrice), digits=0),
+        Check("posts page: req/s >= 60% of bare", rps, sixty, at_least(rps, sixty), digits=0),
+        Check("posts page: p99 <= drf-wsgi's", p99, drf_p99, at_most(p99, drf_p99), " ms"),
+        Check(
+            "course create: req/s >= 3x drf-wsgi",
+            create_rps,
+            create_thrice,
+            at_least(create_rps, create_thrice),
+            digits=0,
+        ),
+    ]
+
+
 def routes_section(ours: dict[str, Result], peers: PeerFigures, raw: list[str]) -> list[str]:
     """One row per route, the peers under the routes they serve (the posts page from
     bench/routes.py, course create from run_peers.sh); a route over the round-trip budget
@@ -598,4 +626,6 @@ def routes_section(ours: dict[str, Result], peers: PeerFigures, raw: list[str]) 
         for peer in ROUTE_PEERS:
             if peer_figures.get(peer) is not None:
                 lines.append(route_row(f"{peer}, {label}", peer_figures[peer], drf, bare))
-    return [*lines, ""]
+    posts_page = {"ours": ours.get(ROUTE + ROUTE_POSTS), **posts}
+    checks = route_checks(posts_page, ours.get(ROUTE + ROUTE_CREATE), creates)
+    return [*lines, "", *check_table(checks), ""]

@@ -117,6 +117,35 @@ def test_course_create_is_compared_with_the_peers_create_from_their_run() -> Non
     assert "| drf-wsgi, courses create | 500 | 100.0 / 300.0 | - | - | - | 1.00x | - |" in section
 
 
+def test_course_create_under_3x_drf_wsgi_is_not_met() -> None:
+    create = (
+        "route courses create: RESULT rps=1400.0 p50_ms=20.00 p99_ms=90.00 requests=1400 "
+        "non2xx=0 cpu_us=700.0 statements=3 transactions=1 round_trips=5"
+    )
+    peers = {"drf-wsgi": {"create": {"rps": 500.0, "p50_ms": 100.0, "p99_ms": 300.0}}}
+
+    section = "\n".join(routes_section(parse_labelled([create]), peers, [create]))
+
+    assert "| course create: req/s >= 3x drf-wsgi | 1,400 | 1,500 | **not met** |" in section
+
+
+def test_the_posts_page_targets_are_judged_against_both_peers_of_the_same_run() -> None:
+    lines = [
+        f"route {ROUTE_POSTS}: RESULT rps=1800.0 p50_ms=20.00 p99_ms=300.00 requests=9000 "
+        "non2xx=0 cpu_us=500.0 statements=1 transactions=0 round_trips=1",
+        f"route drf-wsgi {ROUTE_POSTS}: RESULT rps=200.0 p50_ms=300.00 p99_ms=400.00 "
+        "requests=1000 non2xx=0 cpu_us=5000.0",
+        f"route bare {ROUTE_POSTS}: RESULT rps=2000.0 p50_ms=30.00 p99_ms=100.00 "
+        "requests=10000 non2xx=0 cpu_us=400.0",
+    ]
+
+    section = "\n".join(routes_section(parse_labelled(lines), {}, lines))
+
+    assert "| posts page: req/s >= 3x drf-wsgi | 1,800 | 600 | met |" in section
+    assert "| posts page: req/s >= 60% of bare | 1,800 | 1,200 | met |" in section
+    assert "| posts page: p99 <= drf-wsgi's | 300.0 ms | 400.0 ms | met |" in section
+
+
 def test_the_report_has_no_route_table_when_the_routes_did_not_run() -> None:
     text = render(title="t", command="c", notes=[], ours={}, peers={}, raw=[])
 

@@ -1,10 +1,23 @@
 // My conversations and a direct conversation: its messages, the composer, new messages
 // arriving live (a `direct_message` notification makes the page ask the API again).
-import { $, api, el, fail, me, onNotification, onNotificationsReset, requireSignIn, showError, withQuery } from "./app.js";
+import {
+  $,
+  api,
+  el,
+  fail,
+  me,
+  onNotification,
+  onNotificationsReset,
+  refreshBell,
+  requireSignIn,
+  showError,
+  withQuery,
+} from "./app.js";
 import { entryNode } from "./chat.js";
 
 const MESSAGES = "/api/lms/messaging/messages/";
 const CONVERSATIONS = "/api/lms/messaging/conversations/";
+const NOTIFICATIONS = "/api/lms/notifications/notifications/";
 
 /** A person's display name when the API gives one (`sender: {id, name}`), else the id. */
 export function person(row, field) {
@@ -67,6 +80,14 @@ async function loadConversations() {
   }
 }
 
+/** The conversation is on screen: its direct-message notifications are read too. */
+async function readNotificationsFrom(other) {
+  const page = await api(withQuery(NOTIFICATIONS, { unread: "true", type: "direct_message", page_size: 100 }));
+  const about = page.results.filter((n) => n.data && n.data.sender_id === other);
+  for (const n of about) await api(`${NOTIFICATIONS}${n.id}/read/`, { method: "POST" });
+  if (about.length) refreshBell();
+}
+
 let loading = 0;
 async function loadConversation() {
   const other = current();
@@ -98,6 +119,7 @@ async function loadConversation() {
       await api(`${MESSAGES}read-all/`, { method: "POST", body: { with: other } });
       loadConversations();
     }
+    await readNotificationsFrom(other);
   } catch (error) {
     fail(error);
   }

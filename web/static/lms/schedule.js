@@ -1,7 +1,7 @@
 // My schedule, a week (Monday to Sunday, in the browser's time zone) at a time: one item per
 // occurrence from the API's window query; accept or decline where I am invited. The week
 // shown lives in the address (`?week=YYYY-MM-DD`, its Monday).
-import { $, api, el, fail, me, requireSignIn, withQuery } from "./app.js";
+import { $, api, el, fail, me, onNotification, onNotificationsReset, requireSignIn, withQuery } from "./app.js";
 
 const SCHEDULES = "/api/lms/schedule/schedules/";
 const PARTICIPANTS = "/api/lms/schedule/participants/";
@@ -181,6 +181,11 @@ function main() {
     go(mondayOf(new Date()));
   });
   window.addEventListener("popstate", load);
+  // An invitation, a change or a cancellation of mine: the week is asked for again.
+  onNotification((n) => {
+    if (n.type.startsWith("schedule_")) load();
+  });
+  onNotificationsReset(load);
   load();
 }
 

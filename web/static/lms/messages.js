@@ -44,7 +44,12 @@ function conversationLink(c) {
     return el(
       "li",
       {},
-      el("a", { href: `/lms/groups/${c.group_id}/` }, `Group ${c.group_id}${unread}`, el("span", { class: "preview" }, last.content)),
+      el(
+        "a",
+        { href: `/lms/groups/${c.group_id}/` },
+        `${groupNames.get(c.group_id) || `Group ${c.group_id}`} (group chat)${unread}`,
+        el("span", { class: "preview" }, last.content),
+      ),
     );
   }
   const other = c.with;
@@ -67,10 +72,22 @@ function conversationLink(c) {
   );
 }
 
+const groupNames = new Map();
+
+async function loadGroupNames() {
+  try {
+    const page = await api(withQuery("/api/lms/groups/groups/", { member: "me", page_size: 100 }));
+    for (const g of page.results) groupNames.set(g.id, g.name);
+  } catch {
+    // Names are a nicety: a group conversation is then named by its id.
+  }
+}
+
 let listing = 0;
 async function loadConversations() {
   const asked = ++listing;
   try {
+    if (!groupNames.size) await loadGroupNames();
     const page = await api(withQuery(CONVERSATIONS, { page_size: 100 }));
     if (asked !== listing) return;
     $("conversations").replaceChildren(...page.results.map(conversationLink));

@@ -158,3 +158,22 @@ async def test_the_sender_is_shown_by_name_when_the_api_gives_one_else_by_id(
 
     await expect(page.locator("#entries .entry .who")).to_have_text([shown])
     await expect(page.locator("#conversation-title")).to_have_text(f"With {shown}")
+
+
+async def test_a_group_conversation_is_named_and_leads_to_the_group_chat(signed_in, api):
+    group = await api.post("/api/lms/groups/groups/", {"name": "Cohort 7"}, as_="instructor")
+    await api.post(
+        "/api/lms/groups/members/",
+        {"group": group.body["id"], "user_id": "student-1"},
+        as_="instructor",
+    )
+    await api.post(
+        MESSAGES,
+        {"group_id": group.body["id"], "content": "Meet at 6?", "message_type": "group"},
+        as_="instructor",
+    )
+    page = await signed_in("student", "/lms/messages/")
+
+    link = page.locator("#conversations a").filter(has_text="Cohort 7 (group chat)")
+    await expect(link).to_contain_text("Meet at 6?")
+    await expect(link).to_have_attribute("href", f"/lms/groups/{group.body['id']}/")

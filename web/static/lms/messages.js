@@ -73,6 +73,7 @@ function conversationLink(c) {
 }
 
 const groupNames = new Map();
+let groupNamesAsked = false;
 
 async function loadGroupNames() {
   try {
@@ -87,7 +88,10 @@ let listing = 0;
 async function loadConversations() {
   const asked = ++listing;
   try {
-    if (!groupNames.size) await loadGroupNames();
+    if (!groupNamesAsked) {
+      groupNamesAsked = true;
+      await loadGroupNames();
+    }
     const page = await api(withQuery(CONVERSATIONS, { page_size: 100 }));
     if (asked !== listing) return;
     $("conversations").replaceChildren(...page.results.map(conversationLink));

@@ -175,3 +175,14 @@ async def test_a_preference_saved_in_the_form_is_the_apis_and_survives_a_reload(
     await page.reload()
     await expect(page.get_by_label("Direct messages")).to_have_value("email")
     assert page.script_errors == []
+
+
+async def test_following_a_notification_reads_it_and_opens_what_it_names(signed_in, api):
+    await direct_message(api, "Look at this")
+    page = await signed_in("student", "/lms/notifications/")
+
+    await page.get_by_role("link", name="Message from student-2").click()
+
+    await expect(page).to_have_url(re.compile(r"/lms/messages/\?with=student-2$"))
+    await expect(page.locator("#entries .entry .text")).to_have_text(["Look at this"])
+    await expect(page.locator("#bell-count")).to_have_text("0")

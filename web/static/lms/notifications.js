@@ -80,7 +80,18 @@ async function markRead(n) {
 
 function item(n) {
   const href = target(n);
-  const title = href ? el("a", { href }, n.title) : n.title;
+  // Following a notification reads it: marked first, then the page it names.
+  const follow = async (event) => {
+    if (n.is_read || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    try {
+      await api(`${BASE}${n.id}/read/`, { method: "POST" });
+    } catch {
+      // Going there matters more than the mark.
+    }
+    window.location.assign(href);
+  };
+  const title = href ? el("a", { href, onclick: follow }, n.title) : n.title;
   return el(
     "li",
     { class: n.is_read ? "notification" : "notification unread", "data-id": n.id },

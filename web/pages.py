@@ -100,3 +100,18 @@ async def tutor_page(request: web.Request) -> web.Response:
 @_route(f"/lms/tutor/{{session_id:{ID}}}/", "Web client: an AI tutor conversation")
 async def tutor_session_page(request: web.Request) -> web.Response:
     return _page(request, "tutor_session", "AI tutor", room_id=path_id(request, "session_id"))
+
+
+@_route("/lms/notifications/", "Web client: my notifications and their preferences")
+async def notifications_page(request: web.Request) -> web.Response:
+    return _page(request, "notifications", "Notifications")
+
+
+@_route("/lms/messages/", "Web client: my conversations and direct messages")
+async def messages_page(request: web.Request) -> web.Response:
+    return _page(request, "messages", "Messages")
+
+
+@_route("/lms/schedule/", "Web client: my schedule, a week at a time")
+async def schedule_page(request: web.Request) -> web.Response:
+    return _page(request, "schedule", "My schedule")

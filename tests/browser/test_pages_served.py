@@ -17,6 +17,9 @@ PAGES = [
     "/lms/groups/1/",
     "/lms/tutor/",
     "/lms/tutor/1/",
+    "/lms/notifications/",
+    "/lms/messages/",
+    "/lms/schedule/",
 ]
 
 

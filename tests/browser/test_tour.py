@@ -68,6 +68,9 @@ async def world(api: Any, make: Any) -> dict[str, str]:
         "groups": "/lms/groups/",
         "group": f"/lms/groups/{group.body['id']}/",
         "tutor": "/lms/tutor/",
+        "notifications": "/lms/notifications/",
+        "messages": "/lms/messages/",
+        "schedule": "/lms/schedule/",
     }
 
 

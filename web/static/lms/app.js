@@ -334,3 +334,68 @@ export class Room {
     if (this.handlers.onStatus) this.handlers.onStatus(state, text);
   }
 }
+
+// The bell in the header of every page: the unread count comes from the API, asked again
+// whenever the user's notification socket says something arrived (or after a resume); pages
+// that show notifications or messages listen for the same frames with `onNotification`.
+const NOTIFICATION_EVENT = "lms:notification";
+const NOTIFICATIONS_RESET = "lms:notifications-reset";
+let bellAsked = 0;
+
+/** Calls `handler(notification)` for each new notification of mine, live or replayed. */
+export function onNotification(handler) {
+  window.addEventListener(NOTIFICATION_EVENT, (event) => handler(event.detail));
+}
+
+/** Calls `handler()` when the socket could not replay what was missed (reload over REST). */
+export function onNotificationsReset(handler) {
+  window.addEventListener(NOTIFICATIONS_RESET, () => handler());
+}
+
+function showBell(count) {
+  const bell = $("bell");
+  const badge = $("bell-count");
+  badge.textContent = count > 99 ? "99+" : String(count);
+  badge.dataset.count = String(count);
+  bell.setAttribute("aria-label", `Notifications: ${count} unread`);
+}
+
+/** Asks the API for my unread count; only the latest answer is shown. */
+export async function refreshBell() {
+  if (!token() || !$("bell")) return;
+  const asked = ++bellAsked;
+  try {
+    const body = await api("/api/lms/notifications/notifications/unread-count/");
+    if (asked === bellAsked) showBell(body.unread_count);
+  } catch {
+    // The bell is a nicety: a failed refresh keeps the last count.
+  }
+}
+
+function startBell() {
+  const bell = $("bell");
+  if (!bell || !token()) return;
+  bell.hidden = false;
+  if (window.location.pathname === bell.getAttribute("href")) bell.setAttribute("aria-current", "page");
+  refreshBell();
+  const room = new Room("/ws/lms/notifications/", {
+    onJoined: (_data, first) => {
+      if (!first) refreshBell(); // back after a drop: what was missed has just been replayed
+    },
+    onReset: () => {
+      refreshBell();
+      window.dispatchEvent(new CustomEvent(NOTIFICATIONS_RESET));
+    },
+    onEvent: (type, data) => {
+      if (type !== "notification") return;
+      refreshBell();
+      window.dispatchEvent(new CustomEvent(NOTIFICATION_EVENT, { detail: data }));
+    },
+    onStatus: (state) => {
+      bell.dataset.state = state;
+    },
+  });
+  room.connect();
+}
+
+startBell();

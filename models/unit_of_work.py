@@ -53,6 +53,7 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._after_commit: list[Callback] = []
         self._after_rollback: list[Callback] = []
+        self._before_commit: list[Callback] = []
         self._rollback_only = False
 
     @property
@@ -72,6 +73,11 @@ class UnitOfWork:
     def after_commit(self, callback: Callback) -> None:
         self._after_commit.append(callback)
 
+    def before_commit(self, callback: Callback) -> None:
+        """Write something more in this transaction, just before it commits (only if the
+        unit opened its session: a unit that touched nothing commits nothing)."""
+        self._before_commit.append(callback)
+
     def after_rollback(self, callback: Callback) -> None:
         """Undo what the database cannot, e.g. delete a file written for a row never stored."""
         self._after_rollback.append(callback)
@@ -79,6 +85,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         tasks, events = [], []
         if self._session is not None:
+            before, self._before_commit = self._before_commit, []
+            for callback in before:
+                await callback()
             # The activity and audit records go in with the change they record.
             await write_records(self._session)
             await self._session.commit()
@@ -119,6 +128,7 @@ class UnitOfWork:
             take_tasks(self._session)
             take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_rollback, [], []
+        self._before_commit = []
         await _run_all(callbacks)
 
     async def close(self) -> None:

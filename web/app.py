@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from models.background import cancel_and_wait
 from models.payments.webhooks import RELAY_OUTBOX
+from models.people.directory import Seen
 from models.tenancy import Databases, TenantDirectory, list_tenants
 from realtime import rooms
 from realtime.bus import Bus, MemoryBus, ThreadSafePublisher
@@ -38,6 +39,7 @@ from web import (
     messaging,
     pages,
     payments,
+    people,
     schedules,
     sockets,
 )
@@ -53,6 +55,7 @@ from web.keys import (
     DATABASES,
     DISPATCHER,
     HTTP_CLIENT,
+    PEOPLE_SEEN,
     READ_ONLY_HANDLERS,
     REDIS,
     ROUTES,
@@ -64,7 +67,7 @@ from web.keys import (
 from web.loop_monitor import loop_monitor_ctx
 from web.middlewares import (
     auth_middleware,
-    authenticate,
+    authenticate_socket,
     request_id_middleware,
     tenant_middleware,
     transaction_middleware,
@@ -160,7 +163,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     app[GATE] = SocketGate(
         settings=settings,
         hub=hub,
-        authenticate=authenticate,
+        authenticate=authenticate_socket,
         unit_of_work=unit_of_work,
     )
     yield
@@ -253,6 +256,7 @@ def build_routes() -> RouteTable:
         schedules,
         forums,
         messaging,
+        people,
         sockets,
         ai_chat,
         pages,
@@ -311,5 +315,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[READ_ONLY_HANDLERS] = routes.read_only_handlers()
     app[ENDPOINTS] = endpoint_index(routes.endpoints)
     app[SEEN_TOKENS] = SeenTokens()
+    app[PEOPLE_SEEN] = Seen()
     app[AUDITOR] = audit_records
     return app

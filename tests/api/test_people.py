@@ -1,0 +1,158 @@
+"""The tenant's directory of people: filled from tokens, read at users/me/ and users/<id>/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.statements import StatementCounter
+from tests.conftest import TENANT_B, Api, token_for
+
+ME = "/api/lms/users/me/"
+COURSES = "/api/lms/courses/courses/"
+
+
+def user_path(user_id: str) -> str:
+    return f"/api/lms/users/{user_id}/"
+
+
+def ada(**claims: Any) -> str:
+    claims = {"name": "Ada Lovelace", "email": "ada@example.com", **claims}
+    return token_for("ada", "student", **claims)
+
+
+async def test_me_answers_my_claims_and_roles(api: Api) -> None:
+    reply = await api.get(ME, token=ada(picture="https://pics.example/ada.png"))
+
+    assert reply.status == 200
+    assert reply.body == {
+        "user_id": "ada",
+        "name": "Ada Lovelace",
+        "email": "ada@example.com",
+        "picture": "https://pics.example/ada.png",
+        "roles": ["student"],
+    }
+
+
+async def test_a_token_without_a_name_shows_the_id(api: Api) -> None:
+    await api.get(ME, token=token_for("nameless"))
+
+    reply = await api.get(user_path("nameless"), as_="student")
+
+    assert reply.status == 200
+    assert reply.body["name"] == "nameless"
+
+
+async def test_any_request_puts_the_caller_in_the_directory(api: Api) -> None:
+    await api.get(COURSES, token=ada())
+
+    reply = await api.get(user_path("ada"), as_="student")
+
+    assert reply.status == 200
+    assert (reply.body["id"], reply.body["name"], reply.body["picture"]) == (
+        "ada",
+        "Ada Lovelace",
+        None,
+    )
+
+
+async def test_a_writing_request_stores_the_caller_with_its_commit(api: Api) -> None:
+    body = {"title": "Logic", "code": "LOG1", "level": "Beginner", "price": "0.00"}
+    token = token_for("babbage", "instructor", name="Charles Babbage")
+    assert (await api.post(COURSES, body, token=token)).status == 201
+
+    reply = await api.get(user_path("babbage"), as_="student")
+
+    assert reply.body["name"] == "Charles Babbage"
+
+
+async def test_email_is_hidden_from_others(api: Api) -> None:
+    await api.get(ME, token=ada())
+
+    reply = await api.get(user_path("ada"), as_="student")
+
+    assert reply.body["email"] is None
+
+
+async def test_email_is_shown_to_the_user_themself(api: Api) -> None:
+    token = ada()
+    await api.get(ME, token=token)
+
+    reply = await api.get(user_path("ada"), token=token)
+
+    assert reply.body["email"] == "ada@example.com"
+
+
+async def test_email_is_shown_to_admins(api: Api) -> None:
+    await api.get(ME, token=ada())
+
+    reply = await api.get(user_path("ada"), as_="admin")
+
+    assert reply.body["email"] == "ada@example.com"
+
+
+async def test_a_user_never_seen_is_a_404(api: Api) -> None:
+    reply = await api.get(user_path("nobody"), as_="admin")
+
+    assert reply.status == 404
+
+
+async def test_another_tenants_user_is_a_404(api: Api) -> None:
+    await api.get(ME, token=token_for("zed", tenant=TENANT_B, name="Zed"))
+
+    reply = await api.get(user_path("zed"), as_="admin")
+
+    assert reply.status == 404
+
+
+async def test_changed_claims_replace_the_stored_ones(api: Api) -> None:
+    await api.get(ME, token=ada())
+    await api.get(ME, token=ada(name="Ada King"))
+
+    reply = await api.get(user_path("ada"), as_="student")
+
+    assert reply.body["name"] == "Ada King"
+
+
+async def test_unchanged_claims_run_no_statement_for_the_directory(api: Api) -> None:
+    await api.get(ME, token=ada())
+
+    with StatementCounter() as counter:
+        reply = await api.get(ME, token=ada())  # another token, the same claims
+
+    assert reply.status == 200
+    assert counter.statements == []
+
+
+async def test_changed_claims_run_one_upsert(api: Api) -> None:
+    await api.get(ME, token=ada())
+
+    with StatementCounter() as counter:
+        await api.get(ME, token=ada(name="Ada King"))
+
+    assert len(counter.statements) == 1
+    assert counter.statements[0].lstrip().upper().startswith("INSERT INTO")
+    assert "ON CONFLICT" in counter.statements[0].upper()
+
+
+async def test_a_writing_request_with_unchanged_claims_writes_no_directory_row(
+    api: Api,
+) -> None:
+    token = token_for("babbage", "instructor", name="Charles Babbage")
+    body = {"title": "Logic", "code": "LOG1", "level": "Beginner", "price": "0.00"}
+    await api.post(COURSES, body, token=token)
+
+    with StatementCounter() as counter:
+        reply = await api.post(COURSES, {**body, "code": "LOG2"}, token=token)
+
+    assert reply.status == 201
+    assert not [s for s in counter.statements if "users" in s and "INSERT" in s.upper()]
+
+
+async def test_a_refused_write_leaves_the_directory_as_it_was(api: Api) -> None:
+    token = token_for("babbage", "student", name="Charles Babbage")
+    body = {"title": "Logic", "code": "LOG1", "level": "Beginner", "price": "0.00"}
+    assert (await api.post(COURSES, body, token=token)).status == 403
+
+    reply = await api.get(user_path("babbage"), as_="admin")
+
+    assert reply.status == 404

@@ -25,11 +25,20 @@ from models.effects import (
     take_tasks,
     write_records,
 )
+from models.identity import Principal
 from models.tenancy import Databases
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[], Awaitable[None]]
+
+_ACTOR = "lms_actor"
+
+
+def acting(session: AsyncSession) -> Principal | None:
+    """Who the unit of this session acts for, when its entrance said (a request, a frame)."""
+    actor: Principal | None = session.info.get(_ACTOR)
+    return actor
 
 
 class UnitOfWork:
@@ -55,11 +64,16 @@ class UnitOfWork:
         self._after_rollback: list[Callback] = []
         self._before_commit: list[Callback] = []
         self._rollback_only = False
+        # Who acts, when the entrance knows (a request, a socket frame): rows they make are
+        # shown with their token's name without asking the directory (models/people/names.py).
+        self.actor: Principal | None = None
 
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
             self._session = self._factory()
+            if self.actor is not None:
+                self._session.info[_ACTOR] = self.actor
         return self._session
 
     @property

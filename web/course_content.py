@@ -35,6 +35,7 @@ from models.courses.tables import Lesson
 from models.errors import PermissionDenied
 from models.listing import paginate
 from models.validation import check_changes
+from web.enrollments import enrollment_body
 from web.handlers import (
     actor,
     no_content,
@@ -352,7 +353,7 @@ async def complete_lesson(request: web.Request) -> web.Response:
     enrollment = await enrollments.do_complete_lesson(
         session(request), actor=actor(request), lesson=lesson, course=course, enrollment=enrollment
     )
-    return ok(render(EnrollmentRead, enrollment))
+    return ok(await enrollment_body(session(request), enrollment))
 
 
 # Resources

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses import notifications
 from models.courses import operations as courses
@@ -23,8 +24,9 @@ from models.courses.schemas import (
     CourseSummary,
     CourseUpdate,
 )
-from models.courses.tables import Course
+from models.courses.tables import Announcement, Course
 from models.fields import cents_to_money
+from models.people.names import named, person_at, with_people
 from models.validation import check_changes
 from web.handlers import (
     actor,
@@ -76,7 +78,13 @@ def catalogue_row(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def course_detail(course: Course) -> dict[str, Any]:
+async def _announcement_body(session: AsyncSession, announcement: Announcement) -> dict[str, Any]:
+    await named(session, [announcement])
+    return render(AnnouncementRead, with_people(announcement))
+
+
+async def course_detail(session: AsyncSession, course: Course) -> dict[str, Any]:
+    await named(session, [course])  # loaded with the course; a new one's: the actor's
     return render(CourseRead, _course_fields(course))
 
 
@@ -93,6 +101,7 @@ def _course_fields(course: Course) -> dict[str, Any]:
             else None
         ),
         "thumbnail": media_url(course.thumbnail),
+        "instructor": person_at(course, "instructor_id"),
     }
 
 
@@ -186,7 +195,7 @@ async def create_course(request: web.Request) -> web.Response:
     data = await read_body(request, CourseCreate)
     await courses.check_new_course(session(request), actor=actor(request), data=data)
     course = await courses.do_create_course(session(request), actor=actor(request), data=data)
-    return ok(course_detail(course), status=201)
+    return ok(await course_detail(session(request), course), status=201)
 
 
 @routes.read(COURSE, tag=TAG, response=CourseRead)
@@ -195,7 +204,7 @@ async def get_course(request: web.Request) -> web.Response:
     course = await courses.access_course(
         session(request), actor=actor(request), course_id=path_id(request, "course_id")
     )
-    return ok(course_detail(course))
+    return ok(await course_detail(session(request), course))
 
 
 async def _update_course(request: web.Request) -> web.Response:
@@ -213,7 +222,7 @@ async def _update_course(request: web.Request) -> web.Response:
     course = await courses.do_update_course(
         session(request), actor=actor(request), course=course, change=change
     )
-    return ok(course_detail(course))
+    return ok(await course_detail(session(request), course))
 
 
 routes.update_routes(
@@ -261,7 +270,7 @@ async def upload_thumbnail(request: web.Request) -> web.Response:
         uow.session, course=course, path=stored.relative_path
     )
     remove_media_later(request, old)
-    return ok(course_detail(course))
+    return ok(await course_detail(session(request), course))
 
 
 @routes.route(
@@ -284,4 +293,4 @@ async def announce(request: web.Request) -> web.Response:
     announcement = await notifications.do_announce(
         session(request), actor=actor(request), course=course, data=data
     )
-    return ok(render(AnnouncementRead, announcement), status=201)
+    return ok(await _announcement_body(session(request), announcement), status=201)

@@ -234,6 +234,7 @@ async def _in_unit_of_work(
         await store_person_now(request.app, principal, claims)
     async with open_unit(request.app, principal.tenant, read_only=read_only) as uow:
         request[UOW] = uow
+        uow.actor = principal
         if claims is not None and not read_only:
             _store_person_with_commit(request.app, uow, principal, claims)
         response: web.StreamResponse = await handler(request)

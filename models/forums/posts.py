@@ -32,6 +32,8 @@ from models.forums.tables import Forum, ForumPost
 from models.identity import Principal
 from models.listing import Listing, ListShape, PageRequest, PageResult, count_on_rows, read_rows
 from models.logs.operations import record_activity_on
+from models.people.names import named, person_at
+from models.people.tables import User
 from models.validation import check_changes
 
 LOCKED = "This forum is locked."
@@ -52,6 +54,7 @@ class PostView:
             "parent": p.parent_id,
             "content": p.content,
             "author_id": p.author_id,
+            "author": person_at(p, "author_id"),
             "is_pinned": p.is_pinned,
             "is_edited": p.edited_at is not None,
             "edited_at": p.edited_at,
@@ -64,6 +67,7 @@ class PostView:
 async def post_views(session: AsyncSession, *, posts: Sequence[ForumPost]) -> list[PostView]:
     """The posts with their direct reply counts (one query for a page)."""
     ids = [p.id for p in posts]
+    await named(session, posts)
     counts: dict[int, int] = {}
     if ids:
         rows = await session.execute(
@@ -97,7 +101,8 @@ _ACTOR = "lms_actor"
 _FORUM = "lms_forum"
 _REPLIES = ForumPost.__table__.alias("replies")
 # A page row, in PostRead's order (`post_row`, web/forums.py, unpacks it by position): the
-# post, its direct reply count, the total of the list last.
+# post, its direct reply count, its author's name and picture (the directory, LEFT OUTER
+# JOINed), the total of the list last.
 PAGE_COLUMNS = (
     ForumPost.id,
     ForumPost.forum_id,
@@ -112,6 +117,8 @@ PAGE_COLUMNS = (
     .scalar_subquery(),
     ForumPost.created_at,
     ForumPost.updated_at,
+    User.name,
+    User.picture,
     func.count().over(),
 )
 
@@ -129,6 +136,7 @@ def _page_statement(
     stmt = (
         select(*PAGE_COLUMNS)
         .join(Forum, Forum.id == ForumPost.forum_id)
+        .outerjoin(User, User.user_id == ForumPost.author_id)
         .where(visible_to(is_admin=is_admin, user=bindparam(_ACTOR)))
     )
     if in_forum:
@@ -219,6 +227,7 @@ async def do_create_post(
     )
     session.add(post)
     await session.flush()
+    await named(session, [post])  # the actor: from their token, no statement
     _post_activity(session, actor, post, "forum_post_created", f"Posted in forum {forum.title!r}.")
     _notify(session, post, "post", PostView(post, 0))
     return post

@@ -26,9 +26,8 @@ from models.people.tables import User
 Claims = tuple[str | None, str | None, str | None]
 
 SEEN_MAX = 50_000
-_NAME_MAX = User.__table__.c.name.type.length or 255
-_EMAIL_MAX = User.__table__.c.email.type.length or 254
-_PICTURE_MAX = User.__table__.c.picture.type.length or 2048
+# The columns' lengths (models/people/tables.py).
+_NAME_MAX, _EMAIL_MAX, _PICTURE_MAX = 255, 254, 2048
 
 
 def claims_of(principal: Principal) -> Claims:

@@ -13,31 +13,20 @@ fills those, the actor from their token, anyone else in one statement for all of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Relationship, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import NO_VALUE
 
 from models.identity import Principal
 from models.people.directory import claims_of
-from models.people.tables import User
+from models.people.tables import User, person_of, relation_for
+from models.unit_of_work import acting
 
 PersonFields = dict[str, Any]
-
-
-def person_of(column: str, table: str) -> Relationship[User | None]:
-    """The directory row of the user `table.column` names, joined wherever the row is loaded."""
-    return relationship(
-        User,
-        primaryjoin=f"foreign({table}.{column}) == User.user_id",
-        viewonly=True,
-        lazy="joined",
-        innerjoin=False,
-    )
 
 
 def person(
@@ -60,40 +49,50 @@ def actor_person(actor: Principal) -> PersonFields:
     return {"id": actor.user_id, "name": name or actor.user_id, "picture": picture}
 
 
-def loaded_person(row: Any, relation: str, column: str) -> PersonFields | None:
-    """The name object of `row.column`, from its loaded `relation` (`named` made sure)."""
+def person_at(row: Any, column: str) -> PersonFields | None:
+    """The name object of `row.column`, from its loaded person (`named` made sure); never
+    a lazy load: not loaded, it is the id alone."""
     user_id = getattr(row, column)
-    state = inspect(row)
-    loaded = state.attrs[relation].loaded_value
-    user = loaded if isinstance(loaded, User) else None
-    return person_from(user_id, user)
+    loaded = inspect(row).attrs[relation_for(column)].loaded_value
+    return person_from(user_id, loaded if isinstance(loaded, User) else None)
 
 
-def _needs(row: Any, relation: str, column: str) -> bool:
+def _needs(row: Any, column: str) -> bool:
     """Not loaded (a row made in this unit), or loaded for another id (its id changed)."""
     user_id = getattr(row, column)
     if user_id is None:
         return False
-    loaded = inspect(row).attrs[relation].loaded_value
+    loaded = inspect(row).attrs[relation_for(column)].loaded_value
     if loaded is NO_VALUE:
         return True
     return isinstance(loaded, User) and loaded.user_id != user_id
 
 
-async def named(
-    session: AsyncSession,
-    rows: Iterable[Any],
-    relations: Sequence[tuple[str, str]],
-    actor: Principal | None = None,
-) -> None:
-    """Make sure each row's `(relation, column)` person is loaded without a lazy load:
-    rows read from the database have them already; the others get the actor's (from their
-    token) or, for anyone else, one statement for all."""
+def name_field(column: str) -> str:
+    """Where the name object of a user-id field goes: `<x>_id` -> `<x>`, else `F_person`."""
+    return column[:-3] if column.endswith("_id") else column + "_person"
+
+
+def with_people(row: Any, **fields: str) -> dict[str, Any]:
+    """A row's columns, and beside each of its user ids (`__people__`) the name object, as
+    `name_field` names it unless `fields` says otherwise (`user_id="user_person"` where the
+    schema shows the id itself as `user`)."""
+    values = {attr.key: getattr(row, attr.key) for attr in inspect(row).mapper.column_attrs}
+    for column in type(row).__people__:
+        values[fields.get(column, name_field(column))] = person_at(row, column)
+    return values
+
+
+async def named(session: AsyncSession, rows: Iterable[Any]) -> None:
+    """Make sure the persons of each row's `__people__` columns are loaded: rows read from
+    the database have them already; the others get the actor's (from their token) or, for
+    anyone else, one statement for all."""
+    actor = acting(session)
     missing: list[tuple[Any, str, str]] = []
     for row in rows:
-        for relation, column in relations:
-            if _needs(row, relation, column):
-                missing.append((row, relation, column))
+        for column in type(row).__people__:
+            if _needs(row, column):
+                missing.append((row, relation_for(column), column))
     if not missing:
         return
     wanted = {getattr(row, column) for row, _, column in missing}
@@ -110,23 +109,32 @@ async def named(
 
 
 async def people(session: AsyncSession, user_ids: Iterable[str | None]) -> dict[str, PersonFields]:
-    """The name objects of these ids, in one statement (none for no ids)."""
-    ids = sorted({i for i in user_ids if i is not None})
-    if not ids:
-        return {}
-    result = await session.execute(
-        select(User.user_id, User.name, User.picture).where(User.user_id.in_(ids))
-    )
-    known = {uid: person(uid, name, picture) for uid, name, picture in result.all()}
-    return {uid: known.get(uid) or {"id": uid, "name": uid, "picture": None} for uid in ids}
+    """The name objects of these ids: the actor's from their token, the others' in one
+    statement (none when there are no others)."""
+    ids = {i for i in user_ids if i is not None}
+    found: dict[str, PersonFields] = {}
+    actor = acting(session)
+    if actor is not None and actor.user_id in ids:
+        found[actor.user_id] = actor_person(actor)
+        ids.discard(actor.user_id)
+    if ids:
+        result = await session.execute(
+            select(User.user_id, User.name, User.picture).where(User.user_id.in_(sorted(ids)))
+        )
+        for uid, name, picture in result.all():
+            found[uid] = {"id": uid, "name": name or uid, "picture": picture}
+    for uid in ids:
+        found.setdefault(uid, {"id": uid, "name": uid, "picture": None})
+    return found
 
 
 __all__ = [
     "actor_person",
-    "loaded_person",
     "named",
     "people",
     "person",
+    "person_at",
     "person_from",
     "person_of",
+    "relation_for",
 ]

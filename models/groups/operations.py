@@ -31,7 +31,7 @@ from models.groups.tables import Group, GroupMember
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity_on
-from models.people.names import named, person_at
+from models.people.names import find_with_person, named, person_at
 from models.slugs import unique_slug
 from models.unique import add_unique
 
@@ -311,7 +311,9 @@ async def check_new_member(
     in the group is a 409."""
     if not (actor.is_admin or role == OWNER or (role == MODERATOR and data.role == MEMBER)):
         raise PermissionDenied()
-    if await find_member(session, group_id=group.id, user_id=data.user_id) is not None:
+    # Who the user is comes with it: the membership made for them shows their name.
+    conditions = (GroupMember.group_id == group.id, GroupMember.user_id == data.user_id)
+    if await find_with_person(session, GroupMember, conditions, data.user_id) is not None:
         raise Conflict(ALREADY_MEMBER)
 
 

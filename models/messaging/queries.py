@@ -219,6 +219,12 @@ def _view(
     return MessageView(m, read_at is not None or before_joining, read_at, recipient_read_at)
 
 
+def sent_view(message: Message) -> MessageView:
+    """A message its sender just sent, as they see it: read (it is theirs), no receipt yet;
+    nothing to ask the database."""
+    return MessageView(message, True, None, None)
+
+
 async def message_view(session: AsyncSession, *, actor: Principal, message: Message) -> MessageView:
     return (await message_views(session, actor=actor, messages=[message]))[0]
 

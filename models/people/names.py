@@ -13,10 +13,10 @@ fills those, the actor from their token, anyone else in one statement for all of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import ColumnElement, and_, inspect, literal, outerjoin, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.base import NO_VALUE
@@ -27,6 +27,7 @@ from models.people.tables import User, person_of, relation_for
 from models.unit_of_work import acting
 
 PersonFields = dict[str, Any]
+T = TypeVar("T")
 
 
 def person(
@@ -83,6 +84,29 @@ def with_people(row: Any, **fields: str) -> dict[str, Any]:
     return values
 
 
+_KNOWN = "lms_people"
+
+
+def _known(session: AsyncSession) -> dict[str, User | None]:
+    """Directory rows (or their absence) this unit already read along with something else."""
+    known: dict[str, User | None] = session.info.setdefault(_KNOWN, {})
+    return known
+
+
+async def find_with_person(
+    session: AsyncSession, entity: type[T], conditions: Sequence[ColumnElement[bool]], user_id: str
+) -> T | None:
+    """The one `entity` row matching `conditions` (or None), and the directory row of
+    `user_id` with it, in one statement: a check for an existing row about another user
+    (their enrollment, their membership) also reads who they are, so the row then made for
+    them is shown with their name at no statement of its own."""
+    one = select(literal(1).label("one")).subquery("one")
+    joined = outerjoin(one, User, User.user_id == user_id).outerjoin(entity, and_(*conditions))
+    found, user = (await session.execute(select(entity, User).select_from(joined))).one()
+    _known(session)[user_id] = user
+    return found
+
+
 async def named(session: AsyncSession, rows: Iterable[Any]) -> None:
     """Make sure the persons of each row's `__people__` columns are loaded: rows read from
     the database have them already; the others get the actor's (from their token) or, for
@@ -96,7 +120,11 @@ async def named(session: AsyncSession, rows: Iterable[Any]) -> None:
     if not missing:
         return
     wanted = {getattr(row, column) for row, _, column in missing}
-    found: dict[str, User] = {}
+    found: dict[str, User | None] = {}
+    known = _known(session)
+    for user_id in wanted & known.keys():
+        found[user_id] = known[user_id]
+    wanted -= known.keys()
     if actor is not None and actor.user_id in wanted:
         name, email, picture = claims_of(actor)
         found[actor.user_id] = User(user_id=actor.user_id, name=name, email=email, picture=picture)

@@ -5,12 +5,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import NotFound
 from models.identity import ROLES, Principal
+from models.listing import Listing
 from models.people.directory import claims_of
+from models.people.schemas import UserQuery
 from models.people.tables import User
+
+# A person without a name is listed by their id, as they are shown; case aside.
+_SHOWN_NAME = func.lower(func.coalesce(User.name, User.user_id))
+PEOPLE = Listing(
+    search=(User.name, User.user_id),
+    ordering={"name": _SHOWN_NAME, "updated_at": User.updated_at},
+    default=(_SHOWN_NAME,),
+    tiebreak=User.user_id,
+)
+
+
+def people_query(query: UserQuery) -> Select[Any]:
+    """Everyone this tenant has seen, by name (anyone of the tenant lists them)."""
+    return PEOPLE.apply(select(User), query)
 
 
 async def access_person(session: AsyncSession, *, actor: Principal, user_id: str) -> User:

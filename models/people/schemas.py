@@ -32,3 +32,10 @@ class MeRead(BaseModel):
     email: str | None
     picture: str | None
     roles: list[str]
+
+
+class UserQuery(BaseModel):
+    search: str | None = Field(default=None, description="Matches names and ids.")
+    ordering: str | None = Field(
+        default=None, description="One of name, updated_at; '-' for descending (default name)."
+    )

@@ -156,3 +156,17 @@ async def test_a_refused_write_leaves_the_directory_as_it_was(api: Api) -> None:
     reply = await api.get(user_path("babbage"), as_="admin")
 
     assert reply.status == 404
+
+
+async def test_the_directory_lists_everyone_seen_by_name_without_others_emails(api: Api) -> None:
+    await api.get(ME, token=ada())
+    await api.get(ME, token=token_for("zed", name="Zed", email="zed@example.com"))
+    await api.get(ME, token=token_for("nameless"))
+
+    reply = await api.get("/api/lms/users/?search=e", token=ada())
+
+    assert [(u["id"], u["name"], u["email"]) for u in reply.body["results"]] == [
+        ("ada", "Ada Lovelace", "ada@example.com"),
+        ("nameless", "nameless", None),
+        ("zed", "Zed", None),
+    ]

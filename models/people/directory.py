@@ -28,15 +28,18 @@ Claims = tuple[str | None, str | None, str | None]
 SEEN_MAX = 50_000
 # The columns' lengths (models/people/tables.py).
 _NAME_MAX, _EMAIL_MAX, _PICTURE_MAX = 255, 254, 2048
+# Shown to other users as an image: a `javascript:` or `data:` URL is not kept.
+_WEB_URL = ("https://", "http://")
 
 
 def claims_of(principal: Principal) -> Claims:
-    """The claims as stored: a name cut to the column's length; an email or a picture URL
-    too long for its column is not one, and is left out (never a failed request)."""
+    """The claims as stored: a name cut to the column's length; an email too long for its
+    column, or a picture that is not an http(s) URL that fits, is left out (never a failed
+    request: the token is valid, only its description is not kept)."""
     name = principal.name[:_NAME_MAX] if principal.name else None
     email = principal.email if principal.email and len(principal.email) <= _EMAIL_MAX else None
     picture = principal.picture
-    if not picture or len(picture) > _PICTURE_MAX:
+    if not picture or len(picture) > _PICTURE_MAX or not picture.startswith(_WEB_URL):
         picture = None
     return (name, email, picture)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from bench.statements import StatementCounter
 from tests.conftest import TENANT_B, Api, token_for
+from web.keys import PEOPLE_SEEN
 
 ME = "/api/lms/users/me/"
 COURSES = "/api/lms/courses/courses/"
@@ -170,3 +171,19 @@ async def test_the_directory_lists_everyone_seen_by_name_without_others_emails(a
         ("nameless", "nameless", None),
         ("zed", "Zed", None),
     ]
+
+
+async def test_a_picture_that_is_not_a_web_url_is_not_kept(api: Api) -> None:
+    reply = await api.get(ME, token=ada(picture="javascript:alert(1)"))
+
+    assert reply.body["picture"] is None
+
+
+async def test_claims_another_process_stored_already_are_not_written_again(api: Api) -> None:
+    await api.get(ME, token=ada())
+    before = (await api.get(user_path("ada"), as_="admin")).body["updated_at"]
+    api.client.app[PEOPLE_SEEN].forget()  # as a process that never saw Ada
+
+    await api.get(ME, token=ada())
+
+    assert (await api.get(user_path("ada"), as_="admin")).body["updated_at"] == before

@@ -158,6 +158,8 @@ async def people(session: AsyncSession, user_ids: Iterable[str | None]) -> dict[
 
 __all__ = [
     "actor_person",
+    "find_with_person",
+    "name_field",
     "named",
     "people",
     "person",
@@ -165,4 +167,5 @@ __all__ = [
     "person_from",
     "person_of",
     "relation_for",
+    "with_people",
 ]

@@ -83,3 +83,18 @@ async def test_a_socket_handshake_puts_its_user_in_the_directory(api, forum):
 
     assert (reply.status, reply.body["name"]) == (200, "Lin Qiao")
     await ws.close()
+
+
+async def test_an_announcement_frame_names_its_author(api, course):
+    ws = await open_socket(api, f"/ws/lms/course/{course['id']}/notifications/", as_="student")
+    await joined(ws)
+
+    body = {"title": "Exam moved", "message": "Now on Friday."}
+    reply = await api.post(
+        f"/api/lms/courses/courses/{course['id']}/announce/", body, as_="instructor"
+    )
+    frame = await next_frame(ws, "announcement")
+
+    assert reply.body["created_by_person"] == person("instructor-1")
+    assert frame["data"]["created_by_person"] == person("instructor-1")
+    await ws.close()

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.statements import StatementCounter
+from bench.statements import StatementCounter, kind
 from tests.conftest import TENANT_B, Api, token_for
 from web.keys import PEOPLE_SEEN
 
 ME = "/api/lms/users/me/"
+# The tenant registry's periodic reload may land in any request: not the route's.
+REGISTRY = {"select tenants", "select tenant_domains"}
 COURSES = "/api/lms/courses/courses/"
+
+
+def route(statements: list[str]) -> list[str]:
+    return [s for s in statements if kind(s) not in REGISTRY]
 
 
 def user_path(user_id: str) -> str:
@@ -121,7 +127,7 @@ async def test_unchanged_claims_run_no_statement_for_the_directory(api: Api) -> 
         reply = await api.get(ME, token=ada())  # another token, the same claims
 
     assert reply.status == 200
-    assert counter.statements == []
+    assert route(counter.statements) == []
 
 
 async def test_changed_claims_run_one_upsert(api: Api) -> None:
@@ -130,9 +136,10 @@ async def test_changed_claims_run_one_upsert(api: Api) -> None:
     with StatementCounter() as counter:
         await api.get(ME, token=ada(name="Ada King"))
 
-    assert len(counter.statements) == 1
-    assert counter.statements[0].lstrip().upper().startswith("INSERT INTO")
-    assert "ON CONFLICT" in counter.statements[0].upper()
+    statements = route(counter.statements)
+    assert len(statements) == 1
+    assert statements[0].lstrip().upper().startswith("INSERT INTO")
+    assert "ON CONFLICT" in statements[0].upper()
 
 
 async def test_a_writing_request_with_unchanged_claims_writes_no_directory_row(
@@ -187,3 +194,16 @@ async def test_claims_another_process_stored_already_are_not_written_again(api: 
     await api.get(ME, token=ada())
 
     assert (await api.get(user_path("ada"), as_="admin")).body["updated_at"] == before
+
+
+async def test_the_directory_list_and_a_person_are_one_statement_each(api: Api) -> None:
+    for n in range(5):
+        await api.get(ME, token=token_for(f"user-{n}", name=f"User {n}"))
+    await api.get("/api/lms/users/", as_="admin")
+
+    with StatementCounter() as listing:
+        await api.get("/api/lms/users/", as_="admin")
+    with StatementCounter() as detail:
+        await api.get(user_path("user-1"), as_="admin")
+
+    assert (len(route(listing.statements)), len(route(detail.statements))) == (1, 1)

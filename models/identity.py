@@ -16,6 +16,7 @@ class Principal:
     roles: frozenset[str] = field(default_factory=lambda: frozenset({"student"}))
     name: str | None = None
     email: str | None = None
+    picture: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -25,11 +25,20 @@ from models.effects import (
     take_tasks,
     write_records_and_commit,
 )
+from models.identity import Principal
 from models.tenancy import Databases
 
 log = logging.getLogger(__name__)
 
 Callback = Callable[[], Awaitable[None]]
+
+_ACTOR = "lms_actor"
+
+
+def acting(session: AsyncSession) -> Principal | None:
+    """Who the unit of this session acts for, when its entrance said (a request, a frame)."""
+    actor: Principal | None = session.info.get(_ACTOR)
+    return actor
 
 
 class UnitOfWork:
@@ -53,12 +62,18 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._after_commit: list[Callback] = []
         self._after_rollback: list[Callback] = []
+        self._before_commit: list[Callback] = []
         self._rollback_only = False
+        # Who acts, when the entrance knows (a request, a socket frame): rows they make are
+        # shown with their token's name without asking the directory (models/people/names.py).
+        self.actor: Principal | None = None
 
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
             self._session = self._factory()
+            if self.actor is not None:
+                self._session.info[_ACTOR] = self.actor
         return self._session
 
     @property
@@ -72,6 +87,11 @@ class UnitOfWork:
     def after_commit(self, callback: Callback) -> None:
         self._after_commit.append(callback)
 
+    def before_commit(self, callback: Callback) -> None:
+        """Write something more in this transaction, just before it commits (only if the
+        unit opened its session: a unit that touched nothing commits nothing)."""
+        self._before_commit.append(callback)
+
     def after_rollback(self, callback: Callback) -> None:
         """Undo what the database cannot, e.g. delete a file written for a row never stored."""
         self._after_rollback.append(callback)
@@ -79,6 +99,9 @@ class UnitOfWork:
     async def commit(self) -> None:
         tasks, events = [], []
         if self._session is not None:
+            before, self._before_commit = self._before_commit, []
+            for callback in before:
+                await callback()
             # The activity and audit records go in with the change they record.
             await self._session.run_sync(write_records_and_commit)
             tasks, events = take_tasks(self._session), take_events(self._session)
@@ -118,6 +141,7 @@ class UnitOfWork:
             take_tasks(self._session)
             take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_rollback, [], []
+        self._before_commit = []
         await _run_all(callbacks)
 
     async def close(self) -> None:

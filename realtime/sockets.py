@@ -27,6 +27,7 @@ from models.errors import (
 )
 from models.fields import MAX_ID
 from models.identity import Principal
+from models.people.names import actor_person
 from realtime import frames
 from realtime.connection import (
     NO_SUCH_ROOM,
@@ -280,7 +281,7 @@ async def _handle(
         connection.send_now(frames.control("pong", room))
     elif frame.type == "typing":
         if throttle.typing_allowed():
-            data = {"user_id": principal.user_id}
+            data = {"user_id": principal.user_id, "user": actor_person(principal)}
             await gate.hub.bus.publish_ephemeral(
                 principal.tenant, room, frames.encode("typing", room, data)
             )
@@ -304,6 +305,7 @@ async def _act(
         return
     try:
         async with gate.unit_of_work(principal.tenant) as uow:
+            uow.actor = principal
             await action(uow.session, principal, room_id, frame)
     except DomainError as exc:
         connection.send_now(frames.domain_error(exc))

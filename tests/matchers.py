@@ -41,3 +41,8 @@ def invalid_pk(field: str, value: object) -> dict[str, object]:
 def q(path: str, params: dict[str, object]) -> str:
     """`path` with `params` as its query string."""
     return f"{path}?{urlencode(params)}"
+
+
+def person(user_id: str, name: str | None = None, picture: str | None = None) -> dict[str, object]:
+    """The name object beside a user id: the directory's name, or the id when it has none."""
+    return {"id": user_id, "name": name or user_id, "picture": picture}

@@ -25,6 +25,7 @@ from models.ai_chat.schemas import (
 )
 from models.ai_chat.tables import UNFINISHED, AiChatMessage
 from models.listing import paginate
+from models.people.names import with_people
 from realtime.events import Arrival, Shown
 from web.handlers import (
     actor,
@@ -33,6 +34,7 @@ from web.handlers import (
     path_id,
     read_update,
     render,
+    render_named,
     session,
     unit_of_work,
 )
@@ -74,7 +76,9 @@ async def list_sessions(request: web.Request) -> web.Response:
     query = read_query(request, AiSessionQuery)
     stmt = ai.sessions_query(actor(request), query)
     result = await paginate(session(request), stmt, page_request(request))
-    return ok(page_body(request, result, [render(AiSessionRead, s) for s in result.rows]))
+    return ok(
+        page_body(request, result, [render(AiSessionRead, with_people(s)) for s in result.rows])
+    )
 
 
 @routes.route(
@@ -93,7 +97,7 @@ async def create_session(request: web.Request) -> web.Response:
     chat = await ai.do_create_session(
         session(request), actor=actor(request), data=data, context=context
     )
-    return ok(render(AiSessionRead, chat), status=201)
+    return ok(await render_named(request, AiSessionRead, chat), status=201)
 
 
 @routes.read(SESSION, tag=TAG, response=AiSessionRead)
@@ -102,7 +106,7 @@ async def get_session(request: web.Request) -> web.Response:
     chat = await ai.access_session(
         session(request), actor=actor(request), session_id=path_id(request, "session_id")
     )
-    return ok(render(AiSessionRead, chat))
+    return ok(await render_named(request, AiSessionRead, chat))
 
 
 async def _update_session(request: web.Request) -> web.Response:
@@ -112,7 +116,7 @@ async def _update_session(request: web.Request) -> web.Response:
     )
     data = await read_update(request, AiSessionCreate, AiSessionUpdate)
     chat = await ai.do_update_session(session(request), actor=actor(request), chat=chat, data=data)
-    return ok(render(AiSessionRead, chat))
+    return ok(await render_named(request, AiSessionRead, chat))
 
 
 # PUT keeps the session's course and lesson.

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from models.background import cancel_and_wait
 from models.payments.webhooks import RELAY_OUTBOX
+from models.people.directory import Seen
 from models.tenancy import Databases, TenantDirectory, list_tenants
 from realtime import rooms
 from realtime.bus import Bus, MemoryBus, ThreadSafePublisher
@@ -39,6 +40,7 @@ from web import (
     notifications,
     pages,
     payments,
+    people,
     schedules,
     sockets,
 )
@@ -54,6 +56,7 @@ from web.keys import (
     DATABASES,
     DISPATCHER,
     HTTP_CLIENT,
+    PEOPLE_SEEN,
     READ_ONLY_HANDLERS,
     REDIS,
     ROUTES,
@@ -65,7 +68,7 @@ from web.keys import (
 from web.loop_monitor import loop_monitor_ctx
 from web.middlewares import (
     auth_middleware,
-    authenticate,
+    authenticate_socket,
     request_id_middleware,
     tenant_middleware,
     transaction_middleware,
@@ -161,7 +164,7 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
     app[GATE] = SocketGate(
         settings=settings,
         hub=hub,
-        authenticate=authenticate,
+        authenticate=authenticate_socket,
         unit_of_work=unit_of_work,
     )
     yield
@@ -255,6 +258,7 @@ def build_routes() -> RouteTable:
         forums,
         messaging,
         notifications,
+        people,
         sockets,
         ai_chat,
         pages,
@@ -313,5 +317,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[READ_ONLY_HANDLERS] = routes.read_only_handlers()
     app[ENDPOINTS] = endpoint_index(routes.endpoints)
     app[SEEN_TOKENS] = SeenTokens()
+    app[PEOPLE_SEEN] = Seen()
     app[AUDITOR] = audit_records
     return app

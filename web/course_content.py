@@ -36,6 +36,7 @@ from models.courses.tables import Course, Lesson
 from models.errors import PermissionDenied
 from models.listing import paginate_rows
 from models.validation import check_changes
+from web.enrollments import enrollment_body
 from web.handlers import (
     actor,
     no_content,
@@ -357,7 +358,7 @@ async def complete_lesson(request: web.Request) -> web.Response:
     enrollment = await enrollments.do_complete_lesson(
         session(request), actor=actor(request), lesson=lesson, course=course, enrollment=enrollment
     )
-    return ok(render(EnrollmentRead, enrollment))
+    return ok(await enrollment_body(session(request), enrollment))
 
 
 @routes.route("POST", LESSON + "view/", tag=TAG, response=EnrollmentRead, errors=(404,))
@@ -370,7 +371,7 @@ async def view_lesson(request: web.Request) -> web.Response:
     enrollment = await enrollments.do_view_lesson(
         session(request), lesson=lesson, enrollment=enrollment
     )
-    return ok(render(EnrollmentRead, enrollment))
+    return ok(await enrollment_body(session(request), enrollment))
 
 
 # Resources

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses import notifications
 from models.courses import operations as courses
@@ -24,8 +25,9 @@ from models.courses.schemas import (
     CourseSummary,
     CourseUpdate,
 )
-from models.courses.tables import Course
+from models.courses.tables import Announcement, Course
 from models.fields import cents_to_money
+from models.people.names import PersonFields, named, person_at, with_people
 from models.validation import check_changes
 from web.handlers import (
     actor,
@@ -77,12 +79,22 @@ def catalogue_row(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-def course_detail(course: Course | Row[Any]) -> dict[str, Any]:
-    """A course as CourseRead renders it, from its ORM object or its Core row."""
-    return render(CourseRead, _course_fields(course))
+async def _announcement_body(session: AsyncSession, announcement: Announcement) -> dict[str, Any]:
+    await named(session, [announcement])
+    return render(AnnouncementRead, with_people(announcement))
 
 
-def _course_fields(course: Course | Row[Any]) -> dict[str, Any]:
+async def course_detail(session: AsyncSession, course: Course) -> dict[str, Any]:
+    await named(session, [course])  # loaded with the course
+    return render(CourseRead, _course_fields(course, person_at(course, "instructor_id")))
+
+
+def new_course_detail(course: Row[Any], instructor: PersonFields) -> dict[str, Any]:
+    """A course just inserted, from its Core row and its instructor's name object."""
+    return render(CourseRead, _course_fields(course, instructor))
+
+
+def _course_fields(course: Course | Row[Any], instructor: PersonFields | None) -> dict[str, Any]:
     discount = course.discount_price_cents
     return {
         **{
@@ -96,6 +108,7 @@ def _course_fields(course: Course | Row[Any]) -> dict[str, Any]:
             else None
         ),
         "thumbnail": media_url(course.thumbnail),
+        "instructor": instructor,
     }
 
 
@@ -189,7 +202,7 @@ async def create_course(request: web.Request) -> web.Response:
     data = await read_body(request, CourseCreate)
     new = await courses.check_new_course(session(request), actor=actor(request), data=data)
     course = await courses.do_create_course(session(request), actor=actor(request), new=new)
-    return ok(course_detail(course), status=201)
+    return ok(new_course_detail(course, new.instructor), status=201)
 
 
 @routes.read(COURSE, tag=TAG, response=CourseRead)
@@ -198,7 +211,7 @@ async def get_course(request: web.Request) -> web.Response:
     course = await courses.access_course(
         session(request), actor=actor(request), course_id=path_id(request, "course_id")
     )
-    return ok(course_detail(course))
+    return ok(await course_detail(session(request), course))
 
 
 async def _update_course(request: web.Request) -> web.Response:
@@ -216,7 +229,7 @@ async def _update_course(request: web.Request) -> web.Response:
     course = await courses.do_update_course(
         session(request), actor=actor(request), course=course, change=change
     )
-    return ok(course_detail(course))
+    return ok(await course_detail(session(request), course))
 
 
 routes.update_routes(
@@ -264,7 +277,7 @@ async def upload_thumbnail(request: web.Request) -> web.Response:
         uow.session, course=course, path=stored.relative_path
     )
     remove_media_later(request, old)
-    return ok(course_detail(course))
+    return ok(await course_detail(session(request), course))
 
 
 @routes.route(
@@ -287,4 +300,4 @@ async def announce(request: web.Request) -> web.Response:
     announcement = await notifications.do_announce(
         session(request), actor=actor(request), course=course, data=data
     )
-    return ok(render(AnnouncementRead, announcement), status=201)
+    return ok(await _announcement_body(session(request), announcement), status=201)

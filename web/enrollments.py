@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses import enrollments, ratings
 from models.courses import operations as courses
@@ -17,6 +20,8 @@ from models.courses.schemas import (
     RatingRead,
     RatingUpdate,
 )
+from models.courses.tables import Enrollment, Rating
+from models.people.names import named, with_people
 from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
@@ -29,6 +34,25 @@ ENROLLMENTS = "/api/lms/courses/enrollments/"
 ENROLLMENT = ENROLLMENTS + r"{enrollment_id:[0-9]+}/"
 RATINGS = "/api/lms/courses/ratings/"
 RATING = RATINGS + r"{rating_id:[0-9]+}/"
+# Enrollments and ratings show their user's id as `user`: the name object is `user_person`.
+PERSON = "user_person"
+
+
+async def enrollment_body(session: AsyncSession, enrollment: Enrollment) -> dict[str, Any]:
+    await named(session, [enrollment])
+    return enrollment_fields(enrollment)
+
+
+def enrollment_fields(enrollment: Enrollment) -> dict[str, Any]:
+    """An enrollment whose person is loaded, as EnrollmentRead renders it."""
+    fields = with_people(enrollment, user_id=PERSON)
+    fields["completed_lesson_ids"] = enrollment.completed_lesson_ids
+    return render(EnrollmentRead, fields)
+
+
+async def _rating_body(session: AsyncSession, rating: Rating) -> dict[str, Any]:
+    await named(session, [rating])
+    return render(RatingRead, with_people(rating, user_id=PERSON))
 
 
 @routes.route(
@@ -54,7 +78,7 @@ async def enroll(request: web.Request) -> web.Response:
     enrollment, created = await enrollments.do_enroll(
         session(request), actor=actor(request), course=course, user_id=user_id, existing=existing
     )
-    return ok(render(EnrollmentRead, enrollment), status=201 if created else 200)
+    return ok(await enrollment_body(session(request), enrollment), status=201 if created else 200)
 
 
 @routes.read(ENROLLMENTS, tag=TAG, query=EnrollmentQuery, response=EnrollmentRead, paginated=True)
@@ -62,7 +86,14 @@ async def list_enrollments(request: web.Request) -> web.Response:
     """My enrollments; admins see all (filter by `course`), instructors those of their courses."""
     query = read_query(request, EnrollmentQuery)
     stmt = enrollments.enrollments_query(actor(request), query)
-    return ok(await paginated(request, session(request), stmt, lambda e: render(EnrollmentRead, e)))
+    return ok(
+        await paginated(
+            request,
+            session(request),
+            stmt,
+            enrollment_fields,
+        )
+    )
 
 
 @routes.read(ENROLLMENT, tag=TAG, response=EnrollmentRead)
@@ -71,7 +102,7 @@ async def get_enrollment(request: web.Request) -> web.Response:
     enrollment = await enrollments.access_enrollment(
         session(request), actor=actor(request), enrollment_id=path_id(request, "enrollment_id")
     )
-    return ok(render(EnrollmentRead, enrollment))
+    return ok(await enrollment_body(session(request), enrollment))
 
 
 async def _update_enrollment(request: web.Request) -> web.Response:
@@ -86,7 +117,7 @@ async def _update_enrollment(request: web.Request) -> web.Response:
     enrollment = await enrollments.do_set_enrollment_active(
         session(request), enrollment=enrollment, is_active=data.is_active
     )
-    return ok(render(EnrollmentRead, enrollment))
+    return ok(await enrollment_body(session(request), enrollment))
 
 
 routes.update_routes(
@@ -133,7 +164,7 @@ async def rate_course(request: web.Request) -> web.Response:
     rating, created = await ratings.do_rate_course(
         session(request), actor=actor(request), course=course, data=data
     )
-    return ok(render(RatingRead, rating), status=201 if created else 200)
+    return ok(await _rating_body(session(request), rating), status=201 if created else 200)
 
 
 @routes.read(RATINGS, tag=TAG, query=RatingQuery, response=RatingRead, paginated=True)
@@ -141,7 +172,14 @@ async def list_ratings(request: web.Request) -> web.Response:
     """List ratings of the courses I can see (filter by `course`)."""
     query = read_query(request, RatingQuery)
     stmt = ratings.ratings_query(actor(request), query)
-    return ok(await paginated(request, session(request), stmt, lambda r: render(RatingRead, r)))
+    return ok(
+        await paginated(
+            request,
+            session(request),
+            stmt,
+            lambda r: render(RatingRead, with_people(r, user_id=PERSON)),
+        )
+    )
 
 
 @routes.read(RATING, tag=TAG, response=RatingRead)
@@ -150,7 +188,7 @@ async def get_rating(request: web.Request) -> web.Response:
     rating = await ratings.access_rating(
         session(request), actor=actor(request), rating_id=path_id(request, "rating_id")
     )
-    return ok(render(RatingRead, rating))
+    return ok(await _rating_body(session(request), rating))
 
 
 async def _update_rating(request: web.Request) -> web.Response:
@@ -164,7 +202,7 @@ async def _update_rating(request: web.Request) -> web.Response:
     rating = await ratings.do_update_rating(
         session(request), rating=rating, changes=check_changes(data)
     )
-    return ok(render(RatingRead, rating))
+    return ok(await _rating_body(session(request), rating))
 
 
 routes.update_routes(

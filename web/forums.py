@@ -135,12 +135,14 @@ def post_row(row: Sequence[Any]) -> dict[str, Any]:
     """A page row (models/forums/posts.py PAGE_COLUMNS) as PostRead renders a post, built
     directly; `tests/api/test_forums_posts.py` holds it to the detail's rendering."""
     (_id, forum, parent, content, author, pinned, edited, replies, created, updated) = row[:10]
+    name, picture = row[10], row[11]
     return {
         "id": _id,
         "forum": forum,
         "parent": parent,
         "content": content,
         "author_id": author,
+        "author": {"id": author, "name": name or author, "picture": picture},
         "is_pinned": pinned,
         "is_edited": edited is not None,
         "edited_at": edited,  # orjson writes UTC as ...Z (web/jsonio.py)

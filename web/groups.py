@@ -20,6 +20,7 @@ from models.groups.schemas import (
 )
 from models.groups.tables import Group
 from models.listing import paginate
+from models.people.names import with_people
 from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
@@ -114,7 +115,11 @@ async def list_members(request: web.Request) -> web.Response:
     """Members of my groups (filter by `group`, `user_id`, `role`); admins see all."""
     query = read_query(request, MemberQuery)
     stmt = groups.members_query(actor(request), query)
-    return ok(await paginated(request, session(request), stmt, lambda m: render(MemberRead, m)))
+    return ok(
+        await paginated(
+            request, session(request), stmt, lambda m: render(MemberRead, with_people(m))
+        )
+    )
 
 
 @routes.route(
@@ -139,7 +144,7 @@ async def add_member(request: web.Request) -> web.Response:
     member = await groups.do_add_member(
         session(request), actor=actor(request), group=group, data=data
     )
-    return ok(render(MemberRead, member), status=201)
+    return ok(render(MemberRead, with_people(member)), status=201)
 
 
 @routes.read(MEMBER, tag=TAG, response=MemberRead)
@@ -148,7 +153,7 @@ async def get_member(request: web.Request) -> web.Response:
     member, _, _ = await groups.access_member(
         session(request), actor=actor(request), member_id=path_id(request, "member_id")
     )
-    return ok(render(MemberRead, member))
+    return ok(render(MemberRead, with_people(member)))
 
 
 async def _update_member(request: web.Request) -> web.Response:
@@ -164,7 +169,7 @@ async def _update_member(request: web.Request) -> web.Response:
     member = await groups.do_change_member_role(
         session(request), actor=actor(request), member=member, group=group, role=new_role
     )
-    return ok(render(MemberRead, member))
+    return ok(render(MemberRead, with_people(member)))
 
 
 # Named `group_member_updated` in the audit trail ("member" alone would be ambiguous there).

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from models import unit_of_work as units
 from models.fields import MAX_ID
 from models.identity import Principal
+from models.people.names import named, with_people
 from models.unit_of_work import UnitOfWork
 from web.jsonio import json_response, read_json, validate
 from web.keys import BUS, DATABASES, DISPATCHER, PRINCIPAL, UOW
@@ -70,6 +71,15 @@ async def read_update(
 
 def render(model: type[BaseModel], obj: Any) -> dict[str, Any]:
     return model.model_validate(obj).model_dump(mode="json")
+
+
+async def render_named(
+    request: web.Request, model: type[BaseModel], row: Any, **fields: str
+) -> dict[str, Any]:
+    """A row rendered with the name objects beside its user ids (models/people/names.py):
+    loaded with the row, or for a row made in this unit the actor's, else one statement."""
+    await named(session(request), [row])
+    return render(model, with_people(row, **fields))
 
 
 def ok(body: Any, *, status: int = 200) -> web.Response:

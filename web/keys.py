@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 
 from models.identity import Principal
 from models.logs.schemas import AuditRecord
+from models.people.directory import Seen
 from models.tenancy import Databases, TenantDirectory
 from models.unit_of_work import UnitOfWork
 from realtime.bus import Bus
@@ -27,6 +28,9 @@ HTTP_CLIENT = web.AppKey("http_client", aiohttp.ClientSession)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 SEEN_TOKENS = web.AppKey("seen_tokens", SeenTokens)
+# The directory's claims this process stored last, per (tenant, user): an unchanged token
+# writes nothing (models/people/directory.py).
+PEOPLE_SEEN = web.AppKey("people_seen", Seen)
 
 
 class Auditor(Protocol):

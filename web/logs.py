@@ -6,7 +6,8 @@ from aiohttp import web
 
 from models.logs import operations as logs
 from models.logs.schemas import ActivityLogQuery, ActivityLogRead, AuditLogQuery, AuditLogRead
-from web.handlers import actor, ok, path_id, render, session
+from models.people.names import with_people
+from web.handlers import actor, ok, path_id, render, render_named, session
 from web.jsonio import read_query
 from web.pagination import paginated
 from web.routing import RouteTable
@@ -28,7 +29,9 @@ async def list_activity(request: web.Request) -> web.Response:
     query = read_query(request, ActivityLogQuery)
     stmt = logs.activity_query(actor(request), query)
     return ok(
-        await paginated(request, session(request), stmt, lambda r: render(ActivityLogRead, r))
+        await paginated(
+            request, session(request), stmt, lambda r: render(ActivityLogRead, with_people(r))
+        )
     )
 
 
@@ -38,7 +41,7 @@ async def get_activity(request: web.Request) -> web.Response:
     row = await logs.access_activity(
         session(request), actor=actor(request), log_id=path_id(request, "log_id")
     )
-    return ok(render(ActivityLogRead, row))
+    return ok(await render_named(request, ActivityLogRead, row))
 
 
 @routes.read(AUDIT, tag="auditlog", query=AuditLogQuery, response=AuditLogRead, paginated=True)
@@ -47,7 +50,11 @@ async def list_audit(request: web.Request) -> web.Response:
     who = actor(request)
     logs.check_auditor(who)  # before the query is read: a non-admin learns nothing from a 400
     stmt = logs.audit_query(who, read_query(request, AuditLogQuery))
-    return ok(await paginated(request, session(request), stmt, lambda r: render(AuditLogRead, r)))
+    return ok(
+        await paginated(
+            request, session(request), stmt, lambda r: render(AuditLogRead, with_people(r))
+        )
+    )
 
 
 @routes.read(AUDIT + "{log_id:[0-9]+}/", tag="auditlog", response=AuditLogRead)
@@ -56,4 +63,4 @@ async def get_audit(request: web.Request) -> web.Response:
     row = await logs.access_audit(
         session(request), actor=actor(request), log_id=path_id(request, "log_id")
     )
-    return ok(render(AuditLogRead, row))
+    return ok(await render_named(request, AuditLogRead, row))

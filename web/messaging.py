@@ -62,7 +62,7 @@ async def send_message(request: web.Request) -> web.Response:
     message = await messaging.do_send_message(
         session(request), actor=actor(request), data=data, group=group
     )
-    return ok(await _message_body(request, message), status=201)
+    return ok(render(MessageRead, queries.sent_view(message).fields()), status=201)
 
 
 @routes.read(MESSAGE, tag=TAG, response=MessageRead)

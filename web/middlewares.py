@@ -41,11 +41,14 @@ from models.identity import Principal
 from models.ids import unique_hex
 from models.logs.operations import audit_with_commit
 from models.outage import connection_lost
+from models.people.directory import Claims, do_store_person
+from models.unit_of_work import UnitOfWork
 from web.handlers import open_unit
 from web.keys import (
     AUDITED,
     AUDITOR,
     HOST_TENANT,
+    PEOPLE_SEEN,
     PRINCIPAL,
     READ_ONLY_HANDLERS,
     REQUEST_ID,
@@ -146,6 +149,39 @@ async def authenticate(request: web.Request, token: str) -> Principal:
     return principal
 
 
+async def authenticate_socket(request: web.Request, token: str) -> Principal:
+    """A socket's handshake: the token verified, and its claims in the directory."""
+    principal = await authenticate(request, token)
+    claims = request.app[PEOPLE_SEEN].changed(principal)
+    if claims is not None:
+        await store_person_now(request.app, principal, claims)
+    return principal
+
+
+async def store_person_now(app: web.Application, principal: Principal, claims: Claims) -> None:
+    """The directory's row of the caller, in a transaction of its own (a read's unit
+    writes nothing); only when this process has not stored these claims already."""
+    async with open_unit(app, principal.tenant) as unit:
+        await do_store_person(unit.session, user_id=principal.user_id, claims=claims)
+    app[PEOPLE_SEEN].stored(principal, claims)
+
+
+def _store_person_with_commit(
+    app: web.Application, uow: UnitOfWork, principal: Principal, claims: Claims
+) -> None:
+    """A writing request's unit stores the caller's changed claims in its own transaction,
+    just before it commits; remembered once committed."""
+
+    async def store() -> None:
+        await do_store_person(uow.session, user_id=principal.user_id, claims=claims)
+
+    async def remember() -> None:
+        app[PEOPLE_SEEN].stored(principal, claims)
+
+    uow.before_commit(store)
+    uow.after_commit(remember)
+
+
 @web.middleware
 def auth_middleware(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
     # Unmatched routes fall through to their 404/405 before any token is asked for;
@@ -191,8 +227,16 @@ async def _read(request: web.Request, handler: Handler, principal: Principal) ->
 async def _in_unit_of_work(
     request: web.Request, handler: Handler, principal: Principal, *, read_only: bool
 ) -> web.StreamResponse:
+    # The caller's name, email and picture in the tenant's directory: nothing to do (no
+    # statement) while their claims are those this process stored last.
+    claims = request.app[PEOPLE_SEEN].changed(principal)
+    if claims is not None and read_only:
+        await store_person_now(request.app, principal, claims)
     async with open_unit(request.app, principal.tenant, read_only=read_only) as uow:
         request[UOW] = uow
+        uow.actor = principal
+        if claims is not None and not read_only:
+            _store_person_with_commit(request.app, uow, principal, claims)
         response: web.StreamResponse = await handler(request)
         if response.status >= 400:
             uow.rollback_only()

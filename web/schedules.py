@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from models.listing import paginate
+from models.people.names import with_people
 from models.schedules import operations as schedules
 from models.schedules import participants
 from models.schedules.calendar import MAX_FEED_EVENTS, calendar_feed
@@ -23,7 +24,16 @@ from models.schedules.schemas import (
     ScheduleUpdate,
 )
 from models.schedules.tables import Schedule
-from web.handlers import actor, no_content, ok, path_id, read_update, render, session
+from web.handlers import (
+    actor,
+    no_content,
+    ok,
+    path_id,
+    read_update,
+    render,
+    render_named,
+    session,
+)
 from web.jsonio import read_body, read_query
 from web.pagination import page_body, page_request, paginated
 from web.routing import RouteTable
@@ -155,7 +165,9 @@ async def list_participants(request: web.Request) -> web.Response:
     query = read_query(request, ParticipantQuery)
     stmt = participants.participants_query(actor(request), query)
     return ok(
-        await paginated(request, session(request), stmt, lambda p: render(ParticipantRead, p))
+        await paginated(
+            request, session(request), stmt, lambda p: render(ParticipantRead, with_people(p))
+        )
     )
 
 
@@ -181,7 +193,7 @@ async def add_participant(request: web.Request) -> web.Response:
     participant = await participants.do_add_participant(
         session(request), actor=actor(request), schedule=schedule, data=data
     )
-    return ok(render(ParticipantRead, participant), status=201)
+    return ok(await render_named(request, ParticipantRead, participant), status=201)
 
 
 @routes.read(PARTICIPANT, tag=TAG, response=ParticipantRead)
@@ -190,7 +202,7 @@ async def get_participant(request: web.Request) -> web.Response:
     participant, _ = await participants.access_participant(
         session(request), actor=actor(request), participant_id=path_id(request, "participant_id")
     )
-    return ok(render(ParticipantRead, participant))
+    return ok(await render_named(request, ParticipantRead, participant))
 
 
 async def _update_participant(request: web.Request) -> web.Response:
@@ -207,7 +219,7 @@ async def _update_participant(request: web.Request) -> web.Response:
         schedule=schedule,
         is_optional=data.is_optional,
     )
-    return ok(render(ParticipantRead, participant))
+    return ok(await render_named(request, ParticipantRead, participant))
 
 
 # Named `schedule_participant_updated` in the audit trail
@@ -261,4 +273,4 @@ async def respond(request: web.Request) -> web.Response:
         schedule=schedule,
         answer=data.response_status,
     )
-    return ok(render(ParticipantRead, participant))
+    return ok(await render_named(request, ParticipantRead, participant))

@@ -241,6 +241,7 @@ def principal_from_claims(claims: Mapping[str, Any], *, default_tenant: str) -> 
         roles=roles,
         name=_optional_str(claims, "name"),
         email=_optional_str(claims, "email"),
+        picture=_optional_str(claims, "picture"),
     )
 
 
@@ -260,6 +261,7 @@ def mint_token(
     ttl_seconds: int = 3600,
     name: str | None = None,
     email: str | None = None,
+    picture: str | None = None,
     audience: str | None = None,
     issuer: str | None = None,
     jti: str | None = None,
@@ -274,6 +276,13 @@ def mint_token(
         # The audit log's `user_login` tells tokens apart by jti.
         "jti": jti or uuid.uuid4().hex,
     }
-    optional = {"tenant": tenant, "name": name, "email": email, "aud": audience, "iss": issuer}
+    optional = {
+        "tenant": tenant,
+        "name": name,
+        "email": email,
+        "picture": picture,
+        "aud": audience,
+        "iss": issuer,
+    }
     claims.update({k: v for k, v in optional.items() if v is not None})
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from models.fields import SOME_TEXT, Id, NoNul, OptionalTimestamp, Timestamp, Title
+from models.people.schemas import Person
 from models.validation import Body
 
 Difficulty = Literal["beginner", "intermediate", "advanced"]
@@ -71,6 +72,7 @@ class AiSessionRead(BaseModel):
     course_id: int | None
     lesson_id: int | None
     user_id: str
+    user: Person
     message_count: int = Field(description="Questions and answers in the session.")
     created_at: Timestamp
     updated_at: Timestamp

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 
 USER, ASSISTANT, SYSTEM = "user", "assistant", "system"
 PENDING, STREAMING, COMPLETE, FAILED = "pending", "streaming", "complete", "failed"
@@ -35,6 +36,10 @@ class AiChatSession(Timestamped, TenantBase):
         ForeignKey("lessons.id", ondelete="SET NULL"), nullable=True
     )
     message_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id",)
+    user_user: Mapped[User | None] = person_of("AiChatSession", "user_id")
 
 
 class AiChatMessage(TenantBase):

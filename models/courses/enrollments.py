@@ -20,6 +20,7 @@ from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity, record_activity_on
+from models.people.names import find_with_person
 from models.unique import add_unique
 
 
@@ -52,7 +53,13 @@ async def check_enrollment(
     paid course needs a purchase (`purchased`, set by order fulfilment, or a paid order line
     for it) or an admin (402). An active enrollment needs nothing: enrolling twice returns it.
     """
-    existing = await find_enrollment(session, user_id=user_id, course_id=course.id)
+    # Who the user is comes with it: the enrollment made for them shows their name.
+    existing = await find_with_person(
+        session,
+        Enrollment,
+        (Enrollment.user_id == user_id, Enrollment.course_id == course.id),
+        user_id,
+    )
     if existing is not None and existing.is_active:
         return existing
     if course.current_price_cents > 0 and not (purchased or actor.is_admin):

@@ -17,6 +17,7 @@ from models.errors import PermissionDenied
 from models.identity import Principal
 from models.logs.operations import record_activity_on
 from models.notifications.operations import Enrollees, notify_users
+from models.people.names import actor_person
 
 
 async def access_course_room(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
@@ -82,6 +83,7 @@ async def do_announce(
             "title": announcement.title,
             "message": announcement.message,
             "created_by": announcement.created_by,
+            "created_by_person": actor_person(actor),
             "created_at": announcement.created_at.isoformat().replace("+00:00", "Z"),
         },
     )

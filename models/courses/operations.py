@@ -25,6 +25,7 @@ from models.fields import money_to_cents
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity_on
+from models.people.names import PersonFields, people
 from models.slugs import first_free_slug, slugify, unique_slug
 from models.validation import check_changes
 
@@ -162,9 +163,11 @@ def _cents(value: Decimal | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class NewCourse:
-    """A checked new course: the columns of its row, its free slug included."""
+    """A checked new course: the columns of its row, its free slug included, and its
+    instructor's name object (the actor's from their token; another's from the directory)."""
 
     columns: dict[str, Any]
+    instructor: PersonFields
 
 
 # The rows holding the new course's code, its title's slug or one of that slug's `-N`
@@ -192,7 +195,8 @@ async def check_new_course(
         raise ValidationFailed.field("code", CODE_TAKEN)
     price, discount = money_to_cents(data.price), _cents(data.discount_price)
     _check_prices(price, discount)
-    columns = {
+    instructor = _instructor_for(actor, data.instructor_id)
+    columns: dict[str, Any] = {
         "title": data.title,
         "slug": first_free_slug(base, {slug for _code, slug in taken}),
         "code": data.code,
@@ -205,11 +209,11 @@ async def check_new_course(
         "discount_price_cents": discount,
         "currency": data.currency,
         "completion_hours": data.completion_hours,
-        "instructor_id": _instructor_for(actor, data.instructor_id),
+        "instructor_id": instructor,
         "average_rating": 0.0,
         "rating_count": 0,
     }
-    return NewCourse(columns)
+    return NewCourse(columns, (await people(session, [instructor]))[instructor])
 
 
 async def do_create_course(session: AsyncSession, *, actor: Principal, new: NewCourse) -> Row[Any]:

@@ -26,7 +26,9 @@ async def refresh_rating_stats(session: AsyncSession, *, course_id: int) -> None
     average that misses the other (PostgreSQL; SQLite serializes writers anyway).
     """
     course = (
-        await session.scalars(select(Course).where(Course.id == course_id).with_for_update())
+        await session.scalars(
+            select(Course).where(Course.id == course_id).with_for_update(of=Course)
+        )
     ).one_or_none()
     if course is None:
         return

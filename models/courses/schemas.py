@@ -24,6 +24,7 @@ from models.fields import (
     UserId,
     _not_bool,
 )
+from models.people.schemas import Person
 from models.validation import Body, Changes
 
 Level = Literal["Beginner", "Intermediate", "Advanced"]
@@ -131,6 +132,7 @@ class CourseRead(CourseSummary):
     discount_price: MoneyOut | None
     completion_hours: int
     instructor_id: str
+    instructor: Person
     average_rating: float
     rating_count: int
     updated_at: Timestamp
@@ -272,6 +274,7 @@ class EnrollBody(Body):
 class EnrollmentRead(Read):
     id: int
     user: str = Field(validation_alias="user_id")
+    user_person: Person
     course: int = Field(validation_alias="course_id")
     enrolled_at: Timestamp
     is_active: bool
@@ -318,6 +321,7 @@ class RatingUpdate(Changes):
 class RatingRead(Read):
     id: int
     user: str = Field(validation_alias="user_id")
+    user_person: Person
     course: int = Field(validation_alias="course_id")
     rating: int
     review: str
@@ -341,4 +345,5 @@ class AnnouncementRead(Read):
     title: str
     message: str
     created_by: str
+    created_by_person: Person
     created_at: Timestamp

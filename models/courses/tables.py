@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 from models.slugs import slug_prefix_index
 
 
@@ -73,6 +74,10 @@ class Course(Timestamped, TenantBase):
         if self.discount_price_cents is not None:
             return self.discount_price_cents
         return self.price_cents
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("instructor_id",)
+    instructor_user: Mapped[User | None] = person_of("Course", "instructor_id")
 
 
 class Module(Timestamped, TenantBase):
@@ -169,6 +174,10 @@ class Enrollment(TenantBase):
         expire_on_flush=False,
     )
 
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id",)
+    user_user: Mapped[User | None] = person_of("Enrollment", "user_id")
+
     @property
     def completed_lesson_ids(self) -> list[int]:
         return sorted(int(part) for part in (self.completed_lessons or "").split(",") if part)
@@ -188,6 +197,10 @@ class Rating(Timestamped, TenantBase):
     rating: Mapped[int] = mapped_column(Integer)
     review: Mapped[str] = mapped_column(Text, default="")
 
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id",)
+    user_user: Mapped[User | None] = person_of("Rating", "user_id")
+
 
 class Announcement(TenantBase):
     """A message of a course's instructor to its enrolled users (sent live to its room)."""
@@ -204,3 +217,7 @@ class Announcement(TenantBase):
     message: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("created_by",)
+    created_by_user: Mapped[User | None] = person_of("Announcement", "created_by")

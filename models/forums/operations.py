@@ -27,6 +27,7 @@ from models.groups.tables import GroupMember
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity_on
+from models.people.names import named, person_at
 from models.slugs import unique_slug
 from models.validation import check_changes
 
@@ -160,6 +161,7 @@ class ForumView:
             "is_active": f.is_active,
             "is_locked": f.is_locked,
             "created_by": f.created_by,
+            "created_by_person": person_at(f, "created_by"),
             "created_at": f.created_at,
             "updated_at": f.updated_at,
             "post_count": self.post_count,
@@ -186,6 +188,7 @@ async def forum_views(session: AsyncSession, *, forums: Sequence[Forum]) -> list
     ids = [f.id for f in forums]
     if not ids:
         return []
+    await named(session, forums)
     links = await linked_group_ids(session, forum_ids=ids)
     stat_rows = await session.execute(
         select(ForumPost.forum_id, func.count(), func.max(ForumPost.created_at))

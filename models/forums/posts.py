@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models.base import utcnow
@@ -34,6 +34,8 @@ from models.identity import Principal
 from models.listing import Listing, ListShape, PageRequest, PageResult, count_on_rows, read_rows
 from models.logs.operations import record_activity_on
 from models.notifications.operations import notify_users
+from models.people.names import named, person_at
+from models.people.tables import User
 from models.validation import check_changes
 
 LOCKED = "This forum is locked."
@@ -54,6 +56,7 @@ class PostView:
             "parent": p.parent_id,
             "content": p.content,
             "author_id": p.author_id,
+            "author": person_at(p, "author_id"),
             "is_pinned": p.is_pinned,
             "is_edited": p.edited_at is not None,
             "edited_at": p.edited_at,
@@ -66,6 +69,7 @@ class PostView:
 async def post_views(session: AsyncSession, *, posts: Sequence[ForumPost]) -> list[PostView]:
     """The posts with their direct reply counts (one query for a page)."""
     ids = [p.id for p in posts]
+    await named(session, posts)
     counts: dict[int, int] = {}
     if ids:
         rows = await session.execute(
@@ -99,7 +103,8 @@ _ACTOR = "lms_actor"
 _FORUM = "lms_forum"
 _REPLIES = ForumPost.__table__.alias("replies")
 # A page row, in PostRead's order (`post_row`, web/forums.py, unpacks it by position): the
-# post, its direct reply count, the total of the list last.
+# post, its direct reply count, its author's name and picture (the directory, LEFT OUTER
+# JOINed), the total of the list last.
 PAGE_COLUMNS = (
     ForumPost.id,
     ForumPost.forum_id,
@@ -114,6 +119,8 @@ PAGE_COLUMNS = (
     .scalar_subquery(),
     ForumPost.created_at,
     ForumPost.updated_at,
+    User.name,
+    User.picture,
     func.count().over(),
 )
 
@@ -131,6 +138,7 @@ def _page_statement(
     stmt = (
         select(*PAGE_COLUMNS)
         .join(Forum, Forum.id == ForumPost.forum_id)
+        .outerjoin(User, User.user_id == ForumPost.author_id)
         .where(visible_to(is_admin=is_admin, user=bindparam(_ACTOR)))
     )
     if in_forum:
@@ -212,22 +220,17 @@ async def check_new_post(
         raise ValidationFailed.field("parent", OTHER_FORUM)
 
 
-_POSTS: Table = ForumPost.__table__  # type: ignore[assignment]
-_INSERT_POST = insert(_POSTS).returning(*_POSTS.columns)
-
-
 async def do_create_post(
     session: AsyncSession, *, actor: Principal, forum: Forum, data: PostCreate
 ) -> PostView:
-    """Post in a forum, or reply to a post of it (`parent`), once `check_new_post` passed:
-    one Core INSERT ... RETURNING; a new post has no replies, so its view needs no count."""
-    values = {
-        "forum_id": forum.id,
-        "parent_id": data.parent,
-        "content": data.content,
-        "author_id": actor.user_id,
-    }
-    post: Any = (await session.execute(_INSERT_POST, values)).one()
+    """Post in a forum, or reply to a post of it (`parent`), once `check_new_post` passed;
+    a new post has no replies, so its view needs no count."""
+    post = ForumPost(
+        forum_id=forum.id, parent_id=data.parent, content=data.content, author_id=actor.user_id
+    )
+    session.add(post)
+    await session.flush()
+    await named(session, [post])  # the actor: from their token, no statement
     _post_activity(session, actor, post, "forum_post_created", f"Posted in forum {forum.title!r}.")
     view = PostView(post, 0)
     _notify(session, post, "post", view)

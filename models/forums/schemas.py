@@ -8,6 +8,7 @@ from pydantic import BaseModel, BeforeValidator, Field, StringConstraints
 
 from models.fields import SOME_TEXT, Description, Id, NoNul, OptionalTimestamp, Timestamp, Title
 from models.groups.operations import parse_group_ref
+from models.people.schemas import Person
 from models.validation import Body, Changes
 
 MAX_GROUPS = 100
@@ -91,6 +92,7 @@ class ForumRead(BaseModel):
     is_active: bool
     is_locked: bool
     created_by: str
+    created_by_person: Person
     created_at: Timestamp
     updated_at: Timestamp
     post_count: int
@@ -141,6 +143,7 @@ class PostRead(BaseModel):
     parent: int | None
     content: str
     author_id: str
+    author: Person
     is_pinned: bool
     is_edited: bool
     edited_at: OptionalTimestamp

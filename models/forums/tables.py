@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime
+from models.people.tables import User, person_of
 from models.slugs import slug_prefix_index
 
 
@@ -26,6 +27,10 @@ class Forum(Timestamped, TenantBase):
     # groups are all deleted (the links cascade away) stays closed instead of opening to all.
     is_restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(128))
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("created_by",)
+    created_by_user: Mapped[User | None] = person_of("Forum", "created_by")
 
 
 class ForumGroup(TenantBase):
@@ -62,3 +67,7 @@ class ForumPost(Timestamped, TenantBase):
     author_id: Mapped[str] = mapped_column(String(128))
     is_pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("author_id",)
+    author_user: Mapped[User | None] = person_of("ForumPost", "author_id")

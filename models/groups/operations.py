@@ -31,6 +31,7 @@ from models.groups.tables import Group, GroupMember
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity_on
+from models.people.names import find_with_person, named, person_at
 from models.slugs import unique_slug
 from models.unique import add_unique
 
@@ -133,6 +134,7 @@ class GroupView:
             "description": g.description,
             "is_active": g.is_active,
             "created_by": g.created_by,
+            "created_by_person": person_at(g, "created_by"),
             "created_at": g.created_at,
             "updated_at": g.updated_at,
             "member_count": self.member_count,
@@ -160,6 +162,7 @@ async def group_views(
 ) -> list[GroupView]:
     """The groups with their member counts and the actor's roles (two queries for a page)."""
     ids = [g.id for g in groups]
+    await named(session, groups)
     counts: dict[int, int] = {}
     roles: dict[int, str] = {}
     if ids:
@@ -308,7 +311,9 @@ async def check_new_member(
     in the group is a 409."""
     if not (actor.is_admin or role == OWNER or (role == MODERATOR and data.role == MEMBER)):
         raise PermissionDenied()
-    if await find_member(session, group_id=group.id, user_id=data.user_id) is not None:
+    # Who the user is comes with it: the membership made for them shows their name.
+    conditions = (GroupMember.group_id == group.id, GroupMember.user_id == data.user_id)
+    if await find_with_person(session, GroupMember, conditions, data.user_id) is not None:
         raise Conflict(ALREADY_MEMBER)
 
 
@@ -325,6 +330,7 @@ async def do_add_member(
     )
     if not created:
         raise Conflict(ALREADY_MEMBER)
+    await named(session, [member])
     _group_activity(
         session,
         actor,
@@ -332,7 +338,12 @@ async def do_add_member(
         "group_member_added",
         f"Added {member.user_id!r} to group {group.name!r} as {member.role}.",
     )
-    joined = {"group_id": group.id, "user_id": member.user_id, "role": member.role}
+    joined = {
+        "group_id": group.id,
+        "user_id": member.user_id,
+        "user": person_at(member, "user_id"),
+        "role": member.role,
+    }
     notify_after_commit(session, group_room(group.id), "member_joined", joined)
     return member
 
@@ -421,7 +432,7 @@ async def do_remove_member(
             else f"Removed {member.user_id!r} from group {group.name!r}."
         ),
     )
-    left = {"group_id": group.id, "user_id": member.user_id}
+    left = {"group_id": group.id, "user_id": member.user_id, "user": person_at(member, "user_id")}
     await session.delete(member)
     await session.flush()
     # The room also closes the sockets this user holds there: access ends at once; so do

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from models.fields import MAX_ID, Description, Id, Name, Timestamp, UserId
+from models.people.schemas import Person
 from models.validation import Body, Changes
 
 Role = Literal["owner", "moderator", "member"]
@@ -66,6 +67,7 @@ class GroupRead(BaseModel):
     description: str
     is_active: bool
     created_by: str
+    created_by_person: Person
     created_at: Timestamp
     updated_at: Timestamp
     member_count: int
@@ -100,6 +102,8 @@ class MemberRead(BaseModel):
     id: int
     group: int = Field(validation_alias="group_id")
     user_id: str
+    user: Person
     role: str
     joined_at: Timestamp
     added_by: str | None
+    added_by_person: Person | None

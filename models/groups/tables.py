@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 from models.slugs import slug_prefix_index
 
 
@@ -22,6 +23,10 @@ class Group(Timestamped, TenantBase):
     description: Mapped[str] = mapped_column(Text, default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(128))
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("created_by",)
+    created_by_user: Mapped[User | None] = person_of("Group", "created_by")
 
 
 class GroupMember(TenantBase):
@@ -38,3 +43,8 @@ class GroupMember(TenantBase):
     role: Mapped[str] = mapped_column(String(20))
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     added_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id", "added_by")
+    user_user: Mapped[User | None] = person_of("GroupMember", "user_id")
+    added_by_user: Mapped[User | None] = person_of("GroupMember", "added_by")

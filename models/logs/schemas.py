@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.fields import IsoDatetime, Timestamp
+from models.people.schemas import Person
 
 
 class ActivityRecord(BaseModel):
@@ -51,6 +52,7 @@ class ActivityLogRead(BaseModel):
     timestamp: Timestamp
     status: str
     user_id: str | None
+    user: Person | None
     object_type: str | None
     object_id: int | None
 
@@ -72,6 +74,7 @@ class AuditLogRead(BaseModel):
     timestamp: Timestamp
     ip_address: str | None
     user_id: str | None
+    user: Person | None
     method: str
     path: str
     status_code: int

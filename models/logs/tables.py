@@ -8,6 +8,7 @@ from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 
 
 class ActivityLog(TenantBase):
@@ -28,6 +29,10 @@ class ActivityLog(TenantBase):
     object_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
     object_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id",)
+    user_user: Mapped[User | None] = person_of("ActivityLog", "user_id")
 
 
 class AuditLog(TenantBase):
@@ -53,3 +58,7 @@ class AuditLog(TenantBase):
     # Failed authentications and rate-limit refusals: one row per client and minute,
     # counting its requests (its timestamp is the first's); other rows: 1.
     count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id",)
+    user_user: Mapped[User | None] = person_of("AuditLog", "user_id")

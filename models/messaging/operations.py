@@ -26,6 +26,7 @@ from models.messaging.queries import conversation_filter, scoped, unread, visibl
 from models.messaging.schemas import GroupMessageEvent, MessageCreate
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
 from models.notifications.operations import group_member_ids, mentioned_user_ids, notify_users
+from models.people.names import named, with_people
 
 REQUIRED = "This field is required."
 TO_MYSELF = "You cannot send a message to yourself."
@@ -113,6 +114,7 @@ async def do_send_message(
         details = f"Sent a direct message to {data.recipient_id!r}."
     session.add(message)
     await session.flush()
+    await named(session, [message])
     # Never the content: admins read the activity log, and messages are private.
     _message_activity(session, actor, message, "message_sent", details)
     _notify_group(session, message, "message")
@@ -270,7 +272,7 @@ def _notify_group(session: AsyncSession, message: Message, type_: str) -> None:
     """A group message goes to its group chat room once committed; direct ones have none."""
     if message.group_id is None:
         return
-    body = GroupMessageEvent.model_validate(message, from_attributes=True).model_dump(mode="json")
+    body = GroupMessageEvent.model_validate(with_people(message)).model_dump(mode="json")
     notify_after_commit(session, group_room(message.group_id), type_, body)
 
 

@@ -39,6 +39,7 @@ from models.identity import Principal
 from models.listing import Listing
 from models.messaging.schemas import MessageFilters
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
+from models.people.names import PersonFields, named, person_at
 
 Columns = TypeVarTuple("Columns")
 MESSAGES = Listing(
@@ -157,7 +158,9 @@ class MessageView:
         return {
             "id": m.id,
             "sender_id": m.sender_id,
+            "sender": person_at(m, "sender_id"),
             "recipient_id": m.recipient_id,
+            "recipient": person_at(m, "recipient_id"),
             "group_id": m.group_id,
             "message_type": m.message_type,
             "content": m.content,
@@ -176,6 +179,7 @@ async def message_views(
     """The messages with my read state and their recipients' receipts (two queries a page)."""
     me = actor.user_id
     ids = [m.id for m in messages]
+    await named(session, messages)
     group_ids = {m.group_id for m in messages if m.group_id is not None}
     receipts: dict[tuple[int, str], datetime] = {}
     joined: dict[int, datetime] = {}
@@ -215,6 +219,12 @@ def _view(
     return MessageView(m, read_at is not None or before_joining, read_at, recipient_read_at)
 
 
+def sent_view(message: Message) -> MessageView:
+    """A message its sender just sent, as they see it: read (it is theirs), no receipt yet;
+    nothing to ask the database."""
+    return MessageView(message, True, None, None)
+
+
 async def message_view(session: AsyncSession, *, actor: Principal, message: Message) -> MessageView:
     return (await message_views(session, actor=actor, messages=[message]))[0]
 
@@ -230,11 +240,18 @@ class ConversationView:
     with_user: str | None
     unread_count: int
 
+    def with_person(self) -> PersonFields | None:
+        m = self.last.message
+        if self.with_user is None:
+            return None
+        return person_at(m, "sender_id" if m.sender_id == self.with_user else "recipient_id")
+
     def fields(self) -> dict[str, Any]:
         m = self.last.message
         return {
             "kind": m.message_type,
             "with": self.with_user,
+            "with_person": self.with_person(),
             "group_id": m.group_id,
             "last_message": self.last.fields(),
             "unread_count": self.unread_count,

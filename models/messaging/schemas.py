@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 from models.errors import invalid_pk
 from models.fields import SOME_TEXT, NoNul, OptionalTimestamp, Timestamp, UserId
 from models.groups.schemas import GroupRef
+from models.people.schemas import Person
 from models.validation import Body
 
 MessageType = Literal["direct", "group"]
@@ -138,7 +139,9 @@ ConversationQuery = create_model("ConversationQuery", __base__=ConversationFilte
 class MessageRead(BaseModel):
     id: int
     sender_id: str
+    sender: Person
     recipient_id: str | None = Field(description="The addressee of a direct message.")
+    recipient: Person | None
     group_id: int | None = Field(description="The group of a group message.")
     message_type: MessageType
     content: str
@@ -160,6 +163,7 @@ class GroupMessageEvent(BaseModel):
 
     id: int
     sender_id: str
+    sender: Person
     group_id: int
     message_type: MessageType
     content: str
@@ -175,6 +179,7 @@ class ConversationRead(BaseModel):
     with_user: str | None = Field(
         alias="with", description="The other user of a direct conversation."
     )
+    with_person: Person | None
     group_id: int | None = Field(description="The group of a group conversation.")
     last_message: MessageRead
     unread_count: int

@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 
 DIRECT, GROUP = "direct", "group"
 
@@ -40,6 +41,11 @@ class Message(Timestamped, TenantBase):
     message_type: Mapped[str] = mapped_column(String(10))
     content: Mapped[str] = mapped_column(Text)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("sender_id", "recipient_id")
+    sender_user: Mapped[User | None] = person_of("Message", "sender_id")
+    recipient_user: Mapped[User | None] = person_of("Message", "recipient_id")
 
 
 class ReadReceipt(TenantBase):

@@ -24,6 +24,7 @@ from models.listing import Listing
 from models.logs.operations import record_activity
 from models.payments.schemas import OrderQuery
 from models.payments.tables import Order
+from models.people.names import person_at
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def order_fields(order: Order) -> dict[str, Any]:
         "id": order.id,
         "reference": order.reference,
         "user_id": order.user_id,
+        "user": person_at(order, "user_id"),
         "status": order.status,
         "provider": order.provider,
         "is_test": order.is_test,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from models.fields import Description, MoneyOut, Name, NoNul, OptionalTimestamp, Timestamp
+from models.people.schemas import Person
 from models.validation import Body, Changes
 
 Provider = Annotated[
@@ -100,6 +101,7 @@ class OrderRead(BaseModel):
     id: int
     reference: str
     user_id: str
+    user: Person
     status: OrderStatus
     provider: str
     is_test: bool = Field(description="Paid through a gateway in test mode: no real money.")

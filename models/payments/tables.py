@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 
 PROVIDERS = ("stripe", "dummy")
 ORDER_STATUSES = ("pending", "paid", "failed")
@@ -90,6 +91,10 @@ class Order(Timestamped, TenantBase):
     lines: Mapped[list[OrderLine]] = relationship(
         lazy="raise", order_by="OrderLine.id", passive_deletes=True
     )
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id",)
+    user_user: Mapped[User | None] = person_of("Order", "user_id")
 
 
 class OrderLine(TenantBase):

@@ -26,6 +26,7 @@ from models.identity import Principal
 from models.listing import Listing, PageRequest, PageResult, check_page_exists
 from models.logs.operations import record_activity_on
 from models.notifications.operations import notify_users
+from models.people.names import named, person_at
 from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
 from models.schedules.tables import Schedule, ScheduleParticipant
@@ -179,6 +180,7 @@ class ScheduleView:
             "recurrence": s.recurrence,
             "status": s.status,
             "created_by": s.created_by,
+            "created_by_person": person_at(s, "created_by"),
             "created_at": s.created_at,
             "updated_at": s.updated_at,
             "participant_count": self.participant_count,
@@ -221,6 +223,7 @@ async def schedule_views(
     schedules: Sequence[Schedule],
     occurrences_of: Sequence[tuple[datetime, datetime] | None] | None = None,
 ) -> list[ScheduleView]:
+    await named(session, schedules)
     counts, answers = await _counts_and_answers(session, actor, list({s.id for s in schedules}))
     spans = occurrences_of or [None] * len(schedules)
     return [

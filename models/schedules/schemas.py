@@ -28,6 +28,7 @@ from models.fields import (
 )
 from models.groups.operations import parse_group_ref
 from models.groups.schemas import GroupRef
+from models.people.schemas import Person
 from models.schedules.recurrence import FIRST_YEAR, LAST_YEAR, normalize_rule, zone
 from models.validation import Body, Changes
 
@@ -145,6 +146,7 @@ class ScheduleRead(BaseModel):
     recurrence: str | None
     status: Status
     created_by: str
+    created_by_person: Person
     created_at: Timestamp
     updated_at: Timestamp
     participant_count: int = Field(description="Invited users and groups.")
@@ -208,6 +210,7 @@ class ParticipantRead(BaseModel):
     id: int
     schedule: int = Field(validation_alias="schedule_id")
     user_id: str | None
+    user: Person | None
     group: int | None = Field(validation_alias="group_id")
     via_group: int | None = Field(
         validation_alias="via_group_id",
@@ -217,4 +220,5 @@ class ParticipantRead(BaseModel):
     response_status: ResponseStatus
     responded_at: OptionalTimestamp
     added_by: str
+    added_by_person: Person
     created_at: Timestamp

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 
 
 class Schedule(Timestamped, TenantBase):
@@ -40,6 +41,10 @@ class Schedule(Timestamped, TenantBase):
     series_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="scheduled")
     created_by: Mapped[str] = mapped_column(String(128))
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("created_by",)
+    created_by_user: Mapped[User | None] = person_of("Schedule", "created_by")
 
 
 class ScheduleParticipant(TenantBase):
@@ -75,3 +80,8 @@ class ScheduleParticipant(TenantBase):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     added_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id", "added_by")
+    user_user: Mapped[User | None] = person_of("ScheduleParticipant", "user_id")
+    added_by_user: Mapped[User | None] = person_of("ScheduleParticipant", "added_by")

@@ -3,7 +3,7 @@ admins all."""
 
 import pytest
 
-from tests.matchers import ID, TIMESTAMP
+from tests.matchers import ID, TIMESTAMP, person
 
 LOGS = "/api/lms/activitylog/logs/"
 
@@ -28,6 +28,7 @@ async def test_creating_a_course_records_course_created_for_its_author(api, make
         "timestamp": TIMESTAMP,
         "status": "success",
         "user_id": "instructor-1",
+        "user": person("instructor-1"),
         "object_type": "course",
         "object_id": course["id"],
     }

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Factory
-from tests.matchers import ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import ID, NOT_FOUND, TIMESTAMP, person
 
 SESSIONS = "/api/lms/ai_chat/sessions/"
 MESSAGES = "/api/lms/ai_chat/messages/"
@@ -32,6 +32,7 @@ async def test_starting_a_session_takes_the_seed_body(tutor):
         "course_id": None,
         "lesson_id": None,
         "user_id": "student-1",
+        "user": person("student-1"),
         "message_count": 0,
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,

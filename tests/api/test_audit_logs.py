@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import free_port, token_for
-from tests.matchers import FORBIDDEN, ID, TIMESTAMP
+from tests.matchers import FORBIDDEN, ID, TIMESTAMP, person
 
 AUDIT = "/api/lms/auditlog/logs/"
 COURSES = "/api/lms/courses/courses/"
@@ -44,6 +44,7 @@ async def test_creating_a_course_is_audited_with_the_request(api, make):
             "timestamp": TIMESTAMP,
             "ip_address": "127.0.0.1",
             "user_id": "instructor-1",
+            "user": person("instructor-1"),
             "method": "POST",
             "path": COURSES,
             "status_code": 201,

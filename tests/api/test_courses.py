@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.conftest import SEED_COURSE
+from tests.matchers import person
 
 COURSES = "/api/lms/courses/courses/"
 CATEGORIES = "/api/lms/courses/categories/"
@@ -36,6 +37,7 @@ DETAIL_FIELDS = CATALOGUE_FIELDS | {
     "discount_price",
     "completion_hours",
     "instructor_id",
+    "instructor",
     "average_rating",
     "rating_count",
     "updated_at",
@@ -95,6 +97,7 @@ async def test_created_course_echoes_every_stored_field(api):
         "currency": "USD",
         "completion_hours": 40,
         "instructor_id": "instructor-1",
+        "instructor": person("instructor-1"),
         "average_rating": 0.0,
         "rating_count": 0,
         "thumbnail": None,

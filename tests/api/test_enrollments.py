@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, person
 
 ENROLLMENTS = "/api/lms/courses/enrollments/"
 LESSONS = "/api/lms/courses/lessons/"
@@ -31,6 +31,7 @@ def fresh_enrollment(user: str, course_id: int) -> dict[str, Any]:
     return {
         "id": ID,
         "user": user,
+        "user_person": person(user),
         "course": course_id,
         "enrolled_at": TIMESTAMP,
         "is_active": True,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, person, q
 from tests.matchers import invalid_pk as invalid
 
 FORUMS = "/api/lms/forum/forums/"
@@ -90,6 +90,7 @@ async def test_instructor_creates_a_forum_with_the_seed_body(api, group):
         "is_active": True,
         "is_locked": False,
         "created_by": "instructor-1",
+        "created_by_person": person("instructor-1"),
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
         "post_count": 0,

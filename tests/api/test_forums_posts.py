@@ -25,7 +25,7 @@ from tests.api.test_forums import (
     post_url,
     q,
 )
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, person
 from web.keys import DATABASES
 
 SEED_POST_CONTENT = "Welcome to the general discussion forum!"
@@ -72,6 +72,7 @@ async def test_member_posts_with_the_seed_body(api, forum):
         "parent": None,
         "content": SEED_POST_CONTENT,
         "author_id": "student-1",
+        "author": person("student-1"),
         "is_pinned": False,
         "is_edited": False,
         "edited_at": None,

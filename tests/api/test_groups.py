@@ -15,7 +15,7 @@ from models.groups.operations import (
     member_role,
     parse_group_ref,
 )
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, person, q
 from web.keys import DATABASES
 
 GROUPS = "/api/lms/groups/groups/"
@@ -76,6 +76,7 @@ async def test_instructor_creates_a_group_and_becomes_its_owner(api):
         "description": "Group for Python programming enthusiasts",
         "is_active": True,
         "created_by": "instructor-1",
+        "created_by_person": person("instructor-1"),
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
         "member_count": 1,
@@ -86,9 +87,11 @@ async def test_instructor_creates_a_group_and_becomes_its_owner(api):
         "id": ID,
         "group": reply.body["id"],
         "user_id": "instructor-1",
+        "user": person("instructor-1"),
         "role": "owner",
         "joined_at": TIMESTAMP,
         "added_by": "instructor-1",
+        "added_by_person": person("instructor-1"),
     }
 
 
@@ -198,9 +201,11 @@ async def test_owner_adds_a_member_with_the_seed_body(api, group):
         "id": ID,
         "group": group["id"],
         "user_id": "user-123",
+        "user": person("user-123"),
         "role": "member",
         "joined_at": TIMESTAMP,
         "added_by": "instructor-1",
+        "added_by_person": person("instructor-1"),
     }
 
 

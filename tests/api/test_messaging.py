@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, invalid_pk, q
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, invalid_pk, person, q
 
 MESSAGES = "/api/lms/messaging/messages/"
 READ_ALL = MESSAGES + "read-all/"
@@ -85,7 +85,9 @@ async def test_seed_body_sends_a_direct_message(api):
     assert reply.body == {
         "id": ID,
         "sender_id": "student-1",
+        "sender": person("student-1"),
         "recipient_id": "user-456",
+        "recipient": person("user-456"),
         "group_id": None,
         "message_type": "direct",
         "content": "Hello! How are you?",

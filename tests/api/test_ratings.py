@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, person
 
 COURSES = "/api/lms/courses/courses/"
 ENROLLMENTS = "/api/lms/courses/enrollments/"
@@ -72,6 +72,7 @@ async def test_enrolled_user_rates_with_the_seed_body(api, course):
     assert reply.body == {
         "id": ID,
         "user": "student-1",
+        "user_person": person("student-1"),
         "course": course["id"],
         "rating": 5,
         "review": "Excellent course! Very comprehensive and well-structured.",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.api.schedules_data import SEED_SCHEDULE, schedule_url
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, person, q
 
 SCHEDULES = "/api/lms/schedule/schedules/"
 PARTICIPANTS = "/api/lms/schedule/participants/"
@@ -49,6 +49,7 @@ async def test_any_user_creates_a_schedule_with_the_seed_body(api):
         "recurrence": None,
         "status": "scheduled",
         "created_by": "student-1",
+        "created_by_person": person("student-1"),
         "created_at": TIMESTAMP,
         "updated_at": TIMESTAMP,
         "participant_count": 0,

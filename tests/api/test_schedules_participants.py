@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from tests.api.schedules_data import SEED_SCHEDULE, schedule_url
-from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, q
+from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, person, q
 from tests.matchers import invalid_pk as invalid
 
 SCHEDULES = "/api/lms/schedule/schedules/"
@@ -60,12 +60,14 @@ async def test_creator_invites_a_user_with_the_seed_body(api, schedule):
         "id": ID,
         "schedule": schedule["id"],
         "user_id": "user-456",
+        "user": person("user-456"),
         "group": None,
         "via_group": None,
         "is_optional": False,
         "response_status": "pending",
         "responded_at": None,
         "added_by": "instructor-1",
+        "added_by_person": person("instructor-1"),
         "created_at": TIMESTAMP,
     }
 
@@ -233,12 +235,14 @@ async def test_group_member_answering_the_group_gets_their_own_answer(api, sched
         "id": ID,
         "schedule": schedule["id"],
         "user_id": "student-1",
+        "user": person("student-1"),
         "group": None,
         "via_group": group["id"],
         "is_optional": True,
         "response_status": "tentative",
         "responded_at": TIMESTAMP,
         "added_by": "student-1",
+        "added_by_person": person("student-1"),
         "created_at": TIMESTAMP,
     }
     unchanged = await api.get(participant_url(group_row.body["id"]), as_="instructor")

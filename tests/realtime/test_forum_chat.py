@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.matchers import person
 from tests.realtime.sockets import closed_with, joined, next_frame, open_socket
 
 FORUMS = "/api/lms/forum/forums/"
@@ -185,7 +186,12 @@ async def test_the_online_list_names_who_has_the_room_open(api, forum):
     reply = await api.get(f"{FORUMS}{forum['id']}/online/", as_="student2")
 
     assert reply.status == 200
-    assert reply.body == {"room": f"forum:{forum['id']}", "users": ["student-1"], "count": 1}
+    assert reply.body == {
+        "room": f"forum:{forum['id']}",
+        "users": ["student-1"],
+        "people": [person("student-1")],
+        "count": 1,
+    }
     await ws.close()
 
 

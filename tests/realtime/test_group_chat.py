@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.matchers import person
 from tests.realtime.sockets import closed_with, joined, next_frame, open_socket
 
 GROUPS = "/api/lms/groups/groups/"
@@ -109,7 +110,12 @@ async def test_a_new_member_is_announced_in_the_room(api, group):
     await api.post(MEMBERS, {"group": group["id"], "user_id": "student-2"}, as_="instructor")
 
     frame = await next_frame(ws, "member_joined")
-    assert frame["data"] == {"group_id": group["id"], "user_id": "student-2", "role": "member"}
+    assert frame["data"] == {
+        "group_id": group["id"],
+        "user_id": "student-2",
+        "user": person("student-2"),
+        "role": "member",
+    }
     await ws.close()
 
 
@@ -162,7 +168,12 @@ async def test_the_group_online_list(api, group):
     reply = await api.get(f"{GROUPS}{group['id']}/online/", as_="instructor")
     hidden = await api.get(f"{GROUPS}{group['id']}/online/", as_="student2")
 
-    assert reply.body == {"room": f"group:{group['id']}", "users": ["student-1"], "count": 1}
+    assert reply.body == {
+        "room": f"group:{group['id']}",
+        "users": ["student-1"],
+        "people": [person("student-1")],
+        "count": 1,
+    }
     assert hidden.status == 404
     await ws.close()
 

@@ -9,6 +9,7 @@ import aiohttp
 
 from models.effects import RoomEvent
 from realtime.gate import GATE
+from tests.matchers import person
 from tests.realtime.sockets import closed_with, joined, next_frame, open_socket
 from web.keys import BUS
 
@@ -111,7 +112,7 @@ async def test_typing_is_relayed_without_seq_and_never_kept(api, course):
     assert typing == {
         "type": "typing",
         "room": f"course:{course['id']}",
-        "data": {"user_id": "student-1"},
+        "data": {"user_id": "student-1", "user": person("student-1")},
     }
     assert all(b'"typing"' not in frame for frame in history.frames)
     await listener.close()

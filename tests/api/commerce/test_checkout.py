@@ -28,7 +28,7 @@ from tests.fakes.commerce import (
     settle,
     table_rows,
 )
-from tests.matchers import ID, NOT_FOUND, TIMESTAMP
+from tests.matchers import ID, NOT_FOUND, TIMESTAMP, person
 
 SEED_CHECKOUT = {
     "payment_method": "stripe",
@@ -277,6 +277,7 @@ async def test_the_order_snapshots_prices_titles_and_the_billing_address(api, du
             "id": order_id,
             "reference": reply.body["reference"],
             "user_id": "student-1",
+            "user": person("student-1"),
             "status": "paid",
             "provider": "dummy",
             "is_test": True,

@@ -48,11 +48,11 @@ class Entries {
   }
 }
 
-export function entryNode({ author, text, created, note, mine }) {
+export function entryNode({ author, name, text, created, note, mine }) {
   return el(
     "li",
     { class: mine ? "entry mine" : "entry" },
-    el("span", { class: "who" }, author),
+    el("span", { class: "who" }, name || author),
     el("time", { class: "when", datetime: created }, when(created)),
     note ? el("span", { class: "note" }, ` · ${note}`) : null,
     el("p", { class: "text" }, text),
@@ -60,8 +60,9 @@ export function entryNode({ author, text, created, note, mine }) {
 }
 
 /**
- * config: socketPath, onlinePath, load() → items oldest first, render(item) → {author, text,
- * created, note}, frame(content) → socket frame, post(content) → REST fallback,
+ * config: socketPath, onlinePath, load() → items oldest first, render(item) → {author (an id),
+ * name (shown, else the id), text, created, note}, frame(content) → socket frame,
+ * post(content) → REST fallback,
  * events: {type: "add" | "update" | "remove" | (data, entries) => void}.
  */
 export function startChat(config) {
@@ -106,7 +107,10 @@ export function startChat(config) {
       const body = await api(config.onlinePath);
       online = new Set(body.users);
       $("online-count").textContent = `(${body.count})`;
-      $("online").replaceChildren(...body.users.map((u) => el("li", {}, u === me() ? `${u} (you)` : u)));
+      const people = body.people || body.users.map((id) => ({ id, name: id }));
+      $("online").replaceChildren(
+        ...people.map((p) => el("li", {}, p.id === me() ? `${p.name} (you)` : p.name)),
+      );
     } catch {
       // Presence is a nicety: a failed refresh keeps the last list.
     }

@@ -44,6 +44,7 @@ async function main() {
     },
     render: (post) => ({
       author: post.author_id,
+      name: post.author?.name,
       text: post.content,
       created: post.created_at,
       note: [

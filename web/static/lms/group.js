@@ -42,6 +42,7 @@ async function main() {
     },
     render: (message) => ({
       author: message.sender_id,
+      name: message.sender?.name,
       text: message.content,
       created: message.created_at,
       note: message.edited_at ? "edited" : "",

@@ -38,6 +38,7 @@ from web import (
     messaging,
     pages,
     payments,
+    roster,
     schedules,
     sockets,
 )
@@ -245,6 +246,7 @@ def build_routes() -> RouteTable:
         courses,
         course_content,
         enrollments,
+        roster,
         media,
         logs,
         carts,

@@ -99,7 +99,7 @@ _ACTOR = "lms_actor"
 _COURSE = "lms_course"
 # A page row, in AnnouncementRead's order (web/courses.py `announcement_row` unpacks it by
 # position), the total of the list last.
-ANNOUNCEMENT_COLUMNS = (
+ANNOUNCEMENT_COLUMNS: tuple[Any, ...] = (
     Announcement.id,
     Announcement.course_id,
     Announcement.title,
@@ -114,7 +114,7 @@ ANNOUNCEMENT_COLUMNS = (
 def _announcement_statement(is_admin: bool) -> Select[Any]:
     """A course's announcements, newest first, if the actor sees the course (as
     `access_course` does), on bound parameters: built once."""
-    stmt = (
+    stmt: Select[Any] = (
         select(*ANNOUNCEMENT_COLUMNS)
         .join(Course, Course.id == Announcement.course_id)
         .where(

@@ -356,3 +356,14 @@ class RosterEntry(BaseModel):
     progress: float
     is_active: bool
     last_activity: Timestamp
+
+
+# Bulk enrollment
+
+
+class BulkEnrollBody(Body):
+    course: Id
+    user_ids: list[str] = Field(
+        max_length=100_000,
+        description="One row each: an empty, over-long or repeated id is a row error.",
+    )

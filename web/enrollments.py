@@ -89,7 +89,10 @@ async def bulk_enroll(request: web.Request) -> web.Response:
             course = await bulk.access_bulk_course(
                 session(request), actor=actor(request), course_id=course_id
             )
-            entries = await asyncio.to_thread(bulk.read_csv_entries, upload.path)
+            # Reading and checking thousands of rows is work for a thread, not the loop.
+            valid, errors = await asyncio.to_thread(
+                lambda: bulk.check_bulk_rows(bulk.read_csv_entries(upload.path))
+            )
         finally:
             await upload.discard()
     else:
@@ -98,8 +101,9 @@ async def bulk_enroll(request: web.Request) -> web.Response:
             session(request), actor=actor(request), course_id=data.course
         )
         entries = bulk.json_entries(data.user_ids)
+        valid, errors = await asyncio.to_thread(bulk.check_bulk_rows, entries)
     job = await bulk.do_start_bulk_enrollment(
-        session(request), actor=actor(request), course=course, entries=entries
+        session(request), actor=actor(request), course=course, valid=valid, errors=errors
     )
     return ok(render(JobRead, job), status=202)
 

@@ -50,7 +50,7 @@ from models.people.tables import User
 BULK_ENROLL_TASK = "courses.bulk_enroll"
 KIND = "bulk_enrollment"
 BATCH = 500  # rows per batch: one INSERT, one transaction, one progress frame
-_INSERT_CHUNK = 1000  # job rows per INSERT when the job is made
+_INSERT_CHUNK = 500  # job rows per statement when the job is made
 COLUMNS = ("user_id", "name", "email")
 _USER_ID = re.compile(r"[!-~]+")
 MAX_USER_ID = 128
@@ -202,12 +202,17 @@ def _directory_text(value: str | None, limit: int) -> str | None:
 
 
 async def do_start_bulk_enrollment(
-    session: AsyncSession, *, actor: Principal, course: Course, entries: Iterable[BulkEntry]
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    course: Course,
+    valid: Sequence[BulkEntry],
+    errors: Sequence[dict[str, Any]],
 ) -> Job:
-    """Make the job for a course `access_bulk_course` returned: its valid rows kept for
-    the worker, the others counted as failed with their errors; the task leaves once this
-    commits. A job with nothing to enroll is done at once."""
-    valid, errors = check_bulk_rows(entries)
+    """Make the job for a course `access_bulk_course` returned, from what
+    `check_bulk_rows` made of the rows: the valid ones kept for the worker, the others
+    counted as failed with their errors; the task leaves once this commits. A job with
+    nothing to enroll is done at once."""
     job = Job(
         kind=KIND,
         created_by=actor.user_id,
@@ -221,7 +226,7 @@ async def do_start_bulk_enrollment(
         errors=[],
         created_at=utcnow(),
     )
-    add_errors(job, errors)
+    add_errors(job, list(errors))
     session.add(job)
     await session.flush()
     for start in range(0, len(valid), _INSERT_CHUNK):
@@ -335,13 +340,14 @@ async def _enroll(session: AsyncSession, job: Job, course: Course, rows: Sequenc
         }
         for user_id in user_ids
     ]
+    # Many parameter sets for one statement (SQLAlchemy's "insertmanyvalues"): compiled
+    # once and cached, where a multi-row VALUES would be compiled anew for every batch.
     stmt = (
         _insert(session, Enrollment)
-        .values(values)
         .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
         .returning(Enrollment.user_id)
     )
-    created = (await session.execute(stmt)).scalars().all()
+    created = (await session.scalars(stmt, values)).all()
     for user_id in [*reactivated, *created]:
         record_activity(
             session,

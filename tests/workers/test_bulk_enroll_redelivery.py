@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from models.courses.bulk import (
     BULK_ENROLL_TASK,
+    check_bulk_rows,
     do_bulk_enroll_batch,
     do_start_bulk_enrollment,
     json_entries,
@@ -55,8 +56,9 @@ async def held_job(api: Any, course_id: int) -> int:
     async with unit_of_work(api.client.app[DATABASES], "acme", tasks=held) as uow:
         course = await uow.session.get(Course, course_id)
         assert course is not None
+        valid, errors = check_bulk_rows(json_entries(USERS))
         job = await do_start_bulk_enrollment(
-            uow.session, actor=INSTRUCTOR, course=course, entries=json_entries(USERS)
+            uow.session, actor=INSTRUCTOR, course=course, valid=valid, errors=errors
         )
     assert [name for name, _, _ in held.sent] == [BULK_ENROLL_TASK]
     return job.id

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.statements import StatementCounter, kind
+from tests.api.test_statement_budgets import REGISTRY
 from tests.matchers import ID, NOT_FOUND, TIMESTAMP
 
 COURSES = "/api/lms/courses/courses/"
@@ -124,3 +126,17 @@ async def test_a_page_past_the_end_is_a_404(api, make):
     reply = await api.get(list_url(course["id"]) + "?page=2", as_="student")
 
     assert (reply.status, reply.body) == (404, {"detail": "Invalid page.", "status": 404})
+
+
+async def test_an_announcements_page_is_one_statement(api, make):
+    course = await make.course()
+    await announce(api, course["id"], "one")
+    await api.get(list_url(course["id"]), as_="student")  # statement caches warm
+
+    with StatementCounter() as counter:
+        reply = await api.get(list_url(course["id"]), as_="student")
+
+    assert reply.status == 200
+    assert [kind(s) for s in counter.statements if kind(s) not in REGISTRY] == [
+        "select course_announcements"
+    ]

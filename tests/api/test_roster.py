@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench.statements import StatementCounter, kind
 from models.courses.tables import Enrollment
 from models.people.tables import User
+from tests.api.test_statement_budgets import REGISTRY
 from tests.matchers import FORBIDDEN, NOT_FOUND, TIMESTAMP
 from web.keys import DATABASES
 
@@ -322,3 +324,18 @@ async def test_a_large_roster_is_counted_on_its_json_pages(api, make):
 
     assert reply.body["count"] == 2000
     assert ids(reply)[0] == "user-01799"
+
+
+async def test_a_roster_page_is_one_statement(api, make):
+    course = await make.course()
+    await three_enrollees(api, course["id"])
+    path = roster_url(course["id"], "?search=b&ordering=-last_activity")
+    await api.get(path, as_="instructor")  # per-connection statement caches warm
+
+    with StatementCounter() as counter:
+        reply = await api.get(path, as_="instructor")
+
+    assert reply.status == 200
+    assert [kind(s) for s in counter.statements if kind(s) not in REGISTRY] == [
+        "select enrollments"
+    ]

@@ -385,3 +385,27 @@ async def test_my_jobs_are_listed_newest_first_and_nobody_else_sees_them(api, ma
 
     assert [job["id"] for job in mine.body["results"]] == [second, first]
     assert other.body["count"] == 0
+
+
+async def test_a_file_that_is_not_utf8_is_a_400(api, make):
+    course = await make.course()
+    form = FormData()
+    form.add_field("course", str(course["id"]))
+    form.add_field("file", b"user_id\n\xff\xfe\n", filename="p.csv", content_type="text/csv")
+
+    reply = await api.call("POST", BULK, data=form, as_="instructor")
+
+    assert (reply.status, reply.body) == (
+        400,
+        {"file": ["The file is not UTF-8 text."], "status": 400},
+    )
+
+
+async def test_a_csv_with_a_byte_order_mark_is_read(api, make):
+    course = await make.course()
+    text = "\ufeffuser_id\nu1\n"
+
+    reply = await api.call("POST", BULK, data=csv_form(course["id"], text), as_="instructor")
+    await api.settled()
+
+    assert (reply.status, reply.body["total"], reply.body["failed"]) == (202, 1, 0)

@@ -252,6 +252,7 @@ async def test_format_csv_streams_the_roster_as_csv(api, make):
     assert reply.status == 200
     assert reply.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in reply.headers["Content-Disposition"]
+    assert "X-Request-ID" in reply.headers  # the middlewares' headers go out with the rows
     assert csv_rows(reply) == [
         CSV_HEADER,
         [
@@ -308,6 +309,7 @@ async def test_a_large_roster_streams_every_row_in_order(api, make):
     reply = await api.get(roster_url(course["id"], "?format=csv&ordering=user_id"), as_="admin")
 
     rows = csv_rows(reply)
+    assert reply.headers["Transfer-Encoding"] == "chunked"  # written as read, no length
     assert rows[0] == CSV_HEADER
     assert [row[0] for row in rows[1:]] == users
 

@@ -22,7 +22,7 @@ import time
 
 import aiohttp
 
-from bench.course_sockets import INSTRUCTOR, seed_course
+from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course
 from bench.loop_lag import PORT, TARGET_MS, monitored_server
 from bench.pinned_server import temporary_database
 from bench.run import SECRET
@@ -34,6 +34,11 @@ PERIOD = 0.5
 POLL = 0.25
 BULK = "/api/lms/courses/enrollments/bulk/"
 JOB = "/api/lms/jobs/jobs/{}/"
+
+
+def available() -> str | None:
+    """Why this scenario cannot run here, or None."""
+    return missing_tools(0)
 
 
 def csv_text(rows: int, prefix: str = "bulk-user-") -> bytes:
@@ -94,5 +99,8 @@ async def main(rows: int = ROWS) -> list[str]:
 
 
 if __name__ == "__main__":
+    if (reason := available()) is not None:
+        print(f"bulk enroll: not run: {reason}")
+        sys.exit(0)
     arguments = sys.argv[1:2]
     asyncio.run(main(int(arguments[0])) if arguments else main())

@@ -50,7 +50,7 @@ from models.people.tables import User
 BULK_ENROLL_TASK = "courses.bulk_enroll"
 KIND = "bulk_enrollment"
 BATCH = 500  # rows per batch: one INSERT, one transaction, one progress frame
-_INSERT_CHUNK = 500  # job rows per statement when the job is made
+_INSERT_CHUNK = 100  # job rows per statement when the job is made: the loop runs between
 COLUMNS = ("user_id", "name", "email")
 _USER_ID = re.compile(r"[!-~]+")
 MAX_USER_ID = 128

@@ -262,13 +262,14 @@ async def do_bulk_enroll_batch(session: AsyncSession, *, job_id: int, batch: int
     if course is None:
         await _fail_rest(session, job)
         return False
+    # Plain rows, no ORM objects: this runs beside the web process's loop in-process.
     stmt = (
-        select(JobRow)
+        select(JobRow.id, JobRow.user_id, JobRow.name, JobRow.email)
         .where(JobRow.job_id == job.id, JobRow.id > job.cursor)
         .order_by(JobRow.id)
         .limit(batch)
     )
-    rows = (await session.scalars(stmt)).all()
+    rows = (await session.execute(stmt)).all()
     if rows:
         job.status = RUNNING
         job.enrolled += await _enroll(session, job, course, rows)
@@ -307,7 +308,7 @@ def _insert(session: AsyncSession, model: Any) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
-async def _enroll(session: AsyncSession, job: Job, course: Course, rows: Sequence[JobRow]) -> int:
+async def _enroll(session: AsyncSession, job: Job, course: Course, rows: Sequence[Any]) -> int:
     """Enroll the batch's users: new enrollments, and inactive ones made active again (as
     enrolling again does); returns how many, each with its activity record."""
     user_ids = [row.user_id for row in rows]
@@ -360,7 +361,7 @@ async def _enroll(session: AsyncSession, job: Job, course: Course, rows: Sequenc
     return len(reactivated) + len(created)
 
 
-async def _fill_directory(session: AsyncSession, rows: Sequence[JobRow]) -> None:
+async def _fill_directory(session: AsyncSession, rows: Sequence[Any]) -> None:
     """Names and emails from the upload, for users the directory has no row for yet (a
     token's claims, when they come, are the directory's word)."""
     values = [

@@ -71,6 +71,7 @@ async def enroll(request: web.Request) -> web.Response:
     response=JobRead,
     status=202,
     errors=(413,),
+    audit="bulk_enrollment_started",
 )
 async def bulk_enroll(request: web.Request) -> web.Response:
     """Enroll many users in a course as a job (its instructor and admins): JSON `course`

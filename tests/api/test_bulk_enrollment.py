@@ -409,3 +409,15 @@ async def test_a_csv_with_a_byte_order_mark_is_read(api, make):
     await api.settled()
 
     assert (reply.status, reply.body["total"], reply.body["failed"]) == (202, 1, 0)
+
+
+async def test_a_bulk_enrollment_is_audited_as_started(api, make):
+    course = await make.course()
+    await start(api, course["id"], ["u1"])
+    await api.settled()
+
+    reply = await api.get(
+        "/api/lms/auditlog/logs/?action_type=bulk_enrollment_started", as_="admin"
+    )
+
+    assert reply.body["count"] == 1

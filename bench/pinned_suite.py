@@ -8,7 +8,8 @@ DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenar
 course endpoints, the paced list, every route family (`bench/routes.py`), the fan-out,
 then idle sockets (`bench/idle_sockets.py`), event-loop lag under writes
 (`bench/loop_lag.py`), an announcement to 5,000 users (`bench/announce.py`), event-loop lag
-while heavy recurrence rules are expanded (`bench/recurrence_lag.py`), the rate limiter's
+while heavy recurrence rules are expanded (`bench/recurrence_lag.py`), a bulk enrollment
+of 10,000 rows and the loop's lag meanwhile (`bench/bulk_enroll.py`), the rate limiter's
 cost per request (`bench/ratelimit_cost.py`) and what the hand-built socket frame saves per
 delivery (`bench/wire_cost.py`).
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from bench import (
     announce,
+    bulk_enroll,
     idle_sockets,
     loop_lag,
     paced,
@@ -99,6 +101,7 @@ IDLE_SOCKETS = guarded("idle sockets", idle_sockets.available, idle_sockets.main
 LOOP_LAG = guarded("loop lag", loop_lag.available, loop_lag.main)
 ANNOUNCE = guarded("announce", announce.available, announce.main)
 RECURRENCE_LAG = guarded("recurrence lag", recurrence_lag.available, recurrence_lag.main)
+BULK_ENROLL = guarded("bulk enroll", bulk_enroll.available, bulk_enroll.main)
 # The rate limiter's own cost (in process, memory and Redis buckets); every server above
 # runs with LMS_RATE_LIMITS=off.
 RATELIMIT_COST = guarded(ratelimit_cost.LABEL, lambda: None, ratelimit_cost.main)
@@ -121,6 +124,7 @@ def scenarios(rps: float | None) -> list[Scenario]:
     return [
         *(course_endpoints, paced_ours(rps), ROUTES, fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE),
         RECURRENCE_LAG,
+        BULK_ENROLL,
         RATELIMIT_COST,
         WIRE_COST,
     ]

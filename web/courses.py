@@ -288,3 +288,30 @@ async def announce(request: web.Request) -> web.Response:
         session(request), actor=actor(request), course=course, data=data
     )
     return ok(render(AnnouncementRead, announcement), status=201)
+
+
+def announcement_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A page row (models/courses/notifications.py ANNOUNCEMENT_COLUMNS) as
+    AnnouncementRead renders it, built directly."""
+    (_id, course_id, title, message, created_by, created_at) = row[:6]
+    return {
+        "id": _id,
+        "course_id": course_id,
+        "title": title,
+        "message": message,
+        "created_by": created_by,
+        "created_at": created_at,  # orjson writes UTC as ...Z (web/jsonio.py)
+    }
+
+
+@routes.read(COURSE + "announcements/", tag=TAG, response=AnnouncementRead, paginated=True)
+async def list_announcements(request: web.Request) -> web.Response:
+    """A course's announcements, newest first (whoever sees the course)."""
+    result = await notifications.announcement_page(
+        reads(request),
+        session(request),
+        actor=actor(request),
+        course_id=path_id(request, "course_id"),
+        page=page_request(request),
+    )
+    return ok(page_body(request, result, [announcement_row(row) for row in result.rows]))

@@ -67,6 +67,9 @@ class Note:
     body: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     actor_id: str | None = None
+    # When it happened: the inbox's order is the events' order, whichever of their
+    # delivery tasks runs first.
+    at: datetime = field(default_factory=utcnow)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +79,7 @@ class Note:
             "body": self.body,
             "data": self.data,
             "actor_id": self.actor_id,
+            "at": self.at.isoformat(),
         }
 
     @classmethod
@@ -87,6 +91,7 @@ class Note:
             value.get("body") or "",
             dict(value.get("data") or {}),
             value.get("actor_id"),
+            datetime.fromisoformat(value["at"]) if value.get("at") else utcnow(),
         )
 
 
@@ -203,7 +208,7 @@ async def do_store_notifications(
     Returns what to send live: (user, the notification as REST renders it) for each row
     created now for `in_app`."""
     chosen = await channels_of(session, type_=note.type, user_ids=user_ids)
-    now = utcnow()
+    now = note.at
     rows = [
         {
             "user_id": user_id,

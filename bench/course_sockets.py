@@ -14,7 +14,7 @@ from sqlalchemy import insert
 
 from bench.run import ROOT, SECRET
 from migrations.runner import provision_tenant
-from models.courses.operations import do_create_course
+from models.courses.operations import check_new_course, do_create_course
 from models.courses.schemas import CourseCreate
 from models.courses.tables import Enrollment
 from models.identity import Principal
@@ -51,8 +51,9 @@ async def seed_course(url: str, users: int) -> int:
                 price="0.00",
                 short_description="A course the socket benchmarks enroll users in.",
             )
-            course = await do_create_course(session, actor=actor, data=data)
-            course_id = course.id
+            new = await check_new_course(session, actor=actor, data=data)
+            course = await do_create_course(session, actor=actor, new=new)
+            course_id = int(course.id)
             rows = [
                 {"user_id": f"{PREFIX}{n}", "course_id": course_id, "is_active": True}
                 for n in range(users)

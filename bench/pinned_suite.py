@@ -7,10 +7,13 @@ Order (sequential, never concurrent): the peers (`bench/peers.py`, run_peers.sh)
 DRF deployment again at a fixed offered rate (`bench/paced.py`), then our scenarios: the
 course endpoints, the paced list, every route family (`bench/routes.py`), the fan-out,
 then idle sockets (`bench/idle_sockets.py`), event-loop lag under writes
-(`bench/loop_lag.py`), an announcement to 5,000 users (`bench/announce.py`), event-loop lag
-while heavy recurrence rules are expanded (`bench/recurrence_lag.py`), the rate limiter's
-cost per request (`bench/ratelimit_cost.py`) and what the hand-built socket frame saves per
-delivery (`bench/wire_cost.py`).
+(`bench/loop_lag.py`), an announcement to 5,000 users (`bench/announce.py`), the same
+announcement through the 5,000 users' notification inboxes, until every row is stored and
+until the last of their own sockets has it, with the loop's lag meanwhile
+(`bench/inbox_fanout.py`), event-loop lag while heavy recurrence rules are expanded
+(`bench/recurrence_lag.py`), a bulk enrollment of 10,000 rows and the loop's lag meanwhile
+(`bench/bulk_enroll.py`), the rate limiter's cost per request (`bench/ratelimit_cost.py`)
+and what the hand-built socket frame saves per delivery (`bench/wire_cost.py`).
 
 A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
 saying why it was skipped); add one to `scenarios()` and its lines land in the raw block.
@@ -28,7 +31,9 @@ from pathlib import Path
 
 from bench import (
     announce,
+    bulk_enroll,
     idle_sockets,
+    inbox_fanout,
     loop_lag,
     paced,
     peers,
@@ -98,7 +103,9 @@ def guarded(label: str, available: Callable[[], str | None], run: Scenario) -> S
 IDLE_SOCKETS = guarded("idle sockets", idle_sockets.available, idle_sockets.main)
 LOOP_LAG = guarded("loop lag", loop_lag.available, loop_lag.main)
 ANNOUNCE = guarded("announce", announce.available, announce.main)
+INBOX_FANOUT = guarded("inbox fan-out", inbox_fanout.available, inbox_fanout.main)
 RECURRENCE_LAG = guarded("recurrence lag", recurrence_lag.available, recurrence_lag.main)
+BULK_ENROLL = guarded("bulk enroll", bulk_enroll.available, bulk_enroll.main)
 # The rate limiter's own cost (in process, memory and Redis buckets); every server above
 # runs with LMS_RATE_LIMITS=off.
 RATELIMIT_COST = guarded(ratelimit_cost.LABEL, lambda: None, ratelimit_cost.main)
@@ -120,7 +127,9 @@ def scenarios(rps: float | None) -> list[Scenario]:
     """Our scenarios, in order."""
     return [
         *(course_endpoints, paced_ours(rps), ROUTES, fanout, IDLE_SOCKETS, LOOP_LAG, ANNOUNCE),
+        INBOX_FANOUT,
         RECURRENCE_LAG,
+        BULK_ENROLL,
         RATELIMIT_COST,
         WIRE_COST,
     ]

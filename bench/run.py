@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 
 from migrations.runner import provision_tenant
-from models.courses.operations import do_create_course
+from models.courses.operations import check_new_course, do_create_course
 from models.courses.schemas import CourseCreate
 from models.identity import Principal
 from models.tenancy import Databases
@@ -54,7 +54,8 @@ async def seed(url: str, count: int) -> None:
                 price="49.99",
                 short_description="A course used by the benchmark.",
             )
-            await do_create_course(session, actor=actor, data=data)
+            new = await check_new_course(session, actor=actor, data=data)
+            await do_create_course(session, actor=actor, new=new)
     await databases.dispose()
 
 

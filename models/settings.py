@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     thumbnail_max_bytes: int = 5 * 1024 * 1024
     thumbnail_max_pixels: int = 40_000_000
     lesson_file_max_bytes: int = 100 * 1024 * 1024
+    # A bulk enrollment's CSV upload; larger is a 413 while it streams.
+    bulk_enrollment_max_bytes: int = 10 * 1024 * 1024
+    # Where uploads wait while they are read (the CSV of a bulk enrollment); None: the
+    # system's temporary directory.
+    upload_temp_dir: Path | None = None
     # How long a signed lesson-file link (one that needs no token) works after it is made.
     lesson_file_link_seconds: int = Field(default=300, ge=1, le=24 * 3600)
     # The AI tutor: any OpenAI-compatible server. OPENAI_BASE_URL and OPENAI_API_KEY keep

@@ -6,6 +6,7 @@ from models.carts import tables as carts
 from models.courses import tables as courses
 from models.forums import tables as forums
 from models.groups import tables as groups
+from models.jobs import tables as jobs
 from models.logs import tables as logs
 from models.messaging import tables as messaging
 from models.notifications import tables as notifications
@@ -21,6 +22,7 @@ __all__ = [
     "courses",
     "forums",
     "groups",
+    "jobs",
     "logs",
     "messaging",
     "notifications",

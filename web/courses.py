@@ -27,7 +27,7 @@ from models.courses.schemas import (
 )
 from models.courses.tables import Announcement, Course
 from models.fields import cents_to_money
-from models.people.names import PersonFields, named, person_at, with_people
+from models.people.names import PersonFields, named, person, person_at, with_people
 from models.validation import check_changes
 from web.handlers import (
     actor,
@@ -301,3 +301,31 @@ async def announce(request: web.Request) -> web.Response:
         session(request), actor=actor(request), course=course, data=data
     )
     return ok(await _announcement_body(session(request), announcement), status=201)
+
+
+def announcement_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A page row (models/courses/notifications.py ANNOUNCEMENT_COLUMNS) as
+    AnnouncementRead renders it, built directly."""
+    (_id, course_id, title, message, created_by, created_at, name, picture) = row[:8]
+    return {
+        "id": _id,
+        "course_id": course_id,
+        "title": title,
+        "message": message,
+        "created_by": created_by,
+        "created_by_person": person(created_by, name, picture),
+        "created_at": created_at,  # orjson writes UTC as ...Z (web/jsonio.py)
+    }
+
+
+@routes.read(COURSE + "announcements/", tag=TAG, response=AnnouncementRead, paginated=True)
+async def list_announcements(request: web.Request) -> web.Response:
+    """A course's announcements, newest first (whoever sees the course)."""
+    result = await notifications.announcement_page(
+        reads(request),
+        session(request),
+        actor=actor(request),
+        course_id=path_id(request, "course_id"),
+        page=page_request(request),
+    )
+    return ok(page_body(request, result, [announcement_row(row) for row in result.rows]))

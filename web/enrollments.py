@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.courses import enrollments, ratings
+from models.courses import bulk, enrollments, ratings
 from models.courses import operations as courses
 from models.courses.schemas import (
+    BulkEnrollBody,
     EnrollBody,
     EnrollmentQuery,
     EnrollmentRead,
@@ -21,12 +23,16 @@ from models.courses.schemas import (
     RatingUpdate,
 )
 from models.courses.tables import Enrollment, Rating
+from models.jobs.schemas import JobRead
 from models.people.names import named, with_people
 from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
+from web.jobs import job_body
 from web.jsonio import read_body, read_query
+from web.keys import SETTINGS
 from web.pagination import paginated
 from web.routing import RouteTable
+from web.uploads import receive_form_file
 
 routes = RouteTable()
 TAG = "enrollments"
@@ -79,6 +85,52 @@ async def enroll(request: web.Request) -> web.Response:
         session(request), actor=actor(request), course=course, user_id=user_id, existing=existing
     )
     return ok(await enrollment_body(session(request), enrollment), status=201 if created else 200)
+
+
+@routes.route(
+    "POST",
+    ENROLLMENTS + "bulk/",
+    tag=TAG,
+    body=BulkEnrollBody,
+    response=JobRead,
+    status=202,
+    errors=(413,),
+    audit="bulk_enrollment_started",
+)
+async def bulk_enroll(request: web.Request) -> web.Response:
+    """Enroll many users in a course as a job (its instructor and admins): JSON `course`
+    and `user_ids`, or a multipart form with `course` and a CSV `file` (header `user_id`,
+    optionally `name`, `email`). 202 with the job; GET it under /api/lms/jobs/jobs/."""
+    bulk.check_bulk_enroller(actor(request))  # before the body is read
+    if request.content_type == "multipart/form-data":
+        settings = request.app[SETTINGS]
+        upload = await receive_form_file(
+            request,
+            max_bytes=settings.bulk_enrollment_max_bytes,
+            temp_dir=settings.upload_temp_dir,
+        )
+        try:
+            course_id = bulk.check_course_field(upload.fields.get("course"))
+            course = await bulk.access_bulk_course(
+                session(request), actor=actor(request), course_id=course_id
+            )
+            # Reading and checking thousands of rows is work for a thread, not the loop.
+            valid, errors = await asyncio.to_thread(
+                lambda: bulk.check_bulk_rows(bulk.read_csv_entries(upload.path))
+            )
+        finally:
+            await upload.discard()
+    else:
+        data = await read_body(request, BulkEnrollBody)
+        course = await bulk.access_bulk_course(
+            session(request), actor=actor(request), course_id=data.course
+        )
+        entries = bulk.json_entries(data.user_ids)
+        valid, errors = await asyncio.to_thread(bulk.check_bulk_rows, entries)
+    job = await bulk.do_start_bulk_enrollment(
+        session(request), actor=actor(request), course=course, valid=valid, errors=errors
+    )
+    return ok(await job_body(session(request), job), status=202)
 
 
 @routes.read(ENROLLMENTS, tag=TAG, query=EnrollmentQuery, response=EnrollmentRead, paginated=True)

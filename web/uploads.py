@@ -23,6 +23,7 @@ import io
 import mimetypes
 import os
 import re
+import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -44,7 +45,7 @@ from models.errors import (
     ValidationFailed,
 )
 
-__all__ = ["StoredFile", "receive_file", "receive_image"]
+__all__ = ["FormUpload", "StoredFile", "receive_file", "receive_form_file", "receive_image"]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -197,6 +198,81 @@ async def receive_file(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FormUpload:
+    """A form's small text fields and its file, waiting in a temporary file until
+    `discard` (which the receiver's caller must call, whatever happens)."""
+
+    fields: dict[str, str]
+    path: Path
+    size: int
+
+    async def discard(self) -> None:
+        await _blocking_io(self.path.unlink, missing_ok=True)
+
+
+async def receive_form_file(
+    request: web.Request,
+    *,
+    max_bytes: int,
+    temp_dir: Path | None = None,
+    field_names: Sequence[str] = ("file",),
+) -> FormUpload:
+    """A form's file streamed to a temporary file (never held in memory), with its other
+    fields (small text, in any order before or after the file).
+
+    Raises UnsupportedMediaType (415) for a non-multipart request, PayloadTooLarge (413)
+    over `max_bytes` while it streams (the partial file is deleted), ValidationFailed (400)
+    when no file or an empty one was submitted.
+    """
+    form = await _Form.open(request, max_bytes)
+    if temp_dir is not None:
+        await _blocking_io(temp_dir.mkdir, parents=True, exist_ok=True)
+    fields: dict[str, str] = {}
+    upload: FormUpload | None = None
+    try:
+        while (part := await form._next()) is not None:
+            with _multipart_errors():
+                name = part.name
+            if name in field_names and upload is None:
+                upload = await _stream_to_temp(part, max_bytes, temp_dir)
+            elif name is not None and name not in fields and name not in field_names:
+                fields[name] = await form._text(part)
+            else:
+                await form._skip(part)
+        if upload is None:
+            raise ValidationFailed.field("file", "No file was submitted.")
+    except BaseException:
+        if upload is not None:
+            await upload.discard()
+        raise
+    return FormUpload(fields=fields, path=upload.path, size=upload.size)
+
+
+async def _stream_to_temp(
+    part: BodyPartReader, max_bytes: int, temp_dir: Path | None
+) -> FormUpload:
+    path, handle = await _blocking_io(_temporary_file, temp_dir)
+    try:
+        size = 0
+        while chunk := await _read_chunk(part):
+            size += len(chunk)
+            if size > max_bytes:
+                raise _file_too_large(max_bytes)
+            await _blocking_io(handle.write, chunk)
+        _check_not_empty(part, size)
+        await _blocking_io(handle.close)
+    except BaseException:
+        await _blocking_io(_discard, handle, path)
+        raise
+    return FormUpload(fields={}, path=path, size=size)
+
+
+def _temporary_file(directory: Path | None) -> tuple[Path, BinaryIO]:
+    descriptor, name = tempfile.mkstemp(prefix="lms-upload-", suffix=".part", dir=directory)
+    return Path(name), os.fdopen(descriptor, "wb")
+
+
 # --- request and multipart parsing -------------------------------------------------------
 
 
@@ -275,6 +351,19 @@ class _Form:
             # would be unbounded.
             raise BadRequest("Nested multipart bodies are not supported.")
         return part
+
+    async def _text(self, part: BodyPartReader) -> str:
+        """A small text field, sharing the overhead allowance with skipped parts."""
+        data = bytearray()
+        while chunk := await _read_chunk(part):
+            self._skipped += len(chunk)
+            if self._skipped > _MULTIPART_OVERHEAD:
+                raise PayloadTooLarge()
+            data += chunk
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            raise BadRequest(_MALFORMED) from None
 
     async def _skip(self, part: BodyPartReader) -> None:
         # aiohttp would drain a skipped part without limit; read it ourselves so other

@@ -7,12 +7,13 @@ import logging
 from typing import Any
 
 from models.ai_chat.answering import ANSWER_TASK
+from models.courses.bulk import BULK_ENROLL_TASK
 from models.effects import PUBLISH_ROOM_EVENT, RoomEvent
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
 from models.notifications.operations import DELIVER_TASK
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
-from workers import ai, notifications, payments
+from workers import ai, jobs, notifications, payments
 from workers.context import TaskFunction, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ TASKS: dict[str, TaskFunction] = {
     PUBLISH_ROOM_EVENT: publish_room_event,
     ANSWER_TASK: ai.answer,
     DELIVER_TASK: notifications.deliver,
+    BULK_ENROLL_TASK: jobs.bulk_enroll,
 }
 
 

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from models.courses.enrollments import find_enrollment
 from models.courses.events import notify_course
 from models.courses.operations import access_course
 from models.courses.schemas import AnnouncementCreate
 from models.courses.tables import Announcement, Course, Enrollment
-from models.courses.visibility import can_change_course
+from models.courses.visibility import COURSES, can_change_course, visible_in
 from models.errors import PermissionDenied
 from models.identity import Principal
+from models.listing import Listing, ListShape, PageRequest, PageResult, count_on_rows, read_rows
 from models.logs.operations import record_activity_on
 from models.notifications.operations import Enrollees, notify_users
 from models.people.names import actor_person
+from models.people.tables import User
 
 
 async def access_course_room(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
@@ -98,3 +102,61 @@ async def do_announce(
         data={"course_id": course.id, "announcement_id": announcement.id},
     )
     return announcement
+
+
+ANNOUNCEMENTS = Listing(
+    default=(Announcement.created_at.desc(),),
+    tiebreak=Announcement.id.desc(),
+)
+_NEWEST_FIRST = ListShape(filters=(), searching=False, order=())
+_ACTOR = "lms_actor"
+_COURSE = "lms_course"
+# A page row, in AnnouncementRead's order (web/courses.py `announcement_row` unpacks it by
+# position), the total of the list last.
+ANNOUNCEMENT_COLUMNS: tuple[Any, ...] = (
+    Announcement.id,
+    Announcement.course_id,
+    Announcement.title,
+    Announcement.message,
+    Announcement.created_by,
+    Announcement.created_at,
+    User.name,
+    User.picture,
+    func.count().over(),
+)
+
+
+@functools.lru_cache(maxsize=2)
+def _announcement_statement(is_admin: bool) -> Select[Any]:
+    """A course's announcements, newest first, if the actor sees the course (as
+    `access_course` does), on bound parameters: built once."""
+    stmt: Select[Any] = (
+        select(*ANNOUNCEMENT_COLUMNS)
+        .join(Course, Course.id == Announcement.course_id)
+        .outerjoin(User, User.user_id == Announcement.created_by)
+        .where(
+            Announcement.course_id == bindparam(_COURSE),
+            visible_in(COURSES, is_admin=is_admin, user=bindparam(_ACTOR)),
+        )
+    )
+    return ANNOUNCEMENTS.apply_shape(stmt, _NEWEST_FIRST)
+
+
+async def announcement_page(
+    reads: AsyncEngine,
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    course_id: int,
+    page: PageRequest,
+) -> PageResult:
+    """A page of the course's announcements as rows of ANNOUNCEMENT_COLUMNS, in one
+    statement on the tenant's autocommit engine, the course's access check folded in: only
+    a page with no rows asks whether the actor sees the course (404 if not)."""
+    rows: Sequence[Any] = ()
+    if not page.past_any_database:
+        params: dict[str, Any] = {_COURSE: course_id, _ACTOR: actor.user_id, **page.params()}
+        rows = await read_rows(reads, _announcement_statement(actor.is_admin), params)
+    if not rows:
+        await access_course(session, actor=actor, course_id=course_id)
+    return count_on_rows(rows, page)

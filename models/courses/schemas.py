@@ -347,3 +347,41 @@ class AnnouncementRead(Read):
     created_by: str
     created_by_person: Person
     created_at: Timestamp
+
+
+# The roster
+
+
+class RosterQuery(BaseModel):
+    completed: bool | None = Field(default=None, description="Completed the course, or not.")
+    is_active: bool | None = None
+    search: str | None = Field(default=None, description="Matches user ids and names.")
+    ordering: str | None = Field(
+        default=None,
+        description=(
+            "One of user_id, name, enrolled_at, completed_at, progress, last_activity; "
+            "'-' for descending."
+        ),
+    )
+
+
+class RosterEntry(BaseModel):
+    user_id: str
+    user: Person
+    name: str
+    enrolled_at: Timestamp
+    completed_at: OptionalTimestamp
+    progress: float
+    is_active: bool
+    last_activity: Timestamp
+
+
+# Bulk enrollment
+
+
+class BulkEnrollBody(Body):
+    course: Id
+    user_ids: list[str] = Field(
+        max_length=100_000,
+        description="One row each: an empty, over-long or repeated id is a row error.",
+    )

@@ -80,6 +80,9 @@ async def one_of_everything(api: Api, make: Factory) -> None:
     asked = await created(
         api, "/api/lms/ai_chat/messages/", {"session": chat["id"], "message": "Why?"}, "student"
     )
+    bulk = {"course": course["id"], "user_ids": ["student-2", ""]}
+    job = await api.post("/api/lms/courses/enrollments/bulk/", bulk, as_="instructor")
+    assert job.status == 202, job.body
     await api.settled()
     async with api.client.app[DATABASES].tenant_sessions("acme").begin() as session:
         await session.execute(

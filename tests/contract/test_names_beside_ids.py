@@ -39,6 +39,8 @@ USER_ID_LISTS = {"users": "people"}
 NOT_USER_IDS = frozenset(
     {"request_id", "event_id", "payment_intent_id", "session_id", "recurrence_id"}
 )
+# Schemas whose `user_id` echoes input that may name no user at all (a refused CSV row).
+NOT_USER_SCHEMAS = frozenset({"RowError"})
 
 
 def companion(field: str) -> str:
@@ -119,6 +121,8 @@ def missing_names(document: dict[str, Any]) -> list[str]:
         properties: dict[str, Any] = node["properties"]
         if {"name", "picture"} <= properties.keys():
             continue  # a person themself
+        if where.split(".")[0] in NOT_USER_SCHEMAS:
+            continue
         for field, schema in properties.items():
             types = _types(document, schema)
             if field in USER_ID_LISTS and "array" in types:

@@ -1,0 +1,1 @@
+"""Background jobs a user starts and follows: their state, counts and per-row errors."""

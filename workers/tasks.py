@@ -10,9 +10,10 @@ from models.ai_chat.answering import ANSWER_TASK
 from models.effects import PUBLISH_ROOM_EVENT, RoomEvent
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
+from models.notifications.email import EMAIL_DIGEST_TASK
 from models.notifications.operations import DELIVER_TASK
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
-from workers import ai, notifications, payments
+from workers import ai, email, notifications, payments
 from workers.context import TaskFunction, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ TASKS: dict[str, TaskFunction] = {
     PUBLISH_ROOM_EVENT: publish_room_event,
     ANSWER_TASK: ai.answer,
     DELIVER_TASK: notifications.deliver,
+    EMAIL_DIGEST_TASK: email.send_digests,
 }
 
 
@@ -65,4 +67,4 @@ DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # payment, a fan-out) would hold up the request: it waits in the task outbox instead.
 INLINE_WHEN_BROKER_DOWN: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # Sent every round by every web process: one the broker missed is sent by the next round.
-PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX})
+PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX, EMAIL_DIGEST_TASK})

@@ -67,3 +67,14 @@ PreferencesChange = create_model(
     __config__=ConfigDict(extra="forbid"),
     **_preference_fields(optional=True),
 )
+
+
+class UnsubscribeQuery(BaseModel):
+    token: str = Field(description="The signed token of an email's unsubscribe link.")
+
+
+class UnsubscribeResult(BaseModel):
+    type: NotificationType | Literal["all"] = Field(
+        description="The type no longer emailed (`all`: every type)."
+    )
+    unsubscribed: bool

@@ -110,14 +110,22 @@ async def do_gather_digests(session: AsyncSession, *, now: datetime, wait: timed
     ]
     stmt = insert(EmailDigest).values(values).returning(EmailDigest.id, EmailDigest.user_id)
     made = (await session.execute(stmt)).all()
+    empty: list[int] = []
     for digest_id, user_id in made:
-        await session.execute(
+        # Conditional: rows another gatherer took meanwhile (SQLite reads outside the
+        # write lock) stay in its digest; a digest left with none is dropped.
+        taken = await session.execute(
             update(Notification)
-            .where(Notification.id.in_(ids_of[user_id]))
+            .where(Notification.id.in_(ids_of[user_id]), Notification.digest_id.is_(None))
             .values(digest_id=digest_id)
+            .returning(Notification.id)
             .execution_options(synchronize_session=False)
         )
-    return len(made)
+        if not taken.all():
+            empty.append(digest_id)
+    if empty:
+        await session.execute(delete(EmailDigest).where(EmailDigest.id.in_(empty)))
+    return len(made) - len(empty)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,20 +157,33 @@ async def do_claim_digests(
 ) -> list[ClaimedDigest]:
     """Take up to `limit` due digests: each counted as attempted and leased for `LEASE`."""
     due = (
-        select(EmailDigest)
+        select(EmailDigest.id)
         .where(EmailDigest.status == PENDING, EmailDigest.next_attempt_at <= now)
         .order_by(EmailDigest.next_attempt_at, EmailDigest.id)
         .limit(limit)
     )
     if _is_postgres(session):
+        # Another sender's digests are skipped, never waited for.
         due = due.with_for_update(skip_locked=True)
-    digests = list((await session.scalars(due)).all())
+    ids = list((await session.scalars(due)).all())
+    if not ids:
+        return []
+    # The conditions again, in the UPDATE: on SQLite the SELECT ran outside the write lock,
+    # and a digest another sender took meanwhile is no longer due.
+    claim = (
+        update(EmailDigest)
+        .where(
+            EmailDigest.id.in_(ids),
+            EmailDigest.status == PENDING,
+            EmailDigest.next_attempt_at <= now,
+        )
+        .values(attempts=EmailDigest.attempts + 1, next_attempt_at=now + LEASE)
+        .returning(EmailDigest.id, EmailDigest.user_id, EmailDigest.address, EmailDigest.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    digests = sorted((await session.execute(claim)).all(), key=lambda d: ids.index(d.id))
     if not digests:
         return []
-    for digest in digests:
-        digest.attempts += 1
-        digest.next_attempt_at = now + LEASE
-    await session.flush()
     ids = [d.id for d in digests]
     items: dict[int, list[DigestItem]] = {}
     stmt = (

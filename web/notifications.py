@@ -114,7 +114,7 @@ async def _unsubscribe_token(request: web.Request) -> str:
         form = await request.post()
         value = form.get("token")
         token = value if isinstance(value, str) else None
-    if not token:
+    if token is None:
         raise ValidationFailed.field("token", "This field is required.")
     return token
 

@@ -260,7 +260,7 @@ async def do_mark_attempt_failed(
 # signature an HMAC-SHA256 over all three under a key derived for this use alone).
 
 _INFO = b"lms/notification-unsubscribe/v1"
-INVALID_TOKEN = "Invalid or expired unsubscribe link."
+INVALID_TOKEN = "Invalid unsubscribe link."
 # The type of a link that ends every email (the List-Unsubscribe header's).
 ALL = "all"
 

@@ -70,7 +70,11 @@ PreferencesChange = create_model(
 
 
 class UnsubscribeQuery(BaseModel):
-    token: str = Field(description="The signed token of an email's unsubscribe link.")
+    token: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The signed token of an email's unsubscribe link.",
+    )
 
 
 class UnsubscribeResult(BaseModel):

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,6 +25,7 @@ from models.notifications.email import (
     check_unsubscribe_token,
     do_claim_digests,
     do_gather_digests,
+    do_unsubscribe,
 )
 from models.notifications.operations import Note
 from models.notifications.tables import (
@@ -39,6 +41,7 @@ from models.people.tables import User
 from models.settings import Settings
 from models.tenancy import Databases
 from tests.conftest import free_port
+from web.handlers import open_unit
 from workers.context import WorkerContext
 from workers.email import UNSUBSCRIBE_PATH, send_digests
 from workers.notifications import deliver
@@ -57,6 +60,8 @@ class Inbox:
         self.refuse = 0
         self.refused = 0
         self._lock = threading.Lock()
+        self.arrived = threading.Event()  # set by each message accepted
+        self.port = 0  # where the server listens, once started
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -74,6 +79,7 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         with self._lock:
             self.messages.append(message)
+        self.arrived.set()
         return "250 Message accepted"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -91,7 +97,7 @@ def inbox() -> Iterator[Inbox]:
     handler = Inbox()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()
-    handler.port = controller.port  # type: ignore[attr-defined]
+    handler.port = controller.port
     yield handler
     controller.stop()
 
@@ -111,7 +117,7 @@ async def contexts(
 
     def make(**overrides: Any) -> WorkerContext:
         changes: dict[str, Any] = {
-            "smtp_url": f"smtp://127.0.0.1:{inbox.port}",  # type: ignore[attr-defined]
+            "smtp_url": f"smtp://127.0.0.1:{inbox.port}",
             "email_from": "LMS <lms@acme.test>",
             "email_digest_minutes": 0,
             "email_max_attempts": MAX_ATTEMPTS,
@@ -383,3 +389,40 @@ async def test_without_an_smtp_url_email_notifications_stay_pending(contexts, in
 
     assert await ctx.in_tenant(TENANT, ungathered) == [None]
     assert inbox.messages == []
+
+
+async def test_unsubscribing_keeps_a_type_out_of_the_digest_not_yet_gathered(ctx, inbox):
+    await add_user(ctx, "ada", "ada@example.org", "announcement", "mention")
+    await notify(ctx, "announcement:1", "announcement", "Exam moved", "ada")
+    await notify(ctx, "mention:1", "mention", "Bob mentioned you", "ada")
+
+    await ctx.in_tenant(TENANT, lambda s: do_unsubscribe(s, user_id="ada", type_="announcement"))
+    await send_digests(ctx, TENANT)
+
+    [message] = inbox.messages
+    assert "Bob mentioned you" in text_of(message, "plain")
+    assert "Exam moved" not in text_of(message, "plain")
+
+
+async def test_the_web_app_sends_due_digests_on_its_own(custom_api, inbox):
+    api = await custom_api(
+        smtp_url=SecretStr(f"smtp://127.0.0.1:{inbox.port}"),
+        email_digest_minutes=0,
+    )
+    async with open_unit(api.client.app, TENANT) as uow:
+        uow.session.add(User(user_id="ada", name="Ada", email="ada@example.org"))
+        uow.session.add(
+            Notification(
+                user_id="ada",
+                type="announcement",
+                event_key="announcement:1",
+                title="Exam moved",
+                body="",
+                data={},
+                channel=EMAIL,
+            )
+        )
+
+    # The app's own round (every second here) sends it; the wait only bounds a failure.
+    assert await asyncio.to_thread(inbox.arrived.wait, 30)
+    assert inbox.to("ada@example.org")[0]["Subject"] == "Exam moved"

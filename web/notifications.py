@@ -140,7 +140,6 @@ async def _unsubscribe(request: web.Request) -> web.Response:
     query=UnsubscribeQuery,
     response=UnsubscribeResult,
     errors=(400,),
-    audit="notification_unsubscribe",
 )
 async def unsubscribe(request: web.Request) -> web.Response:
     """Stop emailing one notification type (an email's unsubscribe link; no token needed).
@@ -159,7 +158,6 @@ async def unsubscribe(request: web.Request) -> web.Response:
     query=UnsubscribeQuery,
     response=UnsubscribeResult,
     errors=(400,),
-    audit="notification_unsubscribe",
 )
 async def unsubscribe_one_click(request: web.Request) -> web.Response:
     """One-click unsubscribe (List-Unsubscribe-Post), as the GET link does."""

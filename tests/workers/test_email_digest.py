@@ -43,7 +43,7 @@ from models.tenancy import Databases
 from tests.conftest import free_port
 from web.handlers import open_unit
 from workers.context import WorkerContext
-from workers.email import UNSUBSCRIBE_PATH, send_digests
+from workers.email import UNSUBSCRIBE_PATH, Smtp, send_digests
 from workers.notifications import deliver
 
 TENANT = "acme"
@@ -426,3 +426,29 @@ async def test_the_web_app_sends_due_digests_on_its_own(custom_api, inbox):
     # The app's own round (every second here) sends it; the wait only bounds a failure.
     assert await asyncio.to_thread(inbox.arrived.wait, 30)
     assert inbox.to("ada@example.org")[0]["Subject"] == "Exam moved"
+
+
+def test_the_smtp_url_names_the_server_its_tls_and_its_credentials():
+    plain = Smtp.from_url("smtp://mail.example.org")
+    upgraded = Smtp.from_url("smtp://ada:p%40ss@mail.example.org?starttls=true")
+    implicit = Smtp.from_url("smtps://mail.example.org:2465")
+
+    assert (plain.port, plain.use_tls, plain.start_tls, plain.username) == (25, False, False, None)
+    assert (upgraded.port, upgraded.start_tls, upgraded.username, upgraded.password) == (
+        587,
+        True,
+        "ada",
+        "p@ss",
+    )
+    assert (implicit.port, implicit.use_tls, implicit.start_tls) == (2465, True, False)
+
+
+async def test_a_titles_markup_is_escaped_in_the_html_part(ctx, inbox):
+    await add_user(ctx, "ada", "ada@example.org", "announcement")
+    await notify(ctx, "announcement:1", "announcement", "<b>Exam</b> & more", "ada")
+
+    await send_digests(ctx, TENANT)
+
+    [message] = inbox.messages
+    assert "&lt;b&gt;Exam&lt;/b&gt; &amp; more" in text_of(message, "html")
+    assert "<b>Exam</b> & more" in text_of(message, "plain")

@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     # Every this many seconds, log how late the event loop ran what was due over them
     # (p50, p99, max; web/loop_monitor.py); 0 turns the monitor off.
     loop_lag_report_seconds: float = Field(default=0.0, ge=0)
+    # Email: notifications whose channel is `email` go out as one digest per user. No SMTP
+    # URL: nothing is mailed (the rows wait). `smtp://user:pass@host:port`, `smtps://` for
+    # implicit TLS, `?starttls=true` to upgrade a plain connection.
+    smtp_url: SecretStr | None = None
+    email_from: str = "LMS <noreply@localhost>"
+    # A user's first pending email notification waits this long, gathering any that follow.
+    email_digest_minutes: float = Field(default=15.0, ge=0)
+    # Attempts per digest before it is marked failed; the wait between them doubles from this.
+    email_max_attempts: int = Field(default=5, ge=1)
+    email_retry_seconds: float = Field(default=60.0, ge=0)
+    # Where links in emails point when the tenant has no domain of its own.
+    public_url: str = DEFAULT_ORIGIN
     # Rate limits (web/ratelimit.py): requests per rolling minute, per user (or per client
     # address without a valid token), in separate budgets; LMS_RATE_LIMITS=off removes them
     # (benchmarks). Failed authentications are counted per client address.

@@ -16,6 +16,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from models.background import cancel_and_wait
+from models.notifications.email import EMAIL_DIGEST_TASK, EMAIL_TICK_SECONDS
 from models.payments.webhooks import RELAY_OUTBOX
 from models.people.directory import Seen
 from models.tenancy import Databases, TenantDirectory, list_tenants
@@ -244,6 +245,30 @@ async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
     await cancel_and_wait(task)
 
 
+async def email_digest_ctx(app: web.Application) -> AsyncIterator[None]:
+    """With LMS_SMTP_URL set, every `EMAIL_TICK_SECONDS` (sooner for a shorter digest
+    interval), per tenant, ask a worker to send the email digests that are due.
+
+    Runs in every web process; the task's claims keep two runs from sending one digest."""
+    settings = app[SETTINGS]
+    interval = min(EMAIL_TICK_SECONDS, max(1.0, settings.email_digest_minutes * 60))
+
+    async def tick_forever() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with app[DATABASES].core_sessions()() as session:
+                    slugs = [tenant.slug for tenant, _ in await list_tenants(session)]
+                for slug in slugs:
+                    await app[DISPATCHER].send(EMAIL_DIGEST_TASK, slug)
+            except Exception:
+                log.exception("email digest round failed")
+
+    task = asyncio.create_task(tick_forever()) if settings.smtp_url is not None else None
+    yield
+    await cancel_and_wait(task)
+
+
 def build_routes() -> RouteTable:
     table = RouteTable()
     for module in (
@@ -303,6 +328,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             realtime_ctx,
             dispatcher_ctx,
             outbox_relay_ctx,
+            email_digest_ctx,
             loop_monitor_ctx,
         ]
     )

@@ -70,6 +70,8 @@ PUBLIC_PREFIXES = (
     "/api/lms/payments/webhooks/",
     # Signed lesson-file links: the signature is the credential (web/course_content.py).
     "/api/lms/files/",
+    # An email's unsubscribe link: its signed token is the credential (web/notifications.py).
+    "/api/lms/notifications/unsubscribe/",
     # The web client's pages and assets: the token lives in the page (sessionStorage) and
     # rides on each API call it makes, never on the page request.
     "/lms/",

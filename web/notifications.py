@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from models.errors import ValidationFailed
 from models.listing import paginate
+from models.notifications import email
 from models.notifications import operations as notifications
 from models.notifications.schemas import (
     NotificationQuery,
@@ -13,9 +15,12 @@ from models.notifications.schemas import (
     NotificationUnreadCount,
     Preferences,
     PreferencesChange,
+    UnsubscribeQuery,
+    UnsubscribeResult,
 )
-from web.handlers import actor, ok, path_id, render, session
+from web.handlers import actor, ok, open_unit, path_id, render, session
 from web.jsonio import read_json, read_query
+from web.keys import SETTINGS, TENANTS
 from web.pagination import page_body, page_request
 from web.routing import RouteTable
 
@@ -26,6 +31,7 @@ NOTIFICATION = NOTIFICATIONS + r"{notification_id:[0-9]+}/"
 READ_ALL = NOTIFICATIONS + "read-all/"
 UNREAD_COUNT = NOTIFICATIONS + "unread-count/"
 PREFERENCES = "/api/lms/notifications/preferences/"
+UNSUBSCRIBE = "/api/lms/notifications/unsubscribe/"
 
 
 @routes.read(
@@ -98,3 +104,61 @@ async def put_preferences(request: web.Request) -> web.Response:
 async def patch_preferences(request: web.Request) -> web.Response:
     """Change my channel for the types named; the others stay as they are."""
     return await _set_preferences(request, replace=False)
+
+
+async def _unsubscribe_token(request: web.Request) -> str:
+    token = request.query.get("token")
+    if token is None and request.method == "POST" and request.can_read_body:
+        # One-click (RFC 8058) posts `List-Unsubscribe=One-Click` to the link, token and all;
+        # a form may carry the token in its body instead.
+        form = await request.post()
+        value = form.get("token")
+        token = value if isinstance(value, str) else None
+    if token is None:
+        raise ValidationFailed.field("token", "This field is required.")
+    return token
+
+
+async def _unsubscribe(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    target = email.check_unsubscribe_token(settings, await _unsubscribe_token(request))
+    # Signed for one tenant: on another's domain, or for no tenant there is, it is refused.
+    tenants = request.app[TENANTS]
+    host_tenant = await tenants.tenant_for_host(request.host or "")
+    if host_tenant not in (None, target.tenant) or not await tenants.exists(target.tenant):
+        raise ValidationFailed.field("token", email.INVALID_TOKEN)
+    async with open_unit(request.app, target.tenant) as uow:
+        await email.do_unsubscribe(uow.session, user_id=target.user_id, type_=target.type)
+    return ok(render(UnsubscribeResult, {"type": target.type, "unsubscribed": True}))
+
+
+@routes.route(
+    "GET",
+    UNSUBSCRIBE,
+    tag=TAG,
+    public=True,
+    query=UnsubscribeQuery,
+    response=UnsubscribeResult,
+    errors=(400,),
+)
+async def unsubscribe(request: web.Request) -> web.Response:
+    """Stop emailing one notification type (an email's unsubscribe link; no token needed).
+
+    The link's signed token names the tenant, the user and the type (`all`: every type);
+    where they chose `email` for it, it becomes `in_app`. A token this service did not
+    sign, or used on another tenant's domain: 400 on `token`."""
+    return await _unsubscribe(request)
+
+
+@routes.route(
+    "POST",
+    UNSUBSCRIBE,
+    tag=TAG,
+    public=True,
+    query=UnsubscribeQuery,
+    response=UnsubscribeResult,
+    errors=(400,),
+)
+async def unsubscribe_one_click(request: web.Request) -> web.Response:
+    """One-click unsubscribe (List-Unsubscribe-Post), as the GET link does."""
+    return await _unsubscribe(request)

@@ -11,9 +11,10 @@ from models.courses.bulk import BULK_ENROLL_TASK
 from models.effects import PUBLISH_ROOM_EVENT, RoomEvent
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
+from models.notifications.email import EMAIL_DIGEST_TASK
 from models.notifications.operations import DELIVER_TASK
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
-from workers import ai, jobs, notifications, payments
+from workers import ai, email, jobs, notifications, payments
 from workers.context import TaskFunction, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ TASKS: dict[str, TaskFunction] = {
     ANSWER_TASK: ai.answer,
     DELIVER_TASK: notifications.deliver,
     BULK_ENROLL_TASK: jobs.bulk_enroll,
+    EMAIL_DIGEST_TASK: email.send_digests,
 }
 
 
@@ -67,4 +69,4 @@ DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # payment, a fan-out) would hold up the request: it waits in the task outbox instead.
 INLINE_WHEN_BROKER_DOWN: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # Sent every round by every web process: one the broker missed is sent by the next round.
-PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX})
+PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX, EMAIL_DIGEST_TASK})

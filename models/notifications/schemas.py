@@ -67,3 +67,18 @@ PreferencesChange = create_model(
     __config__=ConfigDict(extra="forbid"),
     **_preference_fields(optional=True),
 )
+
+
+class UnsubscribeQuery(BaseModel):
+    token: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The signed token of an email's unsubscribe link.",
+    )
+
+
+class UnsubscribeResult(BaseModel):
+    type: NotificationType | Literal["all"] = Field(
+        description="The type no longer emailed (`all`: every type)."
+    )
+    unsubscribed: bool

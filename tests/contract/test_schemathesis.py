@@ -39,6 +39,8 @@ REFUSALS_A_SCHEMA_CANNOT_STATE = tuple(
         r"^A Stripe \w+ key starts with",
         # A Stripe event is signed with a secret the document does not hold.
         r"^Malformed Stripe event\.$",
+        # So is an unsubscribe link's token.
+        r"^Invalid unsubscribe link\.$",
         # A WebSocket path answers a plain GET so; tests/realtime open the sockets.
         r"^Expected a WebSocket upgrade\.$",
     )

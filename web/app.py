@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
@@ -224,25 +224,37 @@ async def outbox_relay_ctx(app: web.Application) -> AsyncIterator[None]:
     """
     interval = app[SETTINGS].outbox_relay_seconds
 
-    async def relay_forever() -> None:
+    async def relay(slug: str) -> None:
+        for relay_outbox in (app[DISPATCHER].relay, app[BUS].relay):
+            try:
+                await relay_outbox(slug)
+            except Exception:
+                log.exception("outbox relay of %s failed", slug)
+        await app[DISPATCHER].send(RELAY_OUTBOX, slug, interval)
+
+    task = every_tenant(app, interval, relay, "outbox relay") if interval > 0 else None
+    yield
+    await cancel_and_wait(task)
+
+
+def every_tenant(
+    app: web.Application, interval: float, action: Callable[[str], Awaitable[None]], name: str
+) -> asyncio.Task[None]:
+    """A task that, every `interval` seconds, runs `action` for each tenant's slug; a failed
+    round is logged and the next one comes all the same."""
+
+    async def forever() -> None:
         while True:
             await asyncio.sleep(interval)
             try:
                 async with app[DATABASES].core_sessions()() as session:
                     slugs = [tenant.slug for tenant, _ in await list_tenants(session)]
                 for slug in slugs:
-                    for relay in (app[DISPATCHER].relay, app[BUS].relay):
-                        try:
-                            await relay(slug)
-                        except Exception:
-                            log.exception("outbox relay of %s failed", slug)
-                    await app[DISPATCHER].send(RELAY_OUTBOX, slug, interval)
+                    await action(slug)
             except Exception:
-                log.exception("outbox relay round failed")
+                log.exception("%s round failed", name)
 
-    task = asyncio.create_task(relay_forever()) if interval > 0 else None
-    yield
-    await cancel_and_wait(task)
+    return asyncio.create_task(forever())
 
 
 async def email_digest_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -253,18 +265,11 @@ async def email_digest_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     interval = min(EMAIL_TICK_SECONDS, max(1.0, settings.email_digest_minutes * 60))
 
-    async def tick_forever() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                async with app[DATABASES].core_sessions()() as session:
-                    slugs = [tenant.slug for tenant, _ in await list_tenants(session)]
-                for slug in slugs:
-                    await app[DISPATCHER].send(EMAIL_DIGEST_TASK, slug)
-            except Exception:
-                log.exception("email digest round failed")
+    async def send_digests(slug: str) -> None:
+        await app[DISPATCHER].send(EMAIL_DIGEST_TASK, slug)
 
-    task = asyncio.create_task(tick_forever()) if settings.smtp_url is not None else None
+    enabled = settings.smtp_url is not None
+    task = every_tenant(app, interval, send_digests, "email digest") if enabled else None
     yield
     await cancel_and_wait(task)
 

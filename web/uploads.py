@@ -175,13 +175,7 @@ async def receive_file(
     await _blocking_io(directory.mkdir, parents=True, exist_ok=True)
     handle = await _blocking_io(_create_exclusive, temporary)
     try:
-        size = 0
-        while chunk := await _read_chunk(part):
-            size += len(chunk)
-            if size > max_bytes:
-                raise _file_too_large(max_bytes)
-            await _blocking_io(handle.write, chunk)
-        _check_not_empty(part, size)
+        size = await _copy_limited(part, handle, max_bytes)
         await form.finish()
         await _blocking_io(handle.close)
         await _blocking_io(os.replace, temporary, destination)
@@ -254,13 +248,7 @@ async def _stream_to_temp(
 ) -> FormUpload:
     path, handle = await _blocking_io(_temporary_file, temp_dir)
     try:
-        size = 0
-        while chunk := await _read_chunk(part):
-            size += len(chunk)
-            if size > max_bytes:
-                raise _file_too_large(max_bytes)
-            await _blocking_io(handle.write, chunk)
-        _check_not_empty(part, size)
+        size = await _copy_limited(part, handle, max_bytes)
         await _blocking_io(handle.close)
     except BaseException:
         await _blocking_io(_discard, handle, path)
@@ -372,6 +360,19 @@ class _Form:
             self._skipped += len(chunk)
             if self._skipped > _MULTIPART_OVERHEAD:
                 raise PayloadTooLarge()
+
+
+async def _copy_limited(part: BodyPartReader, handle: BinaryIO, max_bytes: int) -> int:
+    """The part into the open file, refused (413) once it passes `max_bytes` and (400)
+    when it is empty; each write off the event loop. Returns its size."""
+    size = 0
+    while chunk := await _read_chunk(part):
+        size += len(chunk)
+        if size > max_bytes:
+            raise _file_too_large(max_bytes)
+        await _blocking_io(handle.write, chunk)
+    _check_not_empty(part, size)
+    return size
 
 
 async def _read_chunk(part: BodyPartReader) -> bytes:

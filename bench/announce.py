@@ -23,7 +23,7 @@ from contextlib import nullcontext
 import aiohttp
 
 from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course, start_load
-from bench.loop_lag import celery_settings, celery_worker, redis_reachable
+from bench.loop_lag import celery_worker, embedded_then_celery
 from bench.pinned_server import pinned_server, temporary_database
 from bench.proc_stats import raise_nofile
 from bench.run import SECRET
@@ -92,15 +92,16 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
 
 async def main(users: int = USERS) -> list[str]:
     raise_nofile()
-    lines = await scenario("embedded worker", users, {})
-    reason = await redis_reachable()
-    if reason is not None:
-        lines.append(f"announce to {users}, Celery and Redis: not run: {reason}")
-        print(lines[-1])
-        return lines
-    async with celery_settings("lms-bench-announce") as env:
-        lines += await scenario("Celery and Redis", users, env)
-    return lines
+
+    async def run(name: str, env: dict[str, str]) -> list[str]:
+        return await scenario(name, users, env)
+
+    return await embedded_then_celery(
+        run,
+        celery_label=f"announce to {users}, Celery and Redis",
+        celery_name="Celery and Redis",
+        prefix="lms-bench-announce",
+    )
 
 
 if __name__ == "__main__":

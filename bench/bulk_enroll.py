@@ -28,10 +28,9 @@ from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course
 from bench.loop_lag import (
     PORT,
     TARGET_MS,
-    celery_settings,
     celery_worker,
+    embedded_then_celery,
     monitored_server,
-    redis_reachable,
 )
 from bench.pinned_server import temporary_database
 from bench.run import SECRET
@@ -114,15 +113,16 @@ async def scenario(name: str, rows: int, env: dict[str, str]) -> list[str]:
 async def main(rows: int = ROWS) -> list[str]:
     """The embedded worker (a thread of the server, on its CPU), then, when Redis answers,
     one Celery worker (`lms worker`) on CPU 1."""
-    lines = await scenario("embedded worker", rows, {})
-    reason = await redis_reachable()
-    if reason is not None:
-        lines.append(f"bulk enroll, Celery worker: not run: {reason}")
-        print(lines[-1])
-        return lines
-    async with celery_settings("lms-bench-bulk") as env:
-        lines += await scenario("Celery worker", rows, env)
-    return lines
+
+    async def run(name: str, env: dict[str, str]) -> list[str]:
+        return await scenario(name, rows, env)
+
+    return await embedded_then_celery(
+        run,
+        celery_label="bulk enroll, Celery worker",
+        celery_name="Celery worker",
+        prefix="lms-bench-bulk",
+    )
 
 
 if __name__ == "__main__":

@@ -36,10 +36,9 @@ from bench.loop_lag import (
     PORT,
     TARGET_MS,
     Report,
-    celery_settings,
     celery_worker,
+    embedded_then_celery,
     monitored_server,
-    redis_reachable,
 )
 from bench.pinned_server import temporary_database
 from bench.proc_stats import raise_nofile
@@ -149,15 +148,16 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
 
 async def main(users: int = USERS) -> list[str]:
     raise_nofile()
-    lines = await scenario("embedded worker", users, {})
-    reason = await redis_reachable()
-    if reason is not None:
-        lines.append(f"inbox fan-out to {users}, Celery and Redis: not run: {reason}")
-        print(lines[-1])
-        return lines
-    async with celery_settings("lms-bench-inbox") as env:
-        lines += await scenario("Celery and Redis", users, env)
-    return lines
+
+    async def run(name: str, env: dict[str, str]) -> list[str]:
+        return await scenario(name, users, env)
+
+    return await embedded_then_celery(
+        run,
+        celery_label=f"inbox fan-out to {users}, Celery and Redis",
+        celery_name="Celery and Redis",
+        prefix="lms-bench-inbox",
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 
@@ -205,6 +205,27 @@ async def celery_settings(prefix: str) -> AsyncIterator[dict[str, str]]:
         client = aredis.Redis.from_url(REDIS_URL)
         await client.delete(queue)
         await client.aclose()
+
+
+async def embedded_then_celery(
+    run: Callable[[str, dict[str, str]], Awaitable[list[str]]],
+    *,
+    celery_label: str,
+    celery_name: str,
+    prefix: str,
+) -> list[str]:
+    """`run("embedded worker", {})`, then, when Redis answers, `run(celery_name, env)` with a
+    Celery worker's settings (queue and Redis database of `prefix`); the Celery run's line
+    says why it did not run otherwise."""
+    lines = await run("embedded worker", {})
+    reason = await redis_reachable()
+    if reason is not None:
+        lines.append(f"{celery_label}: not run: {reason}")
+        print(lines[-1])
+        return lines
+    async with celery_settings(prefix) as env:
+        lines += await run(celery_name, env)
+    return lines
 
 
 async def main(writes: int = WRITES, rate: float = RATE) -> list[str]:

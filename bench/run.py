@@ -14,8 +14,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -59,7 +61,13 @@ async def seed(url: str, count: int) -> None:
     await databases.dispose()
 
 
-async def load(url: str, token: str, *, method: str = "GET", body_for=None) -> dict[str, float]:
+async def load(
+    url: str,
+    token: str,
+    *,
+    method: str = "GET",
+    body_for: Callable[[int], dict[str, Any]] | None = None,
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + SECONDS

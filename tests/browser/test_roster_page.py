@@ -4,6 +4,7 @@ live to its end with its row errors, and a student shown why there is nothing to
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -38,6 +39,12 @@ async def course(api: Any, make: Any) -> dict[str, Any]:
     made = await make.course(title="Data Science 101")
     await three_enrollees(api, made["id"])
     return made
+
+
+async def csv_rows(download: Any) -> list[list[str]]:
+    """The rows of the file the browser saved."""
+    text = await asyncio.to_thread(Path(await download.path()).read_text)
+    return list(csv.reader(io.StringIO(text)))
 
 
 def names(page: Any) -> Any:
@@ -129,7 +136,7 @@ async def test_download_csv_saves_the_whole_roster_with_names(signed_in, course,
     download = await downloading.value
 
     assert download.suggested_filename == f"course-{course['id']}-roster.csv"
-    rows = list(csv.reader(io.StringIO(Path(await download.path()).read_text())))
+    rows = await csv_rows(download)
     assert rows[0][:2] == ["user_id", "name"]
     assert [row[:2] for row in rows[1:]] == [["ann", "yan"], ["bob", "bob"], ["cy", "cyd"]]
     assert page.script_errors == []
@@ -143,7 +150,7 @@ async def test_the_csv_download_keeps_the_filter_shown(signed_in, course):
         await page.get_by_role("button", name="Download CSV").click()
     download = await downloading.value
 
-    rows = list(csv.reader(io.StringIO(Path(await download.path()).read_text())))
+    rows = await csv_rows(download)
     assert [row[0] for row in rows[1:]] == ["ann"]
 
 
@@ -180,8 +187,39 @@ async def test_bulk_progress_is_told_by_job_progress_frames(signed_in, course):
     await page.get_by_label("User ids, one a line").fill("new-1")
     await page.get_by_role("button", name="Start bulk enrollment").click()
 
-    await expect(page.locator("#job-progress")).to_have_attribute("data-frames", re.compile("[1-9]"))
-    await expect(page.locator("#job-progress")).to_have_attribute("data-status", "done")
+    bar = page.locator("#job-progress")
+    await expect(bar).to_have_attribute("data-frames", re.compile("[1-9]"))
+    await expect(bar).to_have_attribute("data-status", "done")
+
+
+async def without_job_frames(page: Any) -> None:
+    """The page reloaded with its notifications socket relayed minus `job_progress` frames."""
+
+    def relay(socket: Any) -> None:
+        server = socket.connect_to_server()
+        server.on_message(
+            lambda message: None if "job_progress" in str(message) else socket.send(message)
+        )
+        socket.on_message(server.send)
+
+    await page.route_web_socket(re.compile(r"/ws/lms/notifications/"), relay)
+    await page.reload()
+
+
+async def test_without_frames_the_job_is_polled_to_its_end(signed_in, course):
+    page = await signed_in("instructor", roster_path(course["id"]))
+    await without_job_frames(page)
+    await expect(page.locator("#bell")).to_have_attribute("data-state", "live")
+
+    await page.get_by_label("User ids, one a line").fill("new-1\nnew-2")
+    await page.get_by_role("button", name="Start bulk enrollment").click()
+
+    bar = page.locator("#job-progress")
+    await expect(bar).to_have_attribute("data-status", "done")
+    await expect(page.locator("#job-status")).to_have_text(
+        "Done: 2 enrolled, 2 of 2 rows applied, 0 not enrolled."
+    )
+    await expect(bar).to_have_attribute("data-frames", "0")
 
 
 async def test_bulk_enrollment_from_a_csv_file(signed_in, course):

@@ -52,8 +52,15 @@ function apiQuery(s, extra = {}) {
   return { search: s.search, completed: s.completed, ordering: s.ordering, ...extra };
 }
 
-function dateCell(iso) {
-  return iso ? el("time", { datetime: iso }, when(iso)) : "—";
+const DAY = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const MOMENT = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+// Short in the table (it has to fit a phone); the full moment is the cell's tooltip.
+function dateCell(iso, format = DAY) {
+  if (!iso) return "—";
+  const date = new Date(iso);
+  const text = Number.isNaN(date.getTime()) ? iso : format.format(date);
+  return el("time", { datetime: iso, title: when(iso) }, text);
 }
 
 function row(entry) {
@@ -71,7 +78,7 @@ function row(entry) {
       el("progress", { max: 100, value: entry.progress, "aria-label": `Progress of ${entry.name}` }),
       ` ${percent}%`,
     ),
-    el("td", {}, dateCell(entry.last_activity)),
+    el("td", {}, dateCell(entry.last_activity, MOMENT)),
     el("td", {}, entry.is_active ? "Yes" : "No"),
   );
 }

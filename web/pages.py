@@ -67,6 +67,11 @@ async def course_page(request: web.Request) -> web.Response:
     return _page(request, "course", "Course", room_id=path_id(request, "course_id"))
 
 
+@_route(f"/lms/courses/{{course_id:{ID}}}/roster/", "Web client: a course's roster")
+async def roster_page(request: web.Request) -> web.Response:
+    return _page(request, "roster", "Roster", room_id=path_id(request, "course_id"))
+
+
 @_route("/lms/cart/", "Web client: the cart and checkout")
 async def cart_page(request: web.Request) -> web.Response:
     return _page(request, "cart", "Cart")

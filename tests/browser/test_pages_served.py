@@ -10,6 +10,7 @@ PAGES = [
     "/lms/",
     "/lms/signin/",
     "/lms/courses/1/",
+    "/lms/courses/1/roster/",
     "/lms/cart/",
     "/lms/forums/",
     "/lms/forums/1/",

@@ -74,13 +74,15 @@ export async function api(path, { method = "GET", body, headers = {} } = {}) {
   const all = { Accept: "application/json", ...headers };
   const bearer = token();
   if (bearer) all.Authorization = `Bearer ${bearer}`;
-  if (body !== undefined) all["Content-Type"] = "application/json";
+  // A FormData body (a file upload) goes as multipart: the browser writes its Content-Type.
+  const form = typeof FormData !== "undefined" && body instanceof FormData;
+  if (body !== undefined && !form) all["Content-Type"] = "application/json";
   let response;
   try {
     response = await fetch(path, {
       method,
       headers: all,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || form ? body : JSON.stringify(body),
     });
   } catch {
     throw new ApiError(0, { detail: "The service cannot be reached; check your connection." });
@@ -128,6 +130,25 @@ export function el(tag, props = {}, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return node;
+}
+
+/**
+ * A person's display name (docs/api.md "Names beside ids"): the API puts a name object beside
+ * each user id, `author` beside `author_id`, `created_by_person` beside `created_by`,
+ * `user_person` beside an enrollment's `user`. `field` names the id's field; the id itself
+ * is the fallback.
+ */
+export function personName(row, field) {
+  if (!row) return "";
+  const candidates = field.endsWith("_id")
+    ? [field.slice(0, -3), `${field}_person`]
+    : [`${field}_person`, field];
+  for (const key of candidates) {
+    const value = row[key];
+    if (value && typeof value === "object") return value.name || value.id || "";
+  }
+  const id = row[field];
+  return id === undefined || id === null ? "" : String(id);
 }
 
 export function $(id) {
@@ -288,7 +309,9 @@ export class Room {
         if (h.onReset) h.onReset();
         break;
       case "typing":
-        if (h.onTyping && frame.data.user_id !== me()) h.onTyping(frame.data.user_id);
+        if (h.onTyping && frame.data.user_id !== me()) {
+          h.onTyping(frame.data.user_id, personName(frame.data, "user_id"));
+        }
         break;
       case "error":
         if (h.onError) h.onError(errorText(frame.code, { detail: frame.detail }), frame);
@@ -340,11 +363,18 @@ export class Room {
 // that show notifications or messages listen for the same frames with `onNotification`.
 const NOTIFICATION_EVENT = "lms:notification";
 const NOTIFICATIONS_RESET = "lms:notifications-reset";
+const JOB_PROGRESS_EVENT = "lms:job-progress";
 let bellAsked = 0;
 
 /** Calls `handler(notification)` for each new notification of mine, live or replayed. */
 export function onNotification(handler) {
   window.addEventListener(NOTIFICATION_EVENT, (event) => handler(event.detail));
+}
+
+/** Calls `handler({job_id, status, done, failed, total})` for each `job_progress` frame: how
+ * a job I started (a bulk enrollment) goes, sent to me alone after each batch. */
+export function onJobProgress(handler) {
+  window.addEventListener(JOB_PROGRESS_EVENT, (event) => handler(event.detail));
 }
 
 /** Calls `handler()` when the socket could not replay what was missed (reload over REST). */
@@ -387,6 +417,10 @@ function startBell() {
       window.dispatchEvent(new CustomEvent(NOTIFICATIONS_RESET));
     },
     onEvent: (type, data) => {
+      if (type === "job_progress") {
+        window.dispatchEvent(new CustomEvent(JOB_PROGRESS_EVENT, { detail: data }));
+        return;
+      }
       if (type !== "notification") return;
       refreshBell();
       window.dispatchEvent(new CustomEvent(NOTIFICATION_EVENT, { detail: data }));

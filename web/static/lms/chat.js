@@ -71,13 +71,14 @@ export function startChat(config) {
     return entryNode({ ...view, mine: view.author === me() });
   });
   const typing = new Map();
+  const typingNames = new Map(); // user id -> the name its typing frame carried
   let lastSent = "";
   let lastTypingSent = 0;
   let onlineTimer = null;
   let online = new Set();
 
   function showTyping() {
-    const names = [...typing.keys()];
+    const names = [...typing.keys()].map((id) => typingNames.get(id) || id);
     $("typing").textContent = names.length
       ? `${names.join(", ")} ${names.length === 1 ? "is" : "are"} typing…`
       : "";
@@ -88,8 +89,9 @@ export function startChat(config) {
     if (typeof user === "string" && !online.has(user)) refreshOnline();
   }
 
-  function typingFrom(user) {
+  function typingFrom(user, name) {
     seen(user);
+    if (name) typingNames.set(user, name);
     clearTimeout(typing.get(user));
     typing.set(
       user,

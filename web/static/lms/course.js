@@ -2,7 +2,22 @@
 // course's notifications as toasts while the page is open. Which lessons I completed and
 // where I resume come from the API (each lesson's `completed`, the enrollment's
 // `completed_lesson_ids` and `last_lesson_id`): the page keeps no lesson state of its own.
-import { $, ApiError, api, claims, el, fail, me, money, requireSignIn, Room, showError, toast, withQuery } from "./app.js";
+import {
+  $,
+  ApiError,
+  api,
+  claims,
+  el,
+  fail,
+  me,
+  money,
+  personName,
+  requireSignIn,
+  Room,
+  showError,
+  toast,
+  withQuery,
+} from "./app.js";
 
 const courseId = Number(document.body.dataset.roomId);
 let course = null;
@@ -26,6 +41,11 @@ function renderCourse() {
   const rating = course.rating_count ? ` · rated ${course.average_rating.toFixed(1)} (${course.rating_count})` : "";
   $("course-meta").textContent =
     `${course.code} · ${course.level} · ${money(course.current_price, course.currency)} · ${course.completion_hours} h${rating}`;
+  const teacher = personName(course, "instructor_id");
+  $("course-instructor").textContent = teacher ? `Taught by ${teacher}` : "";
+  // The roster is its instructor's and admins' (the API says so too).
+  $("roster-link").hidden = !canChange();
+  $("roster-link").href = `/lms/courses/${courseId}/roster/`;
   $("course-description").textContent = course.description || course.short_description;
   $("course").hidden = false;
 }
@@ -216,7 +236,7 @@ function listen() {
 // Enrollment events name no one (enrollees share the room); the instructor reads who.
 async function announceEnrollment(enrollmentId) {
   const enrolled = await api(`/api/lms/courses/enrollments/${enrollmentId}/`);
-  if (enrolled.user !== me()) toast("New enrollment", enrolled.user);
+  if (enrolled.user !== me()) toast("New enrollment", personName(enrolled, "user"));
 }
 
 async function refresh() {

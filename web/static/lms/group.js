@@ -1,5 +1,5 @@
 // A group's chat: messages live, typing, who is online; what I have seen is marked read.
-import { $, api, fail, requireSignIn, withQuery } from "./app.js";
+import { $, api, fail, personName, requireSignIn, withQuery } from "./app.js";
 import { startChat } from "./chat.js";
 
 const groupId = Number(document.body.dataset.roomId);
@@ -57,8 +57,8 @@ async function main() {
       message: "add",
       message_updated: "update",
       message_deleted: "remove",
-      member_joined: (data, entries) => entries.note(`${data.user_id} joined the group`),
-      member_left: (data, entries) => entries.note(`${data.user_id} left the group`),
+      member_joined: (data, entries) => entries.note(`${personName(data, "user_id")} joined the group`),
+      member_left: (data, entries) => entries.note(`${personName(data, "user_id")} left the group`),
     },
     afterEvent: (type) => {
       if (type === "message") markRead();

@@ -8,6 +8,7 @@ import {
   me,
   onNotification,
   onNotificationsReset,
+  personName,
   refreshBell,
   requireSignIn,
   showError,
@@ -19,13 +20,10 @@ const MESSAGES = "/api/lms/messaging/messages/";
 const CONVERSATIONS = "/api/lms/messaging/conversations/";
 const NOTIFICATIONS = "/api/lms/notifications/notifications/";
 
-/** A person's display name when the API gives one (`sender: {id, name}`), else the id. */
+/** A person's display name: the object beside the id (`sender` beside `sender_id`,
+ * `with_person` beside `with`), else the id. */
 export function person(row, field) {
-  const value = row[field];
-  if (value && typeof value === "object") return value.name || value.id;
-  const user = row[`${field}_user`];
-  if (user && typeof user === "object") return user.name || user.id;
-  return row[`${field}_id`] ?? value ?? "";
+  return personName(row, `${field}_id` in row ? `${field}_id` : field);
 }
 
 function current() {

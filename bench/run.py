@@ -78,8 +78,8 @@ async def load(
         nonlocal errors
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            kwargs = {"json": body_for(next(counter))} if body_for else {}
-            async with http.request(method, url, headers=headers, **kwargs) as response:
+            body = body_for(next(counter)) if body_for else None
+            async with http.request(method, url, headers=headers, json=body) as response:
                 await response.read()
                 if response.status >= 400:
                     errors += 1

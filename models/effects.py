@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Engine, Table, bindparam
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -91,6 +91,10 @@ def insert_with_commit(session: AsyncSession, table: Table, values: dict[str, An
     session.info.setdefault(_RECORDS, {}).setdefault(table, []).append(values)
 
 
+def has_records(session: AsyncSession | Session) -> bool:
+    return bool(session.info.get(_RECORDS))
+
+
 def take_records(session: AsyncSession | Session) -> dict[Table, list[dict[str, Any]]]:
     """The records noted so far, by table, removed from the session."""
     records: dict[Table, list[dict[str, Any]]] = session.info.pop(_RECORDS, {})
@@ -104,7 +108,15 @@ def insert_once_statement(dialect: str, table: Table) -> Any:
     Built once per table: a statement made per record with `.values(...)` spent most of
     a log write's CPU coercing the literals (py-spy); this one takes them as parameters."""
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(table).on_conflict_do_nothing(index_elements=["event_id"])
+    return _once(insert(table))
+
+
+def _once(insert: Any) -> Any:
+    """A record (keyed by its `event_id`) is written once, however often it is noted again;
+    a row of another table (a new course, noted with its id) is simply inserted."""
+    if "event_id" in insert.table.c:
+        return insert.on_conflict_do_nothing(index_elements=["event_id"])
+    return insert
 
 
 # Each table with records, and how many.
@@ -121,8 +133,7 @@ def _records_statement(shape: RecordsShape) -> Any:
     for t, (table, count) in enumerate(shape):
         for r in range(count):
             values: dict[str, Any] = {c: bindparam(f"t{t}_{r}_{c}") for c in _columns(table)}
-            insert = pg_insert(table).values(values)
-            inserts.append(insert.on_conflict_do_nothing(index_elements=["event_id"]))
+            inserts.append(_once(pg_insert(table).values(values)))
     statement = inserts[-1]
     for n, insert in enumerate(inserts[:-1]):
         statement = statement.add_cte(insert.cte(f"record_{n}"))
@@ -131,12 +142,12 @@ def _records_statement(shape: RecordsShape) -> Any:
 
 @functools.lru_cache(maxsize=16)
 def _columns(table: Table) -> dict[str, Any]:
-    """A records table's columns but its key, each with the value a record that does not set
-    it gets (the column's scalar default, else null): every column is bound, so one shape
-    is one statement."""
+    """A table's columns (a records table's but its key), each with the value a row that
+    does not set it gets (the column's scalar default, else null): every column is bound, so
+    one shape is one statement."""
     defaults: dict[str, Any] = {}
     for column in table.columns:
-        if not column.primary_key:
+        if not (column.primary_key and "event_id" in table.c):
             default = column.default
             scalar = default is not None and getattr(default, "is_scalar", False)
             defaults[column.name] = getattr(default, "arg", None) if scalar else None
@@ -176,6 +187,15 @@ def write_records(session: Session) -> None:
             session.execute(statement, rows[0])
         else:  # one multi-row INSERT: one round trip, however many records
             session.execute(statement.values(rows))
+
+
+def write_records_alone(engine: Engine, records: dict[Table, list[dict[str, Any]]]) -> None:
+    """PostgreSQL: a unit whose only writes are the rows noted for its commit sends them as
+    its one statement on an autocommit connection: a statement is atomic by itself, so the
+    transaction needs no BEGIN and no COMMIT (two round trips fewer)."""
+    shape = _records_shape(records)
+    with engine.connect() as connection:
+        connection.execute(_records_statement(shape), _records_parameters(shape, records))
 
 
 def write_records_and_commit(session: Session) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Engine,
+    Executable,
     Row,
     Select,
     bindparam,
@@ -211,7 +212,7 @@ def search_pattern(term: str | None) -> str | None:
 
 
 async def read_rows(
-    reads: AsyncEngine, stmt: Select[Any], params: dict[str, Any]
+    reads: AsyncEngine, stmt: Executable, params: dict[str, Any]
 ) -> Sequence[Row[Any]]:
     """One SELECT's Core rows, on the tenant's autocommit engine (`Databases.tenant_reads`):
     a single SELECT needs no session, and each hop into SQLAlchemy's greenlet copies the
@@ -219,7 +220,7 @@ async def read_rows(
     return await greenlet_spawn(_rows, reads.sync_engine, stmt, params)
 
 
-def _rows(engine: Engine, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Row[Any]]:
+def _rows(engine: Engine, stmt: Executable, params: dict[str, Any]) -> Sequence[Row[Any]]:
     with engine.connect() as connection:
         return connection.execute(stmt, params).all()
 

@@ -14,15 +14,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util import greenlet_spawn
 
 from models.effects import (
     EventPublisher,
     RoomEvent,
     TaskSender,
+    has_records,
     take_events,
     take_records,
     take_tasks,
+    write_records_alone,
     write_records_and_commit,
 )
 from models.identity import Principal
@@ -54,8 +57,12 @@ class UnitOfWork:
         tenant: str,
         tasks: TaskSender | None = None,
         events: EventPublisher | None = None,
+        autocommit: AsyncEngine | None = None,
     ) -> None:
         self.tenant = tenant
+        # PostgreSQL's autocommit engine of the tenant, for a unit whose writes are one
+        # statement (`write_records_alone`).
+        self._autocommit = autocommit
         self._tasks = tasks
         self._events = events
         self._factory = session_factory
@@ -103,7 +110,12 @@ class UnitOfWork:
             for callback in before:
                 await callback()
             # The activity and audit records go in with the change they record.
-            await self._session.run_sync(write_records_and_commit)
+            if self._writes_alone():
+                assert self._autocommit is not None
+                records = take_records(self._session)
+                await greenlet_spawn(write_records_alone, self._autocommit.sync_engine, records)
+            else:
+                await self._session.run_sync(write_records_and_commit)
             tasks, events = take_tasks(self._session), take_events(self._session)
         callbacks, self._after_commit, self._after_rollback = self._after_commit, [], []
         if tasks and self._tasks is None:
@@ -114,6 +126,16 @@ class UnitOfWork:
         if events and self._events is not None:
             callbacks.append(self._publisher(events))
         await _run_all(callbacks)
+
+    def _writes_alone(self) -> bool:
+        """The unit ran nothing in its session (its reads went to the autocommit engine) and
+        has only rows noted for its commit: those go as one statement, no transaction."""
+        session = self._session
+        if self._autocommit is None or session is None or session.in_transaction():
+            return False
+        return bool(session.new or session.dirty or session.deleted) is False and has_records(
+            session
+        )
 
     def _publisher(self, events: list[RoomEvent]) -> Callback:
         assert self._events is not None
@@ -164,7 +186,9 @@ async def unit_of_work(
     A transaction unless `read_only`: that is for reads shown to write nothing, served in
     autocommit and refused any statement that writes (models/read_only.py).
     """
-    uow = UnitOfWork(databases.tenant_sessions(tenant, read_only=read_only), tenant, tasks, events)
+    sessions = databases.tenant_sessions(tenant, read_only=read_only)
+    alone = None if read_only or databases.is_sqlite else databases.tenant_reads(tenant)
+    uow = UnitOfWork(sessions, tenant, tasks, events, autocommit=alone)
     try:
         yield uow
         if uow._rollback_only:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.courses import notifications
@@ -89,12 +88,12 @@ async def course_detail(session: AsyncSession, course: Course) -> dict[str, Any]
     return render(CourseRead, _course_fields(course, person_at(course, "instructor_id")))
 
 
-def new_course_detail(course: Row[Any], instructor: PersonFields) -> dict[str, Any]:
-    """A course just inserted, from its Core row and its instructor's name object."""
+def new_course_detail(course: Any, instructor: PersonFields) -> dict[str, Any]:
+    """A course just made, from its row (or its values) and its instructor's name object."""
     return render(CourseRead, _course_fields(course, instructor))
 
 
-def _course_fields(course: Course | Row[Any], instructor: PersonFields | None) -> dict[str, Any]:
+def _course_fields(course: Any, instructor: PersonFields | None) -> dict[str, Any]:
     discount = course.discount_price_cents
     return {
         **{
@@ -200,7 +199,9 @@ async def create_course(request: web.Request) -> web.Response:
     """Create a course (instructors and admins)."""
     courses.check_author(actor(request))  # as DRF: permission before the body is read
     data = await read_body(request, CourseCreate)
-    new = await courses.check_new_course(session(request), actor=actor(request), data=data)
+    new = await courses.check_new_course(
+        session(request), reads(request), actor=actor(request), data=data
+    )
     course = await courses.do_create_course(session(request), actor=actor(request), new=new)
     return ok(new_course_detail(course, new.instructor), status=201)
 

@@ -3,13 +3,28 @@ and who changes it: `models/courses/visibility.py`; the course list: `catalogue.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy import Sequence as DatabaseSequence
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from models.base import TENANT_SCHEMA, utcnow
 from models.courses.events import course_room, notify_course
 from models.courses.schemas import (
     CategoryCreate,
@@ -19,11 +34,11 @@ from models.courses.schemas import (
 )
 from models.courses.tables import Category, Course, Lesson
 from models.courses.visibility import COURSES, can_change_course, course_visible
-from models.effects import ROOM_CLOSED, notify_after_commit, revoke_after_commit
+from models.effects import ROOM_CLOSED, insert_with_commit, notify_after_commit, revoke_after_commit
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.fields import money_to_cents
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import Listing, read_rows
 from models.logs.operations import record_activity_on
 from models.people.names import PersonFields, people
 from models.slugs import first_free_slug, slugify, unique_slug
@@ -163,34 +178,50 @@ def _cents(value: Decimal | None) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class NewCourse:
-    """A checked new course: the columns of its row, its free slug included, and its
-    instructor's name object (the actor's from their token; another's from the directory)."""
+    """A checked new course: the columns of its row, its free slug included; its id when
+    taken ahead from PostgreSQL's sequence (None on SQLite); and its instructor's name object
+    (the actor's from their token; another's from the directory)."""
 
     columns: dict[str, Any]
+    id: int | None
     instructor: PersonFields
 
 
 # The rows holding the new course's code, its title's slug or one of that slug's `-N`
-# forms: the code check and the slug choice in one statement, built once.
-_CODE_OR_SLUG_TAKEN = select(Course.code, Course.slug).where(
+# forms: the code check and the slug choice in one statement, built once; on PostgreSQL
+# with one more row carrying the new course's id, taken from its sequence.
+_TAKEN = select(Course.code, Course.slug, cast(null(), BigInteger)).where(
     or_(
         Course.code == bindparam("code"),
         Course.slug == bindparam("slug"),
         Course.slug.like(bindparam("slug_n")),
     )
 )
+_TAKEN_AND_NEXT_ID = _TAKEN.union_all(
+    select(
+        cast(null(), String),
+        cast(null(), String),
+        DatabaseSequence("courses_id_seq", schema=TENANT_SCHEMA).next_value(),
+    )
+)
 _INSERT_COURSE = insert(COURSES).returning(*COURSES.columns)
 
 
 async def check_new_course(
-    session: AsyncSession, *, actor: Principal, data: CourseCreate
+    session: AsyncSession, reads: AsyncEngine, *, actor: Principal, data: CourseCreate
 ) -> NewCourse:
     """A new course's category exists, its code is free, its discount is no more than its
-    price, and only admins name another instructor (400s; `check_author` came first)."""
+    price, and only admins name another instructor (400s; `check_author` came first).
+
+    The code and slug read goes to the tenant's autocommit engine (`reads`): it opens no
+    transaction, so on PostgreSQL the create can be one statement at commit."""
     await _check_category(session, data.category_id)
     base = slugify(data.title, fallback="course")
     params = {"code": data.code, "slug": base, "slug_n": f"{base}-%"}
-    taken = (await session.execute(_CODE_OR_SLUG_TAKEN, params)).all()
+    postgres = reads.dialect.name == "postgresql"
+    rows: Sequence[Any] = await read_rows(reads, _TAKEN_AND_NEXT_ID if postgres else _TAKEN, params)
+    taken = [(code, slug) for code, slug, next_id in rows if next_id is None]
+    new_id = next((int(next_id) for _c, _s, next_id in rows if next_id is not None), None)
     if any(code == data.code for code, _slug in taken):
         raise ValidationFailed.field("code", CODE_TAKEN)
     price, discount = money_to_cents(data.price), _cents(data.discount_price)
@@ -213,13 +244,22 @@ async def check_new_course(
         "average_rating": 0.0,
         "rating_count": 0,
     }
-    return NewCourse(columns, (await people(session, [instructor]))[instructor])
+    return NewCourse(columns, new_id, (await people(session, [instructor]))[instructor])
 
 
-async def do_create_course(session: AsyncSession, *, actor: Principal, new: NewCourse) -> Row[Any]:
-    """Create the course `check_new_course` passed: one Core INSERT ... RETURNING (no ORM
-    object is needed to answer), its activity record noted for the commit."""
-    course = (await session.execute(_INSERT_COURSE, new.columns)).one()
+async def do_create_course(session: AsyncSession, *, actor: Principal, new: NewCourse) -> Any:
+    """Create the course `check_new_course` passed; returns its row (its columns as
+    attributes). With its id taken ahead (PostgreSQL), the row is noted for the commit, which
+    writes it with its activity and audit records in one statement; otherwise one Core
+    INSERT ... RETURNING now. No ORM object either way: none is needed to answer."""
+    if new.id is None:
+        course: Any = (await session.execute(_INSERT_COURSE, new.columns)).one()
+    else:
+        now = utcnow()
+        values = {**new.columns, "id": new.id, "thumbnail": None}
+        values.update(created_at=now, updated_at=now)
+        insert_with_commit(session, COURSES, values)
+        course = SimpleNamespace(**values)
     record_activity_on(
         session, actor, ("course", course.id), "course_created", f"Created course {course.title!r}."
     )

@@ -11,6 +11,7 @@ for `in_app` to its user's room. The actor is never among the recipients.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -199,6 +200,22 @@ def _insert(session: AsyncSession) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
+@functools.lru_cache(maxsize=2)
+def _store_statement(dialect: str) -> Any:
+    """Insert unless the user has this event's notification already, returning what was
+    created; built once, and run with one parameter set per row, which SQLAlchemy sends as
+    multi-row VALUES from a compiled template ("insertmanyvalues"): a `.values(rows)`
+    statement was compiled anew for each batch, most of a fan-out's CPU, on the thread the
+    embedded worker shares with the web loop."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table: Any = Notification.__table__
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=["user_id", "event_key"])
+        .returning(table.c.id, table.c.user_id, table.c.channel)
+    )
+
+
 async def do_store_notifications(
     session: AsyncSession, *, note: Note, user_ids: Sequence[str]
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -225,14 +242,8 @@ async def do_store_notifications(
     ]
     if not rows:
         return []
-    table = Notification.__table__
-    stmt = (
-        _insert(session)(table)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["user_id", "event_key"])
-        .returning(table.c.id, table.c.user_id, table.c.channel)
-    )
-    created = (await session.execute(stmt)).all()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    created = (await session.execute(_store_statement(dialect), rows)).all()
     return [
         (row.user_id, _live_body(row.id, note, now)) for row in created if row.channel == IN_APP
     ]

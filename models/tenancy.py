@@ -157,6 +157,7 @@ class Databases:
     _tenant_engines: dict[str, AsyncEngine]
     _tenant_sessions: dict[tuple[str, bool], async_sessionmaker[AsyncSession]]
     _tenant_binds: dict[str, AsyncEngine] = field(default_factory=dict)
+    _single_statement_binds: dict[str, AsyncEngine] = field(default_factory=dict)
 
     @classmethod
     def connect(cls, url: str, *, pool_size: int = 20, max_overflow: int = 0) -> Databases:
@@ -205,6 +206,15 @@ class Databases:
         (the course list): the same schema translation, pool and listeners."""
         bind: AsyncEngine = self.tenant_sessions(slug, read_only=True).kw["bind"]
         return bind
+
+    def tenant_single_statements(self, slug: str) -> AsyncEngine:
+        """The tenant's bind in autocommit, for a write that is one statement (atomic by
+        itself, so it needs no BEGIN and no COMMIT: `models/effects.py: write_records_alone`)."""
+        engine = self._single_statement_binds.get(slug)
+        if engine is None:
+            engine = self._tenant_bind(slug).execution_options(isolation_level="AUTOCOMMIT")
+            self._single_statement_binds[slug] = engine
+        return engine
 
     def _tenant_bind(self, slug: str) -> AsyncEngine:
         bind = self._tenant_binds.get(slug)

@@ -187,7 +187,7 @@ async def unit_of_work(
     autocommit and refused any statement that writes (models/read_only.py).
     """
     sessions = databases.tenant_sessions(tenant, read_only=read_only)
-    alone = None if read_only or databases.is_sqlite else databases.tenant_reads(tenant)
+    alone = None if read_only or databases.is_sqlite else databases.tenant_single_statements(tenant)
     uow = UnitOfWork(sessions, tenant, tasks, events, autocommit=alone)
     try:
         yield uow

@@ -32,9 +32,19 @@ async def refresh_course_progress(
     reaches 100 and then kept: a lesson added later lowers progress, never a completion
     already earned.
     """
-    where = [Enrollment.course_id == course_id]
     if enrollment_id is not None:
-        where.append(Enrollment.id == enrollment_id)
+        where = [Enrollment.course_id == course_id, Enrollment.id == enrollment_id]
+    else:
+        # The course's rows locked in id order first: two lesson changes of one course at
+        # once would otherwise lock its enrollments in whatever order each scan met them,
+        # and deadlock (seen with concurrent lesson creates).
+        in_order = (
+            select(Enrollment.id)
+            .where(Enrollment.course_id == course_id)
+            .order_by(Enrollment.id)
+            .with_for_update()
+        )
+        where = [Enrollment.id.in_(in_order)]
     progress = _progress_expression(course_id)
     # Both SET expressions read the row as it was: completed now if it reaches 100 now.
     completed_at = case(

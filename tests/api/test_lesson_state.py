@@ -3,6 +3,7 @@ where they resume (`lessons/{id}/view/`), and completion kept when lessons are a
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -229,3 +230,20 @@ async def test_completing_the_added_lesson_keeps_the_first_completed_at(api, mak
         100.0,
         done.body["completed_at"],
     )
+
+
+async def test_lessons_added_to_one_course_at_once_all_succeed(api, make, course, lessons):
+    # Each refreshes the progress of every enrollment of the course: without their rows
+    # locked in one order, concurrent adds deadlocked on PostgreSQL (500s).
+    enroll = f"/api/lms/courses/enrollments/course/{course['id']}/"
+    for n in range(30):
+        reply = await api.post(enroll, {"user_id": f"learner-{n}"}, as_="admin")
+        assert reply.status == 201, reply.body
+    module = lessons[0]["module"]
+    bodies = [{"module": module, "title": f"At once {n}", "content": "x"} for n in range(40)]
+
+    replies = await asyncio.gather(
+        *(api.post("/api/lms/courses/lessons/", body, as_="instructor") for body in bodies)
+    )
+
+    assert [reply.status for reply in replies] == [201] * len(bodies)

@@ -19,6 +19,7 @@ from models.courses.schemas import CourseCreate
 from models.courses.tables import Enrollment
 from models.identity import Principal
 from models.tenancy import Databases
+from models.unit_of_work import unit_of_work
 
 PREFIX = "bench-user-"
 INSTRUCTOR = "bench-instructor"
@@ -42,7 +43,7 @@ async def seed_course(url: str, users: int) -> int:
     databases = Databases.connect(url)
     actor = Principal(user_id=INSTRUCTOR, tenant="default", roles=frozenset({"instructor"}))
     try:
-        async with databases.tenant_sessions("default").begin() as session:
+        async with unit_of_work(databases, "default") as unit:  # the course goes in at commit
             data = CourseCreate(
                 title="Announced course",
                 code="ANN0001",
@@ -51,9 +52,11 @@ async def seed_course(url: str, users: int) -> int:
                 price="0.00",
                 short_description="A course the socket benchmarks enroll users in.",
             )
-            new = await check_new_course(session, actor=actor, data=data)
-            course = await do_create_course(session, actor=actor, new=new)
+            reads = databases.tenant_reads("default")
+            new = await check_new_course(unit.session, reads, actor=actor, data=data)
+            course = await do_create_course(unit.session, actor=actor, new=new)
             course_id = int(course.id)
+        async with databases.tenant_sessions("default").begin() as session:
             rows = [
                 {"user_id": f"{PREFIX}{n}", "course_id": course_id, "is_active": True}
                 for n in range(users)

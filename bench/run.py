@@ -26,6 +26,7 @@ from models.courses.operations import check_new_course, do_create_course
 from models.courses.schemas import CourseCreate
 from models.identity import Principal
 from models.tenancy import Databases
+from models.unit_of_work import unit_of_work
 from web.tokens import mint_token
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +47,9 @@ async def seed(url: str, count: int) -> None:
     await provision_tenant(url, slug="default")
     databases = Databases.connect(url)
     actor = Principal(user_id="bench-instructor", tenant="default", roles=frozenset({"instructor"}))
-    async with databases.tenant_sessions("default").begin() as session:
-        for n in range(count):
+    reads = databases.tenant_reads("default")
+    for n in range(count):  # each in its own unit: the row goes in with the unit's commit
+        async with unit_of_work(databases, "default") as unit:
             data = CourseCreate(
                 title=f"Course {n}",
                 code=f"B{n:05d}",
@@ -56,8 +58,8 @@ async def seed(url: str, count: int) -> None:
                 price="49.99",
                 short_description="A course used by the benchmark.",
             )
-            new = await check_new_course(session, actor=actor, data=data)
-            await do_create_course(session, actor=actor, new=new)
+            new = await check_new_course(unit.session, reads, actor=actor, data=data)
+            await do_create_course(unit.session, actor=actor, new=new)
     await databases.dispose()
 
 

@@ -251,7 +251,10 @@ async def do_create_course(session: AsyncSession, *, actor: Principal, new: NewC
     """Create the course `check_new_course` passed; returns its row (its columns as
     attributes). With its id taken ahead (PostgreSQL), the row is noted for the commit, which
     writes it with its activity and audit records in one statement; otherwise one Core
-    INSERT ... RETURNING now. No ORM object either way: none is needed to answer."""
+    INSERT ... RETURNING now. No ORM object either way: none is needed to answer.
+
+    So the session must be a unit of work's (`models/unit_of_work.py`): a bare session's
+    commit writes nothing noted for it."""
     if new.id is None:
         course: Any = (await session.execute(_INSERT_COURSE, new.columns)).one()
     else:

@@ -139,6 +139,10 @@ def resilient(url: str, **options: Any) -> Redis:
 RETRIES = 5
 
 
+# Messages read in a row before the reader lets the loop run something else.
+YIELD_EVERY = 32
+
+
 class RedisBus:
     def __init__(
         self,
@@ -261,7 +265,13 @@ class RedisBus:
                 await self._pubsub.unsubscribe(name)
 
     async def _read_forever(self) -> None:
+        read = 0
         while True:
+            read += 1
+            if read % YIELD_EVERY == 0:
+                # Messages already buffered come back without a real wait: a burst (a
+                # fan-out to thousands of users' rooms) would hold the loop until it is read.
+                await asyncio.sleep(0)
             try:
                 if self._pubsub.connection is None:  # never connected: subscribe again
                     await self._pubsub.subscribe(_IDLE, *self._listeners)

@@ -17,17 +17,18 @@ from __future__ import annotations
 import asyncio
 import statistics
 import sys
-import time
 from contextlib import nullcontext
 
-import aiohttp
-
-from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course, start_load
+from bench.course_sockets import (
+    announce_round,
+    missing_tools,
+    received,
+    seed_course,
+    start_load,
+)
 from bench.loop_lag import celery_worker, embedded_then_celery
 from bench.pinned_server import pinned_server, temporary_database
 from bench.proc_stats import raise_nofile
-from bench.run import SECRET
-from web.tokens import mint_token
 
 PORT = 9199
 USERS = 5000
@@ -45,11 +46,7 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
         course = await seed_course(url, users)
         worker = celery_worker({**env, "LMS_DATABASE_URL": url}) if env else nullcontext()
         async with pinned_server(url, PORT, **env) as server, worker:
-            token = mint_token(
-                secret=SECRET, user=INSTRUCTOR, tenant="default", roles=["instructor"]
-            )
             socket_url = f"ws://127.0.0.1:{PORT}/ws/lms/course/{course}/notifications/"
-            announce = f"{server.base}/api/lms/courses/courses/{course}/announce/"
             seconds: list[float] = []
             got: list[str] = []
             for n in range(ROUNDS):
@@ -57,18 +54,12 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
                 try:
                     connected = await load.line("CONNECTED", 600)
                     await asyncio.sleep(1)
-                    headers = {"Authorization": f"Bearer {token}"}
-                    body = {"title": f"Round {n}", "message": "To every enrolled user."}
-                    async with aiohttp.ClientSession(headers=headers) as http:
-                        sent = time.time()
-                        async with http.post(announce, json=body) as reply:
-                            assert reply.status == 201, await reply.text()
-                    received = await load.line("RECEIVED", 120)
+                    sent, _ = await announce_round(server.base, course, n)
+                    last_socket, of = received(await load.line("RECEIVED", 120), sent)
                 finally:
                     await load.quit()
-                fields = dict(part.split("=") for part in received.split()[1:])
-                seconds.append(float(fields["last"]) - sent)
-                got.append(f"{fields['got']}/{fields['of']}")
+                seconds.append(last_socket)
+                got.append(of)
     worst = max(seconds)
     complete = all(g == f"{users}/{users}" for g in got)
     verdict = "meets" if worst <= TARGET_SECONDS and complete else "MISSES"

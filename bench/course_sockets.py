@@ -8,8 +8,10 @@ import os
 import resource
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 
+import aiohttp
 from sqlalchemy import insert
 
 from bench.run import ROOT, SECRET
@@ -20,6 +22,7 @@ from models.courses.tables import Enrollment
 from models.identity import Principal
 from models.tenancy import Databases
 from models.unit_of_work import unit_of_work
+from web.tokens import mint_token
 
 PREFIX = "bench-user-"
 INSTRUCTOR = "bench-instructor"
@@ -113,3 +116,24 @@ async def start_load(url: str, users: int, *extra: str) -> SocketLoad:
         stdout=asyncio.subprocess.PIPE,
     )
     return SocketLoad(process)
+
+
+async def announce_round(base: str, course: int, n: int) -> tuple[float, int]:
+    """The instructor announces round `n` to the course: when it was sent (epoch s), and
+    the announcement's id."""
+    token = mint_token(secret=SECRET, user=INSTRUCTOR, tenant="default", roles=["instructor"])
+    url = f"{base}/api/lms/courses/courses/{course}/announce/"
+    body = {"title": f"Round {n}", "message": "To every enrolled user."}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+        sent = time.time()
+        async with http.post(url, json=body) as reply:
+            assert reply.status == 201, await reply.text()
+            announcement: int = (await reply.json())["id"]
+    return sent, announcement
+
+
+def received(line: str, sent: float) -> tuple[float, str]:
+    """From the load's `RECEIVED got= of= last=` line: seconds from `sent` until the last
+    socket had it, and `got/of`."""
+    fields = dict(part.split("=") for part in line.split()[1:])
+    return float(fields["last"]) - sent, f"{fields['got']}/{fields['of']}"

@@ -28,10 +28,15 @@ import sys
 import time
 from contextlib import nullcontext
 
-import aiohttp
 from sqlalchemy import func, select
 
-from bench.course_sockets import INSTRUCTOR, missing_tools, seed_course, start_load
+from bench.course_sockets import (
+    announce_round,
+    missing_tools,
+    received,
+    seed_course,
+    start_load,
+)
 from bench.loop_lag import (
     PORT,
     TARGET_MS,
@@ -42,10 +47,8 @@ from bench.loop_lag import (
 )
 from bench.pinned_server import temporary_database
 from bench.proc_stats import raise_nofile
-from bench.run import SECRET
 from models.notifications.tables import Notification
 from models.tenancy import Databases
-from web.tokens import mint_token
 
 USERS = 5000
 ROUNDS = 3
@@ -79,11 +82,7 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
         worker = celery_worker(env) if "LMS_REDIS_URL" in env else nullcontext()
         try:
             async with monitored_server(env, PERIOD) as server, worker:
-                token = mint_token(
-                    secret=SECRET, user=INSTRUCTOR, tenant="default", roles=["instructor"]
-                )
                 socket_url = f"ws://127.0.0.1:{PORT}/ws/lms/notifications/"
-                announce = f"http://127.0.0.1:{PORT}/api/lms/courses/courses/{course}/announce/"
                 stored: list[float] = []
                 last: list[float] = []
                 got: list[str] = []
@@ -96,24 +95,18 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
                         await server.next_report()  # the period the connecting ended in
                         idle.append(await server.next_report())  # a quiet one
                         first = len(server.reports)
-                        headers = {"Authorization": f"Bearer {token}"}
-                        body = {"title": f"Round {n}", "message": "To every enrolled user."}
-                        async with aiohttp.ClientSession(headers=headers) as http:
-                            sent = time.time()
-                            async with http.post(announce, json=body) as reply:
-                                assert reply.status == 201, await reply.text()
-                                announcement = (await reply.json())["id"]
+                        base = f"http://127.0.0.1:{PORT}"
+                        sent, announcement = await announce_round(base, course, n)
                         key = f"announcement:{announcement}"
                         rows = asyncio.create_task(stored_at(databases, key, users, 120))
-                        received = await load.line("RECEIVED", 120)
+                        last_socket, of = received(await load.line("RECEIVED", 120), sent)
                         stored.append(await rows - sent)
                         await server.next_report()  # the period holding the round's end
                         during += server.reports[first:]
                     finally:
                         await load.quit()
-                    fields = dict(part.split("=") for part in received.split()[1:])
-                    last.append(float(fields["last"]) - sent)
-                    got.append(f"{fields['got']}/{fields['of']}")
+                    last.append(last_socket)
+                    got.append(of)
         finally:
             await databases.dispose()
     worst = max(max(last), max(stored))

@@ -14,10 +14,10 @@ from enum import Enum
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, Table, bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+
+from models.dialects import conflict_insert, dialect_of
 
 _TASKS = "lms_after_commit_tasks"
 _RECORDS = "lms_with_commit_records"
@@ -107,7 +107,7 @@ def insert_once_statement(dialect: str, table: Table) -> Any:
 
     Built once per table: a statement made per record with `.values(...)` spent most of
     a log write's CPU coercing the literals (py-spy); this one takes them as parameters."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = conflict_insert(dialect)
     return _once(insert(table))
 
 
@@ -133,7 +133,7 @@ def _records_statement(shape: RecordsShape) -> Any:
     for t, (table, count) in enumerate(shape):
         for r in range(count):
             values: dict[str, Any] = {c: bindparam(f"t{t}_{r}_{c}") for c in _columns(table)}
-            inserts.append(_once(pg_insert(table).values(values)))
+            inserts.append(_once(conflict_insert("postgresql")(table).values(values)))
     statement = inserts[-1]
     for n, insert in enumerate(inserts[:-1]):
         statement = statement.add_cte(insert.cte(f"record_{n}"))
@@ -176,7 +176,7 @@ def write_records(session: Session) -> None:
     records = take_records(session)
     if not records:
         return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     if dialect == "postgresql":
         shape = _records_shape(records)
         session.execute(_records_statement(shape), _records_parameters(shape, records))

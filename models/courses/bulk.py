@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.courses.operations import access_course
 from models.courses.tables import Course, Enrollment
+from models.dialects import conflict_insert, dialect_of
 from models.effects import enqueue_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
@@ -305,11 +304,6 @@ async def _fail_rest(session: AsyncSession, job: Job) -> None:
     publish_progress(session, job)
 
 
-def _insert(session: AsyncSession, model: Any) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
-
-
 async def _enroll(session: AsyncSession, job: Job, course: Course, rows: Sequence[Any]) -> int:
     """Enroll the batch's users: new enrollments, and inactive ones made active again (as
     enrolling again does); returns how many, each with its activity record."""
@@ -346,7 +340,7 @@ async def _enroll(session: AsyncSession, job: Job, course: Course, rows: Sequenc
     # Many parameter sets for one statement (SQLAlchemy's "insertmanyvalues"): compiled
     # once and cached, where a multi-row VALUES would be compiled anew for every batch.
     stmt = (
-        _insert(session, Enrollment)
+        conflict_insert(dialect_of(session))(Enrollment)
         .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
         .returning(Enrollment.user_id)
     )
@@ -373,6 +367,8 @@ async def _fill_directory(session: AsyncSession, rows: Sequence[Any]) -> None:
     ]
     if values:
         stmt = (
-            _insert(session, User).values(values).on_conflict_do_nothing(index_elements=["user_id"])
+            conflict_insert(dialect_of(session))(User)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["user_id"])
         )
         await session.execute(stmt)

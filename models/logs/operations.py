@@ -6,11 +6,10 @@ import functools
 from typing import Any
 
 from sqlalchemy import Select, Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
+from models.dialects import conflict_insert, dialect_of
 from models.effects import insert_once_statement, insert_with_commit
 from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
@@ -118,7 +117,7 @@ def record_activity_on(
 
 async def _insert_once(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
     """Insert unless a row with this event_id exists: a redelivered task writes nothing."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     await session.execute(insert_once_statement(dialect, table), values)
 
 
@@ -137,7 +136,7 @@ def audit_with_commit(session: AsyncSession, record: AuditRecord) -> None:
 @functools.lru_cache(maxsize=2)
 def _count_statement(dialect: str) -> Any:
     """Insert the minute's row, or add to its count: a counted record is one more request."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = conflict_insert(dialect)
     table: Any = AuditLog.__table__
     stmt = insert(table)
     return stmt.on_conflict_do_update(
@@ -152,7 +151,7 @@ async def do_write_audit(session: AsyncSession, *, record: AuditRecord) -> None:
         return
     # A task delivered twice counts twice here (rare: a worker lost after its write);
     # the count may be high by that, never low.
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     await session.execute(_count_statement(dialect), {**values, "count": 1})
 
 

@@ -11,11 +11,10 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, String, literal, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import UTCDateTime, utcnow
+from models.dialects import conflict_insert, dialect_of
 from models.effects import notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.groups.operations import group_room, is_member, member_role
@@ -257,8 +256,8 @@ async def _insert_receipts(session: AsyncSession, rows: Select[int, str, datetim
 
     A concurrent read of the same message cannot fail on the unique key: it inserts nothing.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    dialect = dialect_of(session)
+    insert = conflict_insert(dialect)
     stmt = (
         insert(ReadReceipt)
         .from_select(["message_id", "user_id", "read_at"], rows)

@@ -19,12 +19,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.courses.tables import Course, Enrollment
+from models.dialects import conflict_insert, dialect_of
 from models.effects import EventPublisher, RoomEvent, enqueue_after_commit
 from models.errors import NotFound, ValidationFailed
 from models.groups.tables import GroupMember
@@ -195,11 +194,6 @@ async def channels_of(
     return chosen
 
 
-def _insert(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return pg_insert if dialect == "postgresql" else sqlite_insert
-
-
 @functools.lru_cache(maxsize=2)
 def _store_statement(dialect: str) -> Any:
     """Insert unless the user has this event's notification already, returning what was
@@ -207,7 +201,7 @@ def _store_statement(dialect: str) -> Any:
     multi-row VALUES from a compiled template ("insertmanyvalues"): a `.values(rows)`
     statement was compiled anew for each batch, most of a fan-out's CPU, on the thread the
     embedded worker shares with the web loop."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = conflict_insert(dialect)
     table: Any = Notification.__table__
     return (
         insert(table)
@@ -242,7 +236,7 @@ async def do_store_notifications(
     ]
     if not rows:
         return []
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     created = (await session.execute(_store_statement(dialect), rows)).all()
     return [
         (row.user_id, _live_body(row.id, note, now)) for row in created if row.channel == IN_APP
@@ -406,7 +400,7 @@ async def do_set_preferences(
         if channel != IN_APP
     ]
     if rows:
-        insert = _insert(session)(NotificationPreference.__table__).values(rows)
+        insert = conflict_insert(dialect_of(session))(NotificationPreference.__table__).values(rows)
         await session.execute(
             insert.on_conflict_do_update(
                 index_elements=["user_id", "type"], set_={"channel": insert.excluded.channel}

@@ -7,21 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from models.fields import OptionalTimestamp, Timestamp
-from models.notifications.tables import TYPES
-
-NotificationType = Literal[
-    "announcement",
-    "lesson_created",
-    "direct_message",
-    "mention",
-    "reply",
-    "schedule_invitation",
-    "schedule_changed",
-    "schedule_cancelled",
-    "grade",
-    "certificate",
-]
-Channel = Literal["in_app", "email", "off"]
+from models.notifications.tables import TYPES, Channel, NotificationType
 
 
 class NotificationQuery(BaseModel):

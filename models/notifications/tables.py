@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,7 +12,7 @@ from models.base import TenantBase, UTCDateTime, utcnow
 
 # The types a notification may have (the preferences' keys): `grade` and `certificate` are
 # reserved for sources still to come.
-TYPES = (
+NotificationType = Literal[
     "announcement",
     "lesson_created",
     "direct_message",
@@ -23,9 +23,11 @@ TYPES = (
     "schedule_cancelled",
     "grade",
     "certificate",
-)
-IN_APP, EMAIL, OFF = "in_app", "email", "off"
-CHANNELS = (IN_APP, EMAIL, OFF)
+]
+TYPES: tuple[str, ...] = get_args(NotificationType)
+Channel = Literal["in_app", "email", "off"]
+IN_APP, EMAIL, OFF = get_args(Channel)
+CHANNELS: tuple[str, ...] = get_args(Channel)
 
 
 class Notification(TenantBase):

@@ -14,11 +14,10 @@ from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
+from models.dialects import conflict_insert, dialect_of
 from models.identity import Principal
 from models.people.tables import User
 
@@ -78,7 +77,7 @@ class Seen:
 def upsert_statement(dialect: str) -> Any:
     """Insert the person, or update their row only where a claim differs: a row already
     holding these claims is not written again (no dead tuple, no trigger, no lock wait)."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = conflict_insert(dialect)
     stmt = insert(User)
     new = stmt.excluded
     return stmt.on_conflict_do_update(
@@ -99,7 +98,7 @@ def upsert_statement(dialect: str) -> Any:
 
 async def do_store_person(session: AsyncSession, *, user_id: str, claims: Claims) -> None:
     """One statement: the person's row now holds these claims."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    dialect = dialect_of(session)
     name, email, picture = claims
     values = {
         "user_id": user_id,

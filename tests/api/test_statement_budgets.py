@@ -390,3 +390,44 @@ async def test_a_create_stays_within_its_statement_budget(
     found = await statements(api, "POST", seeded.create_path, seeded.creator, seeded.create_body(1))
 
     assert len(found) <= CREATE_BUDGETS[family], found
+
+
+async def course_with_announcements(api: Api, make: Factory) -> str:
+    """A published course, the student and 20 more learners in it, 20 announcements: the
+    rows of the learner's record lists below."""
+    course = await make.course()
+    await make.enroll(course["id"], as_="student")
+    for n in range(ROWS):
+        await posted(
+            api,
+            f"/api/lms/courses/enrollments/course/{course['id']}/",
+            {"user_id": f"learner-{n}"},
+            "admin",
+        )
+        body = {"title": f"Note {n}", "message": "Read this."}
+        await posted(api, f"/api/lms/courses/courses/{course['id']}/announce/", body, "instructor")
+    await api.settled()  # the inbox rows, written by the workers
+    return f"/api/lms/courses/courses/{course['id']}/"
+
+
+# The learner's record: each list one statement a page, whatever the page's size.
+RECORD_LISTS = {
+    "announcements": ("announcements/", "student", 1),
+    "roster": ("roster/", "instructor", 1),
+    "notifications": ("/api/lms/notifications/notifications/", "student", 1),
+}
+
+
+@pytest.mark.parametrize("family", list(RECORD_LISTS))
+async def test_a_learner_record_list_runs_as_many_statements_for_20_rows_as_for_5(
+    api: Api, make: Factory, family: str
+) -> None:
+    course_path = await course_with_announcements(api, make)
+    path, reader, budget = RECORD_LISTS[family]
+    list_path = path if path.startswith("/") else course_path + path
+
+    small = await page_statements(api, list_path, reader, SMALL)
+    large = await page_statements(api, list_path, reader, LARGE)
+
+    assert len(large) == len(small), (small, large)
+    assert len(large) <= budget, large

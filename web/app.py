@@ -206,8 +206,8 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         celery.fallback = WorkerContext(settings, app[DATABASES], celery, app[BUS])
         dispatcher = celery
     else:
-        events = ThreadSafePublisher(app[BUS], asyncio.get_running_loop())
-        in_process = InProcessDispatcher(settings, events)
+        loop = asyncio.get_running_loop()
+        in_process = InProcessDispatcher(settings, ThreadSafePublisher(app[BUS], loop), loop)
         await asyncio.to_thread(in_process.start)
         dispatcher = in_process
     app[DISPATCHER] = dispatcher

@@ -159,9 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "serve":
         from web.app import create_app
+        from web.gc_pauses import short_gc_pauses_ctx
 
+        app = create_app(settings)
+        app.cleanup_ctx.append(short_gc_pauses_ctx)
         web.run_app(
-            create_app(settings),
+            app,
             host=args.host or settings.host,
             port=args.port or settings.port,
             access_log=None,

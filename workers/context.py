@@ -25,10 +25,14 @@ class WorkerContext:
     tasks: TaskSender
     # Room events: the web app's bus (in-process) or Redis (a Celery worker); None drops them.
     events: EventPublisher | None = None
+    # The embedded worker's turn-taking with the web loop it shares a process with.
+    pace: Callable[[], Awaitable[None]] | None = None
 
     async def in_tenant(self, tenant: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in one transaction of the tenant; its follow-up tasks leave after commit."""
         check_slug(tenant)
+        if self.pace is not None:
+            await self.pace()
         async with unit_of_work(
             self.databases, tenant, tasks=self.tasks, events=self.events
         ) as uow:

@@ -24,6 +24,7 @@ from models.tasks.outbox import TaskStore
 from models.tenancy import Databases
 from workers.context import WorkerContext
 from workers.tasks import DEFERRABLE, INLINE_WHEN_BROKER_DOWN, PERIODIC, TASKS
+from workers.turns import WebLoopTurns, yield_cpu_to_web_loop
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,18 @@ class InProcessDispatcher:
     """The embedded default: a worker thread with its own event loop and engines.
 
     Tasks run off the server's event loop, exactly as a Celery worker process runs them.
+    Given the web loop, the thread lets it go first (workers/turns.py).
     """
 
-    def __init__(self, settings: Settings, events: EventPublisher | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        events: EventPublisher | None = None,
+        web_loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
         self._settings = settings
         self._events = events
+        self._web_loop = web_loop
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ctx: WorkerContext | None = None
         self._thread: threading.Thread | None = None
@@ -82,12 +90,16 @@ class InProcessDispatcher:
         self._ready.wait()
 
     def _serve(self) -> None:
+        if self._web_loop is not None:
+            yield_cpu_to_web_loop()
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop
         self._ctx = WorkerContext(
             self._settings, Databases.connect(self._settings.database_url), self, self._events
         )
+        if self._web_loop is not None:
+            self._ctx.pace = WebLoopTurns(self._web_loop).wait
         self._ready.set()
         loop.run_forever()
         loop.run_until_complete(self._ctx.close())
@@ -156,7 +168,9 @@ class CeleryDispatcher:
         if sessions is not None:
             self.outbox = Outbox(sessions, self._send_call, TaskStore(), relay_seconds)
         self._publisher = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="lms-celery-publish"
+            max_workers=1,
+            thread_name_prefix="lms-celery-publish",
+            initializer=yield_cpu_to_web_loop,
         )
 
     def publish_through(self, celery: Celery) -> None:

@@ -1,0 +1,63 @@
+"""The embedded worker thread lets the web loop go first."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from models.settings import Settings
+from workers.dispatch import InProcessDispatcher
+from workers.turns import LOWEST_PRIORITY, give_way_to
+
+BUSY_SECONDS = 0.2
+
+
+def _in_thread(web_loop: asyncio.AbstractEventLoop) -> threading.Thread:
+    """A thread that gives way to `web_loop` once; `.finished_at` says when it returned."""
+
+    def run() -> None:
+        asyncio.run(give_way_to(web_loop))
+        thread.finished_at = time.perf_counter()  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=run)
+    return thread
+
+
+async def test_a_worker_goes_on_at_once_while_the_web_loop_keeps_up() -> None:
+    thread = _in_thread(asyncio.get_running_loop())
+    started = time.perf_counter()
+    thread.start()
+    await asyncio.to_thread(thread.join)
+    assert thread.finished_at - started < 1.0  # type: ignore[attr-defined]
+
+
+async def test_a_worker_waits_until_the_busy_web_loop_keeps_up_again() -> None:
+    thread = _in_thread(asyncio.get_running_loop())
+    thread.start()
+    # The web loop computes for a while, as a long handler would, and nothing else runs.
+    busy_until = time.perf_counter() + BUSY_SECONDS
+    while time.perf_counter() < busy_until:
+        sum(range(1000))
+    await asyncio.to_thread(thread.join)
+    # It saw the loop lag by BUSY_SECONDS and slept as long before it went on.
+    assert thread.finished_at > busy_until + BUSY_SECONDS / 2  # type: ignore[attr-defined]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
+async def test_the_embedded_worker_thread_runs_at_the_lowest_priority(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'lms.db'}")
+    dispatcher = InProcessDispatcher(settings, None, asyncio.get_running_loop())
+    await asyncio.to_thread(dispatcher.start)
+    try:
+        thread = next(t for t in threading.enumerate() if t.name == "lms-tasks")
+        assert thread.native_id is not None
+        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == LOWEST_PRIORITY
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != LOWEST_PRIORITY
+    finally:
+        await dispatcher.stop()

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import token_for
 from tests.realtime.sockets import closed_with, joined, next_frame, open_socket
+from web.keys import DISPATCHER
 
 COURSES = "/api/lms/courses/courses/"
 
@@ -95,6 +96,7 @@ async def test_the_instructor_hears_of_a_new_enrollment(api, make, course):
 
 async def test_enrollees_in_the_room_never_learn_who_else_enrolls(api, make, course):
     await make.enroll(course["id"], as_="student2")  # before the socket: in the history
+    await api.client.app[DISPATCHER].drain()  # a worker publishes it: wait until it has
     ws = await open_socket(api, room_path(course["id"]), as_="student", query={"since": "0"})
     replayed = [await next_frame(ws) for _ in range(3)]  # two enrollments, then joined
     enrollment = await make.enroll(course["id"], as_="admin")

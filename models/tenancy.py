@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from models.base import TENANT_SCHEMA, CoreBase, UTCDateTime, utcnow
 from models.errors import ValidationFailed
+from models.fair_pool import FirstComePool
 from models.outage import connection_lost
 from models.read_only import read_only_bind
 
@@ -118,7 +119,11 @@ def make_engine(
     # Connections beyond the pool are opened and closed again under load (each a new
     # PostgreSQL backend): by default a request waits for a pooled one instead.
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
+        url,
+        poolclass=FirstComePool,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_recycle=1800,
     )
     _replace_closed_connections(engine)
     return engine

@@ -133,9 +133,8 @@ class UnitOfWork:
         session = self._session
         if self._autocommit is None or session is None or session.in_transaction():
             return False
-        return bool(session.new or session.dirty or session.deleted) is False and has_records(
-            session
-        )
+        unflushed = session.new or session.dirty or session.deleted
+        return not unflushed and has_records(session)
 
     def _publisher(self, events: list[RoomEvent]) -> Callback:
         assert self._events is not None

@@ -109,7 +109,7 @@ async def test_a_waiter_past_its_timeout_gets_the_pools_timeout_error(postgres_u
         async with engine.connect() as held:
             await held.execute(text("select 1"))
             with pytest.raises(Exception, match="QueuePool limit"):
-                async with engine.connect():
-                    pass
+                async with engine.connect() as waiting:
+                    await waiting.execute(text("select 1"))
     finally:
         await engine.dispose()

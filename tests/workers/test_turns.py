@@ -9,11 +9,9 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from models.settings import Settings
 from workers.dispatch import InProcessDispatcher
-from workers.turns import LOWEST_PRIORITY, give_way_to
+from workers.turns import LOWEST_PRIORITY, SWITCH_INTERVAL_SECONDS, give_way_to
 
 BUSY_SECONDS = 0.2
 
@@ -49,15 +47,16 @@ async def test_a_worker_waits_until_the_busy_web_loop_keeps_up_again() -> None:
     assert thread.finished_at > busy_until + BUSY_SECONDS / 2  # type: ignore[attr-defined]
 
 
-@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
-async def test_the_embedded_worker_thread_runs_at_the_lowest_priority(tmp_path: Path) -> None:
+async def test_the_embedded_worker_thread_yields_the_cpu_to_the_web_loop(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'lms.db'}")
     dispatcher = InProcessDispatcher(settings, None, asyncio.get_running_loop())
     await asyncio.to_thread(dispatcher.start)
     try:
-        thread = next(t for t in threading.enumerate() if t.name == "lms-tasks")
-        assert thread.native_id is not None
-        assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == LOWEST_PRIORITY
-        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != LOWEST_PRIORITY
+        assert sys.getswitchinterval() <= SWITCH_INTERVAL_SECONDS
+        if sys.platform == "linux":  # elsewhere a priority is the whole process's: left as is
+            thread = next(t for t in threading.enumerate() if t.name == "lms-tasks")
+            assert thread.native_id is not None
+            assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == LOWEST_PRIORITY
+            assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != LOWEST_PRIORITY
     finally:
         await dispatcher.stop()

@@ -5,6 +5,7 @@ comes from the peers' own run in `make bench`).
 
     python -m bench.routes          # alone: ours and the peers' posts page, one section
     BENCH_ROUTES=posts python -m bench.routes   # only the posts routes (and the peers)
+    BENCH_ROUTES=courses BENCH_KINDS=create python -m bench.routes   # only course create
 
 1. A fresh PostgreSQL database, seeded through the service itself (an in-process app): 30
    rows in every list (courses, lessons, enrollments, forums, groups, members, messages,
@@ -55,6 +56,8 @@ PORT = 9194
 SECONDS = os.environ.get("BENCH_ROUTE_SECONDS", "5")
 # BENCH_ROUTES=posts,courses: only those families (and the peers), for a quick figure.
 FAMILIES = tuple(f for f in os.environ.get("BENCH_ROUTES", "").split(",") if f)
+# BENCH_KINDS=create: only those kinds of the chosen families (list, detail, create).
+KINDS = tuple(k for k in os.environ.get("BENCH_KINDS", "").split(",") if k)
 CONNECTIONS = "64"
 COUNT_SAMPLES = 5
 ROWS = 30
@@ -430,7 +433,11 @@ async def ours() -> list[str]:
         await provision_tenant(url, slug=TENANT)
         async with in_process(url) as api:
             ids = await seed(api)
-            routes = [r for r in table(ids) if not FAMILIES or r.family in FAMILIES]
+            routes = [
+                r
+                for r in table(ids)
+                if (not FAMILIES or r.family in FAMILIES) and (not KINDS or r.kind in KINDS)
+            ]
             counted = {route.label: await count(api, route) for route in routes}
         callers = tokens()
         async with pinned_server(url, PORT, LMS_SECRET_KEY=SECRET_KEY) as server:

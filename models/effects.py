@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Table, bindparam
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
 
 from models.dialects import conflict_insert, dialect_of
+from models.driver import driver_rows
 
 _TASKS = "lms_after_commit_tasks"
 _RECORDS = "lms_with_commit_records"
@@ -189,13 +190,15 @@ def write_records(session: Session) -> None:
             session.execute(statement.values(rows))
 
 
-def write_records_alone(engine: Engine, records: dict[Table, list[dict[str, Any]]]) -> None:
+async def write_records_alone(
+    engine: AsyncEngine, records: dict[Table, list[dict[str, Any]]]
+) -> None:
     """PostgreSQL: a unit whose only writes are the rows noted for its commit sends them as
     its one statement on an autocommit connection: a statement is atomic by itself, so the
-    transaction needs no BEGIN and no COMMIT (two round trips fewer)."""
+    transaction needs no BEGIN and no COMMIT (two round trips fewer). Straight to the
+    driver (models/driver.py): the statement returns nothing to process."""
     shape = _records_shape(records)
-    with engine.connect() as connection:
-        connection.execute(_records_statement(shape), _records_parameters(shape, records))
+    await driver_rows(engine, _records_statement(shape), _records_parameters(shape, records))
 
 
 def write_records_and_commit(session: Session) -> None:

@@ -15,7 +15,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.util import greenlet_spawn
 
 from models.effects import (
     EventPublisher,
@@ -113,7 +112,7 @@ class UnitOfWork:
             if self._writes_alone():
                 assert self._autocommit is not None
                 records = take_records(self._session)
-                await greenlet_spawn(write_records_alone, self._autocommit.sync_engine, records)
+                await write_records_alone(self._autocommit, records)
             else:
                 await self._session.run_sync(write_records_and_commit)
             tasks, events = take_tasks(self._session), take_events(self._session)

@@ -34,6 +34,7 @@ from models.courses.schemas import (
 )
 from models.courses.tables import Category, Course, Lesson
 from models.courses.visibility import COURSES, can_change_course, course_visible
+from models.driver import driver_rows
 from models.effects import ROOM_CLOSED, insert_with_commit, notify_after_commit, revoke_after_commit
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.fields import money_to_cents
@@ -218,8 +219,10 @@ async def check_new_course(
     await _check_category(session, data.category_id)
     base = slugify(data.title, fallback="course")
     params = {"code": data.code, "slug": base, "slug_n": f"{base}-%"}
-    postgres = reads.dialect.name == "postgresql"
-    rows: Sequence[Any] = await read_rows(reads, _TAKEN_AND_NEXT_ID if postgres else _TAKEN, params)
+    if reads.dialect.name == "postgresql":
+        rows: Sequence[Any] = await driver_rows(reads, _TAKEN_AND_NEXT_ID, params)
+    else:
+        rows = await read_rows(reads, _TAKEN, params)
     taken = [(code, slug) for code, slug, next_id in rows if next_id is None]
     new_id = next((int(next_id) for _c, _s, next_id in rows if next_id is not None), None)
     if any(code == data.code for code, _slug in taken):

@@ -42,12 +42,14 @@ def kill_once(
     admin: asyncpg.Connection,
     cls: type,
     *,
-    when: Callable[[Any], bool] = lambda _statement: True,
+    when: Callable[[str], bool] = lambda _query: True,
 ) -> list[str]:
-    """The first statement `cls.fetch` runs (that `when` picks) finds its backend terminated.
+    """The first statement `cls.fetch` runs (whose query `when` picks) finds its backend
+    terminated.
 
     `cls` is asyncpg's PreparedStatement (what SQLAlchemy runs, the course list included)
-    or Connection. Returns the queries that were cut off.
+    or Connection (what a statement sent straight to the driver runs). Returns the queries
+    that were cut off.
     """
     original = cls.fetch
     killed: list[str] = []
@@ -55,9 +57,10 @@ def kill_once(
     web_loop = asyncio.get_running_loop()
 
     async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if not killed and asyncio.get_running_loop() is web_loop and when(self):
+        query = query_of(self, args)
+        if not killed and asyncio.get_running_loop() is web_loop and when(query):
             connection = self._connection if isinstance(self, PreparedStatement) else self
-            killed.append(query_of(self, args))
+            killed.append(query)
             await admin.execute(
                 "SELECT pg_terminate_backend($1, 5000)", connection.get_server_pid()
             )
@@ -67,12 +70,12 @@ def kill_once(
     return killed
 
 
-def inserts_into(table: str) -> Callable[[Any], bool]:
-    return lambda statement: f"INSERT INTO acme.{table} " in statement.get_query()
+def inserts_into(table: str) -> Callable[[str], bool]:
+    return lambda query: f"INSERT INTO acme.{table} " in query
 
 
-def reads_from(table: str) -> Callable[[Any], bool]:
-    return lambda statement: f"FROM acme.{table} " in statement.get_query()
+def reads_from(table: str) -> Callable[[str], bool]:
+    return lambda query: f"FROM acme.{table} " in query
 
 
 def query_of(statement: Any, args: tuple[Any, ...]) -> str:
@@ -126,6 +129,23 @@ async def test_a_write_whose_connection_dies_is_a_503_and_writes_nothing(api, ad
     assert killed and "INSERT INTO acme.courses" in killed[0]
     assert is_unavailable(reply), (reply.status, reply.body, dict(reply.headers))
     assert await course_count(admin) == 0
+
+
+async def test_a_create_sent_straight_to_the_driver_whose_connection_dies_is_a_503(
+    api, admin, monkeypatch
+):
+    # The caller's directory row is stored first, so the create's unit writes only the
+    # course and its records: one statement, straight to the driver (models/driver.py).
+    assert (await api.get(COURSES, as_="instructor")).status == 200
+    killed = kill_once(monkeypatch, admin, asyncpg.Connection, when=inserts_into("courses"))
+
+    reply = await api.post(COURSES, {"title": "Lost", "code": "LOST1"}, as_="instructor")
+    again = await api.post(COURSES, {"title": "Lost", "code": "LOST1"}, as_="instructor")
+
+    assert killed and "INSERT INTO acme.courses" in killed[0]
+    assert is_unavailable(reply), (reply.status, reply.body, dict(reply.headers))
+    assert again.status == 201
+    assert await course_count(admin) == 1
 
 
 async def test_the_same_write_succeeds_once_the_database_is_back(api, admin, monkeypatch):

@@ -29,6 +29,7 @@ from realtime.redis_bus import RedisBus, resilient
 from web import (
     ai_chat,
     carts,
+    certificates,
     course_content,
     courses,
     enrollments,
@@ -284,6 +285,7 @@ def build_routes() -> RouteTable:
         enrollments,
         roster,
         grades,
+        certificates,
         jobs,
         media,
         logs,

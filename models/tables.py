@@ -5,6 +5,7 @@ from models.ai_chat import tables as ai_chat
 from models.carts import tables as carts
 from models.courses import tables as courses
 from models.forums import tables as forums
+from models.grades import tables as grades
 from models.groups import tables as groups
 from models.jobs import tables as jobs
 from models.logs import tables as logs
@@ -21,6 +22,7 @@ __all__ = [
     "carts",
     "courses",
     "forums",
+    "grades",
     "groups",
     "jobs",
     "logs",

@@ -33,7 +33,7 @@ from web.handlers import actor, ok, path_id, reads, session
 from web.jsonio import read_body, read_query
 from web.keys import REQUEST_ID, SETTINGS
 from web.pagination import page_body, page_request
-from web.roster import CSV_TYPE, _csv_lines, wants_csv
+from web.roster import CSV_TYPE, csv_lines, wants_csv
 from web.routing import RouteTable
 
 routes = RouteTable()
@@ -166,9 +166,9 @@ class GradebookExport(web.StreamResponse):
         if self.prepared:
             return await super().prepare(request)
         writer = await super().prepare(request)
-        await self.write(_csv_lines([self._header]))
+        await self.write(csv_lines([self._header]))
         async for batch in self._lines:
-            await self.write(_csv_lines(csv_row(line) for line in batch))
+            await self.write(csv_lines(csv_row(line) for line in batch))
         return writer
 
 

@@ -97,9 +97,9 @@ class RosterExport(web.StreamResponse):
         if self.prepared:
             return await super().prepare(request)
         writer = await super().prepare(request)
-        await self.write(_csv_lines([roster.CSV_HEADER]))
+        await self.write(csv_lines([roster.CSV_HEADER]))
         async for chunk in self._rows:
-            await self.write(_csv_lines(_csv_row(row) for row in chunk))
+            await self.write(csv_lines(_csv_row(row) for row in chunk))
         return writer
 
 
@@ -120,7 +120,7 @@ def _timestamp(value: datetime | None) -> str:
     return "" if value is None else value.isoformat().replace("+00:00", "Z")
 
 
-def _csv_lines(rows: Any) -> bytes:
+def csv_lines(rows: Any) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue().encode()

@@ -22,6 +22,8 @@ from tests.api.quiz_helpers import (
     start,
     submit,
 )
+from tests.conftest import Factory
+from tests.workers.conftest import eventually
 from web.keys import DATABASES, DISPATCHER
 
 
@@ -430,6 +432,22 @@ async def test_the_sweep_submits_an_overdue_attempt_with_what_was_saved(api, mak
     assert reply.body["score"] == 1
     grade = await posted_grade(api, setup.id)
     assert grade is not None and grade.score == 1
+
+
+async def test_the_web_app_asks_for_the_sweep_every_round(custom_api):
+    api = await custom_api(quiz_sweep_seconds=0.2)
+    setup = await new_quiz(api, Factory(api), kinds=("true_false",), time_limit_minutes=5)
+    attempt = (await start(api, setup.id)).body
+    await move_deadline_to_the_past(api, attempt["id"])
+
+    async def submitted() -> bool:
+        reply = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+        return bool(reply.body["status"] == "graded")
+
+    # The round runs on the app's own clock: there is no event to await, only its effect.
+    await eventually(submitted)
+    reply = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+    assert reply.body["auto_submitted"] is True
 
 
 async def test_a_submit_after_the_sweep_returns_the_swept_result(api, make):

@@ -26,6 +26,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Select, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.base import utcnow
 from models.courses.tables import Course
@@ -308,7 +309,7 @@ async def do_save_answers(
                 set_={"answer": insert.excluded.answer, "saved_at": insert.excluded.saved_at},
             )
         )
-    await session.refresh(attempt)
+    set_committed_value(attempt, "saved_at", now)
     return attempt
 
 

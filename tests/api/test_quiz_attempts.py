@@ -505,3 +505,28 @@ async def test_the_grading_method_picks_the_quiz_grade(api, make):
 
     assert latest is not None and latest.score == 0
     assert highest is not None and highest.score == 1
+
+
+async def test_a_quiz_without_questions_cannot_be_started(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",))
+    await api.delete(f"/api/lms/courses/questions/{setup.q('true_false')}/", as_="instructor")
+
+    reply = await start(api, setup.id)
+
+    assert reply.status == 409
+    assert reply.body["detail"] == "This quiz has no questions yet."
+
+
+async def test_the_attempts_list_shows_mine_and_the_instructor_those_of_their_courses(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",))
+    mine = (await start(api, setup.id)).body
+    theirs = (await start(api, setup.id, as_="student2")).body
+
+    own = await api.get(ATTEMPTS, as_="student")
+    taught = await api.get(f"{ATTEMPTS}?quiz={setup.id}", as_="instructor")
+    outsider = await api.get(ATTEMPTS, as_="instructor2")
+
+    assert [a["id"] for a in own.body["results"]] == [mine["id"]]
+    assert {a["id"] for a in taught.body["results"]} == {mine["id"], theirs["id"]}
+    assert taught.body["results"][0]["user"]["id"] in ("student-1", "student-2")
+    assert outsider.body["count"] == 0

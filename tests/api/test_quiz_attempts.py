@@ -530,3 +530,22 @@ async def test_the_attempts_list_shows_mine_and_the_instructor_those_of_their_co
     assert {a["id"] for a in taught.body["results"]} == {mine["id"], theirs["id"]}
     assert taught.body["results"][0]["user"]["id"] in ("student-1", "student-2")
     assert outsider.body["count"] == 0
+
+
+async def test_a_save_racing_a_submit_is_either_graded_or_refused(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",), attempts_allowed=None)
+    for _ in range(5):
+        attempt = (await start(api, setup.id)).body
+
+        saved, submitted = await asyncio.gather(
+            save(api, attempt["id"], {setup.q("true_false"): False}),
+            submit(api, attempt["id"]),
+        )
+
+        final = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+        assert submitted.status == 200
+        assert saved.status in (200, 409)
+        answer = final.body["questions"][0]["answer"]
+        assert (answer is False) == (saved.status == 200)
+        if saved.status == 200:
+            assert final.body["score"] == 1  # the saved answer was graded

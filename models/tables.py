@@ -13,6 +13,7 @@ from models.messaging import tables as messaging
 from models.notifications import tables as notifications
 from models.payments import tables as payments
 from models.people import tables as people
+from models.quizzes import tables as quizzes
 from models.rooms import tables as rooms
 from models.schedules import tables as schedules
 from models.tasks import tables as tasks
@@ -30,6 +31,7 @@ __all__ = [
     "notifications",
     "payments",
     "people",
+    "quizzes",
     "rooms",
     "schedules",
     "tasks",

@@ -15,7 +15,8 @@ from models.logs.schemas import ActivityRecord, AuditRecord
 from models.notifications.email import EMAIL_DIGEST_TASK
 from models.notifications.operations import DELIVER_TASK
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
-from workers import ai, email, grades, jobs, notifications, payments
+from models.quizzes.attempts import SUBMIT_OVERDUE_TASK
+from workers import ai, email, grades, jobs, notifications, payments, quizzes
 from workers.context import TaskFunction, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ TASKS: dict[str, TaskFunction] = {
     BULK_ENROLL_TASK: jobs.bulk_enroll,
     EMAIL_DIGEST_TASK: email.send_digests,
     CHECK_TASK: grades.check_completion,
+    SUBMIT_OVERDUE_TASK: quizzes.submit_overdue,
 }
 
 
@@ -71,4 +73,4 @@ DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # payment, a fan-out) would hold up the request: it waits in the task outbox instead.
 INLINE_WHEN_BROKER_DOWN: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # Sent every round by every web process: one the broker missed is sent by the next round.
-PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX, EMAIL_DIGEST_TASK})
+PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX, EMAIL_DIGEST_TASK, SUBMIT_OVERDUE_TASK})

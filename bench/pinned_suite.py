@@ -12,7 +12,8 @@ announcement through the 5,000 users' notification inboxes, until every row is s
 until the last of their own sockets has it, with the loop's lag meanwhile
 (`bench/inbox_fanout.py`), event-loop lag while heavy recurrence rules are expanded
 (`bench/recurrence_lag.py`), a bulk enrollment of 10,000 rows and the loop's lag meanwhile
-(`bench/bulk_enroll.py`), the rate limiter's cost per request (`bench/ratelimit_cost.py`)
+(`bench/bulk_enroll.py`), 500 learners taking one timed quiz at once (start, 10 autosaves,
+submit: `bench/quiz_attempts.py`), the rate limiter's cost per request (`bench/ratelimit_cost.py`)
 and what the hand-built socket frame saves per delivery (`bench/wire_cost.py`).
 
 A scenario is an async function returning `<label>: RESULT k=v ...` lines (or a line
@@ -38,6 +39,7 @@ from bench import (
     paced,
     peers,
     pinned,
+    quiz_attempts,
     ratelimit_cost,
     recurrence_lag,
     routes,
@@ -106,6 +108,7 @@ ANNOUNCE = guarded("announce", announce.available, announce.main)
 INBOX_FANOUT = guarded("inbox fan-out", inbox_fanout.available, inbox_fanout.main)
 RECURRENCE_LAG = guarded("recurrence lag", recurrence_lag.available, recurrence_lag.main)
 BULK_ENROLL = guarded("bulk enroll", bulk_enroll.available, bulk_enroll.main)
+QUIZ_ATTEMPTS = guarded("quiz attempts", quiz_attempts.available, quiz_attempts.scenario)
 # The rate limiter's own cost (in process, memory and Redis buckets); every server above
 # runs with LMS_RATE_LIMITS=off.
 RATELIMIT_COST = guarded(ratelimit_cost.LABEL, lambda: None, ratelimit_cost.main)
@@ -130,6 +133,7 @@ def scenarios(rps: float | None) -> list[Scenario]:
         INBOX_FANOUT,
         RECURRENCE_LAG,
         BULK_ENROLL,
+        QUIZ_ATTEMPTS,
         RATELIMIT_COST,
         WIRE_COST,
     ]

@@ -4,8 +4,10 @@ submits, against `lms serve` on PostgreSQL (pinned to CPU 0, this load on the re
     python -m bench.quiz_attempts [--learners 500] [--port 9123]
 
 Reported: p50 and p99 of a save and of a submit, operations per second over the whole run
-(starts, saves and submits), and whether anything was lost: every answer a learner saved
-must be the answer its submitted attempt shows for that question.
+(starts, saves and submits), the server's CPU per operation (its utime + stime over the
+run, divided by the operations), and whether anything was lost: every answer a learner
+saved must be the answer its submitted attempt shows for that question. `make bench` runs
+it with 500 learners (bench/pinned_suite.py).
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from typing import Any
 
 import aiohttp
 
-from bench.course_sockets import INSTRUCTOR, PREFIX, seed_course
+from bench.course_sockets import INSTRUCTOR, PREFIX, missing_tools, seed_course
 from bench.pinned_server import pinned_server, temporary_database
+from bench.proc_stats import tree_cpu_s
 from bench.run import SECRET
 from web.tokens import mint_token
 
 SAVES = 10
 PORT = 9123
+LEARNERS = 500
 COURSES = "/api/lms/courses/"
 
 
@@ -152,11 +156,12 @@ async def main(learners: int, port: int) -> str:
         async with pinned_server(url, port) as server:
             quiz, questions = await make_quiz(server.base, course)
             timings = Timings()
-            began = time.perf_counter()
+            cpu_before, began = tree_cpu_s(server.pid), time.perf_counter()
             await asyncio.gather(
                 *(learner(server.base, quiz, questions, n, timings) for n in range(learners))
             )
             elapsed = time.perf_counter() - began
+            cpu_s = tree_cpu_s(server.pid) - cpu_before
     ms = 1000.0
     line = (
         f"quiz attempts, {learners} learners x (start, {SAVES} saves, submit): "
@@ -165,6 +170,7 @@ async def main(learners: int, port: int) -> str:
         f"submit p50={percentile(timings.submits, 50) * ms:.1f} ms "
         f"p99={percentile(timings.submits, 99) * ms:.1f} ms; "
         f"{timings.operations / elapsed:.0f} ops/s over {elapsed:.1f} s; "
+        f"server CPU {cpu_s / max(1, timings.operations) * 1e6:.0f} us/op; "
         f"lost answers={timings.lost}; failures={len(timings.failed)}"
     )
     if timings.failed:
@@ -172,9 +178,21 @@ async def main(learners: int, port: int) -> str:
     return line
 
 
+def available() -> str | None:
+    """Why this scenario cannot run here, or None."""
+    return missing_tools(LEARNERS)
+
+
+async def scenario() -> list[str]:
+    """`make bench`'s run: LEARNERS learners."""
+    line = await main(LEARNERS, PORT)
+    print(line, flush=True)
+    return [line]
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--learners", type=int, default=500)
+    parser.add_argument("--learners", type=int, default=LEARNERS)
     parser.add_argument("--port", type=int, default=PORT)
     arguments = parser.parse_args()
     print(asyncio.run(main(arguments.learners, arguments.port)), flush=True)

@@ -28,6 +28,7 @@ from realtime.presence import LocalPresence, Presence, RedisPresence
 from realtime.redis_bus import RedisBus, resilient
 from web import (
     ai_chat,
+    assignments,
     carts,
     course_content,
     courses,
@@ -290,6 +291,7 @@ def build_routes() -> RouteTable:
         groups,
         schedules,
         forums,
+        assignments,
         messaging,
         notifications,
         people,

@@ -327,3 +327,46 @@ async def test_deleting_the_assignment_removes_its_submitted_files(
     assert (await api.delete(url, as_="instructor")).status == 204
     assert files_under(settings.media_root) == []
     assert await rows(api) == (0, 0, 0)
+
+
+async def test_deleting_the_course_removes_its_submitted_files(
+    api: Api, course, essay, settings: Settings
+) -> None:
+    await submit(api, essay["id"], data=form(essay["id"], ("essay.pdf", PDF)))
+    url = f"/api/lms/courses/courses/{course['id']}/"
+    assert (await api.delete(url, as_="instructor")).status == 204
+    assert files_under(settings.media_root) == []
+    assert await rows(api) == (0, 0, 0)
+
+
+def raw_form(*parts: tuple[str, str | None, bytes]) -> tuple[bytes, dict[str, str]]:
+    """A multipart body written out: (field name, file name or None, content) per part."""
+    boundary = "test-boundary-1234"
+    body = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += content + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+async def test_a_file_input_left_blank_is_ignored(api: Api, essay) -> None:
+    body, headers = raw_form(
+        ("assignment", None, str(essay["id"]).encode()),
+        ("text", None, b"Text only."),
+        ("files", "", b""),
+    )
+    reply = await api.call("POST", SUBMISSIONS, data=body, headers=headers, as_="student")
+    assert reply.status == 201, reply.body
+    assert (reply.body["text"], reply.body["files"]) == ("Text only.", [])
+
+
+async def test_file_content_without_a_file_name_is_400(api: Api, essay) -> None:
+    body, headers = raw_form(("assignment", None, str(essay["id"]).encode()), ("files", None, PDF))
+    reply = await api.call("POST", SUBMISSIONS, data=body, headers=headers, as_="student")
+    assert reply.status == 400
+    assert reply.body["files"] == ["Each file needs its file name."]
+    assert await rows(api) == (0, 0, 0)

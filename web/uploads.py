@@ -339,7 +339,9 @@ async def receive_form_files(
                 if not part.filename:
                     # A file input left blank: browsers send an empty part without a name.
                     if await _read_chunk(part):
-                        raise ValidationFailed.field(name, "Each file needs its file name.")
+                        raise ValidationFailed.field(
+                            part.name or "files", "Each file needs its file name."
+                        )
                     continue
                 if len(pending) >= rules.max_files:
                     raise ValidationFailed.field(

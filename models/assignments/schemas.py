@@ -16,6 +16,7 @@ from models.fields import (
     OptionalTimestamp,
     Timestamp,
     Title,
+    UserId,
 )
 from models.people.schemas import Person
 from models.validation import Body, Changes
@@ -200,7 +201,7 @@ class SubmissionQuery(BaseModel):
     status: SubmissionStatus | None = Field(
         default=None, description="The grading queue: `ungraded`, `graded` or `returned`."
     )
-    user_id: str | None = None
+    user_id: UserId | None = None
     ordering: str | None = Field(
         default=None, description="One of submitted_at, id; '-' for descending."
     )

@@ -29,6 +29,7 @@ from realtime.presence import LocalPresence, Presence, RedisPresence
 from realtime.redis_bus import RedisBus, resilient
 from web import (
     ai_chat,
+    assignments,
     carts,
     certificates,
     course_content,
@@ -312,6 +313,7 @@ def build_routes() -> RouteTable:
         groups,
         schedules,
         forums,
+        assignments,
         messaging,
         notifications,
         people,

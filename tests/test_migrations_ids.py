@@ -33,11 +33,14 @@ def _without_autoincrement(metadata: MetaData, schema: dict[str, str]) -> list[s
 
 
 def _integer_id_tables(metadata: MetaData) -> list[Table]:
+    """Tables whose key is an integer the database hands out (one keyed by another table's
+    id, a course's settings say, takes that id and hands none out)."""
     return [
         table
         for table in metadata.sorted_tables
         if len(table.primary_key.columns) == 1
         and table.primary_key.columns[0].type.python_type is int
+        and not table.primary_key.columns[0].foreign_keys
     ]
 
 

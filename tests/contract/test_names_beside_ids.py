@@ -28,6 +28,7 @@ USER_ID_FIELDS = frozenset(
         "created_by",
         "added_by",
         "enrolled_by",
+        "graded_by",
         # An enrollment's and a rating's `user`, a conversation's `with`: a user id by name.
         "user",
         "with",

@@ -70,6 +70,7 @@ ATTEMPTS = Listing(
 )
 
 SUBMITTED_ALREADY = "This attempt has already been submitted."
+STARTED_MEANWHILE = "Another attempt was just started; try again."
 DEADLINE_PASSED = "This attempt's deadline has passed; it can no longer be changed."
 _shuffler = random.SystemRandom()
 
@@ -263,28 +264,37 @@ async def do_start_attempt(
             if quiz.shuffle_options:
                 _shuffler.shuffle(ids)
             options[str(question.id)] = ids
-    attempt = QuizAttempt(
-        quiz_id=quiz.id,
-        user_id=actor.user_id,
-        number=taken + 1,
-        status=IN_PROGRESS,
-        started_at=now,
-        deadline=deadline_of(quiz, now),
-        question_ids=order,
-        option_order=options,
-        results={},
-    )
+    values = {
+        "quiz_id": quiz.id,
+        "user_id": actor.user_id,
+        "number": taken + 1,
+        "status": IN_PROGRESS,
+        "started_at": now,
+        "deadline": deadline_of(quiz, now),
+        "question_ids": order,
+        "option_order": options,
+        "results": {},
+    }
     try:
-        async with session.begin_nested():
-            session.add(attempt)
-            await session.flush()
-    except IntegrityError:
+        attempt = (await session.scalars(_start_statement(dialect_of(session)), values)).first()
+    except IntegrityError:  # its quiz was deleted meanwhile
+        raise Conflict(STARTED_MEANWHILE) from None
+    if attempt is None:
         # Another start of the same learner won the number: theirs is the attempt.
         winner = await _in_progress(session, quiz_id=quiz.id, user_id=actor.user_id)
         if winner is None:
-            raise Conflict("Another attempt was just started; try again.") from None
+            raise Conflict(STARTED_MEANWHILE) from None
         return winner, False, None
     return attempt, True, Material({q.id: q for q in questions})
+
+
+@functools.lru_cache(maxsize=2)
+def _start_statement(dialect: str) -> Any:
+    """A new attempt, unless another start of the learner's took its number or holds the
+    one attempt in progress (both unique): then nothing, and no row returned. One
+    statement, no savepoint; built once per dialect."""
+    insert = conflict_insert(dialect)(QuizAttempt)
+    return insert.on_conflict_do_nothing().returning(QuizAttempt)
 
 
 async def _quiz_questions(session: AsyncSession, *, quiz_id: int) -> list[QuizQuestion]:
@@ -403,8 +413,9 @@ async def write_answers(
         for qid, value in answers.items()
         if value is not None
     ]
-    if rows:
-        await session.execute(_answers_upsert(dialect_of(session)), rows)
+    if rows:  # an autosave's one answer as one row, several as one executemany
+        upsert = _answers_upsert(dialect_of(session))
+        await session.execute(upsert, rows[0] if len(rows) == 1 else rows)
     if material is not None:
         for qid, value in answers.items():
             if value is None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from models.base import utcnow
 from models.courses.visibility import can_change_course
 from models.listing import paginate, paginate_rows
 from models.quizzes import attempts
@@ -49,10 +50,15 @@ async def _quiz_body(request: web.Request, quiz: Quiz) -> dict[str, Any]:
 
 
 async def _attempt_body(
-    request: web.Request, attempt: QuizAttempt, quiz: Quiz, *, teacher: bool
+    request: web.Request,
+    attempt: QuizAttempt,
+    quiz: Quiz,
+    *,
+    teacher: bool,
+    material: attempts.Material | None = None,
 ) -> dict[str, Any]:
     view = await attempts.attempt_view(
-        session(request), attempt=attempt, quiz=quiz, teacher=teacher
+        session(request), attempt=attempt, quiz=quiz, teacher=teacher, material=material
     )
     return render(AttemptRead, view.fields())
 
@@ -201,13 +207,15 @@ async def delete_question(request: web.Request) -> web.Response:
 )
 async def start_attempt(request: web.Request) -> web.Response:
     """Start an attempt (an enrolled learner), or get back the one in progress (200)."""
-    quiz, _ = await quizzes.access_quiz(
+    quiz, course = await quizzes.access_quiz(
         session(request), actor=actor(request), quiz_id=path_id(request, "quiz_id")
     )
-    attempt, created = await attempts.do_start_attempt(
-        session(request), actor=actor(request), quiz=quiz
+    # Anyone but the course's teachers reached the quiz by being enrolled in the course.
+    enrolled = None if can_change_course(actor(request), course) else True
+    attempt, created, material = await attempts.do_start_attempt(
+        session(request), actor=actor(request), quiz=quiz, enrolled=enrolled
     )
-    body = await _attempt_body(request, attempt, quiz, teacher=False)
+    body = await _attempt_body(request, attempt, quiz, teacher=False, material=material)
     return ok(body, status=201 if created else 200)
 
 
@@ -254,25 +262,43 @@ async def get_attempt(request: web.Request) -> web.Response:
 @routes.route("PATCH", ATTEMPT, tag=TAG, body=AnswersSave, response=AttemptRead, errors=(409,))
 async def save_answers(request: web.Request) -> web.Response:
     """Save answers to my attempt in progress, merged with those saved before."""
-    attempt, quiz, teacher = await attempts.access_attempt(
-        session(request), actor=actor(request), attempt_id=path_id(request, "attempt_id")
-    )
-    attempts.check_own(actor(request), attempt)
+    db, me, now = session(request), actor(request), utcnow()
+    attempt_id = path_id(request, "attempt_id")
+    # My attempt still taking answers, its row held for this save; else the checks below
+    # say why, in their order (404, 403, 400, then 409).
+    claimed = await attempts.claim_for_save(db, attempt_id=attempt_id, user_id=me.user_id, now=now)
+    attempt = claimed
+    if attempt is None:
+        attempt, _, _ = await attempts.access_attempt(db, actor=me, attempt_id=attempt_id)
+        attempts.check_own(me, attempt)
     data = await read_body(request, AnswersSave)
-    answers = await attempts.check_answers(session(request), attempt=attempt, answers=data.answers)
-    attempt = await attempts.do_save_answers(session(request), attempt=attempt, answers=answers)
-    return ok(await _attempt_body(request, attempt, quiz, teacher=teacher))
+    # Read once the row is held: no other save or submit of the attempt writes meanwhile.
+    quiz, material = await attempts.attempt_material(db, attempt=attempt)
+    answers = attempts.check_answers(attempt=attempt, material=material, answers=data.answers)
+    if claimed is None:
+        await attempts.refuse_save(db, attempt=attempt)
+    await attempts.write_answers(db, attempt=attempt, answers=answers, now=now, material=material)
+    return ok(await _attempt_body(request, attempt, quiz, teacher=False, material=material))
 
 
 @routes.route("POST", ATTEMPT + "submit/", tag=TAG, response=AttemptRead)
 async def submit_attempt(request: web.Request) -> web.Response:
     """Submit my attempt and get its result; again, the same result."""
-    attempt, quiz, teacher = await attempts.access_attempt(
-        session(request), actor=actor(request), attempt_id=path_id(request, "attempt_id")
+    db, me, now = session(request), actor(request), utcnow()
+    attempt_id = path_id(request, "attempt_id")
+    claimed = await attempts.claim_for_submit(
+        db, attempt_id=attempt_id, user_id=me.user_id, now=now
     )
-    attempts.check_own(actor(request), attempt)
-    attempt = await attempts.do_submit_attempt(session(request), attempt=attempt, quiz=quiz)
-    return ok(await _attempt_body(request, attempt, quiz, teacher=teacher))
+    if claimed is None:  # not mine (404, 403), or submitted already: shown as it is
+        attempt, quiz, teacher = await attempts.access_attempt(db, actor=me, attempt_id=attempt_id)
+        attempts.check_own(me, attempt)
+        attempt = await attempts.do_submit_attempt(db, attempt=attempt, quiz=quiz, now=now)
+        return ok(await _attempt_body(request, attempt, quiz, teacher=teacher))
+    quiz, material = await attempts.attempt_material(db, attempt=claimed)
+    attempt = await attempts.grade_submitted(
+        db, attempt=claimed, quiz=quiz, material=material, now=now
+    )
+    return ok(await _attempt_body(request, attempt, quiz, teacher=False, material=material))
 
 
 @routes.route(

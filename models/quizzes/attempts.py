@@ -17,16 +17,26 @@ the score is always shown once graded.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NoReturn
 
-from sqlalchemy import CursorResult, Select, delete, func, or_, select, true, update
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from models.base import utcnow
 from models.courses.tables import Course
@@ -60,6 +70,7 @@ ATTEMPTS = Listing(
 )
 
 SUBMITTED_ALREADY = "This attempt has already been submitted."
+STARTED_MEANWHILE = "Another attempt was just started; try again."
 DEADLINE_PASSED = "This attempt's deadline has passed; it can no longer be changed."
 _shuffler = random.SystemRandom()
 
@@ -89,6 +100,53 @@ async def access_attempt(
     if not (actor.is_admin or instructor_id == actor.user_id):
         raise NotFound()
     return attempt, quiz, True
+
+
+@dataclass(slots=True)
+class Material:
+    """What a request about an attempt reads of its quiz, once, in one statement
+    (`attempt_material`): every question the quiz has now, by id, and the answers the
+    attempt saved, by question id. Validating, grading and the response all use it."""
+
+    questions: dict[int, QuizQuestion]
+    answers: dict[int, Any] = field(default_factory=dict)
+
+    def of_attempt(self, attempt: QuizAttempt) -> list[QuizQuestion]:
+        """The attempt's questions in its order (one deleted since its start left out)."""
+        found = (self.questions.get(question_id) for question_id in attempt.question_ids or [])
+        return [question for question in found if question is not None]
+
+
+_MATERIAL = (
+    select(Quiz, QuizQuestion, QuizAnswer.answer)
+    .outerjoin(QuizQuestion, QuizQuestion.quiz_id == Quiz.id)
+    .outerjoin(
+        QuizAnswer,
+        and_(
+            QuizAnswer.attempt_id == bindparam("attempt_id"),
+            QuizAnswer.question_id == QuizQuestion.id,
+        ),
+    )
+    .where(Quiz.id == bindparam("quiz_id"))
+)
+
+
+async def attempt_material(session: AsyncSession, *, attempt: QuizAttempt) -> tuple[Quiz, Material]:
+    """The attempt's quiz, with its questions and the attempt's saved answers: one
+    statement (a question's quiz never changes, so the quiz's questions are the attempt's
+    and those added since its start)."""
+    rows = await session.execute(_MATERIAL, {"attempt_id": attempt.id, "quiz_id": attempt.quiz_id})
+    quiz: Quiz | None = None
+    material = Material({})
+    for found, question, answer in rows:
+        quiz = found
+        if question is not None:
+            material.questions[question.id] = question
+            if answer is not None:
+                material.answers[question.id] = answer
+    if quiz is None:  # the quiz went with its attempts (ON DELETE CASCADE): not found
+        raise NotFound()
+    return quiz, material
 
 
 def attempts_query(
@@ -148,44 +206,49 @@ def deadline_of(quiz: Quiz, started: datetime) -> datetime | None:
     return min(ends) if ends else None
 
 
+_LATEST = (
+    select(QuizAttempt)
+    .where(QuizAttempt.quiz_id == bindparam("quiz_id"), QuizAttempt.user_id == bindparam("user_id"))
+    .order_by(QuizAttempt.number.desc())
+    .limit(1)
+)
+
+
+async def _latest(session: AsyncSession, *, quiz_id: int, user_id: str) -> QuizAttempt | None:
+    """The learner's last attempt at the quiz: the one in progress if any (a start makes a
+    new one only when none is), and its number is how many they have taken."""
+    found: QuizAttempt | None = (
+        await session.scalars(_LATEST, {"quiz_id": quiz_id, "user_id": user_id})
+    ).first()
+    return found
+
+
 async def _in_progress(session: AsyncSession, *, quiz_id: int, user_id: str) -> QuizAttempt | None:
-    stmt = select(QuizAttempt).where(
-        QuizAttempt.quiz_id == quiz_id,
-        QuizAttempt.user_id == user_id,
-        QuizAttempt.status == IN_PROGRESS,
-    )
-    return (await session.scalars(stmt.order_by(QuizAttempt.number.desc()).limit(1))).first()
-
-
-async def _quiz_questions(session: AsyncSession, *, quiz_id: int) -> list[QuizQuestion]:
-    stmt = (
-        select(QuizQuestion)
-        .where(QuizQuestion.quiz_id == quiz_id)
-        .order_by(QuizQuestion.position, QuizQuestion.id)
-    )
-    return list((await session.scalars(stmt)).all())
+    latest = await _latest(session, quiz_id=quiz_id, user_id=user_id)
+    return latest if latest is not None and latest.status == IN_PROGRESS else None
 
 
 async def do_start_attempt(
-    session: AsyncSession, *, actor: Principal, quiz: Quiz, now: datetime | None = None
-) -> tuple[QuizAttempt, bool]:
-    """The actor's attempt in progress if there is one, else a new one; and whether it
-    is new. One still in progress past its deadline is submitted first."""
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    quiz: Quiz,
+    enrolled: bool | None = None,
+    now: datetime | None = None,
+) -> tuple[QuizAttempt, bool, Material | None]:
+    """The actor's attempt in progress if there is one, else a new one; whether it is new;
+    and for a new one its material (its questions, no answers yet). One still in progress
+    past its deadline is submitted first. `enrolled` when the caller knows it already."""
     now = now or utcnow()
-    enrolled = await is_enrolled(session, actor=actor, course_id=quiz.course_id)
-    current = await _in_progress(session, quiz_id=quiz.id, user_id=actor.user_id)
-    if current is not None and enrolled:
-        if current.deadline is None or now < current.deadline:
-            return current, False
-        await do_submit_attempt(session, attempt=current, quiz=quiz, now=now, auto=True)
+    if enrolled is None:
+        enrolled = await is_enrolled(session, actor=actor, course_id=quiz.course_id)
+    latest = await _latest(session, quiz_id=quiz.id, user_id=actor.user_id)
+    if latest is not None and latest.status == IN_PROGRESS and enrolled:
+        if latest.deadline is None or now < latest.deadline:
+            return latest, False, None
+        await do_submit_attempt(session, attempt=latest, quiz=quiz, now=now, auto=True)
     check_taker(quiz, enrolled=enrolled, now=now)
-    taken = await session.scalar(
-        select(QuizAttempt.number)
-        .where(QuizAttempt.quiz_id == quiz.id, QuizAttempt.user_id == actor.user_id)
-        .order_by(QuizAttempt.number.desc())
-        .limit(1)
-    )
-    taken = taken or 0
+    taken = latest.number if latest is not None else 0
     if quiz.attempts_allowed is not None and taken >= quiz.attempts_allowed:
         raise PermissionDenied("No attempts left at this quiz.")
     questions = await _quiz_questions(session, quiz_id=quiz.id)
@@ -201,43 +264,56 @@ async def do_start_attempt(
             if quiz.shuffle_options:
                 _shuffler.shuffle(ids)
             options[str(question.id)] = ids
-    attempt = QuizAttempt(
-        quiz_id=quiz.id,
-        user_id=actor.user_id,
-        number=taken + 1,
-        status=IN_PROGRESS,
-        started_at=now,
-        deadline=deadline_of(quiz, now),
-        question_ids=order,
-        option_order=options,
-        results={},
-    )
+    values = {
+        "quiz_id": quiz.id,
+        "user_id": actor.user_id,
+        "number": taken + 1,
+        "status": IN_PROGRESS,
+        "started_at": now,
+        "deadline": deadline_of(quiz, now),
+        "question_ids": order,
+        "option_order": options,
+        "results": {},
+    }
     try:
-        async with session.begin_nested():
-            session.add(attempt)
-            await session.flush()
-    except IntegrityError:
+        attempt = (await session.scalars(_start_statement(dialect_of(session)), values)).first()
+    except IntegrityError:  # its quiz was deleted meanwhile
+        raise Conflict(STARTED_MEANWHILE) from None
+    if attempt is None:
         # Another start of the same learner won the number: theirs is the attempt.
         winner = await _in_progress(session, quiz_id=quiz.id, user_id=actor.user_id)
         if winner is None:
-            raise Conflict("Another attempt was just started; try again.") from None
-        return winner, False
-    return attempt, True
+            raise Conflict(STARTED_MEANWHILE) from None
+        return winner, False, None
+    return attempt, True, Material({q.id: q for q in questions})
+
+
+@functools.lru_cache(maxsize=2)
+def _start_statement(dialect: str) -> Any:
+    """A new attempt, unless another start of the learner's took its number or holds the
+    one attempt in progress (both unique): then nothing, and no row returned. One
+    statement, no savepoint; built once per dialect."""
+    insert = conflict_insert(dialect)(QuizAttempt)
+    return insert.on_conflict_do_nothing().returning(QuizAttempt)
+
+
+async def _quiz_questions(session: AsyncSession, *, quiz_id: int) -> list[QuizQuestion]:
+    stmt = (
+        select(QuizQuestion)
+        .where(QuizQuestion.quiz_id == quiz_id)
+        .order_by(QuizQuestion.position, QuizQuestion.id)
+    )
+    return list((await session.scalars(stmt)).all())
 
 
 # Saving
 
 
-async def check_answers(
-    session: AsyncSession, *, attempt: QuizAttempt, answers: dict[str, Any]
+def check_answers(
+    *, attempt: QuizAttempt, material: Material, answers: dict[str, Any]
 ) -> dict[int, Any]:
     """The answers by question id, each a valid answer to a question of this attempt."""
-    questions = {
-        q.id: q
-        for q in await session.scalars(
-            select(QuizQuestion).where(QuizQuestion.id.in_(attempt.question_ids or [0]))
-        )
-    }
+    questions = material.questions
     checked: dict[int, Any] = {}
     errors: dict[str, list[str]] = {}
     for key, value in answers.items():
@@ -268,64 +344,123 @@ def check_own(actor: Principal, attempt: QuizAttempt) -> None:
         raise PermissionDenied()
 
 
-async def do_save_answers(
+def _open_at(now: Any) -> Any:
+    """In progress and before its deadline: an attempt that still takes answers."""
+    return and_(
+        QuizAttempt.status == IN_PROGRESS,
+        or_(QuizAttempt.deadline.is_(None), QuizAttempt.deadline > now),
+    )
+
+
+# The learner's own attempt that still takes answers, its `saved_at` set and its row held
+# for the unit: a submit (or the sweep) waits for the save, or the save for the submit.
+_CLAIM_SAVE = (
+    update(QuizAttempt)
+    .where(
+        QuizAttempt.id == bindparam("b_attempt_id"),
+        QuizAttempt.user_id == bindparam("b_user_id"),
+        _open_at(bindparam("b_now")),
+    )
+    .values(saved_at=bindparam("b_now"))
+    .returning(QuizAttempt)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
+async def claim_for_save(
+    session: AsyncSession, *, attempt_id: int, user_id: str, now: datetime
+) -> QuizAttempt | None:
+    """The attempt, if it is `user_id`'s, in progress and before its deadline: its
+    `saved_at` set to `now` and its row held for this unit, in one statement. None
+    otherwise (`access_attempt`, `check_own` and `do_save_answers` then say why)."""
+    params = {"b_attempt_id": attempt_id, "b_user_id": user_id, "b_now": now}
+    found: QuizAttempt | None = (await session.scalars(_CLAIM_SAVE, params)).one_or_none()
+    return found
+
+
+@functools.lru_cache(maxsize=2)
+def _answers_upsert(dialect: str) -> Any:
+    """One answer inserted or replaced, built once per dialect and run with every answer
+    of a save as its parameters (a multi-row VALUES has no cache key: compiled each time)."""
+    insert = conflict_insert(dialect)(QuizAnswer.__table__)
+    return insert.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={"answer": insert.excluded.answer, "saved_at": insert.excluded.saved_at},
+    )
+
+
+_CLEAR_ANSWERS = delete(QuizAnswer).where(
+    QuizAnswer.attempt_id == bindparam("attempt_id"),
+    QuizAnswer.question_id.in_(bindparam("cleared", expanding=True)),
+)
+
+
+async def write_answers(
     session: AsyncSession,
     *,
     attempt: QuizAttempt,
     answers: dict[int, Any],
-    now: datetime | None = None,
-) -> QuizAttempt:
-    """Merge `answers` into what the attempt has saved (null clears one), while it is in
-    progress and before its deadline (409 otherwise)."""
-    now = now or utcnow()
-    touched = cast(
-        CursorResult[Any],
-        await session.execute(
-            update(QuizAttempt)
-            .where(
-                QuizAttempt.id == attempt.id,
-                QuizAttempt.status == IN_PROGRESS,
-                or_(QuizAttempt.deadline.is_(None), QuizAttempt.deadline > now),
-            )
-            .values(saved_at=now)
-            .execution_options(synchronize_session=False)
-        ),
-    )
-    if touched.rowcount != 1:
-        await session.refresh(attempt)
-        raise Conflict(SUBMITTED_ALREADY if attempt.status != IN_PROGRESS else DEADLINE_PASSED)
+    now: datetime,
+    material: Material | None = None,
+) -> None:
+    """Merge `answers` into what the attempt saved (null clears one), into `material`'s
+    answers too when given. The caller holds the attempt's row (`claim_for_save`)."""
     cleared = [qid for qid, value in answers.items() if value is None]
     if cleared:
-        await session.execute(
-            delete(QuizAnswer).where(
-                QuizAnswer.attempt_id == attempt.id, QuizAnswer.question_id.in_(cleared)
-            )
-        )
+        await session.execute(_CLEAR_ANSWERS, {"attempt_id": attempt.id, "cleared": cleared})
     rows = [
         {"attempt_id": attempt.id, "question_id": qid, "answer": value, "saved_at": now}
         for qid, value in answers.items()
         if value is not None
     ]
-    if rows:
-        insert = conflict_insert(dialect_of(session))(QuizAnswer.__table__).values(rows)
-        await session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["attempt_id", "question_id"],
-                set_={"answer": insert.excluded.answer, "saved_at": insert.excluded.saved_at},
-            )
-        )
-    set_committed_value(attempt, "saved_at", now)
-    return attempt
+    if rows:  # an autosave's one answer as one row, several as one executemany
+        upsert = _answers_upsert(dialect_of(session))
+        await session.execute(upsert, rows[0] if len(rows) == 1 else rows)
+    if material is not None:
+        for qid, value in answers.items():
+            if value is None:
+                material.answers.pop(qid, None)
+            else:
+                material.answers[qid] = value
 
 
-async def saved_answers(session: AsyncSession, *, attempt_id: int) -> dict[int, Any]:
-    rows = await session.execute(
-        select(QuizAnswer.question_id, QuizAnswer.answer).where(QuizAnswer.attempt_id == attempt_id)
-    )
-    return {question_id: answer for question_id, answer in rows.all()}
+async def refuse_save(session: AsyncSession, *, attempt: QuizAttempt) -> NoReturn:
+    """A save `claim_for_save` did not claim: 409, saying whether the attempt was submitted
+    or its time is up."""
+    await session.refresh(attempt)
+    raise Conflict(SUBMITTED_ALREADY if attempt.status != IN_PROGRESS else DEADLINE_PASSED)
 
 
 # Submitting and grading
+
+
+# The attempt submitted, if it was in progress (of a learner's submit and the sweep, or two
+# submits, exactly one claims it), and returned as it is now, in one statement.
+_CLAIM_SUBMIT = (
+    update(QuizAttempt)
+    .where(
+        QuizAttempt.id == bindparam("b_attempt_id"),
+        QuizAttempt.user_id == bindparam("b_user_id"),
+        QuizAttempt.status == IN_PROGRESS,
+    )
+    .values(
+        status=SUBMITTED,
+        submitted_at=bindparam("b_now"),
+        late=and_(QuizAttempt.deadline.is_not(None), QuizAttempt.deadline < bindparam("b_now")),
+        auto_submitted=bindparam("b_auto"),
+    )
+    .returning(QuizAttempt)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
+async def claim_for_submit(
+    session: AsyncSession, *, attempt_id: int, user_id: str, now: datetime, auto: bool = False
+) -> QuizAttempt | None:
+    """The attempt submitted now, if it is `user_id`'s and in progress; None otherwise."""
+    params = {"b_attempt_id": attempt_id, "b_user_id": user_id, "b_now": now, "b_auto": auto}
+    found: QuizAttempt | None = (await session.scalars(_CLAIM_SUBMIT, params)).one_or_none()
+    return found
 
 
 async def do_submit_attempt(
@@ -339,36 +474,28 @@ async def do_submit_attempt(
     """Submit the attempt with what it saved and grade it, once: a second submit (or the
     sweep after the learner) finds it submitted and returns it as it is."""
     now = now or utcnow()
-    late = attempt.deadline is not None and now > attempt.deadline
-    claimed = cast(
-        CursorResult[Any],
-        await session.execute(
-            update(QuizAttempt)
-            .where(QuizAttempt.id == attempt.id, QuizAttempt.status == IN_PROGRESS)
-            .values(status=SUBMITTED, submitted_at=now, late=late, auto_submitted=auto)
-            .execution_options(synchronize_session=False)
-        ),
+    claimed = await claim_for_submit(
+        session, attempt_id=attempt.id, user_id=attempt.user_id, now=now, auto=auto
     )
-    await session.refresh(attempt)
-    if claimed.rowcount != 1:
+    if claimed is None:
+        await session.refresh(attempt)
         return attempt
-    questions = {
-        q.id: q
-        for q in await session.scalars(
-            select(QuizQuestion).where(QuizQuestion.id.in_(attempt.question_ids or [0]))
-        )
-    }
-    answers = await saved_answers(session, attempt_id=attempt.id)
-    results: dict[str, dict[str, Any]] = {}
-    for question_id in attempt.question_ids:
-        question = questions.get(question_id)
-        if question is not None:  # deleted since the start: not part of the score
-            results[str(question_id)] = mark(question, answers.get(question_id)).as_json()
-    attempt.results = results
-    attempt.max_score = sum(q.points for q in questions.values())
+    _, material = await attempt_material(session, attempt=claimed)
+    return await grade_submitted(session, attempt=claimed, quiz=quiz, material=material, now=now)
+
+
+async def grade_submitted(
+    session: AsyncSession, *, attempt: QuizAttempt, quiz: Quiz, material: Material, now: datetime
+) -> QuizAttempt:
+    """Grade an attempt just claimed (`claim_for_submit`) from what it saved, and post the
+    quiz's grade."""
+    questions = material.of_attempt(attempt)  # one deleted since the start is not scored
+    attempt.results = {str(q.id): mark(q, material.answers.get(q.id)).as_json() for q in questions}
+    attempt.max_score = sum(q.points for q in questions)
     _settle(attempt, now)
     await session.flush()
-    await post_quiz_grade(session, quiz=quiz, user_id=attempt.user_id)
+    points = sum(q.points for q in material.questions.values())
+    await post_quiz_grade(session, quiz=quiz, user_id=attempt.user_id, points=points)
     return attempt
 
 
@@ -395,9 +522,12 @@ def aggregate(method: str, fractions: Sequence[float]) -> float | None:
     return max(fractions)
 
 
-async def post_quiz_grade(session: AsyncSession, *, quiz: Quiz, user_id: str) -> None:
+async def post_quiz_grade(
+    session: AsyncSession, *, quiz: Quiz, user_id: str, points: float | None = None
+) -> None:
     """Post the learner's grade for the quiz: the grading method over their graded
-    attempts (each as a fraction of its own maximum), scaled to the quiz's points now."""
+    attempts (each as a fraction of its own maximum), scaled to the quiz's points now
+    (`points`, when the caller has just read every question's)."""
     rows = await session.execute(
         select(QuizAttempt.score, QuizAttempt.max_score)
         .where(
@@ -413,11 +543,12 @@ async def post_quiz_grade(session: AsyncSession, *, quiz: Quiz, user_id: str) ->
     fraction = aggregate(quiz.grading_method, fractions)
     if fraction is None:
         return
-    points = await session.scalar(
-        select(func.coalesce(func.sum(QuizQuestion.points), 0.0)).where(
-            QuizQuestion.quiz_id == quiz.id
+    if points is None:
+        points = await session.scalar(
+            select(func.coalesce(func.sum(QuizQuestion.points), 0.0)).where(
+                QuizQuestion.quiz_id == quiz.id
+            )
         )
-    )
     await record.post_grade(
         session,
         kind=QUIZ_KIND,
@@ -561,25 +692,21 @@ async def attempt_view(
     quiz: Quiz,
     teacher: bool,
     now: datetime | None = None,
+    material: Material | None = None,
 ) -> AttemptView:
     """The attempt with its questions in its order, each with the answer saved; the right
-    answers and results only when `answers_revealed`."""
+    answers and results only when `answers_revealed`. From `material` when the request
+    read it already."""
     revealed = answers_revealed(quiz, attempt, teacher=teacher, now=now or utcnow())
     await named(session, [attempt])
-    questions = {
-        q.id: q
-        for q in await session.scalars(
-            select(QuizQuestion).where(QuizQuestion.id.in_(attempt.question_ids or [0]))
-        )
-    }
-    answers = await saved_answers(session, attempt_id=attempt.id)
+    if material is None:
+        _, material = await attempt_material(session, attempt=attempt)
+    answers = material.answers
     order = attempt.option_order or {}
     results = attempt.results or {}
     shown = []
-    for question_id in attempt.question_ids:
-        question = questions.get(question_id)
-        if question is None:
-            continue
+    for question in material.of_attempt(attempt):
+        question_id = question.id
         texts = {int(o["id"]): o["text"] for o in question.options}
         option_ids = order.get(str(question_id), [])
         # Options added since the start come last; removed ones are gone.

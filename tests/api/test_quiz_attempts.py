@@ -405,6 +405,17 @@ async def test_two_submits_at_once_grade_once(api, make):
     assert replies[0].body["submitted_at"] == replies[1].body["submitted_at"]
 
 
+async def test_a_submit_before_the_deadline_is_not_late(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",), time_limit_minutes=5)
+    attempt = (await start(api, setup.id)).body
+
+    reply = await submit(api, attempt["id"])
+
+    assert reply.status == 200
+    assert (reply.body["late"], reply.body["auto_submitted"]) == (False, False)
+    assert reply.body["submitted_at"] < reply.body["deadline"]
+
+
 async def test_a_submit_after_the_deadline_submits_what_was_saved_marked_late(api, make):
     setup = await new_quiz(api, make, kinds=("true_false",), time_limit_minutes=5)
     attempt = (await start(api, setup.id)).body

@@ -261,6 +261,31 @@ async def test_a_10_mb_essay_is_a_413_and_nothing_is_written(api, make):
     assert await count_rows(api, QuizAnswer) == 0
 
 
+async def test_a_save_whose_body_arrives_slowly_holds_back_no_submit(api, make):
+    # A client that sends its autosave slowly must hold no row and no connection: the
+    # submit of the same attempt goes through meanwhile.
+    setup = await new_quiz(api, make, kinds=("true_false",))
+    attempt = (await start(api, setup.id)).body
+    body = orjson.dumps({"answers": {str(setup.q("true_false")): True}})
+    url = api.client.make_url(f"{ATTEMPTS}{attempt['id']}/")
+    _reader, writer = await asyncio.open_connection(url.host, url.port)
+    head = (
+        f"PATCH {url.path} HTTP/1.1\r\nHost: acme.test\r\n"
+        f"Authorization: Bearer {api.tokens['student']}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    writer.write(head.encode() + body[:5])  # the rest of the body never comes in time
+    await writer.drain()
+    try:
+        async with asyncio.timeout(10):
+            submitted = await submit(api, attempt["id"])
+    finally:
+        writer.close()
+
+    assert submitted.status == 200
+    assert submitted.body["status"] == "graded"
+
+
 async def test_the_instructor_may_not_save_a_learners_answers(api, make):
     setup = await new_quiz(api, make, kinds=("true_false",))
     attempt = (await start(api, setup.id)).body

@@ -44,6 +44,7 @@ from models.outage import connection_lost
 from models.people.directory import Claims, do_store_person
 from models.unit_of_work import UnitOfWork
 from web.handlers import open_unit
+from web.jsonio import read_json_ahead
 from web.keys import (
     AUDITED,
     AUDITOR,
@@ -236,6 +237,8 @@ async def _in_unit_of_work(
     claims = request.app[PEOPLE_SEEN].changed(principal)
     if claims is not None and read_only:
         await store_person_now(request.app, principal, claims)
+    if not read_only:
+        await read_json_ahead(request)
     async with open_unit(request.app, principal.tenant, read_only=read_only) as uow:
         request[UOW] = uow
         uow.actor = principal

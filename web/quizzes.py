@@ -28,9 +28,8 @@ from models.quizzes.schemas import (
     QuizUpdate,
 )
 from models.quizzes.tables import Quiz, QuizAttempt
-from models.validation import validate
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
-from web.jsonio import read_body, read_json, read_query
+from web.jsonio import read_body, read_query
 from web.pagination import page_body, page_request
 from web.routing import RouteTable
 
@@ -265,9 +264,6 @@ async def save_answers(request: web.Request) -> web.Response:
     """Save answers to my attempt in progress, merged with those saved before."""
     db, me, now = session(request), actor(request), utcnow()
     attempt_id = path_id(request, "attempt_id")
-    # The body is read before any row is held or connection taken: a client sending it
-    # slowly holds nothing. It is judged after the access checks, as everywhere.
-    body = await read_json(request)
     # My attempt still taking answers, its row held for this save; else the checks below
     # say why, in their order (404, 403, 400, then 409).
     claimed = await attempts.claim_for_save(db, attempt_id=attempt_id, user_id=me.user_id, now=now)
@@ -275,7 +271,7 @@ async def save_answers(request: web.Request) -> web.Response:
     if attempt is None:
         attempt, _, _ = await attempts.access_attempt(db, actor=me, attempt_id=attempt_id)
         attempts.check_own(me, attempt)
-    data = validate(AnswersSave, body)
+    data = await read_body(request, AnswersSave)  # read ahead, before the row was held
     # Read once the row is held: no other save or submit of the attempt writes meanwhile.
     quiz, material = await attempts.attempt_material(db, attempt=attempt)
     answers = attempts.check_answers(attempt=attempt, material=material, answers=data.answers)

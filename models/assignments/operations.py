@@ -73,11 +73,10 @@ async def is_enrolled(session: AsyncSession, *, actor: Principal, course_id: int
     return bool(await session.scalar(select(enrolled_in(actor, course_id))))
 
 
-async def access_assignment(
-    session: AsyncSession, *, actor: Principal, assignment_id: int, for_change: bool = False
-) -> tuple[Assignment, Course]:
-    """The assignment and its course, if the actor may see it (404 otherwise) and, for a
-    change, may change it (403)."""
+async def assignment_and_course(
+    session: AsyncSession, assignment_id: int
+) -> tuple[Assignment, Course] | None:
+    """The assignment and its course, whoever asks (the caller decides who may see it)."""
     row = (
         await session.execute(
             select(Assignment, Course)
@@ -85,6 +84,15 @@ async def access_assignment(
             .where(Assignment.id == assignment_id)
         )
     ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def access_assignment(
+    session: AsyncSession, *, actor: Principal, assignment_id: int, for_change: bool = False
+) -> tuple[Assignment, Course]:
+    """The assignment and its course, if the actor may see it (404 otherwise) and, for a
+    change, may change it (403)."""
+    row = await assignment_and_course(session, assignment_id)
     if row is None:
         raise NotFound()
     assignment, course = row

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.assignments.operations import KIND, is_enrolled
+from models.assignments.operations import KIND, assignment_and_course, is_enrolled
 from models.assignments.schemas import GradeCreate, SubmissionQuery
 from models.assignments.tables import (
     GRADED,
@@ -171,13 +171,7 @@ async def check_submission_target(
     course's instructor or an admin who is not enrolled, a 403; past the due date under
     `refuse`, a 403 that says so.
     """
-    row = (
-        await session.execute(
-            select(Assignment, Course)
-            .join(Course, Course.id == Assignment.course_id)
-            .where(Assignment.id == assignment_id)
-        )
-    ).one_or_none()
+    row = await assignment_and_course(session, assignment_id)
     if row is None:
         raise ValidationFailed.field("assignment", invalid_pk(assignment_id))
     assignment, course = row

@@ -9,7 +9,8 @@ comes from the peers' own run in `make bench`).
 
 1. A fresh PostgreSQL database, seeded through the service itself (an in-process app): 30
    rows in every list (courses, lessons, enrollments, forums, groups, members, messages,
-   conversations, schedules, orders, AI sessions) and one forum of 200 posts.
+   conversations, schedules, orders, AI sessions, quizzes, assignments; the gradebook's
+   30 enrollees) and one forum of 200 posts.
 2. Counting pass, in that process: each route once to warm up, then `COUNT_SAMPLES`
    requests under `bench.statements.StatementCounter`: statements, transactions and round
    trips of the median one. The served process carries no counter.
@@ -73,6 +74,7 @@ USERS: dict[str, tuple[str, str]] = {
     "instructor": ("bench-instructor", "instructor"),
     "reader": ("bench-reader", "student"),
     "buyer": ("bench-buyer", "student"),
+    "learner": ("bench-student-0", "student"),
 }
 WINDOW = "start=2027-01-01T00:00:00Z&end=2027-02-01T00:00:00Z"
 API = "/api/lms"
@@ -125,6 +127,12 @@ def table(ids: dict[str, int]) -> list[Route]:
         Route("activity logs", "detail", f"{API}/activitylog/logs/{ids['activity']}/"),
         Route("audit logs", "list", f"{API}/auditlog/logs/"),
         Route("audit logs", "detail", f"{API}/auditlog/logs/{ids['audit']}/"),
+        Route("quizzes", "list", f"{c}/quizzes/?course={ids['course']}"),
+        Route("quizzes", "detail", f"{c}/quizzes/{ids['quiz']}/"),
+        Route("assignments", "list", f"{c}/assignments/?course={ids['course']}"),
+        Route("assignments", "detail", f"{c}/assignments/{ids['assignment']}/"),
+        Route("grades", "gradebook", f"{c}/courses/{ids['course']}/gradebook/", "instructor"),
+        Route("grades", "mine", f"{c}/grades/", "learner"),
     ]
     creates = [
         Route(
@@ -164,6 +172,20 @@ def table(ids: dict[str, int]) -> list[Route]:
         ),
         Route("schedules", "create", f"{s}/", body=schedule_body("$n", 0)),
         Route("AI sessions", "create", f"{ai}/", "reader", '{"topic": "Topic $n"}'),
+        Route(
+            "quizzes",
+            "create",
+            f"{c}/quizzes/",
+            "instructor",
+            f'{{"lesson": {ids["quiz_lesson"]}, "title": "Quiz $n", "is_published": true}}',
+        ),
+        Route(
+            "assignments",
+            "create",
+            f"{c}/assignments/",
+            "instructor",
+            f'{{"course": {ids["course"]}, "title": "Essay $n", "points": 10}}',
+        ),
     ]
     return reads + creates
 
@@ -309,6 +331,26 @@ async def seed(api: Client) -> dict[str, int]:
     sessions = await rows(
         api, f"{API}/ai_chat/sessions/", ({"topic": f"Topic {n}"} for n in range(ROWS)), "reader"
     )
+    quiz_lesson = (
+        await rows(
+            api,
+            f"{c}/lessons/",
+            [{"module": module, "title": "Quizzes", "lesson_type": "quiz"}],
+            "instructor",
+        )
+    )[0]
+    quizzes = await rows(
+        api,
+        f"{c}/quizzes/",
+        ({"lesson": quiz_lesson, "title": f"Quiz {n}", "is_published": True} for n in range(ROWS)),
+        "instructor",
+    )
+    assignments = await rows(
+        api,
+        f"{c}/assignments/",
+        ({"course": courses[0], "title": f"Essay {n}", "points": 10} for n in range(ROWS)),
+        "instructor",
+    )
     await api.settled()  # the activity and audit records of all the above
     activity = await api.call("GET", f"{API}/activitylog/logs/", "admin")
     audit = await api.call("GET", f"{API}/auditlog/logs/", "admin")
@@ -329,6 +371,9 @@ async def seed(api: Client) -> dict[str, int]:
         "session": sessions[-1],
         "activity": activity["results"][0]["id"],
         "audit": audit["results"][0]["id"],
+        "quiz_lesson": quiz_lesson,
+        "quiz": quizzes[-1],
+        "assignment": assignments[-1],
     }
 
 

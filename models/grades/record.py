@@ -6,7 +6,10 @@ of these commits: the source's unit does, and the learner's notification leaves 
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+import functools
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
@@ -48,15 +51,28 @@ async def register_item(
         "created_at": now,
         "updated_at": now,
     }
-    insert = conflict_insert(dialect_of(session))(GradeItem.__table__).values(values)
-    await session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["kind", "source_id"],
-            set_={
-                name: insert.excluded[name]
-                for name in ("course_id", "title", "max_points", "pass_points", "updated_at")
-            },
-        )
+    await session.execute(_item_upsert(dialect_of(session)), values)
+
+
+_ITEM_COLUMNS = (
+    *("course_id", "kind", "source_id", "title", "max_points", "pass_points"),
+    *("category", "created_at", "updated_at"),
+)
+
+
+@functools.lru_cache(maxsize=4)
+def _item_upsert(dialect: str) -> Any:
+    """The item's upsert, built once per dialect with its values bound (a statement made per
+    call with `.values(...)` and `.excluded` is compiled again on every call)."""
+    insert = conflict_insert(dialect)(GradeItem.__table__).values(
+        {name: bindparam(name) for name in _ITEM_COLUMNS}
+    )
+    return insert.on_conflict_do_update(
+        index_elements=["kind", "source_id"],
+        set_={
+            name: insert.excluded[name]
+            for name in ("course_id", "title", "max_points", "pass_points", "updated_at")
+        },
     )
 
 
@@ -108,17 +124,10 @@ async def _locked_grade(session: AsyncSession, *, item_id: int, user_id: str) ->
     """The learner's row for the item, created empty if missing and held for this unit (a
     concurrent post of the same grade waits instead of creating it twice)."""
     now = utcnow()
-    insert = conflict_insert(dialect_of(session))(Grade.__table__).values(
-        item_id=item_id,
-        user_id=user_id,
-        score=None,
-        override_score=None,
-        override_reason="",
-        released=False,
-        graded_at=now,
-        updated_at=now,
+    await session.execute(
+        _empty_grade_insert(dialect_of(session)),
+        {"item_id": item_id, "user_id": user_id, "now": now},
     )
-    await session.execute(insert.on_conflict_do_nothing(index_elements=["item_id", "user_id"]))
     grade = await session.scalar(
         select(Grade)
         .where(Grade.item_id == item_id, Grade.user_id == user_id)
@@ -127,6 +136,22 @@ async def _locked_grade(session: AsyncSession, *, item_id: int, user_id: str) ->
     )
     assert grade is not None
     return grade
+
+
+@functools.lru_cache(maxsize=4)
+def _empty_grade_insert(dialect: str) -> Any:
+    """A learner's empty grade row unless it exists, built once per dialect."""
+    insert = conflict_insert(dialect)(Grade.__table__).values(
+        item_id=bindparam("item_id"),
+        user_id=bindparam("user_id"),
+        score=None,
+        override_score=None,
+        override_reason="",
+        released=False,
+        graded_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    return insert.on_conflict_do_nothing(index_elements=["item_id", "user_id"])
 
 
 def _points(value: float) -> str:

@@ -33,6 +33,18 @@ def _not_bool(value: object) -> object:
     return value
 
 
+def _number_not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("A valid number is required.")
+    return value
+
+
+# `true` and `false` are no number, though pydantic would read them as 1 and 0: put after
+# a number's bounds, so that they stay its own (and the document's).
+IntegerNotBool = BeforeValidator(_not_bool)
+NumberNotBool = BeforeValidator(_number_not_bool)
+
+
 def _in_id_range(value: int) -> int:
     if not 0 < value <= MAX_ID:
         raise ValueError(invalid_pk(value))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     Field,
@@ -106,6 +108,25 @@ class LetterBand(Body):
     min: Percent = Field(description="The lowest total percent that earns this letter.")
 
 
+def _banded(bands: list[LetterBand]) -> list[LetterBand]:
+    """Bands from the highest `min` down, each letter and each `min` once: a scheme read as
+    it is written."""
+    mins = [band.min for band in bands]
+    if any(lower >= higher for higher, lower in pairwise(mins)):
+        raise ValueError("List the bands from the highest min down, each min once.")
+    letters = [band.letter for band in bands]
+    if len(set(letters)) != len(letters):
+        raise ValueError("Each band needs a letter of its own.")
+    return bands
+
+
+LetterScheme = Annotated[
+    list[LetterBand],
+    Field(max_length=MAX_LETTERS),
+    AfterValidator(_banded),
+]
+
+
 class CompletionRule(Body):
     """What completing the course takes; every condition given must hold."""
 
@@ -129,7 +150,10 @@ class GradingSettings(Body):
             "Weight of each category in the total; empty (or all 0): every point counts alike."
         ),
     )
-    letter_scheme: Annotated[list[LetterBand], Field(max_length=MAX_LETTERS)] | None = None
+    letter_scheme: LetterScheme | None = Field(
+        default=None,
+        description="Bands from the highest `min` down, letters and mins each once; null: none.",
+    )
     completion: CompletionRule | None = Field(
         default=None, description="Null: the course issues no certificates."
     )

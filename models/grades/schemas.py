@@ -9,14 +9,22 @@ from typing import Annotated, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     Field,
     PlainValidator,
     StringConstraints,
 )
 
 from models.errors import invalid_pk
-from models.fields import ANY_TEXT, MAX_ID, SOME_TEXT, Id, NoNul, OptionalTimestamp, Timestamp
+from models.fields import (
+    ANY_TEXT,
+    MAX_ID,
+    SOME_TEXT,
+    Id,
+    NoNul,
+    NumberNotBool,
+    OptionalTimestamp,
+    Timestamp,
+)
 from models.people.schemas import Person
 from models.validation import Body
 
@@ -25,20 +33,10 @@ MAX_LETTERS = 20
 MAX_ITEMS_PASSED = 1000
 
 
-def _number_not_bool(value: object) -> object:
-    if isinstance(value, bool):
-        raise ValueError("A valid number is required.")
-    return value
-
-
-Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_number_not_bool)]
-Percent = Annotated[
-    float, Field(ge=0, le=100, allow_inf_nan=False), BeforeValidator(_number_not_bool)
-]
-Weight = Annotated[
-    float, Field(ge=0, le=1000, allow_inf_nan=False), BeforeValidator(_number_not_bool)
-]
-Points = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_number_not_bool)]
+Number = Annotated[float, Field(allow_inf_nan=False), NumberNotBool]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), NumberNotBool]
+Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False), NumberNotBool]
+Points = Annotated[float, Field(ge=0, allow_inf_nan=False), NumberNotBool]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoNul, ANY_TEXT]
 Letter = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5), NoNul, SOME_TEXT

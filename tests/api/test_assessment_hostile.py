@@ -5,6 +5,7 @@ the contract's shape, and nothing is ever a 500 or half written."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -786,3 +787,262 @@ async def test_a_form_naming_an_assignment_out_of_range_is_a_400(api, value):
     reply = await api.call("POST", SUBMISSIONS, data=body, headers=headers, as_="student")
     assert (reply.status, list(reply.body)) == (400, ["assignment", "status"])
     assert await rows(api) == (0, 0, 0)
+
+
+# Reaching across courses
+
+
+async def test_an_assignment_is_not_moved_to_another_s_course_or_lesson(api, make):
+    mine = await make.course()
+    theirs = await make.course(as_="instructor2")
+    their_lesson = await make.lesson(
+        (await make.module(theirs["id"], as_="instructor2"))["id"], as_="instructor2"
+    )
+    essay = await new_assignment(api, mine["id"])
+    whole = {"course": theirs["id"], "title": "Moved", "points": 10}
+    reply = await api.put(f"{ASSIGNMENTS}{essay['id']}/", whole, as_="instructor")
+    assert reply.status in (200, 400)
+    assert reply.status == 400 or reply.body["course"] == mine["id"]
+    patch = {"lesson": their_lesson["id"]}
+    reply = await api.patch(f"{ASSIGNMENTS}{essay['id']}/", patch, as_="instructor")
+    assert (reply.status, list(reply.body)) == (400, ["lesson", "status"])
+    created = {"course": mine["id"], "lesson": their_lesson["id"], "title": "A", "points": 1}
+    reply = await api.post(ASSIGNMENTS, created, as_="instructor")
+    assert (reply.status, list(reply.body)) == (400, ["lesson", "status"])
+    stored = await api.get(f"{ASSIGNMENTS}{essay['id']}/", as_="instructor")
+    assert (stored.body["course"], stored.body["lesson"]) == (mine["id"], None)
+
+
+async def test_an_instructor_adds_nothing_to_another_s_course(api, make):
+    theirs = await make.course(as_="instructor2")
+    lesson = await make.lesson(
+        (await make.module(theirs["id"], as_="instructor2"))["id"],
+        as_="instructor2",
+        lesson_type="quiz",
+    )
+    quiz = await api.post(QUIZZES, {"lesson": lesson["id"], "title": "Q"}, as_="instructor")
+    assert quiz.status in (400, 403)
+    essay = await api.post(
+        ASSIGNMENTS, {"course": theirs["id"], "title": "A", "points": 1}, as_="instructor"
+    )
+    assert essay.status in (400, 403)
+    assert await count(api, Quiz) + await count(api, Assignment) == 0
+
+
+async def test_a_completion_rule_naming_another_course_s_item_is_a_400(api, make):
+    mine = await make.course()
+    theirs = await make.course(as_="instructor2")
+    item = await Sources(api).item(theirs["id"])
+    body = {"completion": {"items_passed": [item["id"]]}}
+    reply = await api.put(grading_url(mine["id"]), body, as_="instructor")
+    assert (reply.status, list(reply.body)) == (400, ["completion.items_passed", "status"])
+
+
+# Grading hostile
+
+
+async def test_essay_points_above_the_question_s_or_for_a_choice_question_are_400s(api, quiz_setup):
+    attempt = (await start(api, quiz_setup.id)).body
+    assert (await submit(api, attempt["id"])).status == 200
+    path = f"{ATTEMPTS}{attempt['id']}/grade/"
+    before = (await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="instructor")).body
+    for points in (
+        {str(quiz_setup.q("essay")): 5.01},
+        {str(quiz_setup.q("single_choice")): 1},
+        {str(quiz_setup.q("essay")): 1, str(quiz_setup.q("numeric")): 1},
+    ):
+        reply = await api.post(path, {"points": points}, as_="instructor")
+        assert (reply.status, reply.body["status"]) == (400, 400), points
+    assert (await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="instructor")).body == before
+
+
+async def test_grading_an_attempt_in_progress_is_refused(api, quiz_setup):
+    attempt = (await start(api, quiz_setup.id)).body
+    body = {"points": {str(quiz_setup.q("essay")): 1}}
+    reply = await api.post(f"{ATTEMPTS}{attempt['id']}/grade/", body, as_="instructor")
+    assert reply.status in (400, 409)
+    assert reply.body["status"] == reply.status
+
+
+async def test_too_many_or_too_long_answers_are_400s(api, quiz_setup):
+    attempt = (await start(api, quiz_setup.id)).body
+    many = {str(n): 1 for n in range(1, 1_100)}
+    reply = await api.patch(f"{ATTEMPTS}{attempt['id']}/", {"answers": many}, as_="student")
+    assert (reply.status, reply.body["status"]) == (400, 400)
+    long_essay = {quiz_setup.q("essay"): "x" * 100_001}
+    reply = await save(api, attempt["id"], long_essay)
+    assert reply.status in (400, 413)
+    assert reply.body["status"] == reply.status
+    stored = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+    assert all(q["answer"] is None for q in stored.body["questions"])
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"rubric_scores": {"content": 5, "nosuch": 1}},
+        {"rubric_scores": {"content": 7, "style": 4}},
+        {"rubric_scores": {"content": 5}},
+        {"rubric_scores": {"content": -1, "style": 4}},
+        {"rubric_scores": {"content": True, "style": 4}},
+        {"rubric_scores": []},
+        {"score": 10.5},
+        {"feedback": "x" * 20_001, "score": 1},
+        {"feedback": "a\x00b", "score": 1},
+    ],
+)
+async def test_hostile_rubric_grades_are_400s(api, make, body):
+    course = await make.course()
+    await make.enroll(course["id"])
+    rubric = [
+        {"id": "content", "title": "Content", "points": 6},
+        {"id": "style", "title": "Style", "points": 4},
+    ]
+    essay = await new_assignment(api, course["id"], rubric=rubric)
+    made = await api.post(SUBMISSIONS, {"assignment": essay["id"], "text": "t"}, as_="student")
+    path = f"{SUBMISSIONS}{made.body['id']}/grade/"
+    reply = await api.post(path, body, as_="instructor")
+    assert (reply.status, reply.body["status"]) == (400, 400), reply.body
+    stored = await api.get(f"{SUBMISSIONS}{made.body['id']}/", as_="instructor")
+    assert (stored.body["status"], stored.body["score"]) == ("ungraded", None)
+
+
+async def test_returning_an_ungraded_submission_is_a_400(api, make):
+    course = await make.course()
+    await make.enroll(course["id"])
+    essay = await new_assignment(api, course["id"])
+    made = await api.post(SUBMISSIONS, {"assignment": essay["id"], "text": "t"}, as_="student")
+    reply = await api.post(f"{SUBMISSIONS}{made.body['id']}/return/", as_="instructor")
+    assert (reply.status, reply.body["status"]) == (400, 400)
+    assert (await api.get(GRADES, as_="student")).body["count"] == 0
+
+
+async def test_a_learner_sees_no_grade_before_it_is_returned(api, make):
+    course = await make.course()
+    await make.enroll(course["id"])
+    essay = await new_assignment(api, course["id"])
+    made = await api.post(SUBMISSIONS, {"assignment": essay["id"], "text": "t"}, as_="student")
+    path = f"{SUBMISSIONS}{made.body['id']}/"
+    graded = await api.post(
+        path + "grade/", {"score": 3, "feedback": "SECRET-FB"}, as_="instructor"
+    )
+    assert graded.status == 200
+    mine = await api.get(path, as_="student")
+    assert (mine.body["score"], mine.body["feedback"], mine.body["grade_history"]) == (
+        None,
+        None,
+        None,
+    )
+    assert (
+        b"SECRET-FB"
+        not in (await api.call("GET", SUBMISSIONS, as_="student")).body.__repr__().encode()
+    )
+    assert (await api.get(GRADES, as_="student")).body["count"] == 0
+
+
+# Answers aimed elsewhere, bodies of the wrong shape
+
+
+async def test_an_answer_to_another_quiz_s_question_is_a_400(api, make, quiz_setup):
+    other = await new_quiz(api, make, kinds=("single_choice",))
+    attempt = (await start(api, quiz_setup.id)).body
+    foreign = other.q("single_choice")
+    reply = await save(api, attempt["id"], {foreign: other.option("single_choice", "wrong Lyon")})
+    assert (reply.status, reply.body["status"]) == (400, 400)
+
+
+async def test_a_multiple_choice_answer_picking_an_option_twice_is_a_400(api, make):
+    setup = await new_quiz(api, make, kinds=("multiple_choice",))
+    attempt = (await start(api, setup.id)).body
+    option = setup.questions["multiple_choice"]["options"][0]["id"]
+    for answer in ([option, option], [], [option, BIG], "1,2", [True]):
+        reply = await save(api, attempt["id"], {setup.q("multiple_choice"): answer})
+        if answer == []:
+            assert reply.status in (200, 400)
+            continue
+        assert (reply.status, reply.body["status"]) == (400, 400), answer
+
+
+@pytest.mark.parametrize(
+    "body", [[], None, "x", 5, {"answers": None}, {"answers": []}, {"answers": "x"}]
+)
+async def test_a_save_of_the_wrong_shape_is_a_400(api, quiz_setup, body):
+    attempt = (await start(api, quiz_setup.id)).body
+    reply = await api.patch(f"{ATTEMPTS}{attempt['id']}/", body, as_="student")
+    assert (reply.status, reply.body["status"]) == (400, 400)
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [(QUESTIONS, "POST"), (ASSIGNMENTS, "POST"), (SUBMISSIONS, "POST"), (GRADES + "1/", "PATCH")],
+)
+async def test_a_body_that_is_not_json_is_a_400_or_415(api, path, method):
+    for data, content_type in ((b"{not json", "application/json"), (b"a=1", "text/plain")):
+        headers = {"Content-Type": content_type}
+        reply = await api.call(method, path, data=data, headers=headers, as_="instructor")
+        assert reply.status in (400, 404, 415), (path, content_type, reply.status)
+        assert reply.body["status"] == reply.status
+
+
+async def test_an_override_of_an_unreleased_grade_stays_unseen_by_its_learner(api, make):
+    course = await make.course()
+    await make.enroll(course["id"])
+    sources = Sources(api)
+    item = await sources.item(course["id"], max_points=10)
+    await sources.grade(item, "student-1", 4, released=False)
+    book = await api.get(gradebook_url(course["id"]), as_="instructor")
+    grade_id = book.body["results"][0]["scores"][0]["grade_id"]
+    body = {"override_score": 9, "reason": "Regraded"}
+    reply = await api.patch(grade_url(grade_id), body, as_="instructor")
+    assert reply.status == 200, reply.body
+    await api.settled()
+    assert (await api.get(GRADES, as_="student")).body["count"] == 0
+    mine = await api.get("/api/lms/notifications/", as_="student")
+    assert mine.status in (200, 404)
+    if mine.status == 200:
+        assert not [n for n in mine.body["results"] if n.get("notification_type") == "grade"]
+
+
+async def test_a_form_with_an_unknown_part_or_a_huge_text_keeps_nothing(api, make):
+    course = await make.course()
+    await make.enroll(course["id"])
+    essay = await new_assignment(api, course["id"], allowed_file_types=["pdf"])
+    ref = ("assignment", None, str(essay["id"]).encode())
+    for parts in (
+        (ref, ("text", None, b"x" * 1_100_000)),
+        (ref, ("text", None, b"a\x00b")),
+        (ref, ("text", None, b"\xff\xfe")),
+    ):
+        body, headers = raw_form(*parts)
+        reply = await api.call(
+            "POST", SUBMISSIONS, data=io.BytesIO(body), headers=headers, as_="student"
+        )
+        assert reply.status in (400, 413), reply.body
+        assert reply.body["status"] == reply.status
+    assert await rows(api) == (0, 0, 0)
+
+
+async def test_a_form_naming_two_assignments_submits_to_none_it_may_not(api, make):
+    course = await make.course()
+    await make.enroll(course["id"])
+    essay = await new_assignment(api, course["id"], allowed_file_types=["pdf"])
+    draft = await new_assignment(api, course["id"], allowed_file_types=["pdf"], is_published=False)
+    for parts in (
+        (
+            ("assignment", None, str(essay["id"]).encode()),
+            ("files", "a.pdf", PDF),
+            ("assignment", None, str(draft["id"]).encode()),
+        ),
+        (
+            ("assignment", None, str(essay["id"]).encode()),
+            ("text", None, b"t"),
+            ("assignment", None, str(draft["id"]).encode()),
+        ),
+    ):
+        body, headers = raw_form(*parts)
+        reply = await api.call("POST", SUBMISSIONS, data=body, headers=headers, as_="student")
+        assert reply.status in (201, 400), reply.body
+        if reply.status == 201:
+            assert reply.body["assignment"] == essay["id"]
+    drafts = await api.get(f"{SUBMISSIONS}?assignment={draft['id']}", as_="instructor")
+    assert drafts.body["count"] == 0

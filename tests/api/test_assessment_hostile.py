@@ -12,15 +12,25 @@ import pytest
 from sqlalchemy import func, select
 
 from models.assignments.tables import Assignment
+from models.quizzes.attempts import SUBMIT_OVERDUE_TASK
 from models.quizzes.tables import Quiz, QuizAttempt, QuizQuestion
 from models.unit_of_work import unit_of_work
 from tests.api.grades_data import GRADES, Sources, grade_url, gradebook_url, grading_url
-from tests.api.quiz_helpers import ATTEMPTS, QUESTIONS, QUIZZES, new_quiz, save, start, submit
+from tests.api.quiz_helpers import (
+    ATTEMPTS,
+    QUESTIONS,
+    QUIZZES,
+    move_deadline_to_the_past,
+    new_quiz,
+    save,
+    start,
+    submit,
+)
 from tests.api.test_assignments import ASSIGNMENTS, new_assignment
 from tests.api.test_submissions import PDF, SUBMISSIONS, form, raw_form, rows
 from tests.conftest import Api, Factory
 from tests.matchers import NOT_FOUND
-from web.keys import DATABASES
+from web.keys import DATABASES, DISPATCHER
 
 CERTIFICATES = "/api/lms/courses/certificates/"
 VERIFY = "/api/lms/certificates/verify/"
@@ -305,6 +315,25 @@ async def test_a_learner_who_left_neither_saves_nor_submits_their_attempt(api, m
     teacher = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="instructor")
     assert teacher.body["status"] == "in_progress"
     assert teacher.body["questions"][0]["answer"] is None
+
+
+async def test_the_sweep_still_submits_the_overdue_attempt_of_a_learner_who_left(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",), time_limit_minutes=5)
+    attempt = (await start(api, setup.id)).body
+    assert (await save(api, attempt["id"], {setup.q("true_false"): False})).status == 200
+    await leave(api, setup.course["id"])
+    await move_deadline_to_the_past(api, attempt["id"])
+
+    await api.client.app[DISPATCHER].send(SUBMIT_OVERDUE_TASK, "acme")
+    await api.settled()
+
+    reply = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+    assert (reply.status, reply.body["status"], reply.body["auto_submitted"]) == (
+        200,
+        "graded",
+        True,
+    )
+    assert reply.body["score"] == 1
 
 
 async def test_a_learner_who_left_submits_no_assignment(api, make):

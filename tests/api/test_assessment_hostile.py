@@ -1075,3 +1075,50 @@ async def test_a_form_naming_two_assignments_submits_to_none_it_may_not(api, mak
             assert reply.body["assignment"] == essay["id"]
     drafts = await api.get(f"{SUBMISSIONS}?assignment={draft['id']}", as_="instructor")
     assert drafts.body["count"] == 0
+
+
+async def test_a_question_is_not_moved_to_another_s_quiz_by_a_put(api, make, quiz_setup):
+    theirs = await make.course(as_="instructor2")
+    module = await make.module(theirs["id"], as_="instructor2")
+    lesson = await make.lesson(module["id"], as_="instructor2", lesson_type="quiz")
+    their_quiz = await api.post(QUIZZES, {"lesson": lesson["id"], "title": "T"}, as_="instructor2")
+    assert their_quiz.status == 201, their_quiz.body
+    qid = quiz_setup.q("essay")
+    whole = {"quiz": their_quiz.body["id"], "kind": "essay", "prompt": "Moved?", "points": 1}
+    reply = await api.put(f"{QUESTIONS}{qid}/", whole, as_="instructor")
+    assert reply.status in (200, 400)
+    assert reply.status == 400 or reply.body["quiz"] == quiz_setup.id
+    listed = await api.get(f"{QUESTIONS}?quiz={their_quiz.body['id']}", as_="instructor2")
+    assert listed.body["count"] == 0
+
+
+async def test_a_question_changed_to_a_kind_it_cannot_be_graded_as_is_a_400(api, quiz_setup):
+    qid = quiz_setup.q("single_choice")
+    before = (await api.get(f"{QUESTIONS}{qid}/", as_="instructor")).body
+    for change in (
+        {"kind": "numeric"},
+        {"kind": "short_text"},
+        {"kind": "multiple_choice", "options": []},
+    ):
+        reply = await api.patch(f"{QUESTIONS}{qid}/", change, as_="instructor")
+        assert (reply.status, reply.body["status"]) == (400, 400), change
+    assert (await api.get(f"{QUESTIONS}{qid}/", as_="instructor")).body == before
+
+
+async def test_a_quiz_window_closing_before_it_opens_is_a_400(api, quiz_setup):
+    body = {"available_from": "2030-01-02T00:00:00Z", "available_until": "2030-01-01T00:00:00Z"}
+    reply = await api.patch(f"{QUIZZES}{quiz_setup.id}/", body, as_="instructor")
+    assert (reply.status, reply.body["status"]) == (400, 400)
+    for value in ("yesterday", "2030-13-01T00:00:00Z", 5, "9999999-01-01T00:00:00Z"):
+        reply = await api.patch(
+            f"{QUIZZES}{quiz_setup.id}/", {"available_until": value}, as_="instructor"
+        )
+        assert (reply.status, list(reply.body)) == (400, ["available_until", "status"]), value
+
+
+@pytest.mark.parametrize("user_id", ["x" * 200, "a%00b", "%0d%0a", "student-1' OR '1'='1"])
+async def test_odd_user_id_filters_find_nothing_or_are_400s(api, scene, user_id):
+    for path in (ATTEMPTS, SUBMISSIONS):
+        reply = await api.get(f"{path}?user_id={user_id}", as_="instructor")
+        assert reply.status in (200, 400), (path, reply.status)
+        assert reply.status == 400 or reply.body["count"] == 0

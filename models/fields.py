@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -109,8 +109,14 @@ def text_only(value: object) -> object:
     return value
 
 
-# A datetime sent as ISO 8601 text, never as a number.
-IsoDatetime = Annotated[datetime, BeforeValidator(text_only)]
+def _utc_when_naive(value: datetime) -> datetime:
+    # As DRF with USE_TZ in UTC: a datetime without an offset is read as UTC (it could be
+    # neither stored nor compared with the stored, UTC-aware ones).
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# A datetime sent as ISO 8601 text, never as a number; without an offset, in UTC.
+IsoDatetime = Annotated[datetime, BeforeValidator(text_only), AfterValidator(_utc_when_naive)]
 Timestamp = Annotated[datetime, PlainSerializer(lambda d: d.isoformat().replace("+00:00", "Z"))]
 OptionalTimestamp = Annotated[
     datetime | None,

@@ -1122,3 +1122,42 @@ async def test_odd_user_id_filters_find_nothing_or_are_400s(api, scene, user_id)
         reply = await api.get(f"{path}?user_id={user_id}", as_="instructor")
         assert reply.status in (200, 400), (path, reply.status)
         assert reply.status == 400 or reply.body["count"] == 0
+
+
+@pytest.mark.parametrize("due_at", ["0001-01-01T00:00:00Z", "1970-01-01T00:00:00+14:00"])
+async def test_a_due_date_ages_ago_penalises_to_zero_never_below(api, make, due_at):
+    course = await make.course()
+    await make.enroll(course["id"])
+    body = {"late_policy": "percent_per_day", "late_percent_per_day": 100, "due_at": due_at}
+    essay = await new_assignment(api, course["id"], **body)
+    made = await api.post(SUBMISSIONS, {"assignment": essay["id"], "text": "t"}, as_="student")
+    assert made.status == 201, made.body
+    assert made.body["is_late"] is True and made.body["days_late"] > 0
+    path = f"{SUBMISSIONS}{made.body['id']}/grade/"
+    graded = await api.post(path, {"score": 10}, as_="instructor")
+    assert graded.status == 200, graded.body
+    assert graded.body["score"] == 0
+
+
+async def test_a_due_date_far_ahead_is_taken(api, make):
+    course = await make.course()
+    essay = await new_assignment(api, course["id"], due_at="9999-12-31T23:59:59Z")
+    assert essay["due_at"] == "9999-12-31T23:59:59Z"
+
+
+async def test_a_date_without_an_offset_is_read_as_utc(api, make, quiz_setup):
+    course = await make.course()
+    essay = await new_assignment(api, course["id"], due_at="2030-01-01T00:00:00")
+    assert essay["due_at"] == "2030-01-01T00:00:00Z"
+    changed = await api.patch(
+        f"{ASSIGNMENTS}{essay['id']}/", {"due_at": "2031-01-01T12:00:00"}, as_="instructor"
+    )
+    assert (changed.status, changed.body["due_at"]) == (200, "2031-01-01T12:00:00Z")
+    window = {"available_from": "2020-01-01T00:00:00", "available_until": "2040-01-01T00:00"}
+    quiz = await api.patch(f"{QUIZZES}{quiz_setup.id}/", window, as_="instructor")
+    assert quiz.status == 200, quiz.body
+    assert (quiz.body["available_from"], quiz.body["available_until"]) == (
+        "2020-01-01T00:00:00Z",
+        "2040-01-01T00:00:00Z",
+    )
+    assert (await start(api, quiz_setup.id)).status == 201

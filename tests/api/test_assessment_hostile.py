@@ -1161,3 +1161,24 @@ async def test_a_date_without_an_offset_is_read_as_utc(api, make, quiz_setup):
         "2040-01-01T00:00:00Z",
     )
     assert (await start(api, quiz_setup.id)).status == 201
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x00"])
+async def test_answers_with_null_characters_are_400s(api, make, text):
+    setup = await new_quiz(api, make, kinds=("short_text", "essay"))
+    attempt = (await start(api, setup.id)).body
+    for kind in ("short_text", "essay"):
+        reply = await save(api, attempt["id"], {setup.q(kind): text})
+        assert (reply.status, reply.body["status"]) == (400, 400), kind
+    stored = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+    assert all(q["answer"] is None for q in stored.body["questions"])
+
+
+async def test_reasons_with_null_characters_are_400s(api, scene):
+    override = {"override_score": 1, "reason": "a\x00b"}
+    reply = await api.patch(grade_url(scene["grade"]["id"]), override, as_="instructor")
+    assert (reply.status, list(reply.body)) == (400, ["reason", "status"])
+    revoke = f"{CERTIFICATES}{scene['certificate']['id']}/revoke/"
+    reply = await api.post(revoke, {"reason": "a\x00b"}, as_="instructor")
+    assert (reply.status, list(reply.body)) == (400, ["reason", "status"])
+    await unchanged(api, scene)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -31,6 +31,18 @@ def _not_bool(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("A valid integer is required.")
     return value
+
+
+def _number_not_bool(value: object) -> object:
+    if isinstance(value, bool):
+        raise ValueError("A valid number is required.")
+    return value
+
+
+# `true` and `false` are no number, though pydantic would read them as 1 and 0: put after
+# a number's bounds, so that they stay its own (and the document's).
+IntegerNotBool = BeforeValidator(_not_bool)
+NumberNotBool = BeforeValidator(_number_not_bool)
 
 
 def _in_id_range(value: int) -> int:
@@ -97,8 +109,14 @@ def text_only(value: object) -> object:
     return value
 
 
-# A datetime sent as ISO 8601 text, never as a number.
-IsoDatetime = Annotated[datetime, BeforeValidator(text_only)]
+def _utc_when_naive(value: datetime) -> datetime:
+    # As DRF with USE_TZ in UTC: a datetime without an offset is read as UTC (it could be
+    # neither stored nor compared with the stored, UTC-aware ones).
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# A datetime sent as ISO 8601 text, never as a number; without an offset, in UTC.
+IsoDatetime = Annotated[datetime, BeforeValidator(text_only), AfterValidator(_utc_when_naive)]
 Timestamp = Annotated[datetime, PlainSerializer(lambda d: d.isoformat().replace("+00:00", "Z"))]
 OptionalTimestamp = Annotated[
     datetime | None,

@@ -276,7 +276,7 @@ async def save_answers(request: web.Request) -> web.Response:
     quiz, material = await attempts.attempt_material(db, attempt=attempt)
     answers = attempts.check_answers(attempt=attempt, material=material, answers=data.answers)
     if claimed is None:
-        await attempts.refuse_save(db, attempt=attempt)
+        await attempts.refuse_save(db, attempt=attempt, now=now)
     await attempts.write_answers(db, attempt=attempt, answers=answers, now=now, material=material)
     return ok(await _attempt_body(request, attempt, quiz, teacher=False, material=material))
 

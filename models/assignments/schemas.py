@@ -13,6 +13,7 @@ from models.fields import (
     Id,
     IsoDatetime,
     NoNul,
+    NumberNotBool,
     OptionalTimestamp,
     Timestamp,
     Title,
@@ -33,14 +34,7 @@ _EXTENSION = re.compile(r"[a-z0-9]{1,10}")
 _SENT_EXTENSION = r"^\s*\.?[A-Za-z0-9]{1,10}\s*$"
 
 
-def _not_bool(value: object) -> object:
-    """A number, not `true` or `false` (which pydantic would read as 1 and 0)."""
-    if isinstance(value, bool):
-        raise ValueError("A valid number is required.")
-    return value
-
-
-NotBool = BeforeValidator(_not_bool)
+NotBool = NumberNotBool  # true and false are no number
 # The bounds first, so that they are the number's own (and the document's); then NotBool.
 Points = Annotated[float, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False), NotBool]
 Score = Annotated[float, Field(ge=0, le=MAX_POINTS, allow_inf_nan=False), NotBool]

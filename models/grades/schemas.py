@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
-    BeforeValidator,
     Field,
     PlainValidator,
     StringConstraints,
 )
 
 from models.errors import invalid_pk
-from models.fields import ANY_TEXT, MAX_ID, SOME_TEXT, Id, NoNul, OptionalTimestamp, Timestamp
+from models.fields import (
+    ANY_TEXT,
+    MAX_ID,
+    SOME_TEXT,
+    Id,
+    NoNul,
+    NumberNotBool,
+    OptionalTimestamp,
+    Timestamp,
+)
 from models.people.schemas import Person
 from models.validation import Body
 
@@ -23,20 +33,10 @@ MAX_LETTERS = 20
 MAX_ITEMS_PASSED = 1000
 
 
-def _number_not_bool(value: object) -> object:
-    if isinstance(value, bool):
-        raise ValueError("A valid number is required.")
-    return value
-
-
-Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_number_not_bool)]
-Percent = Annotated[
-    float, Field(ge=0, le=100, allow_inf_nan=False), BeforeValidator(_number_not_bool)
-]
-Weight = Annotated[
-    float, Field(ge=0, le=1000, allow_inf_nan=False), BeforeValidator(_number_not_bool)
-]
-Points = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_number_not_bool)]
+Number = Annotated[float, Field(allow_inf_nan=False), NumberNotBool]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), NumberNotBool]
+Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False), NumberNotBool]
+Points = Annotated[float, Field(ge=0, allow_inf_nan=False), NumberNotBool]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoNul, ANY_TEXT]
 Letter = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5), NoNul, SOME_TEXT
@@ -106,6 +106,25 @@ class LetterBand(Body):
     min: Percent = Field(description="The lowest total percent that earns this letter.")
 
 
+def _banded(bands: list[LetterBand]) -> list[LetterBand]:
+    """Bands from the highest `min` down, each letter and each `min` once: a scheme read as
+    it is written."""
+    mins = [band.min for band in bands]
+    if any(lower >= higher for higher, lower in pairwise(mins)):
+        raise ValueError("List the bands from the highest min down, each min once.")
+    letters = [band.letter for band in bands]
+    if len(set(letters)) != len(letters):
+        raise ValueError("Each band needs a letter of its own.")
+    return bands
+
+
+LetterScheme = Annotated[
+    list[LetterBand],
+    Field(max_length=MAX_LETTERS),
+    AfterValidator(_banded),
+]
+
+
 class CompletionRule(Body):
     """What completing the course takes; every condition given must hold."""
 
@@ -129,7 +148,10 @@ class GradingSettings(Body):
             "Weight of each category in the total; empty (or all 0): every point counts alike."
         ),
     )
-    letter_scheme: Annotated[list[LetterBand], Field(max_length=MAX_LETTERS)] | None = None
+    letter_scheme: LetterScheme | None = Field(
+        default=None,
+        description="Bands from the highest `min` down, letters and mins each once; null: none.",
+    )
     completion: CompletionRule | None = Field(
         default=None, description="Null: the course issues no certificates."
     )

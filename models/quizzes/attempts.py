@@ -29,6 +29,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
+    exists,
     func,
     or_,
     select,
@@ -39,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.courses.tables import Course
+from models.courses.tables import Course, Enrollment
 from models.dialects import conflict_insert, dialect_of
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.grades import record
@@ -72,6 +73,7 @@ ATTEMPTS = Listing(
 SUBMITTED_ALREADY = "This attempt has already been submitted."
 STARTED_MEANWHILE = "Another attempt was just started; try again."
 DEADLINE_PASSED = "This attempt's deadline has passed; it can no longer be changed."
+NOT_ENROLLED = "Only learners enrolled in the course take its quizzes."
 _shuffler = random.SystemRandom()
 
 
@@ -190,7 +192,7 @@ def answers_revealed(quiz: Quiz, attempt: QuizAttempt, *, teacher: bool, now: da
 def check_taker(quiz: Quiz, *, enrolled: bool, now: datetime) -> None:
     """Only active enrollees take a published quiz, inside its window."""
     if not enrolled or not quiz.is_published:
-        raise PermissionDenied("Only learners enrolled in the course take its quizzes.")
+        raise PermissionDenied(NOT_ENROLLED)
     if quiz.available_from is not None and now < quiz.available_from:
         raise PermissionDenied("This quiz is not open yet.")
     if quiz.available_until is not None and now >= quiz.available_until:
@@ -352,6 +354,19 @@ def _open_at(now: Any) -> Any:
     )
 
 
+# The attempt's learner still actively enrolled in the quiz's course: one who left saves
+# and submits nothing more (the sweep still submits their attempt when its time is up).
+_TAKER_ENROLLED = exists(
+    select(Enrollment.id)
+    .join(Quiz, Quiz.course_id == Enrollment.course_id)
+    .where(
+        Quiz.id == QuizAttempt.quiz_id,
+        Enrollment.user_id == QuizAttempt.user_id,
+        Enrollment.is_active.is_(True),
+    )
+)
+
+
 # The learner's own attempt that still takes answers, its `saved_at` set and its row held
 # for the unit: a submit (or the sweep) waits for the save, or the save for the submit.
 _CLAIM_SAVE = (
@@ -360,6 +375,7 @@ _CLAIM_SAVE = (
         QuizAttempt.id == bindparam("b_attempt_id"),
         QuizAttempt.user_id == bindparam("b_user_id"),
         _open_at(bindparam("b_now")),
+        _TAKER_ENROLLED,
     )
     .values(saved_at=bindparam("b_now"))
     .returning(QuizAttempt)
@@ -424,11 +440,17 @@ async def write_answers(
                 material.answers[qid] = value
 
 
-async def refuse_save(session: AsyncSession, *, attempt: QuizAttempt) -> NoReturn:
+async def refuse_save(
+    session: AsyncSession, *, attempt: QuizAttempt, now: datetime | None = None
+) -> NoReturn:
     """A save `claim_for_save` did not claim: 409, saying whether the attempt was submitted
-    or its time is up."""
+    or its time is up; 403 when it is still open but its learner left the course."""
     await session.refresh(attempt)
-    raise Conflict(SUBMITTED_ALREADY if attempt.status != IN_PROGRESS else DEADLINE_PASSED)
+    if attempt.status != IN_PROGRESS:
+        raise Conflict(SUBMITTED_ALREADY)
+    if attempt.deadline is not None and attempt.deadline <= (now or utcnow()):
+        raise Conflict(DEADLINE_PASSED)
+    raise PermissionDenied(NOT_ENROLLED)
 
 
 # Submitting and grading
@@ -452,6 +474,8 @@ _CLAIM_SUBMIT = (
     .returning(QuizAttempt)
     .execution_options(synchronize_session=False, populate_existing=True)
 )
+# The same, for the learner's own submit: only while they are still enrolled.
+_CLAIM_OWN_SUBMIT = _CLAIM_SUBMIT.where(_TAKER_ENROLLED)
 
 
 async def claim_for_submit(
@@ -459,7 +483,8 @@ async def claim_for_submit(
 ) -> QuizAttempt | None:
     """The attempt submitted now, if it is `user_id`'s and in progress; None otherwise."""
     params = {"b_attempt_id": attempt_id, "b_user_id": user_id, "b_now": now, "b_auto": auto}
-    found: QuizAttempt | None = (await session.scalars(_CLAIM_SUBMIT, params)).one_or_none()
+    claim = _CLAIM_SUBMIT if auto else _CLAIM_OWN_SUBMIT
+    found: QuizAttempt | None = (await session.scalars(claim, params)).one_or_none()
     return found
 
 
@@ -479,6 +504,8 @@ async def do_submit_attempt(
     )
     if claimed is None:
         await session.refresh(attempt)
+        if attempt.status == IN_PROGRESS and not auto:
+            raise PermissionDenied(NOT_ENROLLED)  # still open: its learner left the course
         return attempt
     _, material = await attempt_material(session, attempt=claimed)
     return await grade_submitted(session, attempt=claimed, quiz=quiz, material=material, now=now)

@@ -12,8 +12,10 @@ from models.fields import (
     SOME_TEXT,
     Description,
     Id,
+    IntegerNotBool,
     IsoDatetime,
     NoNul,
+    NumberNotBool,
     OptionalTimestamp,
     Timestamp,
     Title,
@@ -46,17 +48,26 @@ AcceptedAnswer = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_ANSWER_MAX_CHARS),
     NoNul,
+    NumberNotBool,
     SOME_TEXT,
 ]
 Feedback = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=20_000), NoNul, ANY_TEXT
 ]
-TimeLimit = Annotated[int, Field(ge=1, le=10_080, description="Minutes; null: no limit.")]
-AttemptsAllowed = Annotated[int, Field(ge=1, le=1_000, description="null: unlimited.")]
-PassingScore = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent.")]
-Points = Annotated[float, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False)]
-Position = Annotated[int, Field(ge=0, le=1_000_000)]
-Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15)]
+TimeLimit = Annotated[
+    int, Field(ge=1, le=10_080, description="Minutes; null: no limit."), IntegerNotBool
+]
+AttemptsAllowed = Annotated[
+    int, Field(ge=1, le=1_000, description="null: unlimited."), IntegerNotBool
+]
+PassingScore = Annotated[
+    float, Field(ge=0, le=100, allow_inf_nan=False, description="Percent."), NumberNotBool
+]
+Points = Annotated[float, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False), NumberNotBool]
+Position = Annotated[int, Field(ge=0, le=1_000_000), IntegerNotBool]
+Finite = Annotated[float, Field(allow_inf_nan=False, ge=-1e15, le=1e15), NumberNotBool]
+Tolerance = Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False), NumberNotBool]
+Awarded = Annotated[float, Field(ge=0, allow_inf_nan=False), NumberNotBool]
 
 
 # Quizzes
@@ -147,7 +158,7 @@ class QuestionCreate(Body):
     true_false_answer: bool | None = None
     accepted_answers: Annotated[list[AcceptedAnswer], Field(max_length=MAX_ACCEPTED)] = []
     numeric_answer: Finite | None = None
-    tolerance: Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)] = 0.0
+    tolerance: Tolerance = 0.0
     feedback: Feedback = ""
 
 
@@ -164,7 +175,7 @@ class QuestionUpdate(Changes):
     true_false_answer: bool | None = None
     accepted_answers: Annotated[list[AcceptedAnswer], Field(max_length=MAX_ACCEPTED)] | None = None
     numeric_answer: Finite | None = None
-    tolerance: Annotated[float, Field(ge=0, le=1e15, allow_inf_nan=False)] | None = None
+    tolerance: Tolerance | None = None
     feedback: Feedback | None = None
 
 
@@ -208,7 +219,7 @@ class AnswersSave(Body):
 
 
 class EssayGrades(Body):
-    points: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = Field(
+    points: dict[str, Awarded] = Field(
         max_length=MAX_ANSWERS_PER_SAVE,
         description="Essay question id -> points awarded, 0 to the question's points.",
     )

@@ -120,7 +120,21 @@ def _timestamp(value: datetime | None) -> str:
     return "" if value is None else value.isoformat().replace("+00:00", "Z")
 
 
+# A cell a spreadsheet would take for a formula (a name or a title typed as `=HYPERLINK(...)`).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(cell: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, written as text ('=...)."""
+    if isinstance(cell, str) and cell.startswith(_FORMULA_STARTS):
+        return "'" + cell
+    return cell
+
+
 def csv_lines(rows: Any) -> bytes:
+    """CSV lines of `rows`, each text cell that would start a formula made inert."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    csv.writer(buffer, lineterminator="\r\n").writerows(
+        [_inert(cell) for cell in row] for row in rows
+    )
     return buffer.getvalue().encode()

@@ -120,3 +120,8 @@ async def messages_page(request: web.Request) -> web.Response:
 @_route("/lms/schedule/", "Web client: my schedule, a week at a time")
 async def schedule_page(request: web.Request) -> web.Response:
     return _page(request, "schedule", "My schedule")
+
+
+@_route(f"/lms/courses/{{course_id:{ID}}}/outline/", "Web client: a course's outline editor")
+async def outline_page(request: web.Request) -> web.Response:
+    return _page(request, "outline", "Outline", room_id=path_id(request, "course_id"))

@@ -11,6 +11,7 @@ PAGES = [
     "/lms/signin/",
     "/lms/courses/1/",
     "/lms/courses/1/roster/",
+    "/lms/courses/1/outline/",
     "/lms/cart/",
     "/lms/forums/",
     "/lms/forums/1/",

@@ -46,6 +46,8 @@ function renderCourse() {
   // The roster is its instructor's and admins' (the API says so too).
   $("roster-link").hidden = !canChange();
   $("roster-link").href = `/lms/courses/${courseId}/roster/`;
+  $("outline-link").hidden = !canChange();
+  $("outline-link").href = `/lms/courses/${courseId}/outline/`;
   $("course-description").textContent = course.description || course.short_description;
   $("course").hidden = false;
 }

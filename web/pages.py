@@ -125,3 +125,13 @@ async def schedule_page(request: web.Request) -> web.Response:
 @_route(f"/lms/courses/{{course_id:{ID}}}/outline/", "Web client: a course's outline editor")
 async def outline_page(request: web.Request) -> web.Response:
     return _page(request, "outline", "Outline", room_id=path_id(request, "course_id"))
+
+
+@_route(f"/lms/quizzes/{{quiz_id:{ID}}}/", "Web client: take a quiz")
+async def quiz_page(request: web.Request) -> web.Response:
+    return _page(request, "quiz", "Quiz", room_id=path_id(request, "quiz_id"))
+
+
+@_route(f"/lms/quizzes/{{quiz_id:{ID}}}/edit/", "Web client: a quiz's editor and preview")
+async def quiz_editor_page(request: web.Request) -> web.Response:
+    return _page(request, "quiz_editor", "Quiz editor", room_id=path_id(request, "quiz_id"))

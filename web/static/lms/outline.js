@@ -12,6 +12,8 @@ const LESSON_TYPES = ["text", "video", "file", "link", "quiz"];
 let course = null;
 let modules = [];
 let lessonsByModule = new Map();
+// The course's quizzes by lesson: a lesson of type "quiz" links to its quiz's editor.
+let quizzesByLesson = new Map();
 // Which <details> are open (by key) and the resources read for each open lesson.
 const open = new Set();
 const resources = new Map();
@@ -31,10 +33,13 @@ function byOrder(a, b) {
 }
 
 async function load() {
-  const [moduleList, lessonList] = await Promise.all([
+  const [moduleList, lessonList, quizList] = await Promise.all([
     api(withQuery(`${BASE}modules/`, { course: courseId, page_size: 100 })),
     api(withQuery(`${BASE}lessons/`, { course: courseId, page_size: 100 })),
+    // The quizzes are a link beside a lesson: the outline works without them.
+    api(withQuery(`${BASE}quizzes/`, { course: courseId, page_size: 100 })).catch(() => ({ results: [] })),
   ]);
+  quizzesByLesson = new Map(quizList.results.map((quiz) => [quiz.lesson, quiz]));
   modules = moduleList.results.slice().sort(byOrder);
   lessonsByModule = new Map(modules.map((module) => [module.id, []]));
   for (const lesson of lessonList.results) {
@@ -209,6 +214,27 @@ function resourceList(lesson) {
   );
 }
 
+function quizAction(lesson) {
+  if (lesson.lesson_type !== "quiz") return null;
+  const quiz = quizzesByLesson.get(lesson.id);
+  if (quiz) {
+    return el("a", { class: "quiz-link", href: `/lms/quizzes/${quiz.id}/edit/` }, `Edit the quiz “${quiz.title}”`);
+  }
+  return el(
+    "button",
+    {
+      type: "button",
+      class: "secondary small",
+      onclick: () =>
+        change(async () => {
+          const made = await api(`${BASE}quizzes/`, { method: "POST", body: { lesson: lesson.id, title: lesson.title } });
+          window.location.assign(`/lms/quizzes/${made.id}/edit/`);
+        }, "Quiz created."),
+    },
+    `Create the quiz of “${lesson.title}”`,
+  );
+}
+
 function lessonItem(lesson, list, index) {
   const id = lesson.id;
   const edit = el(
@@ -291,6 +317,7 @@ function lessonItem(lesson, list, index) {
       ),
       moveButtons("lesson", list, index),
     ),
+    quizAction(lesson),
     disclosure(
       `lesson-${id}`,
       `Edit “${lesson.title}”: details, file, resources`,

@@ -1,0 +1,357 @@
+// A quiz's editor, for its course's instructor and admins: the settings (PATCH), questions
+// added, edited, deleted and moved (their `position` written 0, 1, 2…), and a preview of the
+// questions as a learner sees them. Everything is read again from the API after a change.
+import { $, api, claims, el, fail, me, requireSignIn, showError, withQuery } from "./app.js";
+import { KINDS, questionField } from "./quizview.js";
+
+const quizId = Number(document.body.dataset.roomId);
+const QUIZ = `/api/lms/courses/quizzes/${quizId}/`;
+const QUESTIONS = "/api/lms/courses/questions/";
+const CHOICE = new Set(["single_choice", "multiple_choice"]);
+
+let quiz = null;
+let course = null;
+let questions = [];
+const open = new Set();
+let busy = false;
+
+function canChange() {
+  const roles = (claims() || {}).roles || [];
+  return roles.includes("admin") || course.instructor_id === me();
+}
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+async function load() {
+  quiz = await api(QUIZ);
+  const page = await api(withQuery(QUESTIONS, { quiz: quizId, page_size: 100 }));
+  questions = page.results.slice().sort((a, b) => a.position - b.position || a.id - b.id);
+}
+
+async function change(work, done, focusId) {
+  if (busy) return false;
+  busy = true;
+  document.body.dataset.busy = "true";
+  showError("");
+  say("Saving…");
+  let ok = false;
+  try {
+    await work();
+    await load();
+    render();
+    say(done);
+    ok = true;
+    const target = focusId && $(focusId);
+    if (target && !target.disabled) target.focus();
+  } catch (error) {
+    say("");
+    fail(error);
+  } finally {
+    busy = false;
+    document.body.dataset.busy = "false";
+  }
+  return ok;
+}
+
+// Settings
+
+function fillSettings() {
+  const form = $("settings");
+  form.elements.title.value = quiz.title;
+  form.elements.description.value = quiz.description;
+  form.elements.time_limit_minutes.value = quiz.time_limit_minutes ?? "";
+  form.elements.attempts_allowed.value = quiz.attempts_allowed ?? "";
+  form.elements.passing_score.value = quiz.passing_score;
+  form.elements.grading_method.value = quiz.grading_method;
+  form.elements.reveal_answers.value = quiz.reveal_answers;
+  form.elements.shuffle_questions.checked = quiz.shuffle_questions;
+  form.elements.shuffle_options.checked = quiz.shuffle_options;
+  form.elements.is_published.checked = quiz.is_published;
+}
+
+function optionalNumber(value) {
+  const text = String(value).trim();
+  return text === "" ? null : Number(text);
+}
+
+$("settings").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const f = event.currentTarget.elements;
+  const body = {
+    title: f.title.value.trim(),
+    description: f.description.value,
+    time_limit_minutes: optionalNumber(f.time_limit_minutes.value),
+    attempts_allowed: optionalNumber(f.attempts_allowed.value),
+    passing_score: Number(f.passing_score.value),
+    grading_method: f.grading_method.value,
+    reveal_answers: f.reveal_answers.value,
+    shuffle_questions: f.shuffle_questions.checked,
+    shuffle_options: f.shuffle_options.checked,
+    is_published: f.is_published.checked,
+  };
+  change(() => api(QUIZ, { method: "PATCH", body }), "Settings saved.");
+});
+
+// A question's form: the parts its kind needs are shown, the others hidden.
+
+function field(id, label, control) {
+  control.id = id;
+  return el("div", { class: "field" }, el("label", { for: id }, label), control);
+}
+
+function optionRow(prefix, n, option = {}) {
+  const row = el(
+    "li",
+    { class: "option-row", "data-option-id": option.id || "" },
+    field(`${prefix}-option-${n}`, `Option ${n}`, el("input", { name: "option", maxlength: 1000, value: option.text || "", autocomplete: "off" })),
+    el(
+      "div",
+      { class: "check" },
+      el("input", { type: "checkbox", id: `${prefix}-option-${n}-correct`, name: "correct", checked: Boolean(option.correct) }),
+      el("label", { for: `${prefix}-option-${n}-correct` }, `Option ${n} is right`),
+    ),
+  );
+  return row;
+}
+
+function questionForm(question, prefix, label, onSave) {
+  const q = question || { kind: "single_choice", points: 1, options: [], accepted_answers: [], tolerance: 0, feedback: "" };
+  const options = el("ol", { class: "option-rows" });
+  const rows = q.options.length ? q.options : [{}, {}, {}];
+  rows.forEach((option, n) => options.append(optionRow(prefix, n + 1, option)));
+  const choiceBox = el(
+    "fieldset",
+    { class: "kind-part", "data-kinds": "single_choice multiple_choice" },
+    el("legend", {}, "Options (tick the right ones)"),
+    options,
+    el(
+      "button",
+      {
+        type: "button",
+        class: "secondary small",
+        onclick: () => options.append(optionRow(prefix, options.children.length + 1)),
+      },
+      "Add an option",
+    ),
+  );
+  const trueFalse = el(
+    "div",
+    { class: "kind-part", "data-kinds": "true_false" },
+    field(
+      `${prefix}-truth`,
+      "The right answer",
+      el(
+        "select",
+        { name: "true_false_answer" },
+        el("option", { value: "true", selected: q.true_false_answer !== false }, "True"),
+        el("option", { value: "false", selected: q.true_false_answer === false }, "False"),
+      ),
+    ),
+  );
+  const shortText = el(
+    "div",
+    { class: "kind-part", "data-kinds": "short_text" },
+    field(`${prefix}-accepted`, "Accepted answers, one a line", el("textarea", { name: "accepted_answers", rows: 3 }, (q.accepted_answers || []).join("\n"))),
+  );
+  const numeric = el(
+    "div",
+    { class: "kind-part", "data-kinds": "numeric" },
+    field(`${prefix}-number`, "The right number", el("input", { name: "numeric_answer", type: "number", step: "any", value: q.numeric_answer ?? "" })),
+    field(`${prefix}-tolerance`, "Tolerance (±)", el("input", { name: "tolerance", type: "number", step: "any", min: 0, value: q.tolerance ?? 0 })),
+  );
+  const kind = el(
+    "select",
+    { name: "kind" },
+    ...Object.entries(KINDS).map(([value, text]) => el("option", { value, selected: value === q.kind }, text)),
+  );
+  const parts = [choiceBox, trueFalse, shortText, numeric];
+  const showParts = () => {
+    for (const part of parts) part.hidden = !part.dataset.kinds.split(" ").includes(kind.value);
+  };
+  kind.addEventListener("change", showParts);
+  const form = el(
+    "form",
+    {
+      class: "stack",
+      "aria-label": label,
+      onsubmit: (event) => {
+        event.preventDefault();
+        onSave(questionBody(event.currentTarget, kind.value, options), event.currentTarget);
+      },
+    },
+    field(`${prefix}-kind`, "Kind", kind),
+    field(`${prefix}-prompt`, "Question", el("textarea", { name: "prompt", rows: 3, required: true }, q.prompt || "")),
+    field(`${prefix}-points`, "Points", el("input", { name: "points", type: "number", min: 0.01, step: "any", required: true, value: q.points })),
+    ...parts,
+    field(`${prefix}-feedback`, "Feedback shown with the result (optional)", el("textarea", { name: "feedback", rows: 2 }, q.feedback || "")),
+    el("div", { class: "actions" }, el("button", { type: "submit" }, question ? "Save question" : "Add question")),
+  );
+  showParts();
+  return form;
+}
+
+function questionBody(form, kind, options) {
+  const f = form.elements;
+  const body = {
+    kind,
+    prompt: f.prompt.value.trim(),
+    points: Number(f.points.value),
+    feedback: f.feedback.value.trim(),
+  };
+  if (CHOICE.has(kind)) {
+    body.options = [...options.children]
+      .map((row) => {
+        const text = row.querySelector('input[name="option"]').value.trim();
+        const option = { text, correct: row.querySelector('input[name="correct"]').checked };
+        if (row.dataset.optionId) option.id = Number(row.dataset.optionId);
+        return option;
+      })
+      .filter((option) => option.text);
+  } else if (kind === "true_false") {
+    body.true_false_answer = f.true_false_answer.value === "true";
+  } else if (kind === "short_text") {
+    body.accepted_answers = f.accepted_answers.value.split("\n").map((line) => line.trim()).filter(Boolean);
+  } else if (kind === "numeric") {
+    body.numeric_answer = optionalNumber(f.numeric_answer.value);
+    body.tolerance = Number(f.tolerance.value) || 0;
+  }
+  return body;
+}
+
+// The list
+
+async function renumber(list) {
+  for (const [index, question] of list.entries()) {
+    if (question.position !== index) {
+      await api(`${QUESTIONS}${question.id}/`, { method: "PATCH", body: { position: index } });
+    }
+  }
+}
+
+function moveButton(index, step, word) {
+  const question = questions[index];
+  const id = `${word}-question-${question.id}`;
+  return el(
+    "button",
+    {
+      type: "button",
+      class: "secondary small",
+      id,
+      "aria-label": `Move question ${index + 1} ${word}`,
+      disabled: index + step < 0 || index + step >= questions.length,
+      onclick: () => {
+        const copy = questions.slice();
+        const [item] = copy.splice(index, 1);
+        copy.splice(index + step, 0, item);
+        change(() => renumber(copy), `Moved question ${index + 1} ${word}.`, `${word}-question-${question.id}`);
+      },
+    },
+    word === "up" ? "↑ Up" : "↓ Down",
+  );
+}
+
+function questionItem(question, index) {
+  const key = `question-${question.id}`;
+  const details = el(
+    "details",
+    {
+      open: open.has(key),
+      ontoggle: (event) => (event.currentTarget.open ? open.add(key) : open.delete(key)),
+    },
+    el("summary", {}, `Edit question ${index + 1}`),
+    questionForm(question, `q${question.id}`, `Edit question ${index + 1}`, (body) =>
+      change(() => api(`${QUESTIONS}${question.id}/`, { method: "PATCH", body }), `Saved question ${index + 1}.`),
+    ),
+    el(
+      "button",
+      {
+        type: "button",
+        class: "danger",
+        onclick: () =>
+          window.confirm(`Delete question ${index + 1}? This cannot be undone.`) &&
+          change(() => api(`${QUESTIONS}${question.id}/`, { method: "DELETE" }), `Deleted question ${index + 1}.`),
+      },
+      `Delete question ${index + 1}`,
+    ),
+  );
+  return el(
+    "li",
+    { class: "outline-module", "data-question": question.id },
+    el(
+      "div",
+      { class: "item-head" },
+      el(
+        "span",
+        { class: "item-title" },
+        el("strong", {}, `${index + 1}. `),
+        question.prompt,
+        el("span", { class: "help" }, ` (${KINDS[question.kind] || question.kind}, ${question.points} pt)`),
+      ),
+      el("div", { class: "actions" }, moveButton(index, -1, "up"), moveButton(index, 1, "down")),
+    ),
+    details,
+  );
+}
+
+function renderPreview() {
+  $("preview").replaceChildren(
+    ...questions.map((question, n) => questionField(question, null, { prefix: "preview", number: n + 1 })),
+  );
+  if (!questions.length) $("preview").append(el("p", { class: "help" }, "No questions yet."));
+}
+
+function render() {
+  fillSettings();
+  $("page-title").textContent = `Quiz editor: ${quiz.title}`;
+  document.title = `Quiz editor: ${quiz.title} · LMS`;
+  $("quiz-total").textContent = `${quiz.question_count} ${quiz.question_count === 1 ? "question" : "questions"}, ${quiz.max_points} points${quiz.is_published ? "" : " · not published yet"}`;
+  $("questions").replaceChildren(...questions.map(questionItem));
+  if (!questions.length) $("questions").append(el("li", { class: "help" }, "No questions yet: add the first below."));
+  $("new-question").replaceChildren(
+    questionForm(null, "new", "Add a question", (body, form) =>
+      change(
+        () => api(QUESTIONS, { method: "POST", body: { quiz: quizId, position: questions.length, ...body } }),
+        "Question added.",
+        "new-prompt",
+      ).then((ok) => ok && form.reset()),
+    ),
+  );
+  if (!$("preview").hidden) renderPreview();
+}
+
+$("preview-toggle").addEventListener("click", (event) => {
+  const button = event.currentTarget;
+  const show = $("preview").hidden;
+  $("preview").hidden = !show;
+  button.setAttribute("aria-expanded", String(show));
+  button.textContent = show ? "Hide the preview" : "Show the preview";
+  if (show) renderPreview();
+});
+
+async function main() {
+  if (!requireSignIn()) return;
+  try {
+    quiz = await api(QUIZ);
+    course = await api(`/api/lms/courses/courses/${quiz.course}/`);
+    $("course-link").href = `/lms/courses/${quiz.course}/`;
+    $("course-link").hidden = false;
+    if (!canChange()) {
+      $("page-title").textContent = quiz.title;
+      showError("Only this course's instructor and admins can edit its quizzes.");
+      return;
+    }
+    $("outline-link").href = `/lms/courses/${quiz.course}/outline/`;
+    $("outline-link").hidden = false;
+    await load();
+    render();
+    $("editor").hidden = false;
+  } catch (error) {
+    fail(error);
+  } finally {
+    document.body.dataset.ready = "true";
+  }
+}
+
+main();

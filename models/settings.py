@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     # How often each web process asks for stuck payment outbox rows to be sent again
     # (0 turns it off); rows pending this long after their last send are re-sent.
     outbox_relay_seconds: float = 60.0
+    # How often each web process asks a worker to submit the quiz attempts whose deadline
+    # has passed (0 turns the sweep off: such attempts are then submitted by their learner,
+    # or when they start another).
+    quiz_sweep_seconds: float = Field(default=30.0, ge=0)
     # WebSockets: frames queued per client before a slow one is cut off (1008), events a
     # room keeps for resume, ping interval, and frames a client may send per second.
     ws_queue_size: int = 256

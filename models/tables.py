@@ -5,6 +5,7 @@ from models.ai_chat import tables as ai_chat
 from models.carts import tables as carts
 from models.courses import tables as courses
 from models.forums import tables as forums
+from models.grades import tables as grades
 from models.groups import tables as groups
 from models.jobs import tables as jobs
 from models.logs import tables as logs
@@ -12,6 +13,7 @@ from models.messaging import tables as messaging
 from models.notifications import tables as notifications
 from models.payments import tables as payments
 from models.people import tables as people
+from models.quizzes import tables as quizzes
 from models.rooms import tables as rooms
 from models.schedules import tables as schedules
 from models.tasks import tables as tasks
@@ -21,6 +23,7 @@ __all__ = [
     "carts",
     "courses",
     "forums",
+    "grades",
     "groups",
     "jobs",
     "logs",
@@ -28,6 +31,7 @@ __all__ = [
     "notifications",
     "payments",
     "people",
+    "quizzes",
     "rooms",
     "schedules",
     "tasks",

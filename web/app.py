@@ -19,6 +19,7 @@ from models.background import cancel_and_wait
 from models.notifications.email import EMAIL_DIGEST_TASK, EMAIL_TICK_SECONDS
 from models.payments.webhooks import RELAY_OUTBOX
 from models.people.directory import Seen
+from models.quizzes.attempts import SUBMIT_OVERDUE_TASK
 from models.tenancy import Databases, TenantDirectory, list_tenants
 from realtime import rooms
 from realtime.bus import Bus, MemoryBus, ThreadSafePublisher
@@ -43,6 +44,7 @@ from web import (
     pages,
     payments,
     people,
+    quizzes,
     roster,
     schedules,
     sockets,
@@ -274,6 +276,22 @@ async def email_digest_ctx(app: web.Application) -> AsyncIterator[None]:
     await cancel_and_wait(task)
 
 
+async def quiz_sweep_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Every LMS_QUIZ_SWEEP_SECONDS, per tenant, ask a worker to submit the quiz attempts
+    whose deadline has passed, with what they saved (`workers/quizzes.py`).
+
+    Runs in every web process; a submit is a conditional update, so two sweeps at once (or
+    a sweep and the learner's own submit) grade an attempt once."""
+    interval = app[SETTINGS].quiz_sweep_seconds
+
+    async def sweep(slug: str) -> None:
+        await app[DISPATCHER].send(SUBMIT_OVERDUE_TASK, slug)
+
+    task = every_tenant(app, interval, sweep, "quiz deadline sweep") if interval > 0 else None
+    yield
+    await cancel_and_wait(task)
+
+
 def build_routes() -> RouteTable:
     table = RouteTable()
     for module in (
@@ -293,6 +311,7 @@ def build_routes() -> RouteTable:
         messaging,
         notifications,
         people,
+        quizzes,
         sockets,
         ai_chat,
         pages,
@@ -334,6 +353,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             dispatcher_ctx,
             outbox_relay_ctx,
             email_digest_ctx,
+            quiz_sweep_ctx,
             loop_monitor_ctx,
         ]
     )

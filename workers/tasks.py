@@ -14,7 +14,8 @@ from models.logs.schemas import ActivityRecord, AuditRecord
 from models.notifications.email import EMAIL_DIGEST_TASK
 from models.notifications.operations import DELIVER_TASK
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
-from workers import ai, email, jobs, notifications, payments
+from models.quizzes.attempts import SUBMIT_OVERDUE_TASK
+from workers import ai, email, jobs, notifications, payments, quizzes
 from workers.context import TaskFunction, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ TASKS: dict[str, TaskFunction] = {
     DELIVER_TASK: notifications.deliver,
     BULK_ENROLL_TASK: jobs.bulk_enroll,
     EMAIL_DIGEST_TASK: email.send_digests,
+    SUBMIT_OVERDUE_TASK: quizzes.submit_overdue,
 }
 
 
@@ -69,4 +71,4 @@ DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # payment, a fan-out) would hold up the request: it waits in the task outbox instead.
 INLINE_WHEN_BROKER_DOWN: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # Sent every round by every web process: one the broker missed is sent by the next round.
-PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX, EMAIL_DIGEST_TASK})
+PERIODIC: frozenset[str] = frozenset({RELAY_OUTBOX, EMAIL_DIGEST_TASK, SUBMIT_OVERDUE_TASK})

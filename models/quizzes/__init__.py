@@ -1,0 +1,1 @@
+"""Quizzes: quizzes on quiz lessons, their questions, learners' attempts and grading."""

@@ -1,0 +1,376 @@
+"""Quizzes and their questions: who sees them, who changes them, and the changes.
+
+A quiz sits on a lesson of type `quiz`. The course's instructor and admins see and change
+every quiz of the course, published or not, and its questions with their answers. An
+active enrollee sees the course's published quizzes, and never a question with its answer
+(the questions reach a learner only inside an attempt, `attempts.py`). Everyone else gets
+404, so a quiz's existence does not leak.
+
+Each quiz is a grade item (`models/grades/record.py`): registered when the quiz or any of
+its questions changes (its maximum is the sum of the questions' points), removed with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.courses.operations import access_course
+from models.courses.structure import access_parent_lesson
+from models.courses.tables import Course, Enrollment
+from models.courses.visibility import can_change_course, visible_courses
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
+from models.grades import record
+from models.identity import Principal
+from models.listing import Listing
+from models.quizzes.schemas import QuestionCreate, QuestionQuery, QuizCreate, QuizQuery
+from models.quizzes.scoring import question_problems
+from models.quizzes.tables import Quiz, QuizQuestion
+from models.validation import check_changes
+
+QUIZ_LESSON_TYPE = "quiz"
+QUIZ_KIND = "quiz"
+
+QUIZZES = Listing(
+    filters={"course": Quiz.course_id, "lesson": Quiz.lesson_id},
+    default=(Quiz.course_id, Quiz.lesson_id, Quiz.id),
+)
+QUESTIONS = Listing(
+    filters={"quiz": QuizQuestion.quiz_id},
+    default=(QuizQuestion.quiz_id, QuizQuestion.position, QuizQuestion.id),
+)
+
+
+# Who sees a quiz
+
+
+def _teaches(actor: Principal) -> ColumnElement[bool]:
+    """The condition on `Course` that the actor changes it (its instructor, admins)."""
+    return true() if actor.is_admin else Course.instructor_id == actor.user_id
+
+
+def _enrolled(actor: Principal) -> ColumnElement[bool]:
+    return exists().where(
+        Enrollment.course_id == Course.id,
+        Enrollment.user_id == actor.user_id,
+        Enrollment.is_active.is_(True),
+    )
+
+
+async def is_enrolled(session: AsyncSession, *, actor: Principal, course_id: int) -> bool:
+    stmt = select(Enrollment.id).where(
+        Enrollment.course_id == course_id,
+        Enrollment.user_id == actor.user_id,
+        Enrollment.is_active.is_(True),
+    )
+    return await session.scalar(stmt) is not None
+
+
+async def access_quiz(
+    session: AsyncSession, *, actor: Principal, quiz_id: int, for_change: bool = False
+) -> tuple[Quiz, Course]:
+    """The quiz and its course, if the actor may see it (404), and change it (403)."""
+    quiz = await session.get(Quiz, quiz_id)
+    if quiz is None:
+        raise NotFound()
+    course = await access_course(session, actor=actor, course_id=quiz.course_id)
+    if can_change_course(actor, course):
+        return quiz, course
+    if not quiz.is_published or not await is_enrolled(
+        session, actor=actor, course_id=course.id
+    ):
+        raise NotFound()
+    if for_change:
+        raise PermissionDenied()
+    return quiz, course
+
+
+def quizzes_query(actor: Principal, query: QuizQuery) -> Select[Any]:
+    stmt = (
+        select(Quiz)
+        .join(Course, Course.id == Quiz.course_id)
+        .where(
+            visible_courses(actor),
+            or_(_teaches(actor), and_(Quiz.is_published.is_(True), _enrolled(actor))),
+        )
+    )
+    return QUIZZES.apply(stmt, query)
+
+
+# What a response adds to a quiz
+
+
+@dataclass(frozen=True, slots=True)
+class QuizView:
+    quiz: Quiz
+    question_count: int
+    max_points: float
+
+    def fields(self) -> dict[str, Any]:
+        q = self.quiz
+        return {
+            "id": q.id,
+            "course": q.course_id,
+            "lesson": q.lesson_id,
+            "title": q.title,
+            "description": q.description,
+            "is_published": q.is_published,
+            "time_limit_minutes": q.time_limit_minutes,
+            "attempts_allowed": q.attempts_allowed,
+            "passing_score": q.passing_score,
+            "grading_method": q.grading_method,
+            "shuffle_questions": q.shuffle_questions,
+            "shuffle_options": q.shuffle_options,
+            "available_from": q.available_from,
+            "available_until": q.available_until,
+            "reveal_answers": q.reveal_answers,
+            "question_count": self.question_count,
+            "max_points": self.max_points,
+            "created_at": q.created_at,
+            "updated_at": q.updated_at,
+        }
+
+
+async def quiz_views(session: AsyncSession, *, quizzes: Sequence[Quiz]) -> list[QuizView]:
+    """The quizzes with their question counts and points (one query for a page)."""
+    ids = [q.id for q in quizzes]
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(QuizQuestion.quiz_id, func.count(), func.sum(QuizQuestion.points))
+        .where(QuizQuestion.quiz_id.in_(ids))
+        .group_by(QuizQuestion.quiz_id)
+    )
+    stats = {quiz_id: (int(n), float(total or 0)) for quiz_id, n, total in rows.all()}
+    return [QuizView(q, *stats.get(q.id, (0, 0.0))) for q in quizzes]
+
+
+async def quiz_view(session: AsyncSession, *, quiz: Quiz) -> QuizView:
+    return (await quiz_views(session, quizzes=[quiz]))[0]
+
+
+# Changes
+
+
+def _check_window(available_from: Any, available_until: Any) -> None:
+    if available_from is not None and available_until is not None and (
+        available_until <= available_from
+    ):
+        raise ValidationFailed.field(
+                "available_until", "Must be later than available_from."
+            )
+
+
+async def check_new_quiz(session: AsyncSession, *, actor: Principal, data: QuizCreate) -> Course:
+    """The lesson named must be a `quiz` lesson of a course the actor changes (an unknown or
+    unseen lesson: 400; a lesson the actor sees but may not change: 403)."""
+    lesson = await access_parent_lesson(session, actor=actor, lesson_id=data.lesson)
+    if lesson.lesson_type != QUIZ_LESSON_TYPE:
+        raise ValidationFailed.field("lesson", "The lesson must be of type quiz.")
+    _check_window(data.available_from, data.available_until)
+    return await access_course(session, actor=actor, course_id=lesson.course_id, for_change=True)
+
+
+async def register_grade_item(session: AsyncSession, *, quiz: Quiz) -> None:
+    """The quiz's grade item as it now stands: its maximum, the sum of its questions'
+    points, and the pass mark `passing_score` percent of that."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(QuizQuestion.points), 0.0)).where(
+            QuizQuestion.quiz_id == quiz.id
+        )
+    )
+    max_points = float(total or 0.0)
+    if max_points <= 0:
+        # Nothing to grade yet (no questions): the item waits for the first question. One
+        # whose questions were all deleted keeps its last maximum and its grades.
+        return
+    await record.register_item(
+        session,
+        course_id=quiz.course_id,
+        kind=QUIZ_KIND,
+        source_id=quiz.id,
+        title=quiz.title,
+        max_points=max_points,
+        pass_points=max_points * quiz.passing_score / 100.0,
+    )
+
+
+async def do_create_quiz(
+    session: AsyncSession, *, actor: Principal, course: Course, data: QuizCreate
+) -> Quiz:
+    """Create a quiz once `check_new_quiz` has passed, and register it as a grade item."""
+    quiz = Quiz(
+        course_id=course.id,
+        lesson_id=data.lesson,
+        created_by=actor.user_id,
+        **data.model_dump(exclude={"lesson"}),
+    )
+    session.add(quiz)
+    await session.flush()
+    await register_grade_item(session, quiz=quiz)
+    return quiz
+
+
+def check_quiz_update(quiz: Quiz, data: Any) -> dict[str, Any]:
+    changes = check_changes(data)
+    _check_window(
+        changes.get("available_from", quiz.available_from),
+        changes.get("available_until", quiz.available_until),
+    )
+    return changes
+
+
+async def do_update_quiz(session: AsyncSession, *, quiz: Quiz, changes: dict[str, Any]) -> Quiz:
+    """Apply checked changes (after `access_quiz(for_change=True)`); the grade item follows."""
+    for field, value in changes.items():
+        setattr(quiz, field, value)
+    quiz.updated_at = utcnow()
+    await session.flush()
+    await register_grade_item(session, quiz=quiz)
+    return quiz
+
+
+async def do_delete_quiz(session: AsyncSession, *, quiz: Quiz) -> None:
+    """Delete a quiz with its questions and attempts, and its grade item with its grades."""
+    await record.remove_item(session, kind=QUIZ_KIND, source_id=quiz.id)
+    await session.delete(quiz)
+    await session.flush()
+
+
+# Questions: only those who change the quiz see them (they carry the answers)
+
+
+def questions_query(actor: Principal, query: QuestionQuery) -> Select[Any]:
+    stmt = (
+        select(QuizQuestion)
+        .join(Quiz, Quiz.id == QuizQuestion.quiz_id)
+        .join(Course, Course.id == Quiz.course_id)
+        .where(_teaches(actor))
+    )
+    return QUESTIONS.apply(stmt, query)
+
+
+async def access_question(
+    session: AsyncSession, *, actor: Principal, question_id: int
+) -> tuple[QuizQuestion, Quiz]:
+    """A question of a quiz the actor changes; 404 for anyone else (learners included)."""
+    question = await session.get(QuizQuestion, question_id)
+    if question is None:
+        raise NotFound()
+    quiz = await session.get(Quiz, question.quiz_id)
+    course = None if quiz is None else await session.get(Course, quiz.course_id)
+    if quiz is None or course is None or not can_change_course(actor, course):
+        raise NotFound()
+    return question, quiz
+
+
+async def access_question_quiz(session: AsyncSession, *, actor: Principal, quiz_id: int) -> Quiz:
+    """The quiz a new question names in `quiz`: 400 unless the actor sees it; 403 unless
+    they change it."""
+    try:
+        quiz, _ = await access_quiz(session, actor=actor, quiz_id=quiz_id, for_change=True)
+    except NotFound:
+        raise ValidationFailed.field("quiz", invalid_pk(quiz_id)) from None
+    return quiz
+
+
+def _numbered(
+    options: Sequence[dict[str, Any]], current: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Options with ids: those sent keep theirs, new ones get ids above every id the
+    question has had, so an id never names two options."""
+    highest = max([int(o["id"]) for o in current] + [int(o["id"] or 0) for o in options] + [0])
+    numbered = []
+    for option in options:
+        given = option.get("id")
+        if given is None:
+            highest += 1
+            given = highest
+        numbered.append(
+            {"id": int(given), "text": option["text"], "correct": bool(option["correct"])}
+        )
+    return numbered
+
+
+def _checked(fields: dict[str, Any]) -> dict[str, Any]:
+    problems = question_problems(
+        kind=fields["kind"],
+        options=fields["options"],
+        true_false_answer=fields["true_false_answer"],
+        accepted_answers=fields["accepted_answers"],
+        numeric_answer=fields["numeric_answer"],
+    )
+    if problems:
+        raise ValidationFailed(problems)
+    return fields
+
+
+def check_new_question(data: QuestionCreate) -> dict[str, Any]:
+    """The new question's columns, once it can be answered and graded."""
+    fields = data.model_dump(exclude={"quiz"})
+    fields["options"] = _numbered(fields["options"], [])
+    return _checked(fields)
+
+
+def check_question_update(question: QuizQuestion, data: Any) -> dict[str, Any]:
+    """The changed columns, once the question as changed can be answered and graded."""
+    changes = check_changes(data)
+    if "options" in changes:
+        changes["options"] = _numbered(changes["options"], question.options)
+    merged = {
+        name: changes.get(name, getattr(question, name))
+        for name in ("kind", "options", "true_false_answer", "accepted_answers", "numeric_answer")
+    }
+    _checked(merged)
+    return changes
+
+
+async def do_create_question(
+    session: AsyncSession, *, quiz: Quiz, fields: dict[str, Any]
+) -> QuizQuestion:
+    question = QuizQuestion(quiz_id=quiz.id, **fields)
+    session.add(question)
+    await session.flush()
+    await register_grade_item(session, quiz=quiz)
+    return question
+
+
+async def do_update_question(
+    session: AsyncSession, *, question: QuizQuestion, quiz: Quiz, changes: dict[str, Any]
+) -> QuizQuestion:
+    for field, value in changes.items():
+        setattr(question, field, value)
+    question.updated_at = utcnow()
+    await session.flush()
+    await register_grade_item(session, quiz=quiz)
+    return question
+
+
+async def do_delete_question(session: AsyncSession, *, question: QuizQuestion, quiz: Quiz) -> None:
+    await session.delete(question)
+    await session.flush()
+    await register_grade_item(session, quiz=quiz)
+
+
+def question_fields(question: QuizQuestion) -> dict[str, Any]:
+    return {
+        "id": question.id,
+        "quiz": question.quiz_id,
+        "kind": question.kind,
+        "prompt": question.prompt,
+        "position": question.position,
+        "points": question.points,
+        "options": question.options,
+        "true_false_answer": question.true_false_answer,
+        "accepted_answers": question.accepted_answers,
+        "numeric_answer": question.numeric_answer,
+        "tolerance": question.tolerance,
+        "feedback": question.feedback,
+        "created_at": question.created_at,
+        "updated_at": question.updated_at,
+    }

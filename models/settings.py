@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     thumbnail_max_bytes: int = 5 * 1024 * 1024
     thumbnail_max_pixels: int = 40_000_000
     lesson_file_max_bytes: int = 100 * 1024 * 1024
+    # The largest file a learner may submit to an assignment (each assignment may set less).
+    submission_file_max_bytes: int = Field(default=100 * 1024 * 1024, ge=1)
     # A bulk enrollment's CSV upload; larger is a 413 while it streams.
     bulk_enrollment_max_bytes: int = 10 * 1024 * 1024
     # Where uploads wait while they are read (the CSV of a bulk enrollment); None: the

@@ -2,6 +2,7 @@
 
 from models import tenancy
 from models.ai_chat import tables as ai_chat
+from models.assignments import tables as assignments
 from models.carts import tables as carts
 from models.courses import tables as courses
 from models.forums import tables as forums
@@ -20,6 +21,7 @@ from models.tasks import tables as tasks
 
 __all__ = [
     "ai_chat",
+    "assignments",
     "carts",
     "courses",
     "forums",

@@ -13,6 +13,11 @@ that reads the body.
   worker thread, and only then writes it: a refused image leaves nothing on disk.
 - `receive_file` streams to a `.part-*` file next to its destination and renames it into
   place when complete; any failure, cancellation included, deletes the partial file.
+- `receive_form_files` does the same for several files of one form (a submission's), with
+  the form's text fields; the caller's policy, asked when the first file arrives, says
+  where they go, how large each may be and which it refuses (by name, then by its first
+  bytes). The files are renamed into place only once the whole body has been read: a
+  refused or cut-short form leaves none.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import re
 import tempfile
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO, ParamSpec, TypeVar
@@ -45,7 +50,16 @@ from models.errors import (
     ValidationFailed,
 )
 
-__all__ = ["FormUpload", "StoredFile", "receive_file", "receive_form_file", "receive_image"]
+__all__ = [
+    "FilePolicy",
+    "FormFiles",
+    "FormUpload",
+    "StoredFile",
+    "receive_file",
+    "receive_form_file",
+    "receive_form_files",
+    "receive_image",
+]
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -54,6 +68,9 @@ _CHUNK_SIZE = 64 * 1024
 # Room for boundaries, part headers and small companion fields around the file itself.
 _MULTIPART_OVERHEAD = 64 * 1024
 _TEMP_PREFIX = ".part-"
+# How much of a file's start a policy's content check sees (magic numbers, a text's first
+# characters).
+HEAD_BYTES = 512
 _SAFE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,10}")
 # The declared type of a lesson file is echoed back in a header when it is served, so
 # only a bare `type/subtype` token is kept; anything else becomes octet-stream.
@@ -261,6 +278,114 @@ def _temporary_file(directory: Path | None) -> tuple[Path, BinaryIO]:
     return Path(name), os.fdopen(descriptor, "wb")
 
 
+@dataclass(frozen=True, slots=True)
+class FilePolicy:
+    """What a form's files may be: where they go (a folder under the media root), how large
+    each may be, how many, and the checks each must pass: `check_name` on the client's
+    file name before any byte is read, `check_head` on its first `HEAD_BYTES` bytes (fewer
+    if it is shorter). Each raises a DomainError (a 415, say) to refuse it."""
+
+    folder: str
+    max_bytes: int
+    max_files: int
+    check_name: Callable[[str | None], None]
+    check_head: Callable[[str | None, bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FormFiles:
+    """A form's small text fields and its files, stored under the media root."""
+
+    fields: dict[str, str]
+    files: list[StoredFile]
+
+
+async def receive_form_files(
+    request: web.Request,
+    *,
+    media_root: Path,
+    policy: Callable[[dict[str, str]], Awaitable[FilePolicy]],
+    max_total_bytes: int,
+    fields_bytes: int,
+    field_names: Sequence[str] = ("files", "file"),
+) -> FormFiles:
+    """A form's text fields and any number of files (none included), each streamed to disk.
+
+    `policy` is called once, with the fields read so far, when the first file arrives (so
+    the fields it needs must come before the files). Each file streams to a `.part-*`
+    file, refused (413) as soon as it passes the policy's `max_bytes`; all are renamed into
+    place only once the closing boundary has been read. Whatever fails (a refusal, a
+    malformed or truncated body, a cancellation) deletes every file of the form.
+
+    Raises UnsupportedMediaType (415) for a non-multipart request, PayloadTooLarge (413)
+    for a body declared larger than `max_total_bytes`, a file over its limit or text
+    fields over `fields_bytes`, ValidationFailed (400) for an empty file or too many.
+    """
+    form = await _Form.open(request, max_total_bytes, allowance=fields_bytes)
+    fields: dict[str, str] = {}
+    rules: FilePolicy | None = None
+    pending: list[tuple[Path, Path, StoredFile]] = []  # (temporary, destination, stored)
+    try:
+        while (part := await form._next()) is not None:
+            with _multipart_errors():
+                name = part.name
+            if name in field_names:
+                if rules is None:
+                    rules = await policy(dict(fields))
+                    _checked_folder(rules.folder)
+                if len(pending) >= rules.max_files:
+                    raise ValidationFailed.field(
+                        "files", f"Ensure there are no more than {rules.max_files} files."
+                    )
+                pending.append(await _stream_part(part, media_root, rules))
+            elif name is not None and name not in fields:
+                fields[name] = await form._text(part)
+            else:
+                await form._skip(part)
+        for temporary, destination, _ in pending:
+            await _blocking_io(os.replace, temporary, destination)
+    except BaseException:
+        for temporary, destination, _ in pending:
+            await _blocking_io(_unlink_all, temporary, destination)
+        raise
+    return FormFiles(fields=fields, files=[stored for _, _, stored in pending])
+
+
+async def _stream_part(
+    part: BodyPartReader, media_root: Path, rules: FilePolicy
+) -> tuple[Path, Path, StoredFile]:
+    """One file of the form into a `.part-*` file beside its destination, checked."""
+    rules.check_name(part.filename)
+    directory = media_root / rules.folder
+    destination = directory / f"{uuid.uuid4().hex}{_safe_extension(part.filename)}"
+    temporary = directory / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
+    await _blocking_io(directory.mkdir, parents=True, exist_ok=True)
+    handle = await _blocking_io(_create_exclusive, temporary)
+    try:
+        size = await _copy_limited(
+            part,
+            handle,
+            rules.max_bytes,
+            inspect=lambda head: rules.check_head(part.filename, head),
+        )
+        await _blocking_io(handle.close)
+    except BaseException:
+        await _blocking_io(_discard, handle, temporary)
+        raise
+    stored = StoredFile(
+        relative_path=destination.relative_to(media_root).as_posix(),
+        size=size,
+        content_type=_declared_media_type(part),
+        original_name=_original_name(part),
+    )
+    return temporary, destination, stored
+
+
+def _unlink_all(*paths: Path) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 # --- request and multipart parsing -------------------------------------------------------
 
 
@@ -296,22 +421,23 @@ def _multipart_errors() -> Iterator[None]:
 class _Form:
     """A multipart/form-data body read part by part, with a shared bound on what is skipped."""
 
-    def __init__(self, reader: MultipartReader) -> None:
+    def __init__(self, reader: MultipartReader, allowance: int = _MULTIPART_OVERHEAD) -> None:
         self._reader = reader
         self._skipped = 0
+        self._allowance = allowance
 
     @classmethod
-    async def open(cls, request: web.Request, max_bytes: int) -> _Form:
+    async def open(
+        cls, request: web.Request, max_bytes: int, *, allowance: int = _MULTIPART_OVERHEAD
+    ) -> _Form:
         if request.content_type != "multipart/form-data":
             declared = request.headers.get("Content-Type", "")
             raise UnsupportedMediaType(f'Unsupported media type "{declared}" in request.')
         # Fail before reading anything when the client tells us up front it is too big.
-        if request.content_length is not None and (
-            request.content_length > max_bytes + _MULTIPART_OVERHEAD
-        ):
+        if request.content_length is not None and (request.content_length > max_bytes + allowance):
             raise _file_too_large(max_bytes)
         with _multipart_errors():
-            return cls(await request.multipart())
+            return cls(await request.multipart(), allowance)
 
     async def file_part(self, field_names: Sequence[str]) -> BodyPartReader:
         """The first part named in `field_names`, skipping (boundedly) any before it."""
@@ -345,7 +471,7 @@ class _Form:
         data = bytearray()
         while chunk := await _read_chunk(part):
             self._skipped += len(chunk)
-            if self._skipped > _MULTIPART_OVERHEAD:
+            if self._skipped > self._allowance:
                 raise PayloadTooLarge()
             data += chunk
         try:
@@ -358,20 +484,36 @@ class _Form:
         # fields share the overhead allowance instead of being free.
         while chunk := await _read_chunk(part):
             self._skipped += len(chunk)
-            if self._skipped > _MULTIPART_OVERHEAD:
+            if self._skipped > self._allowance:
                 raise PayloadTooLarge()
 
 
-async def _copy_limited(part: BodyPartReader, handle: BinaryIO, max_bytes: int) -> int:
+async def _copy_limited(
+    part: BodyPartReader,
+    handle: BinaryIO,
+    max_bytes: int,
+    *,
+    inspect: Callable[[bytes], None] | None = None,
+) -> int:
     """The part into the open file, refused (413) once it passes `max_bytes` and (400)
-    when it is empty; each write off the event loop. Returns its size."""
+    when it is empty; each write off the event loop. Returns its size.
+
+    `inspect`, if given, sees the file's first `HEAD_BYTES` bytes (all of it if shorter)
+    once, before they are written, and may refuse them by raising."""
     size = 0
+    head = b""
     while chunk := await _read_chunk(part):
         size += len(chunk)
         if size > max_bytes:
             raise _file_too_large(max_bytes)
+        if inspect is not None and len(head) < HEAD_BYTES:
+            head += chunk[: HEAD_BYTES - len(head)]
+            if len(head) == HEAD_BYTES:
+                inspect(head)
         await _blocking_io(handle.write, chunk)
     _check_not_empty(part, size)
+    if inspect is not None and len(head) < HEAD_BYTES:
+        inspect(head)
     return size
 
 

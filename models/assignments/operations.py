@@ -1,0 +1,253 @@
+"""Assignments: who sees them, who changes them, and the changes.
+
+A course's instructor and admins see and change all of its assignments; its active
+enrollees see its published ones; everyone else gets 404, as for what does not exist.
+Each assignment is a gradebook item (`models/grades/record.py`), kept up to date with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.assignments.schemas import AssignmentCreate, AssignmentQuery, AssignmentUpdate
+from models.assignments.tables import (
+    Assignment,
+    Submission,
+    SubmissionFile,
+    SubmissionVersion,
+)
+from models.courses.structure import access_parent_course
+from models.courses.tables import Course, Enrollment, Lesson
+from models.courses.visibility import can_change_course
+from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
+from models.grades import record as gradebook
+from models.identity import Principal
+from models.listing import Listing
+from models.validation import check_changes
+
+KIND = "assignment"
+# An assignment's file limit when its instructor names none (the server's, if lower).
+DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+ASSIGNMENTS = Listing(
+    filters={
+        "course": Assignment.course_id,
+        "lesson": Assignment.lesson_id,
+        "is_published": Assignment.is_published,
+    },
+    ordering={
+        "due_at": Assignment.due_at,
+        "created_at": Assignment.created_at,
+        "title": Assignment.title,
+    },
+    default=(Assignment.created_at.desc(),),
+    tiebreak=Assignment.id.desc(),
+)
+
+
+# Who sees an assignment
+
+
+def enrolled_in(actor: Principal, course_id: Any) -> ColumnElement[bool]:
+    """The actor is an active enrollee of the course (a column or a value)."""
+    return exists().where(
+        Enrollment.course_id == course_id,
+        Enrollment.user_id == actor.user_id,
+        Enrollment.is_active.is_(True),
+    )
+
+
+def visible_assignments(actor: Principal) -> ColumnElement[bool]:
+    """The condition on `Assignment` that the actor may see it."""
+    if actor.is_admin:
+        return true()
+    managed = Assignment.course_id.in_(
+        select(Course.id).where(Course.instructor_id == actor.user_id)
+    )
+    return or_(
+        managed, and_(Assignment.is_published.is_(True), enrolled_in(actor, Assignment.course_id))
+    )
+
+
+async def is_enrolled(session: AsyncSession, *, actor: Principal, course_id: int) -> bool:
+    return bool(await session.scalar(select(enrolled_in(actor, course_id))))
+
+
+async def access_assignment(
+    session: AsyncSession, *, actor: Principal, assignment_id: int, for_change: bool = False
+) -> tuple[Assignment, Course]:
+    """The assignment and its course, if the actor may see it (404 otherwise) and, for a
+    change, may change it (403)."""
+    row = (
+        await session.execute(
+            select(Assignment, Course)
+            .join(Course, Course.id == Assignment.course_id)
+            .where(Assignment.id == assignment_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
+    assignment, course = row
+    if can_change_course(actor, course):
+        return assignment, course
+    if not assignment.is_published or not await is_enrolled(
+        session, actor=actor, course_id=course.id
+    ):
+        raise NotFound()
+    if for_change:
+        raise PermissionDenied()
+    return assignment, course
+
+
+def assignments_query(actor: Principal, query: AssignmentQuery) -> Select[Any]:
+    return ASSIGNMENTS.apply(select(Assignment).where(visible_assignments(actor)), query)
+
+
+# Changes
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What the server allows, from its settings."""
+
+    max_file_bytes: int
+
+
+async def access_assignment_course(
+    session: AsyncSession, *, actor: Principal, course_id: int
+) -> Course:
+    """The course a new assignment names: 400 on `course` if the actor cannot see it,
+    403 if they may not change it."""
+    return await access_parent_course(session, actor=actor, course_id=course_id)
+
+
+async def _check_lesson(session: AsyncSession, *, course: Course, lesson_id: int | None) -> None:
+    if lesson_id is None:
+        return
+    lesson = await session.get(Lesson, lesson_id)
+    if lesson is None or lesson.course_id != course.id:
+        raise ValidationFailed.field("lesson", invalid_pk(lesson_id))
+
+
+def _check_state(fields: dict[str, Any], limits: Limits) -> None:
+    """What must hold of an assignment as a whole, after a create or a change."""
+    if fields["max_file_bytes"] > limits.max_file_bytes:
+        raise ValidationFailed.field(
+            "max_file_bytes",
+            f"Ensure this value is less than or equal to {limits.max_file_bytes} "
+            "(the server's upload limit).",
+        )
+    rubric = fields["rubric"]
+    if rubric:
+        total = sum(float(c["points"]) for c in rubric)
+        if abs(total - float(fields["points"])) > 1e-6:
+            raise ValidationFailed.field(
+                "rubric",
+                f"The criteria's points add up to {total:g}; the assignment is worth "
+                f"{float(fields['points']):g}.",
+            )
+
+
+async def do_create_assignment(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    course: Course,
+    data: AssignmentCreate,
+    limits: Limits,
+) -> Assignment:
+    """Create an assignment of `course` (after `access_assignment_course`) and its
+    gradebook item."""
+    await _check_lesson(session, course=course, lesson_id=data.lesson)
+    fields = data.model_dump(exclude={"course", "lesson"})
+    if fields["max_file_bytes"] is None:
+        fields["max_file_bytes"] = min(DEFAULT_MAX_FILE_BYTES, limits.max_file_bytes)
+    _check_state(fields, limits)
+    assignment = Assignment(
+        course_id=course.id, lesson_id=data.lesson, created_by=actor.user_id, **fields
+    )
+    session.add(assignment)
+    await session.flush()
+    await _register(session, assignment)
+    return assignment
+
+
+async def do_update_assignment(
+    session: AsyncSession,
+    *,
+    assignment: Assignment,
+    course: Course,
+    data: AssignmentUpdate,
+    limits: Limits,
+) -> Assignment:
+    """Apply a PATCH or PUT (after `access_assignment(..., for_change=True)`)."""
+    changes = check_changes(data)
+    if "lesson" in changes:
+        await _check_lesson(session, course=course, lesson_id=changes["lesson"])
+        changes["lesson_id"] = changes.pop("lesson")
+    state = {
+        name: changes.get(name, getattr(assignment, name)) for name in ("points", "max_file_bytes")
+    }
+    state["rubric"] = changes.get("rubric", assignment.rubric)
+    # A server limit lowered since is no reason to refuse a change of something else.
+    if "max_file_bytes" not in changes:
+        state["max_file_bytes"] = min(state["max_file_bytes"], limits.max_file_bytes)
+    _check_state(state, limits)
+    for name, value in changes.items():
+        setattr(assignment, name, value)
+    await session.flush()
+    await _register(session, assignment)
+    return assignment
+
+
+async def _register(session: AsyncSession, assignment: Assignment) -> None:
+    await gradebook.register_item(
+        session,
+        course_id=assignment.course_id,
+        kind=KIND,
+        source_id=assignment.id,
+        title=assignment.title,
+        max_points=assignment.points,
+    )
+
+
+async def do_delete_assignment(session: AsyncSession, *, assignment: Assignment) -> list[str]:
+    """Delete the assignment, its submissions and its gradebook item (the grades with it);
+    returns the submitted files, to remove once committed."""
+    files = await session.scalars(
+        select(SubmissionFile.path)
+        .join(SubmissionVersion, SubmissionVersion.id == SubmissionFile.version_id)
+        .join(Submission, Submission.id == SubmissionVersion.submission_id)
+        .where(Submission.assignment_id == assignment.id)
+    )
+    paths = list(files.all())
+    await gradebook.remove_item(session, kind=KIND, source_id=assignment.id)
+    await session.delete(assignment)
+    await session.flush()
+    return paths
+
+
+def assignment_fields(assignment: Assignment) -> dict[str, Any]:
+    a = assignment
+    return {
+        "id": a.id,
+        "course": a.course_id,
+        "lesson": a.lesson_id,
+        "title": a.title,
+        "instructions": a.instructions,
+        "points": a.points,
+        "due_at": a.due_at,
+        "late_policy": a.late_policy,
+        "late_percent_per_day": a.late_percent_per_day,
+        "allowed_file_types": a.allowed_file_types,
+        "max_file_bytes": a.max_file_bytes,
+        "rubric": a.rubric,
+        "is_published": a.is_published,
+        "created_by": a.created_by,
+        "created_at": a.created_at,
+        "updated_at": a.updated_at,
+    }

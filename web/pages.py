@@ -135,3 +135,18 @@ async def quiz_page(request: web.Request) -> web.Response:
 @_route(f"/lms/quizzes/{{quiz_id:{ID}}}/edit/", "Web client: a quiz's editor and preview")
 async def quiz_editor_page(request: web.Request) -> web.Response:
     return _page(request, "quiz_editor", "Quiz editor", room_id=path_id(request, "quiz_id"))
+
+
+@_route(f"/lms/courses/{{course_id:{ID}}}/assignments/", "Web client: a course's assignments")
+async def assignments_page(request: web.Request) -> web.Response:
+    return _page(request, "assignments", "Assignments", room_id=path_id(request, "course_id"))
+
+
+@_route(f"/lms/assignments/{{assignment_id:{ID}}}/", "Web client: an assignment and my work")
+async def assignment_page(request: web.Request) -> web.Response:
+    return _page(request, "assignment", "Assignment", room_id=path_id(request, "assignment_id"))
+
+
+@_route(f"/lms/assignments/{{assignment_id:{ID}}}/grading/", "Web client: a grading queue")
+async def grading_page(request: web.Request) -> web.Response:
+    return _page(request, "grading", "Grading", room_id=path_id(request, "assignment_id"))

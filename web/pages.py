@@ -150,3 +150,18 @@ async def assignment_page(request: web.Request) -> web.Response:
 @_route(f"/lms/assignments/{{assignment_id:{ID}}}/grading/", "Web client: a grading queue")
 async def grading_page(request: web.Request) -> web.Response:
     return _page(request, "grading", "Grading", room_id=path_id(request, "assignment_id"))
+
+
+@_route(f"/lms/courses/{{course_id:{ID}}}/gradebook/", "Web client: a course's gradebook")
+async def gradebook_page(request: web.Request) -> web.Response:
+    return _page(request, "gradebook", "Gradebook", room_id=path_id(request, "course_id"))
+
+
+@_route("/lms/grades/", "Web client: my grades")
+async def grades_page(request: web.Request) -> web.Response:
+    return _page(request, "grades", "My grades")
+
+
+@_route("/lms/certificates/", "Web client: my certificates")
+async def certificates_page(request: web.Request) -> web.Response:
+    return _page(request, "certificates", "My certificates")

@@ -245,3 +245,40 @@ async def test_the_instructor_sees_no_start_button_and_a_link_to_the_editor(sign
 
     await expect(page.get_by_role("link", name="Edit this quiz")).to_be_visible()
     await expect(page.get_by_role("button", name="Start the quiz")).to_be_hidden()
+
+
+async def test_an_essay_waits_for_review_then_the_instructor_grades_it(signed_in, api, make, width):
+    lesson = await quiz_lesson(make)
+    reply = await api.post(
+        QUIZZES,
+        {"lesson": lesson["id"], "title": "Reflection", "is_published": True},
+        as_="instructor",
+    )
+    quiz = dict(reply.body)
+    essay = {"quiz": quiz["id"], "kind": "essay", "prompt": "What did you learn?", "points": 4}
+    assert (await api.post(QUESTIONS, essay, as_="instructor")).status == 201
+    await make.enroll(lesson["course"], as_="student")
+    learner = await signed_in("student", quiz_path(quiz), viewport=viewport(width))
+    await learner.get_by_role("button", name="Start the quiz").click()
+    await learner.get_by_label("Your essay").fill("Quite a lot.")
+    await saved(learner)
+    await learner.get_by_role("button", name="Submit answers").click()
+    await expect(learner.locator("#result-summary")).to_have_text(
+        "Submitted: waiting for the instructor to grade the essays."
+    )
+
+    page = await signed_in(
+        "instructor", f"/lms/quizzes/{quiz['id']}/edit/", viewport=viewport(width)
+    )
+    await expect(page.locator("#attempts-count")).to_have_text("1 attempt, 1 with essays to grade")
+    await page.get_by_text("Grade the essays of student-1").click()
+    await expect(page.locator("#attempts .submitted-text")).to_have_text("Quite a lot.")
+    await page.get_by_label("Points (0 to 4)").fill("3")
+    await page.get_by_role("button", name="Save essay points").click()
+
+    await expect(page.locator("#attempts .attempt-score")).to_have_text("3 / 4 (75%), passed")
+    assert await page.evaluate(AUDIT) == []
+    await learner.reload()
+    await expect(learner.locator("#history .attempt-score")).to_have_text(
+        "3 of 4 points (75%): Passed"
+    )

@@ -1,7 +1,7 @@
 // A quiz's editor, for its course's instructor and admins: the settings (PATCH), questions
 // added, edited, deleted and moved (their `position` written 0, 1, 2…), and a preview of the
 // questions as a learner sees them. Everything is read again from the API after a change.
-import { $, api, claims, el, fail, me, requireSignIn, showError, withQuery } from "./app.js";
+import { $, api, claims, el, fail, me, points, requireSignIn, showError, when, withQuery } from "./app.js";
 import { KINDS, questionField } from "./quizview.js";
 
 const quizId = Number(document.body.dataset.roomId);
@@ -302,6 +302,98 @@ function renderPreview() {
   if (!questions.length) $("preview").append(el("p", { class: "help" }, "No questions yet."));
 }
 
+// Attempts: everyone's, newest first; a submitted one waiting for essay points opens a form
+// with each essay's answer and a points field (POST attempts/{id}/grade/).
+
+function attemptLine(attempt) {
+  if (attempt.pending_review) return "Submitted: essays to grade";
+  if (attempt.status === "in_progress") return "In progress";
+  return `${points(attempt.score, attempt.max_score)} (${Math.round(attempt.percent)}%), ${attempt.passed ? "passed" : "not passed"}`;
+}
+
+async function essayForm(attempt, holder) {
+  const full = await api(`/api/lms/courses/attempts/${attempt.id}/`);
+  const essays = full.questions.filter((question) => question.kind === "essay");
+  const form = el(
+    "form",
+    {
+      class: "stack",
+      "aria-label": `Grade the essays of ${attempt.user_id}, attempt ${attempt.number}`,
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const given = {};
+        for (const input of event.currentTarget.querySelectorAll("input[data-question]")) {
+          if (input.value.trim() !== "") given[input.dataset.question] = Number(input.value);
+        }
+        const button = event.currentTarget.querySelector("button[type=submit]");
+        button.disabled = true;
+        showError("");
+        try {
+          await api(`/api/lms/courses/attempts/${attempt.id}/grade/`, { method: "POST", body: { points: given } });
+          await loadAttempts();
+          $("attempts-count").textContent = `Graded the essays of ${attempt.user_id}.`;
+        } catch (error) {
+          button.disabled = false;
+          fail(error);
+        }
+      },
+    },
+    ...essays.map((question) =>
+      el(
+        "div",
+        { class: "essay" },
+        el("p", { class: "prose prompt" }, question.prompt),
+        el("p", { class: "prose submitted-text" }, typeof question.answer === "string" && question.answer ? question.answer : "(no answer)"),
+        el(
+          "div",
+          { class: "field" },
+          el("label", { for: `essay-${attempt.id}-${question.id}` }, `Points (0 to ${question.points})`),
+          el("input", {
+            id: `essay-${attempt.id}-${question.id}`,
+            type: "number",
+            min: 0,
+            max: question.points,
+            step: "any",
+            required: true,
+            "data-question": question.id,
+            value: question.review && question.review.points_awarded !== null ? question.review.points_awarded : "",
+          }),
+        ),
+      ),
+    ),
+    el("button", { type: "submit" }, "Save essay points"),
+  );
+  holder.replaceChildren(form);
+}
+
+function attemptItem(attempt) {
+  const holder = el("div");
+  return el(
+    "li",
+    { class: "card", "data-attempt": attempt.id },
+    el("h3", {}, `${attempt.user_id}, attempt ${attempt.number}`),
+    el("p", { class: "meta" }, `${when(attempt.submitted_at || attempt.started_at)}${attempt.late ? " · late" : ""}`),
+    el("p", { class: "attempt-score" }, attemptLine(attempt)),
+    attempt.pending_review
+      ? el(
+          "details",
+          { ontoggle: (event) => event.currentTarget.open && !holder.children.length && essayForm(attempt, holder).catch(fail) },
+          el("summary", {}, `Grade the essays of ${attempt.user_id}`),
+          holder,
+        )
+      : null,
+  );
+}
+
+async function loadAttempts() {
+  const page = await api(withQuery(`${QUIZ}attempts/`, { page_size: 100 }));
+  const waiting = page.results.filter((attempt) => attempt.pending_review).length;
+  $("attempts").replaceChildren(...page.results.map(attemptItem));
+  $("attempts-count").textContent = page.count
+    ? `${page.count} ${page.count === 1 ? "attempt" : "attempts"}, ${waiting} with essays to grade`
+    : "No attempts yet.";
+}
+
 function render() {
   fillSettings();
   $("page-title").textContent = `Quiz editor: ${quiz.title}`;
@@ -346,6 +438,7 @@ async function main() {
     $("outline-link").hidden = false;
     await load();
     render();
+    await loadAttempts();
     $("editor").hidden = false;
   } catch (error) {
     fail(error);

@@ -7,11 +7,12 @@ from typing import Any
 from aiohttp import web
 
 from models.courses.visibility import can_change_course
-from models.listing import paginate
+from models.listing import paginate, paginate_rows
 from models.quizzes import attempts
 from models.quizzes import operations as quizzes
 from models.quizzes.schemas import (
     AnswersSave,
+    AttemptListQuery,
     AttemptQuery,
     AttemptRead,
     AttemptSummary,
@@ -223,6 +224,20 @@ async def list_attempts(request: web.Request) -> web.Response:
     rows = [
         render(AttemptSummary, attempts.attempt_summary(a, quiz, teacher=teacher).fields())
         for a in result.rows
+    ]
+    return ok(page_body(request, result, rows))
+
+
+@routes.read(ATTEMPTS, tag=TAG, query=AttemptListQuery, response=AttemptSummary, paginated=True)
+async def list_all_attempts(request: web.Request) -> web.Response:
+    """My attempts at any quiz, newest first (`quiz`); an instructor's also include every
+    attempt at the quizzes of the courses they teach (`user_id`)."""
+    query = read_query(request, AttemptListQuery)
+    stmt = attempts.all_attempts_query(actor(request), query)
+    result = await paginate_rows(session(request), stmt, page_request(request))
+    rows = [
+        render(AttemptSummary, attempts.attempt_summary(r[0], r[1], teacher=bool(r[2])).fields())
+        for r in result.rows
     ]
     return ok(page_body(request, result, rows))
 

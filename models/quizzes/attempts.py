@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Select, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Select, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +36,7 @@ from models.grades import record
 from models.identity import Principal
 from models.listing import Listing
 from models.quizzes.operations import QUIZ_KIND, is_enrolled
-from models.quizzes.schemas import AttemptQuery
+from models.quizzes.schemas import AttemptListQuery, AttemptQuery
 from models.quizzes.scoring import CHOICE_KINDS, Mark, check_answer, correct_answer, mark
 from models.quizzes.tables import (
     GRADED,
@@ -53,7 +53,7 @@ SUBMIT_OVERDUE_TASK = "quizzes.submit_overdue"
 SWEEP_BATCH = 200
 
 ATTEMPTS = Listing(
-    filters={"user_id": QuizAttempt.user_id},
+    filters={"user_id": QuizAttempt.user_id, "quiz": QuizAttempt.quiz_id},
     default=(QuizAttempt.started_at.desc(),),
     tiebreak=QuizAttempt.id.desc(),
 )
@@ -91,6 +91,19 @@ def attempts_query(
     stmt = select(QuizAttempt).where(QuizAttempt.quiz_id == quiz.id)
     if not teacher:
         stmt = stmt.where(QuizAttempt.user_id == actor.user_id)
+    return ATTEMPTS.apply(stmt, query)
+
+
+def all_attempts_query(actor: Principal, query: AttemptListQuery) -> Select[Any]:
+    """Attempts the actor may read: their own, and every attempt at a quiz of a course they
+    teach (admins: all), as rows of (attempt, quiz, whether the actor teaches it)."""
+    teaches = true() if actor.is_admin else Course.instructor_id == actor.user_id
+    stmt = (
+        select(QuizAttempt, Quiz, teaches.label("teacher"))
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .join(Course, Course.id == Quiz.course_id)
+        .where(or_(QuizAttempt.user_id == actor.user_id, teaches))
+    )
     return ATTEMPTS.apply(stmt, query)
 
 

@@ -81,9 +81,7 @@ async def access_quiz(
     course = await access_course(session, actor=actor, course_id=quiz.course_id)
     if can_change_course(actor, course):
         return quiz, course
-    if not quiz.is_published or not await is_enrolled(
-        session, actor=actor, course_id=course.id
-    ):
+    if not quiz.is_published or not await is_enrolled(session, actor=actor, course_id=course.id):
         raise NotFound()
     if for_change:
         raise PermissionDenied()
@@ -158,12 +156,12 @@ async def quiz_view(session: AsyncSession, *, quiz: Quiz) -> QuizView:
 
 
 def _check_window(available_from: Any, available_until: Any) -> None:
-    if available_from is not None and available_until is not None and (
-        available_until <= available_from
+    if (
+        available_from is not None
+        and available_until is not None
+        and (available_until <= available_from)
     ):
-        raise ValidationFailed.field(
-                "available_until", "Must be later than available_from."
-            )
+        raise ValidationFailed.field("available_until", "Must be later than available_from.")
 
 
 async def check_new_quiz(session: AsyncSession, *, actor: Principal, data: QuizCreate) -> Course:
@@ -284,7 +282,7 @@ def _numbered(
 ) -> list[dict[str, Any]]:
     """Options with ids: those sent keep theirs, new ones get ids above every id the
     question has had, so an id never names two options."""
-    highest = max([int(o["id"]) for o in current] + [int(o["id"] or 0) for o in options] + [0])
+    highest = max([int(o["id"]) for o in current] + [int(o.get("id") or 0) for o in options] + [0])
     numbered = []
     for option in options:
         given = option.get("id")
@@ -292,7 +290,11 @@ def _numbered(
             highest += 1
             given = highest
         numbered.append(
-            {"id": int(given), "text": option["text"], "correct": bool(option["correct"])}
+            {
+                "id": int(given),
+                "text": option["text"],
+                "correct": bool(option.get("correct", False)),
+            }
         )
     return numbered
 

@@ -266,3 +266,8 @@ class AttemptRead(AttemptSummary):
 
 class AttemptQuery(BaseModel):
     user_id: str | None = Field(default=None, description="The instructor's filter.")
+
+
+class AttemptListQuery(BaseModel):
+    quiz: Id | None = None
+    user_id: str | None = Field(default=None, description="The instructor's filter.")

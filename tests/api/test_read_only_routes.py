@@ -43,6 +43,7 @@ async def created(api: Api, path: str, body: dict[str, Any], as_: str) -> dict[s
 async def one_of_everything(api: Api, make: Factory) -> None:
     """A course with content, bought and rated; a cart; a group, forum, schedule, messages;
     a tutor session whose answer was lost long ago (reading it would fail it)."""
+    await a_quiz_attempt(api, make)  # first: the last lesson listed stays the one with a file
     course = await make.course(price="10.00")
     module = await make.module(course["id"])
     lesson = await make.lesson(module["id"])
@@ -90,6 +91,18 @@ async def one_of_everything(api: Api, make: Factory) -> None:
             .where(AiChatMessage.id == asked["reply"]["id"])
             .values(status=PENDING, started_at=None, created_at=utcnow() - timedelta(days=1))
         )
+
+
+async def a_quiz_attempt(api: Api, make: Factory) -> None:
+    """A quiz with a question, and the student's attempt at it."""
+    course = await make.course()
+    await make.enroll(course["id"])
+    lesson = await make.lesson((await make.module(course["id"]))["id"], lesson_type="quiz")
+    quiz = {"lesson": lesson["id"], "title": "Check", "is_published": True}
+    quiz_id = (await created(api, "/api/lms/courses/quizzes/", quiz, "instructor"))["id"]
+    question = {"quiz": quiz_id, "kind": "true_false", "prompt": "?", "true_false_answer": True}
+    await created(api, "/api/lms/courses/questions/", question, "instructor")
+    await created(api, f"/api/lms/courses/quizzes/{quiz_id}/attempts/", {}, "student")
 
 
 async def concrete_path(api: Api, path: str, as_: str) -> str | None:

@@ -436,6 +436,8 @@ class _Builder:
             schema: dict[str, Any] = file_part
             if endpoint.body is not None:
                 schema = {"allOf": [self.refs[(endpoint.body, "validation")], file_part]}
+            # A part's name travels in a header, which cannot carry control characters.
+            schema = {**schema, "propertyNames": {"pattern": "^[^\\u0000-\\u001f\\u007f]*$"}}
             return {
                 "required": True,
                 "content": {"multipart/form-data": {"schema": schema}},

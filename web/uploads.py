@@ -317,6 +317,9 @@ async def receive_form_files(
     place only once the closing boundary has been read. Whatever fails (a refusal, a
     malformed or truncated body, a cancellation) deletes every file of the form.
 
+    A file part without a file name is skipped when empty (a file input left blank), else
+    refused (400).
+
     Raises UnsupportedMediaType (415) for a non-multipart request, PayloadTooLarge (413)
     for a body declared larger than `max_total_bytes`, a file over its limit or text
     fields over `fields_bytes`, ValidationFailed (400) for an empty file or too many.
@@ -330,6 +333,11 @@ async def receive_form_files(
             with _multipart_errors():
                 name = part.name
             if name in field_names:
+                if not part.filename:
+                    # A file input left blank: browsers send an empty part without a name.
+                    if await _read_chunk(part):
+                        raise ValidationFailed.field(name, "Each file needs its file name.")
+                    continue
                 if rules is None:
                     rules = await policy(dict(fields))
                     _checked_folder(rules.folder)

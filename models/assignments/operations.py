@@ -14,12 +14,8 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.assignments.schemas import AssignmentCreate, AssignmentQuery, AssignmentUpdate
-from models.assignments.tables import (
-    Assignment,
-    Submission,
-    SubmissionFile,
-    SubmissionVersion,
-)
+from models.assignments.stored import submitted_files
+from models.assignments.tables import Assignment
 from models.courses.structure import access_parent_course
 from models.courses.tables import Course, Enrollment, Lesson
 from models.courses.visibility import can_change_course
@@ -218,13 +214,7 @@ async def _register(session: AsyncSession, assignment: Assignment) -> None:
 async def do_delete_assignment(session: AsyncSession, *, assignment: Assignment) -> list[str]:
     """Delete the assignment, its submissions and its gradebook item (the grades with it);
     returns the submitted files, to remove once committed."""
-    files = await session.scalars(
-        select(SubmissionFile.path)
-        .join(SubmissionVersion, SubmissionVersion.id == SubmissionFile.version_id)
-        .join(Submission, Submission.id == SubmissionVersion.submission_id)
-        .where(Submission.assignment_id == assignment.id)
-    )
-    paths = list(files.all())
+    paths = await submitted_files(session, assignment_id=assignment.id)
     await gradebook.remove_item(session, kind=KIND, source_id=assignment.id)
     await session.delete(assignment)
     await session.flush()

@@ -30,9 +30,18 @@ SubmissionStatus = Literal["ungraded", "graded", "returned"]
 _EXTENSION = re.compile(r"[a-z0-9]{1,10}")
 _CRITERION_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
-Points = Annotated[float, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False)]
-Score = Annotated[float, Field(ge=0, le=MAX_POINTS, allow_inf_nan=False)]
-Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
+
+def _not_bool(value: object) -> object:
+    """A number, not `true` or `false` (which pydantic would read as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError("A valid number is required.")
+    return value
+
+
+NotBool = BeforeValidator(_not_bool)
+Points = Annotated[float, NotBool, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False)]
+Score = Annotated[float, NotBool, Field(ge=0, le=MAX_POINTS, allow_inf_nan=False)]
+Percent = Annotated[float, NotBool, Field(ge=0, le=100, allow_inf_nan=False)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), NoNul, ANY_TEXT]
 Feedback = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), NoNul]
 
@@ -90,6 +99,7 @@ Rubric = Annotated[
 ]
 MaxFileBytes = Annotated[
     int,
+    NotBool,
     Field(
         ge=1,
         description="Largest file a learner may submit, in bytes; at most the server's "

@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy import Sequence as DatabaseSequence
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from models.assignments.stored import submitted_files
 from models.base import TENANT_SCHEMA, utcnow
 from models.courses.events import course_room, notify_course
 from models.courses.schemas import (
@@ -332,6 +333,7 @@ async def do_delete_course(session: AsyncSession, *, actor: Principal, course: C
         select(Lesson.file).where(Lesson.course_id == course_id, Lesson.file.is_not(None))
     )
     files = [path for path in [course.thumbnail, *lesson_files.all()] if path]
+    files += await submitted_files(session, course_id=course_id)
     record_activity_on(
         session, actor, ("course", course_id), "course_deleted", f"Deleted course {course.title!r}."
     )

@@ -190,6 +190,8 @@ TWICE_THE_SAME_ID = [
     [
         ("points", 0),
         ("points", -1),
+        ("points", True),
+        ("late_percent_per_day", False),
         ("late_policy", "sometimes"),
         ("late_percent_per_day", 101),
         ("allowed_file_types", ["p df"]),

@@ -41,8 +41,9 @@ async def created(api: Api, path: str, body: dict[str, Any], as_: str) -> dict[s
 
 
 async def one_of_everything(api: Api, make: Factory) -> None:
-    """A course with content, bought and rated; a cart; a group, forum, schedule, messages;
-    a tutor session whose answer was lost long ago (reading it would fail it)."""
+    """A course with content, bought and rated, an assignment and its submission; a cart; a
+    group, forum, schedule, messages; a tutor session whose answer was lost long ago
+    (reading it would fail it)."""
     await a_quiz_attempt(api, make)  # first: the last lesson listed stays the one with a file
     course = await make.course(price="10.00")
     module = await make.module(course["id"])
@@ -81,6 +82,10 @@ async def one_of_everything(api: Api, make: Factory) -> None:
     asked = await created(
         api, "/api/lms/ai_chat/messages/", {"session": chat["id"], "message": "Why?"}, "student"
     )
+    assignment = {"course": course["id"], "title": "Essay", "points": 10}
+    essay = await created(api, "/api/lms/courses/assignments/", assignment, "instructor")
+    work = {"assignment": essay["id"], "text": "My essay."}
+    await created(api, "/api/lms/courses/submissions/", work, "student")
     bulk = {"course": course["id"], "user_ids": ["student-2", ""]}
     job = await api.post("/api/lms/courses/enrollments/bulk/", bulk, as_="instructor")
     assert job.status == 202, job.body

@@ -11,7 +11,7 @@ from aiohttp.abc import AbstractStreamWriter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models.base import utcnow
-from models.grades import gradebook
+from models.grades import gradebook, rules
 from models.grades.schemas import (
     GradebookRow,
     GradeOverride,
@@ -112,8 +112,8 @@ async def course_gradebook(request: web.Request) -> web.StreamResponse:
     course_id = path_id(request, "course_id")
     db = session(request)
     await gradebook.access_gradebook(db, actor=actor(request), course_id=course_id)
-    items = await gradebook.course_items(db, course_id=course_id)
-    settings = await gradebook.settings_of(db, course_id=course_id)
+    items = await rules.course_items(db, course_id=course_id)
+    settings = await rules.settings_of(db, course_id=course_id)
     if wants_csv(request):
         lines = _export(reads(request), course_id, items, settings)
         return GradebookExport(
@@ -131,7 +131,7 @@ async def _export(
     engine: AsyncEngine,
     course_id: int,
     items: Sequence[GradeItem],
-    settings: gradebook.Settings,
+    settings: rules.Settings,
 ) -> AsyncIterator[list[gradebook.Line]]:
     async with engine.connect() as connection:
         async for batch in gradebook.gradebook_batches(
@@ -179,7 +179,7 @@ async def get_grading(request: web.Request) -> web.Response:
     """A course's grading settings: category weights, letters, completion rule."""
     course_id = path_id(request, "course_id")
     await gradebook.access_gradebook(session(request), actor=actor(request), course_id=course_id)
-    settings = await gradebook.settings_of(session(request), course_id=course_id)
+    settings = await rules.settings_of(session(request), course_id=course_id)
     return ok(settings.fields())
 
 

@@ -72,6 +72,8 @@ PUBLIC_PREFIXES = (
     "/api/lms/files/",
     # An email's unsubscribe link: its signed token is the credential (web/notifications.py).
     "/api/lms/notifications/unsubscribe/",
+    # A certificate's verification: its unguessable code is all it takes (web/certificates.py).
+    "/api/lms/certificates/verify/",
     # The web client's pages and assets: the token lives in the page (sessionStorage) and
     # rides on each API call it makes, never on the page request.
     "/lms/",

@@ -9,13 +9,14 @@ from typing import Any
 from models.ai_chat.answering import ANSWER_TASK
 from models.courses.bulk import BULK_ENROLL_TASK
 from models.effects import PUBLISH_ROOM_EVENT, RoomEvent
+from models.grades.completion import CHECK_TASK
 from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
 from models.logs.schemas import ActivityRecord, AuditRecord
 from models.notifications.email import EMAIL_DIGEST_TASK
 from models.notifications.operations import DELIVER_TASK
 from models.payments.webhooks import PROCESS_EVENT, RELAY_OUTBOX
 from models.quizzes.attempts import SUBMIT_OVERDUE_TASK
-from workers import ai, email, jobs, notifications, payments, quizzes
+from workers import ai, email, grades, jobs, notifications, payments, quizzes
 from workers.context import TaskFunction, WorkerContext
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ TASKS: dict[str, TaskFunction] = {
     BULK_ENROLL_TASK: jobs.bulk_enroll,
     EMAIL_DIGEST_TASK: email.send_digests,
     SUBMIT_OVERDUE_TASK: quizzes.submit_overdue,
+    CHECK_TASK: grades.check_completion,
 }
 
 

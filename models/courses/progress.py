@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import UTCDateTime, utcnow
 from models.courses.tables import Enrollment, Lesson, LessonCompletion
+from models.grades.completion import request_check
 
 
 def _progress_expression(course_id: int):  # type: ignore[no-untyped-def]
@@ -23,14 +24,19 @@ def _progress_expression(course_id: int):  # type: ignore[no-untyped-def]
 
 
 async def refresh_course_progress(
-    session: AsyncSession, *, course_id: int, enrollment_id: int | None = None
+    session: AsyncSession,
+    *,
+    course_id: int,
+    enrollment_id: int | None = None,
+    may_complete: bool = True,
 ) -> None:
     """Recompute progress (one enrollment, or all of a course's after its lessons change).
 
     One UPDATE with correlated counts, so a course with many enrollees costs one statement.
     Progress counts the course's current lessons. `completed_at` is set when progress
     reaches 100 and then kept: a lesson added later lowers progress, never a completion
-    already earned.
+    already earned. Unless told the change cannot complete anyone (`may_complete`: a new
+    lesson only lowers progress), the course's completion rule is checked after commit.
     """
     if enrollment_id is not None:
         where = [Enrollment.course_id == course_id, Enrollment.id == enrollment_id]
@@ -58,3 +64,8 @@ async def refresh_course_progress(
         update(Enrollment).where(*where).values(progress=progress, completed_at=completed_at),
         execution_options={"synchronize_session": False},
     )
+    if not may_complete:
+        return
+    # Progress is what a completion rule's `lessons_completed` reads.
+    enrollments = None if enrollment_id is None else [enrollment_id]
+    await request_check(session, course_id=course_id, enrollment_ids=enrollments)

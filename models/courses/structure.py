@@ -279,7 +279,8 @@ async def do_create_lesson(
     )
     session.add(lesson)
     await session.flush()
-    await refresh_course_progress(session, course_id=module.course_id)
+    # A new lesson only lowers progress: it completes nobody.
+    await refresh_course_progress(session, course_id=module.course_id, may_complete=False)
     notify_course(
         session,
         lesson.course_id,

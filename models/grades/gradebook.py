@@ -1,11 +1,6 @@
 """The gradebook: a course's items, its enrollees' effective scores, their weighted totals
-and letters (its instructor and admins); the course's grading settings; overrides; and a
-learner's own released grades.
-
-The total is the share of points earned on the items a learner has a score for (an empty
-grade counts for nothing, as Moodle's "exclude empty grades"). With category weights, each
-category's share is weighted and the weights of categories with nothing graded are left
-out (the others' rescaled)."""
+and letters (its instructor and admins, rules in models/grades/rules.py); the course's
+grading settings; overrides; and a learner's own released grades."""
 
 from __future__ import annotations
 
@@ -22,33 +17,22 @@ from models.courses.tables import Course, Enrollment
 from models.courses.visibility import can_change_course, course_visible
 from models.dialects import conflict_insert, dialect_of
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
+from models.grades.completion import request_check
 from models.grades.record import tell_learner
+from models.grades.rules import (
+    Executor,
+    Settings,
+    letter_for,
+    total_percent,
+)
 from models.grades.schemas import GradeOverride, GradingSettings
 from models.grades.tables import CourseGrading, Grade, GradeItem
 from models.identity import Principal
 from models.listing import PageRequest, PageResult, paginate_rows
 from models.people.tables import User
 
-Executor = AsyncSession | AsyncConnection
 # Enrollees read at a time by the CSV export (each batch one statement, and one for grades).
 EXPORT_BATCH = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    weights: dict[str, float]
-    letter_scheme: list[dict[str, Any]] | None
-    completion: dict[str, Any] | None
-
-    def fields(self) -> dict[str, Any]:
-        return {
-            "weights": self.weights,
-            "letter_scheme": self.letter_scheme,
-            "completion": self.completion,
-        }
-
-
-NO_SETTINGS = Settings({}, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,77 +49,12 @@ class Cell:
         return self.override_score if self.override_score is not None else self.score
 
 
-# Rules
-
-
-def total_percent(
-    items: Sequence[GradeItem], scores: dict[int, float | None], weights: dict[str, float]
-) -> float | None:
-    """The weighted total, in percent (None: nothing graded yet). `scores` by item id."""
-    earned: dict[str, float] = {}
-    possible: dict[str, float] = {}
-    for item in items:
-        score = scores.get(item.id)
-        if score is None:
-            continue
-        earned[item.category] = earned.get(item.category, 0.0) + score
-        possible[item.category] = possible.get(item.category, 0.0) + item.max_points
-    if not possible:
-        return None
-    if not weights:
-        return 100.0 * sum(earned.values()) / sum(possible.values())
-    counted = {c: w for c, w in weights.items() if c in possible and w > 0}
-    if not counted:
-        return None
-    weighted = sum(w * earned[c] / possible[c] for c, w in counted.items())
-    return 100.0 * weighted / sum(counted.values())
-
-
-def letter_for(percent: float | None, scheme: list[dict[str, Any]] | None) -> str | None:
-    """The letter of the highest band whose `min` the total reaches."""
-    if percent is None or not scheme:
-        return None
-    for band in sorted(scheme, key=lambda b: b["min"], reverse=True):
-        if round(percent, 2) >= band["min"]:
-            return str(band["letter"])
-    return None
-
-
-def passed(item: GradeItem, score: float | None) -> bool:
-    """Scored at least the item's pass mark; an item without one is passed once scored."""
-    if score is None:
-        return False
-    return item.pass_points is None or score >= item.pass_points
-
-
 # Reads
 
 
 async def access_gradebook(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
     """The course, if the actor grades it (its instructor, admins): 404 unseen, 403 else."""
     return await access_course(session, actor=actor, course_id=course_id, for_change=True)
-
-
-async def course_items(db: Executor, *, course_id: int) -> list[GradeItem]:
-    rows = await db.execute(
-        select(GradeItem).where(GradeItem.course_id == course_id).order_by(GradeItem.id)
-    )
-    if isinstance(db, AsyncSession):
-        return list(rows.scalars())
-    return [GradeItem(**row._mapping) for row in rows]
-
-
-async def settings_of(db: Executor, *, course_id: int) -> Settings:
-    row = (
-        await db.execute(
-            select(
-                CourseGrading.weights, CourseGrading.letter_scheme, CourseGrading.completion
-            ).where(CourseGrading.course_id == course_id)
-        )
-    ).first()
-    if row is None:
-        return NO_SETTINGS
-    return Settings(dict(row.weights or {}), row.letter_scheme, row.completion)
 
 
 def _enrollees(course_id: int) -> Any:
@@ -287,6 +206,8 @@ async def do_set_settings(
             set_={k: insert.excluded[k] for k in values if k != "course_id"},
         )
     )
+    # A new rule may already be met by some (their certificates follow).
+    await request_check(session, course_id=course_id)
     return Settings(weights, scheme, completion)
 
 
@@ -345,6 +266,7 @@ async def do_override(
     await session.flush()
     if grade.released and grade.effective_score != before:
         tell_learner(session, item=item, grade=grade)
+    await request_check(session, course_id=item.course_id, user_ids=[grade.user_id])
 
     def shown(value: float | None) -> str:
         return "none" if value is None else f"{value:g}"

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.dialects import conflict_insert, dialect_of
+from models.grades.completion import request_check
 from models.grades.tables import CATEGORY_OF_KIND, KINDS, Grade, GradeItem
 from models.notifications.operations import notify_users
 from models.unit_of_work import acting
@@ -86,7 +87,8 @@ async def post_grade(
     """The learner's grade for the source's item, created or replaced (an override the
     instructor set stays, and keeps winning). Once released, a change the learner can see
     (released now, or another score) tells them, and them alone, with a `grade`
-    notification. The item must have been registered (`register_item`)."""
+    notification; their course completion is checked again after commit (a task). The
+    item must have been registered (`register_item`)."""
     _check_kind(kind)
     item = await item_of(session, kind=kind, source_id=source_id)
     if item is None:
@@ -99,6 +101,7 @@ async def post_grade(
     await session.flush()
     if released and (not was_released or grade.effective_score != was_effective):
         tell_learner(session, item=item, grade=grade)
+    await request_check(session, course_id=item.course_id, user_ids=[user_id])
 
 
 async def _locked_grade(session: AsyncSession, *, item_id: int, user_id: str) -> Grade:

@@ -282,3 +282,30 @@ async def test_an_essay_waits_for_review_then_the_instructor_grades_it(signed_in
     await expect(learner.locator("#history .attempt-score")).to_have_text(
         "3 of 4 points (75%): Passed"
     )
+
+
+async def test_a_closing_time_set_in_the_editor_is_stored_in_utc(signed_in, api, make):
+    quiz = await make_quiz(api, make)
+    page = await signed_in("instructor", f"/lms/quizzes/{quiz['id']}/edit/")
+
+    await page.get_by_label("Closes (your time; empty: never)").fill("2030-01-02T03:04")
+    await page.get_by_role("button", name="Save settings").click()
+
+    await expect(page.locator("#status")).to_have_text("Settings saved.")
+    shown = await page.evaluate("() => new Date('2030-01-02T03:04').toISOString()")
+    saved = await api.get(f"{QUIZZES}{quiz['id']}/", as_="instructor")
+    assert saved.body["available_until"] == shown.replace(".000Z", "Z")
+    await page.reload()
+    await expect(page.get_by_label("Closes (your time; empty: never)")).to_have_value(
+        "2030-01-02T03:04"
+    )
+
+
+async def test_the_course_page_leads_a_learner_to_the_quiz_of_a_quiz_lesson(signed_in, api, make):
+    quiz = await make_quiz(api, make)
+    page = await signed_in("student", f"/lms/courses/{quiz['course']}/")
+
+    await page.get_by_role("link", name="Open the quiz “Capitals”").click()
+
+    await expect(page.get_by_role("button", name="Start the quiz")).to_be_visible()
+    await expect(page.locator("#page-title")).to_have_text("Capitals")

@@ -69,6 +69,20 @@ function fillSettings() {
   form.elements.shuffle_questions.checked = quiz.shuffle_questions;
   form.elements.shuffle_options.checked = quiz.shuffle_options;
   form.elements.is_published.checked = quiz.is_published;
+  form.elements.available_from.value = localInput(quiz.available_from);
+  form.elements.available_until.value = localInput(quiz.available_until);
+}
+
+// A datetime-local field shows the browser's time; the API takes and gives UTC.
+function localInput(iso) {
+  if (!iso) return "";
+  const date = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+function utc(value) {
+  return value ? new Date(value).toISOString() : null;
 }
 
 function optionalNumber(value) {
@@ -90,6 +104,8 @@ $("settings").addEventListener("submit", (event) => {
     shuffle_questions: f.shuffle_questions.checked,
     shuffle_options: f.shuffle_options.checked,
     is_published: f.is_published.checked,
+    available_from: utc(f.available_from.value),
+    available_until: utc(f.available_until.value),
   };
   change(() => api(QUIZ, { method: "PATCH", body }), "Settings saved.");
 });

@@ -203,3 +203,22 @@ async def test_a_student_is_told_the_queue_is_not_theirs(signed_in, api, make):
         "Only this course's instructor and admins can grade its assignments."
     )
     await expect(page.locator("#queue-section")).to_be_hidden()
+
+
+async def test_a_rubric_is_scored_criterion_by_criterion_and_summed(signed_in, api, make):
+    rubric = [
+        {"id": "content", "title": "Content", "points": 15},
+        {"id": "style", "title": "Style", "points": 5},
+    ]
+    assignment = await make_assignment(api, make, rubric=rubric)
+    submission = await submit_text(api, assignment, "Rubric me.")
+    page = await signed_in("instructor", f"/lms/assignments/{assignment['id']}/grading/")
+    card = page.locator("#queue > li")
+
+    await card.get_by_label("Content (0 to 15)").fill("12")
+    await card.get_by_label("Style (0 to 5)").fill("4")
+    await card.get_by_role("button", name="Save grade").click()
+
+    await expect(card.locator(".grade-line")).to_have_text("Graded, not returned: 16 / 20")
+    saved = await api.get(f"{SUBMISSIONS}{submission['id']}/", as_="instructor")
+    assert saved.body["rubric_scores"] == {"content": 12, "style": 4}

@@ -39,8 +39,50 @@ function go(next) {
   load();
 }
 
+// With a rubric, a score per criterion (all of them, as the API asks); the total is then
+// their sum unless a score is given.
+function rubricFields(submission, id) {
+  if (!assignment.rubric.length) return null;
+  const given = submission.rubric_scores || {};
+  return el(
+    "fieldset",
+    { class: "kind-part rubric" },
+    el("legend", {}, "Rubric"),
+    ...assignment.rubric.map((criterion, n) =>
+      el(
+        "div",
+        { class: "field" },
+        el("label", { for: `${id}-criterion-${n}` }, `${criterion.title} (0 to ${criterion.points})`),
+        el("input", {
+          id: `${id}-criterion-${n}`,
+          type: "number",
+          min: 0,
+          max: criterion.points,
+          step: "any",
+          required: true,
+          "data-criterion": criterion.id,
+          value: given[criterion.id] ?? "",
+          inputmode: "decimal",
+        }),
+      ),
+    ),
+  );
+}
+
+function gradeBody(form) {
+  const f = form.elements;
+  const body = { feedback: f.feedback.value };
+  if (f.score.value.trim() !== "") body.score = Number(f.score.value);
+  const criteria = form.querySelectorAll("input[data-criterion]");
+  if (criteria.length) {
+    body.rubric_scores = Object.fromEntries([...criteria].map((input) => [input.dataset.criterion, Number(input.value)]));
+  }
+  return body;
+}
+
 function gradeForm(submission, name) {
   const id = `s${submission.id}`;
+  const rubric = assignment.rubric.length > 0;
   const form = el(
     "form",
     {
@@ -48,15 +90,15 @@ function gradeForm(submission, name) {
       "aria-label": `Grade ${name}`,
       onsubmit: async (event) => {
         event.preventDefault();
-        const f = event.currentTarget.elements;
-        const body = { score: Number(f.score.value), feedback: f.feedback.value };
+        const body = gradeBody(event.currentTarget);
         await act(event.currentTarget, `${SUBMISSIONS}${submission.id}/grade/`, body, `Graded ${name}.`);
       },
     },
+    rubricFields(submission, id),
     el(
       "div",
       { class: "field" },
-      el("label", { for: `${id}-score` }, `Score (0 to ${assignment.points})`),
+      el("label", { for: `${id}-score` }, rubric ? `Score (0 to ${assignment.points}; empty: the rubric's sum)` : `Score (0 to ${assignment.points})`),
       el("input", {
         id: `${id}-score`,
         name: "score",
@@ -64,8 +106,8 @@ function gradeForm(submission, name) {
         min: 0,
         max: assignment.points,
         step: "any",
-        required: true,
-        value: submission.score_given ?? "",
+        required: !rubric,
+        value: rubric ? "" : (submission.score_given ?? ""),
         inputmode: "decimal",
       }),
     ),

@@ -129,3 +129,40 @@ async def test_a_grade_not_released_is_not_among_my_grades(signed_in, graded):
 
     await expect(page.locator("#grades-count")).to_have_text("No grades released to you yet.")
     await expect(page.locator("#grades section")).to_have_count(0)
+
+
+async def test_the_instructor_changes_a_score_with_a_reason_then_restores_it(
+    signed_in, graded, api, width
+):
+    page = await signed_in("instructor", gradebook_path(graded), viewport=viewport(width))
+    first = page.locator('#gradebook-rows tr[data-user="student-1"] td').first
+
+    await first.get_by_role("button", name="15 / 20: change the score of student-1").click()
+    dialog = page.get_by_role("dialog", name="Change a score")
+    await dialog.get_by_label("New score (0 to 20)").fill("18")
+    await dialog.get_by_label(re.compile("^Reason")).fill("Re-marked question 2.")
+    await screenshot(page, f"gradebook-override-{width}")
+    await dialog.get_by_role("button", name="Save the new score").click()
+
+    await expect(first).to_have_text("18 / 20 (changed)")
+    mine = await api.get("/api/lms/courses/grades/", as_="student")
+    [grade] = mine.body["results"]
+    assert (grade["score"], grade["override_reason"]) == (18, "Re-marked question 2.")
+    await first.get_by_role("button", name="18 / 20: change the score of student-1").click()
+    await dialog.get_by_role("button", name="Back to the original score").click()
+    await expect(first).to_have_text("15 / 20")
+
+
+async def test_a_change_without_a_reason_is_refused_inside_the_dialog(signed_in, graded):
+    page = await signed_in("instructor", gradebook_path(graded))
+    first = page.locator('#gradebook-rows tr[data-user="student-1"] td').first
+
+    await first.get_by_role("button").click()
+    dialog = page.get_by_role("dialog", name="Change a score")
+    await dialog.get_by_label("New score (0 to 20)").fill("18")
+    await dialog.get_by_role("button", name="Save the new score").click()
+
+    await expect(dialog.locator("#override-error")).to_contain_text("reason")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(dialog).to_be_hidden()
+    await expect(first).to_have_text("15 / 20")

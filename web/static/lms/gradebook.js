@@ -1,8 +1,9 @@
 // A course's gradebook, for its instructor and admins: a row per learner, a column per
 // grade item (quizzes, assignments) with the effective score, the weighted total and the
 // letter; pages kept in the address; "Download CSV" saves the API's `?format=csv` (every
-// learner) with the token.
-import { $, api, downloadWithToken, el, fail, personName, points, requireSignIn, showError, withQuery } from "./app.js";
+// learner) with the token. A graded cell's score opens a dialog to change it (an override,
+// with its reason) or to go back to the source's score.
+import { $, ApiError, api, downloadWithToken, el, fail, personName, points, requireSignIn, showError, withQuery } from "./app.js";
 
 const courseId = Number(document.body.dataset.roomId);
 const GRADEBOOK = `/api/lms/courses/courses/${courseId}/gradebook/`;
@@ -28,24 +29,83 @@ function head(items) {
   );
 }
 
-function cell(score, item) {
+let editing = null;
+
+function cell(score, item, line) {
   const notes = [];
   if (score.score !== null && !score.released) notes.push("not released");
   if (score.overridden) notes.push("changed");
+  const name = personName(line, "user_id") || line.name;
+  const shown = points(score.score, item.max_points);
+  const value =
+    score.grade_id === null
+      ? shown
+      : el(
+          "button",
+          {
+            type: "button",
+            class: "cell-button",
+            "aria-label": `${shown}: change the score of ${name} for “${item.title}”`,
+            onclick: () => openOverride({ score, item, name }),
+          },
+          shown,
+        );
   return el(
     "td",
     { "data-item": item.id, class: score.released ? "" : "unreleased" },
-    points(score.score, item.max_points),
+    value,
     notes.length ? el("span", { class: "help" }, ` (${notes.join(", ")})`) : null,
   );
 }
+
+function openOverride(target) {
+  editing = target;
+  $("override-what").textContent = `${target.name}, “${target.item.title}”: now ${points(target.score.score, target.item.max_points)}.`;
+  $("override-score-label").textContent = `New score (0 to ${target.item.max_points})`;
+  $("override-score").max = String(target.item.max_points);
+  $("override-score").value = target.score.score ?? "";
+  $("override-reason").value = "";
+  $("override-clear").hidden = !target.score.overridden;
+  $("override-error").hidden = true;
+  $("override").showModal();
+}
+
+$("override-form").addEventListener("submit", async (event) => {
+  const action = event.submitter ? event.submitter.value : "save";
+  if (action === "cancel" || !editing) return;
+  event.preventDefault();
+  const body =
+    action === "clear"
+      ? { override_score: null, reason: $("override-reason").value.trim() }
+      : { override_score: Number($("override-score").value), reason: $("override-reason").value.trim() };
+  if (action === "save" && $("override-score").value.trim() === "") {
+    $("override-score").focus();
+    return;
+  }
+  showError("");
+  try {
+    await api(`/api/lms/courses/grades/${editing.score.grade_id}/`, { method: "PATCH", body });
+    $("override").close();
+    editing = null;
+    await load();
+    $("result-count").textContent = action === "clear" ? "Score restored." : "Score changed.";
+  } catch (error) {
+    if (error instanceof ApiError && error.status !== 401) {
+      $("override-error").textContent = error.message;
+      $("override-error").hidden = false;
+    } else {
+      $("override").close();
+      fail(error);
+    }
+  }
+});
 
 function row(line, items) {
   return el(
     "tr",
     { "data-user": line.user_id },
     el("th", { scope: "row", class: "name" }, personName(line, "user_id") || line.name),
-    ...line.scores.map((score, n) => cell(score, items[n])),
+    ...line.scores.map((score, n) => cell(score, items[n], line)),
     el("td", { class: "total" }, line.total_percent === null ? "—" : `${line.total_percent.toFixed(1)}%`),
     el("td", { class: "letter" }, line.letter || "—"),
   );

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -40,9 +40,11 @@ from models.courses.tables import (
 )
 from models.courses.visibility import can_change_course, visible_courses
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
+from models.grades.tables import GradeItem
 from models.identity import Principal
 from models.listing import Listing
 from models.notifications.operations import Enrollees, notify_users
+from models.quizzes.tables import Quiz
 from models.settings import Settings
 
 FILE_NAME_MAX_LENGTH = 255
@@ -186,6 +188,7 @@ async def do_delete_module(session: AsyncSession, *, module: Module) -> list[str
         select(Lesson.file).where(Lesson.module_id == module.id, Lesson.file.is_not(None))
     )
     orphaned = [path for path in files.all() if path]
+    await _remove_quiz_grade_items(session, select(Lesson.id).where(Lesson.module_id == module.id))
     await session.delete(module)
     await session.flush()
     await refresh_course_progress(session, course_id=course_id)
@@ -319,10 +322,20 @@ async def do_update_lesson(
 async def do_delete_lesson(session: AsyncSession, *, lesson: Lesson) -> str | None:
     """Delete a lesson; returns its file, for the caller to remove after commit."""
     orphaned, course_id = lesson.file, lesson.course_id
+    await _remove_quiz_grade_items(session, select(Lesson.id).where(Lesson.id == lesson.id))
     await session.delete(lesson)
     await session.flush()
     await refresh_course_progress(session, course_id=course_id)
     return orphaned
+
+
+async def _remove_quiz_grade_items(session: AsyncSession, lesson_ids: Select[Any]) -> None:
+    """The quizzes of these lessons go with them (ON DELETE CASCADE); their gradebook items,
+    which name them by id only, are removed here, their grades with them."""
+    quizzes = select(Quiz.id).where(Quiz.lesson_id.in_(lesson_ids))
+    await session.execute(
+        delete(GradeItem).where(GradeItem.kind == "quiz", GradeItem.source_id.in_(quizzes))
+    )
 
 
 def _file_name_character(c: str) -> str:

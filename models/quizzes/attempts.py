@@ -26,6 +26,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Select, delete, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models.base import utcnow
 from models.courses.tables import Course
@@ -35,6 +36,7 @@ from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.grades import record
 from models.identity import Principal
 from models.listing import Listing
+from models.people.names import named, person_at
 from models.quizzes.operations import QUIZ_KIND, is_enrolled
 from models.quizzes.schemas import AttemptListQuery, AttemptQuery
 from models.quizzes.scoring import CHOICE_KINDS, Mark, check_answer, correct_answer, mark
@@ -98,8 +100,9 @@ def all_attempts_query(actor: Principal, query: AttemptListQuery) -> Select[Any]
     """Attempts the actor may read: their own, and every attempt at a quiz of a course they
     teach (admins: all), as rows of (attempt, quiz, whether the actor teaches it)."""
     teaches = true() if actor.is_admin else Course.instructor_id == actor.user_id
+    columns: tuple[Any, ...] = (QuizAttempt, Quiz, teaches.label("teacher"))
     stmt = (
-        select(QuizAttempt, Quiz, teaches.label("teacher"))
+        select(*columns)
         .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
         .join(Course, Course.id == Quiz.course_id)
         .where(or_(QuizAttempt.user_id == actor.user_id, teaches))
@@ -306,7 +309,7 @@ async def do_save_answers(
                 set_={"answer": insert.excluded.answer, "saved_at": insert.excluded.saved_at},
             )
         )
-    await session.refresh(attempt)
+    set_committed_value(attempt, "saved_at", now)
     return attempt
 
 
@@ -518,6 +521,7 @@ class AttemptView:
             "id": a.id,
             "quiz": a.quiz_id,
             "user_id": a.user_id,
+            "user": person_at(a, "user_id"),
             "number": a.number,
             "status": a.status,
             "started_at": a.started_at,
@@ -556,6 +560,7 @@ async def attempt_view(
     """The attempt with its questions in its order, each with the answer saved; the right
     answers and results only when `answers_revealed`."""
     revealed = answers_revealed(quiz, attempt, teacher=teacher, now=now or utcnow())
+    await named(session, [attempt])
     questions = {
         q.id: q
         for q in await session.scalars(

@@ -18,6 +18,7 @@ from models.fields import (
     Timestamp,
     Title,
 )
+from models.people.schemas import Person
 from models.validation import Body, Changes
 
 QuestionKind = Literal[
@@ -244,6 +245,7 @@ class AttemptSummary(BaseModel):
     id: int
     quiz: int
     user_id: str
+    user: Person | None
     number: int
     status: AttemptStatus
     started_at: Timestamp

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime, utcnow
+from models.people.tables import User, person_of
 
 IN_PROGRESS, SUBMITTED, GRADED = "in_progress", "submitted", "graded"
 
@@ -108,6 +109,10 @@ class QuizAttempt(TenantBase):
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     max_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     graded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("user_id",)
+    user_user: Mapped[User | None] = person_of("QuizAttempt", "user_id")
 
 
 class QuizAnswer(TenantBase):

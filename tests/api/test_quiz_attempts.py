@@ -22,6 +22,8 @@ from tests.api.quiz_helpers import (
     start,
     submit,
 )
+from tests.conftest import Factory
+from tests.workers.conftest import eventually
 from web.keys import DATABASES, DISPATCHER
 
 
@@ -432,6 +434,22 @@ async def test_the_sweep_submits_an_overdue_attempt_with_what_was_saved(api, mak
     assert grade is not None and grade.score == 1
 
 
+async def test_the_web_app_asks_for_the_sweep_every_round(custom_api):
+    api = await custom_api(quiz_sweep_seconds=0.2)
+    setup = await new_quiz(api, Factory(api), kinds=("true_false",), time_limit_minutes=5)
+    attempt = (await start(api, setup.id)).body
+    await move_deadline_to_the_past(api, attempt["id"])
+
+    async def submitted() -> bool:
+        reply = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+        return bool(reply.body["status"] == "graded")
+
+    # The round runs on the app's own clock: there is no event to await, only its effect.
+    await eventually(submitted)
+    reply = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+    assert reply.body["auto_submitted"] is True
+
+
 async def test_a_submit_after_the_sweep_returns_the_swept_result(api, make):
     setup = await new_quiz(api, make, kinds=("true_false",), time_limit_minutes=5)
     attempt = (await start(api, setup.id)).body
@@ -487,3 +505,47 @@ async def test_the_grading_method_picks_the_quiz_grade(api, make):
 
     assert latest is not None and latest.score == 0
     assert highest is not None and highest.score == 1
+
+
+async def test_a_quiz_without_questions_cannot_be_started(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",))
+    await api.delete(f"/api/lms/courses/questions/{setup.q('true_false')}/", as_="instructor")
+
+    reply = await start(api, setup.id)
+
+    assert reply.status == 409
+    assert reply.body["detail"] == "This quiz has no questions yet."
+
+
+async def test_the_attempts_list_shows_mine_and_the_instructor_those_of_their_courses(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",))
+    mine = (await start(api, setup.id)).body
+    theirs = (await start(api, setup.id, as_="student2")).body
+
+    own = await api.get(ATTEMPTS, as_="student")
+    taught = await api.get(f"{ATTEMPTS}?quiz={setup.id}", as_="instructor")
+    outsider = await api.get(ATTEMPTS, as_="instructor2")
+
+    assert [a["id"] for a in own.body["results"]] == [mine["id"]]
+    assert {a["id"] for a in taught.body["results"]} == {mine["id"], theirs["id"]}
+    assert taught.body["results"][0]["user"]["id"] in ("student-1", "student-2")
+    assert outsider.body["count"] == 0
+
+
+async def test_a_save_racing_a_submit_is_either_graded_or_refused(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",), attempts_allowed=None)
+    for _ in range(5):
+        attempt = (await start(api, setup.id)).body
+
+        saved, submitted = await asyncio.gather(
+            save(api, attempt["id"], {setup.q("true_false"): False}),
+            submit(api, attempt["id"]),
+        )
+
+        final = await api.get(f"{ATTEMPTS}{attempt['id']}/", as_="student")
+        assert submitted.status == 200
+        assert saved.status in (200, 409)
+        answer = final.body["questions"][0]["answer"]
+        assert (answer is False) == (saved.status == 200)
+        if saved.status == 200:
+            assert final.body["score"] == 1  # the saved answer was graded

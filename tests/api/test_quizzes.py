@@ -280,3 +280,24 @@ async def test_a_question_for_a_quiz_the_caller_cannot_change_is_refused(api, ma
     assert student.status == 403
     assert outsider.status == 400
     assert "quiz" in outsider.body
+
+
+async def test_deleting_the_quiz_lesson_removes_the_quiz_and_its_grade_item(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",))
+
+    reply = await api.delete(f"/api/lms/courses/lessons/{setup.lesson['id']}/", as_="instructor")
+
+    assert reply.status == 204
+    assert (await api.get(f"{QUIZZES}{setup.id}/", as_="instructor")).status == 404
+    assert await grade_item(api, setup.id) is None
+
+
+async def test_deleting_the_module_removes_its_quizzes_grade_items(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false",))
+
+    reply = await api.delete(
+        f"/api/lms/courses/modules/{setup.lesson['module']}/", as_="instructor"
+    )
+
+    assert reply.status == 204
+    assert await grade_item(api, setup.id) is None

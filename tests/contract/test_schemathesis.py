@@ -28,11 +28,18 @@ REFUSALS_A_SCHEMA_CANNOT_STATE = tuple(
         r"^Your cart is empty\.$",
         r"^\w+ with this \w+ already exists\.$",
         r"^A group must keep at least one owner\.$",
+        # A quiz sits on a lesson of type quiz; a question holds what its kind needs; an
+        # answer names a question of the attempt.
+        r"^The lesson must be of type quiz\.$",
+        r"^An? [a-z/ ]+ question needs ",
+        r"^Option ids must be unique\.$",
+        r"^This question is not part of this attempt\.$",
         # One field compared with another.
         r"^Ensure the discount price is not greater than the price\.$",
         r"^End time must be after start time\.$",
         r"^This field is required when \w+ is given\.$",
         r"^End must be after start\.$",
+        r"^Must be later than available_from\.$",
         r"^The window may span at most 366 days\.$",
         # A gateway's credentials follow its provider and mode.
         r"^Choose a provider: stripe or dummy",

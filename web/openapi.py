@@ -435,9 +435,12 @@ class _Builder:
             }
             schema: dict[str, Any] = file_part
             if endpoint.body is not None:
-                schema = {"allOf": [self.refs[(endpoint.body, "validation")], file_part]}
-            # A part's name travels in a header, which cannot carry control characters.
-            schema = {**schema, "propertyNames": {"pattern": "^[^\\u0000-\\u001f\\u007f]*$"}}
+                # A part's name travels in a header, which cannot carry control characters.
+                names = {"pattern": "^[^\\u0000-\\u001f\\u007f]*$"}
+                schema = {
+                    "allOf": [self.refs[(endpoint.body, "validation")], file_part],
+                    "propertyNames": names,
+                }
             return {
                 "required": True,
                 "content": {"multipart/form-data": {"schema": schema}},

@@ -333,14 +333,16 @@ async def receive_form_files(
             with _multipart_errors():
                 name = part.name
             if name in field_names:
-                if not part.filename:
-                    # A file input left blank: browsers send an empty part without a name.
-                    if await _read_chunk(part):
-                        raise ValidationFailed.field(name, "Each file needs its file name.")
-                    continue
                 if rules is None:
                     rules = await policy(dict(fields))
                     _checked_folder(rules.folder)
+                if not part.filename:
+                    # A file input left blank: browsers send an empty part without a name.
+                    if await _read_chunk(part):
+                        raise ValidationFailed.field(
+                            part.name or "files", "Each file needs its file name."
+                        )
+                    continue
                 if len(pending) >= rules.max_files:
                     raise ValidationFailed.field(
                         "files", f"Ensure there are no more than {rules.max_files} files."

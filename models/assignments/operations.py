@@ -113,6 +113,10 @@ class Limits:
     max_file_bytes: int
 
 
+def default_max_file_bytes(limits: Limits) -> int:
+    return min(DEFAULT_MAX_FILE_BYTES, limits.max_file_bytes)
+
+
 async def access_assignment_course(
     session: AsyncSession, *, actor: Principal, course_id: int
 ) -> Course:
@@ -161,7 +165,7 @@ async def do_create_assignment(
     await _check_lesson(session, course=course, lesson_id=data.lesson)
     fields = data.model_dump(exclude={"course", "lesson"})
     if fields["max_file_bytes"] is None:
-        fields["max_file_bytes"] = min(DEFAULT_MAX_FILE_BYTES, limits.max_file_bytes)
+        fields["max_file_bytes"] = default_max_file_bytes(limits)
     _check_state(fields, limits)
     assignment = Assignment(
         course_id=course.id, lesson_id=data.lesson, created_by=actor.user_id, **fields
@@ -182,6 +186,8 @@ async def do_update_assignment(
 ) -> Assignment:
     """Apply a PATCH or PUT (after `access_assignment(..., for_change=True)`)."""
     changes = check_changes(data)
+    if "max_file_bytes" in changes and changes["max_file_bytes"] is None:
+        changes["max_file_bytes"] = default_max_file_bytes(limits)
     if "lesson" in changes:
         await _check_lesson(session, course=course, lesson_id=changes["lesson"])
         changes["lesson_id"] = changes.pop("lesson")

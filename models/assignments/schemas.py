@@ -16,6 +16,7 @@ from models.fields import (
     OptionalTimestamp,
     Timestamp,
     Title,
+    UserId,
 )
 from models.people.schemas import Person
 from models.validation import Body, Changes
@@ -28,7 +29,8 @@ MAX_TEXT = 50_000
 LatePolicy = Literal["accept", "percent_per_day", "refuse"]
 SubmissionStatus = Literal["ungraded", "graded", "returned"]
 _EXTENSION = re.compile(r"[a-z0-9]{1,10}")
-_CRITERION_ID = re.compile(r"[A-Za-z0-9_.-]{1,40}")
+# What is taken: an extension, with or without its dot, in any case, spaces around.
+_SENT_EXTENSION = r"^\s*\.?[A-Za-z0-9]{1,10}\s*$"
 
 
 def _not_bool(value: object) -> object:
@@ -39,9 +41,10 @@ def _not_bool(value: object) -> object:
 
 
 NotBool = BeforeValidator(_not_bool)
-Points = Annotated[float, NotBool, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False)]
-Score = Annotated[float, NotBool, Field(ge=0, le=MAX_POINTS, allow_inf_nan=False)]
-Percent = Annotated[float, NotBool, Field(ge=0, le=100, allow_inf_nan=False)]
+# The bounds first, so that they are the number's own (and the document's); then NotBool.
+Points = Annotated[float, Field(gt=0, le=MAX_POINTS, allow_inf_nan=False), NotBool]
+Score = Annotated[float, Field(ge=0, le=MAX_POINTS, allow_inf_nan=False), NotBool]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), NotBool]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT), NoNul, ANY_TEXT]
 Feedback = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20_000), NoNul]
 
@@ -71,12 +74,16 @@ FileTypes = Annotated[
         description='Extensions a submitted file may have (`["pdf", "docx"]`); empty: text '
         "only, no files.",
         examples=[["pdf", "docx"]],
+        json_schema_extra={
+            "items": {"type": "string", "pattern": _SENT_EXTENSION},
+            "maxItems": MAX_FILE_TYPES,
+        },
     ),
 ]
 
 
 class Criterion(Body):
-    id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=_CRITERION_ID.pattern)]
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
     title: Title
     points: Points
 
@@ -99,12 +106,12 @@ Rubric = Annotated[
 ]
 MaxFileBytes = Annotated[
     int,
-    NotBool,
     Field(
         ge=1,
         description="Largest file a learner may submit, in bytes; at most the server's "
         "limit (LMS_SUBMISSION_FILE_MAX_BYTES).",
     ),
+    NotBool,
 ]
 
 
@@ -128,7 +135,7 @@ class AssignmentCreate(Body):
 class AssignmentUpdate(Changes):
     """A PATCH: a course never changes."""
 
-    NULLABLE: ClassVar[frozenset[str]] = frozenset({"lesson", "due_at"})
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"lesson", "due_at", "max_file_bytes"})
     lesson: Id | None = None
     title: Title | None = None
     instructions: Description | None = None
@@ -137,7 +144,9 @@ class AssignmentUpdate(Changes):
     late_policy: LatePolicy | None = None
     late_percent_per_day: Percent | None = None
     allowed_file_types: FileTypes | None = None
-    max_file_bytes: MaxFileBytes | None = None
+    max_file_bytes: MaxFileBytes | None = Field(
+        default=None, description="`null`: back to the default."
+    )
     rubric: Rubric | None = None
     is_published: bool | None = None
 
@@ -192,7 +201,7 @@ class SubmissionQuery(BaseModel):
     status: SubmissionStatus | None = Field(
         default=None, description="The grading queue: `ungraded`, `graded` or `returned`."
     )
-    user_id: str | None = None
+    user_id: UserId | None = None
     ordering: str | None = Field(
         default=None, description="One of submitted_at, id; '-' for descending."
     )

@@ -234,3 +234,10 @@ async def test_due_at_can_be_cleared(api: Api, course) -> None:
     url = f"{ASSIGNMENTS}{created['id']}/"
     reply = await api.patch(url, {"due_at": None}, as_="instructor")
     assert (reply.status, reply.body["due_at"]) == (200, None)
+
+
+async def test_a_null_file_limit_goes_back_to_the_default(api: Api, course) -> None:
+    created = await new_assignment(api, course["id"], max_file_bytes=100)
+    url = f"{ASSIGNMENTS}{created['id']}/"
+    reply = await api.patch(url, {"max_file_bytes": None}, as_="instructor")
+    assert (reply.status, reply.body["max_file_bytes"]) == (200, 10 * 1024 * 1024)

@@ -370,3 +370,11 @@ async def test_file_content_without_a_file_name_is_400(api: Api, essay) -> None:
     assert reply.status == 400
     assert reply.body["files"] == ["Each file needs its file name."]
     assert await rows(api) == (0, 0, 0)
+
+
+async def test_the_instructor_filters_by_learner(api: Api, essay) -> None:
+    await submit(api, essay["id"], text="Mine")
+    await submit(api, essay["id"], as_="student2", text="Theirs")
+    reply = await api.get(f"{SUBMISSIONS}?user_id=student-2", as_="instructor")
+    assert [s["text"] for s in reply.body["results"]] == ["Theirs"]
+    assert reply.body["results"][0]["user"]["id"] == "student-2"

@@ -41,6 +41,17 @@ REFUSALS_A_SCHEMA_CANNOT_STATE = tuple(
         r"^End must be after start\.$",
         r"^Must be later than available_from\.$",
         r"^The window may span at most 366 days\.$",
+        # An assignment's file limit is bounded by the server's setting; its rubric's points
+        # add up to its own.
+        r"^Ensure this value is less than or equal to \d+ \(the server's upload limit\)\.$",
+        r"^The criteria's points add up to [^;]+; the assignment is worth .+\.$",
+        r"^Each criterion needs an id of its own\.$",
+        # A submitted file's name and type: the part's file name (which a schema cannot
+        # give) and what the assignment takes (a 415).
+        r"^Each file needs its file name\.$",
+        r"^This assignment takes no files: submit text\.$",
+        r"^Files .+ are not accepted here; accepted: .+\.$",
+        r"^The file's content is not a \.\w+ file",
         # A gateway's credentials follow its provider and mode.
         r"^Choose a provider: stripe or dummy",
         r"^A Stripe \w+ key starts with",
@@ -96,7 +107,7 @@ def test_every_operation_does_what_the_document_says(
 
 
 def _refused_by_a_rule_a_schema_cannot_state(failure: Any, response: Any) -> bool:
-    if type(failure).__name__ != "RejectedPositiveData" or response.status_code != 400:
+    if type(failure).__name__ != "RejectedPositiveData" or response.status_code not in (400, 415):
         return False
     body = response.json()
     if "detail" in body:

@@ -14,6 +14,7 @@ from models.grades import certificates
 from models.grades.schemas import CertificateRead, CertificateVerification, RevokeBody
 from models.grades.tables import Certificate
 from models.listing import paginate
+from models.people.names import person
 from web.handlers import actor, ok, open_unit, path_id, session
 from web.jsonio import read_body
 from web.keys import DATABASES, SETTINGS, TENANTS
@@ -39,6 +40,7 @@ def certificate_body(certificate: Certificate, base: str) -> dict[str, Any]:
     return {
         "id": certificate.id,
         "user_id": certificate.user_id,
+        "user": person(certificate.user_id, certificate.holder_name),
         "course": certificate.course_id,
         "course_title": certificate.course_title,
         "holder_name": certificate.holder_name,
@@ -145,6 +147,7 @@ async def verify_certificate(request: web.Request) -> web.Response:
     summary="Web client: a certificate's verification page",
 )
 async def verify_page(request: web.Request) -> web.Response:
+    # As every page: 200, saying on the page itself when no certificate has the code.
     try:
         certificate: Certificate | None = await _verified(request)
     except NotFound:
@@ -165,7 +168,6 @@ async def verify_page(request: web.Request) -> web.Response:
             "script": "app",
             "certificate": shown,
         },
-        status=200 if certificate is not None else 404,
     )
     response.headers.update(SECURITY_HEADERS)
     return response

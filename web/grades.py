@@ -25,7 +25,8 @@ from models.ids import unique_hex
 from models.listing import paginate_rows
 from models.logs.operations import audit_with_commit
 from models.logs.schemas import AuditRecord
-from models.people.names import person
+from models.people.names import actor_person, person, person_from
+from models.people.tables import User
 from web.audit import client_ip
 from web.courses import COURSE
 from web.handlers import actor, ok, path_id, reads, session
@@ -197,13 +198,16 @@ async def put_grading(request: web.Request) -> web.Response:
 # Grades
 
 
-def grade_body(grade: Grade, item: GradeItem, course_title: str) -> dict[str, Any]:
+def grade_body(
+    grade: Grade, item: GradeItem, course_title: str, user: dict[str, Any] | None
+) -> dict[str, Any]:
     return {
         "id": grade.id,
         "course": item.course_id,
         "course_title": course_title,
         "item": item_body(item),
         "user_id": grade.user_id,
+        "user": user,
         "score": grade.effective_score,
         "source_score": grade.score,
         "override_score": grade.override_score,
@@ -220,7 +224,8 @@ async def my_grades(request: web.Request) -> web.Response:
     query = read_query(request, GradeQuery)
     stmt = gradebook.my_grades_query(actor(request), query.course)
     result = await paginate_rows(session(request), stmt, page_request(request))
-    rows = [grade_body(grade, item, title) for grade, item, title, _total in result.rows]
+    me = actor_person(actor(request))
+    rows = [grade_body(grade, item, title, me) for grade, item, title, _total in result.rows]
     return ok(page_body(request, result, rows))
 
 
@@ -237,7 +242,8 @@ async def override_grade(request: web.Request) -> web.Response:
     gradebook.check_override(item, data)
     details = await gradebook.do_override(session(request), grade=grade, item=item, data=data)
     audit_with_commit(session(request), _override_record(request, details))
-    return ok(grade_body(grade, item, course.title))
+    learner = await session(request).get(User, grade.user_id)
+    return ok(grade_body(grade, item, course.title, person_from(grade.user_id, learner)))
 
 
 def _override_record(request: web.Request, details: str) -> AuditRecord:

@@ -54,7 +54,7 @@ def total_percent(
         possible[item.category] = possible.get(item.category, 0.0) + item.max_points
     if not possible:
         return None
-    if not weights:
+    if not any(w > 0 for w in weights.values()):
         return 100.0 * sum(earned.values()) / sum(possible.values())
     counted = {c: w for c, w in weights.items() if c in possible and w > 0}
     if not counted:

@@ -11,11 +11,10 @@ from pydantic import (
     Field,
     PlainValidator,
     StringConstraints,
-    model_validator,
 )
 
 from models.errors import invalid_pk
-from models.fields import ANY_TEXT, MAX_ID, Id, NoNul, OptionalTimestamp, Timestamp
+from models.fields import ANY_TEXT, MAX_ID, SOME_TEXT, Id, NoNul, OptionalTimestamp, Timestamp
 from models.people.schemas import Person
 from models.validation import Body
 
@@ -30,10 +29,18 @@ def _number_not_bool(value: object) -> object:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_number_not_bool), Field(allow_inf_nan=False)]
-Percent = Annotated[Number, Field(ge=0, le=100)]
+Number = Annotated[float, Field(allow_inf_nan=False), BeforeValidator(_number_not_bool)]
+Percent = Annotated[
+    float, Field(ge=0, le=100, allow_inf_nan=False), BeforeValidator(_number_not_bool)
+]
+Weight = Annotated[
+    float, Field(ge=0, le=1000, allow_inf_nan=False), BeforeValidator(_number_not_bool)
+]
+Points = Annotated[float, Field(ge=0, allow_inf_nan=False), BeforeValidator(_number_not_bool)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), NoNul, ANY_TEXT]
-Letter = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5), NoNul]
+Letter = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5), NoNul, SOME_TEXT
+]
 
 
 def _lessons_rule(value: object) -> str | float | None:
@@ -62,7 +69,15 @@ def _items_rule(value: object) -> str | list[int] | None:
 LessonsRule = Annotated[
     Literal["all"] | float | None,
     PlainValidator(_lessons_rule),
-    Field(json_schema_extra={"anyOf": [{"const": "all"}, {"type": "number"}, {"type": "null"}]}),
+    Field(
+        json_schema_extra={
+            "anyOf": [
+                {"const": "all"},
+                {"type": "number", "minimum": 0, "maximum": 100},
+                {"type": "null"},
+            ]
+        }
+    ),
 ]
 ItemsRule = Annotated[
     Literal["all"] | list[int] | None,
@@ -71,7 +86,11 @@ ItemsRule = Annotated[
         json_schema_extra={
             "anyOf": [
                 {"const": "all"},
-                {"type": "array", "items": {"type": "integer"}},
+                {
+                    "type": "array",
+                    "maxItems": MAX_ITEMS_PASSED,
+                    "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                },
                 {"type": "null"},
             ]
         }
@@ -104,27 +123,16 @@ class CompletionRule(Body):
 
 
 class GradingSettings(Body):
-    weights: dict[Category, Annotated[Number, Field(ge=0, le=1000)]] = Field(
+    weights: dict[Category, Weight] = Field(
         default_factory=dict,
-        description="Weight of each category in the total; empty: every point counts alike.",
+        description=(
+            "Weight of each category in the total; empty (or all 0): every point counts alike."
+        ),
     )
     letter_scheme: Annotated[list[LetterBand], Field(max_length=MAX_LETTERS)] | None = None
     completion: CompletionRule | None = Field(
         default=None, description="Null: the course issues no certificates."
     )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> GradingSettings:
-        if self.weights and sum(self.weights.values()) <= 0:
-            raise ValueError("weights: at least one weight must be above 0.")
-        if self.letter_scheme is not None:
-            letters = [band.letter for band in self.letter_scheme]
-            if len(set(letters)) != len(letters):
-                raise ValueError("letter_scheme: each letter may appear once.")
-            mins = [band.min for band in self.letter_scheme]
-            if len(set(mins)) != len(mins):
-                raise ValueError("letter_scheme: each min may appear once.")
-        return self
 
 
 class GradingRead(BaseModel):
@@ -168,7 +176,7 @@ class GradebookRow(BaseModel):
 
 
 class GradeOverride(Body):
-    override_score: Number | None = Field(
+    override_score: Points | None = Field(
         description="Replaces the source's score (0 to the item's max_points); null clears it."
     )
     reason: Reason = Field(default="", description="Required when setting an override.")
@@ -180,6 +188,7 @@ class GradeRead(BaseModel):
     course_title: str
     item: ItemRead
     user_id: str
+    user: Person
     score: float | None = Field(description="The effective score: the override, if set.")
     source_score: float | None
     override_score: float | None
@@ -199,6 +208,7 @@ class GradeQuery(BaseModel):
 class CertificateRead(BaseModel):
     id: int
     user_id: str
+    user: Person
     course: int
     course_title: str
     holder_name: str
@@ -222,5 +232,8 @@ class CertificateVerification(BaseModel):
 
 class RevokeBody(Body):
     reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000), NoNul
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+        NoNul,
+        SOME_TEXT,
     ]

@@ -31,7 +31,17 @@ def client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleT
     document.write_text(json.dumps(served_document()))
     config = folder / "config.json"
     # No formatting hooks: the generated code is imported, never read by people.
-    config.write_text(json.dumps({"package_name_override": PACKAGE, "post_hooks": []}))
+    # A certificate's PDF is bytes to the client, as any file it does not know the type of.
+    overrides = {"application/pdf": "application/octet-stream"}
+    config.write_text(
+        json.dumps(
+            {
+                "package_name_override": PACKAGE,
+                "post_hooks": [],
+                "content_type_overrides": overrides,
+            }
+        )
+    )
     generated = subprocess.run(
         [
             sys.executable,

@@ -309,3 +309,49 @@ async def test_the_course_page_leads_a_learner_to_the_quiz_of_a_quiz_lesson(sign
 
     await expect(page.get_by_role("button", name="Start the quiz")).to_be_visible()
     await expect(page.locator("#page-title")).to_have_text("Capitals")
+
+
+async def test_another_attempt_starts_while_attempts_are_left(signed_in, api, make):
+    quiz = await make_quiz(api, make, attempts_allowed=2)
+    page = await signed_in("student", quiz_path(quiz))
+    await page.get_by_role("button", name="Start the quiz").click()
+    await page.get_by_role("button", name="Submit answers").click()
+    await expect(page.locator("#result-summary")).to_have_text(
+        "0 of 2 points (0%): Not passed (pass mark 50%)."
+    )
+
+    await page.get_by_role("button", name="Start another attempt").click()
+
+    await expect(page.locator("#attempt-title")).to_have_text("Attempt 2")
+    await page.get_by_role("button", name="Submit answers").click()
+    await expect(page.locator("#history li")).to_have_count(2)
+    await expect(page.get_by_role("button", name="Start another attempt")).to_be_hidden()
+    await page.reload()
+    await expect(page.locator("#quiz-facts")).to_contain_text("No attempts left.")
+    await expect(page.get_by_role("button", name="Start the quiz")).to_be_hidden()
+
+
+async def test_a_failed_save_says_so_and_the_next_change_saves_both_answers(signed_in, api, make):
+    quiz = await make_quiz(api, make)
+    page = await signed_in("student", quiz_path(quiz))
+    await page.get_by_role("button", name="Start the quiz").click()
+    await expect(page.get_by_label("Your answer")).to_be_visible()
+
+    async def unavailable(route: Any) -> None:
+        if route.request.method != "PATCH":
+            await route.continue_()
+            return
+        body = '{"detail": "The database is unavailable; try again shortly.", "status": 503}'
+        await route.fulfill(status=503, content_type="application/json", body=body)
+
+    await page.route("**/api/lms/courses/attempts/*/", unavailable)
+    await page.get_by_label("4", exact=True).check()
+    state = page.locator("#save-state")
+    await expect(state).to_have_attribute("data-state", "error")
+    await expect(state).to_contain_text("Not saved: The database is unavailable")
+    await page.unroute("**/api/lms/courses/attempts/*/")
+    await page.get_by_label("Your answer").fill("Paris")
+    await saved(page)
+
+    await page.get_by_role("button", name="Submit answers").click()
+    await expect(page.locator("#result-summary")).to_have_text("2 of 2 points (100%): Passed.")

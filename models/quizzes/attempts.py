@@ -30,7 +30,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from models.base import utcnow
 from models.courses.tables import Course
-from models.courses.visibility import can_change_course
 from models.dialects import conflict_insert, dialect_of
 from models.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from models.grades import record
@@ -72,18 +71,24 @@ async def access_attempt(
     session: AsyncSession, *, actor: Principal, attempt_id: int
 ) -> tuple[QuizAttempt, Quiz, bool]:
     """The attempt, its quiz, and whether the actor reads it as the course's teacher (its
-    instructor, admins); the learner reads their own; anyone else gets 404."""
-    attempt = await session.get(QuizAttempt, attempt_id)
-    if attempt is None:
+    instructor, admins) rather than as its learner; the learner reads their own (a teacher
+    who takes their own course's quiz reads their attempt as a learner does); anyone else
+    gets 404. One statement."""
+    stmt = (
+        select(QuizAttempt, Quiz, Course.instructor_id)
+        .join(Quiz, Quiz.id == QuizAttempt.quiz_id)
+        .join(Course, Course.id == Quiz.course_id)
+        .where(QuizAttempt.id == attempt_id)
+    )
+    row = (await session.execute(stmt)).one_or_none()
+    if row is None:
         raise NotFound()
-    quiz = await session.get(Quiz, attempt.quiz_id)
-    course = None if quiz is None else await session.get(Course, quiz.course_id)
-    if quiz is None or course is None:
+    attempt, quiz, instructor_id = row
+    if attempt.user_id == actor.user_id:
+        return attempt, quiz, False
+    if not (actor.is_admin or instructor_id == actor.user_id):
         raise NotFound()
-    teacher = can_change_course(actor, course)
-    if not teacher and attempt.user_id != actor.user_id:
-        raise NotFound()
-    return attempt, quiz, teacher
+    return attempt, quiz, True
 
 
 def attempts_query(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -83,6 +84,16 @@ class QuizAttempt(TenantBase):
     __table_args__ = (
         # One row per (quiz, learner, number): two starts at once cannot make two attempts.
         UniqueConstraint("quiz_id", "user_id", "number"),
+        # One attempt in progress per learner and quiz, whatever races: a second start
+        # finds the first's instead of making its own.
+        Index(
+            "uq_quiz_attempts_in_progress",
+            "quiz_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'in_progress'"),
+            postgresql_where=text("status = 'in_progress'"),
+        ),
         # The deadline sweep: in-progress attempts by deadline.
         Index("ix_quiz_attempts_status_deadline", "status", "deadline"),
         {"sqlite_autoincrement": True},

@@ -106,6 +106,14 @@ def upgrade() -> None:
         sqlite_autoincrement=True,
     )
     op.create_index(
+        'uq_quiz_attempts_in_progress',
+        'quiz_attempts',
+        ['quiz_id', 'user_id'],
+        unique=True,
+        sqlite_where=sa.text("status = 'in_progress'"),
+        postgresql_where=sa.text("status = 'in_progress'"),
+    )
+    op.create_index(
         'ix_quiz_attempts_status_deadline', 'quiz_attempts', ['status', 'deadline']
     )
     op.create_table(
@@ -130,6 +138,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('quiz_answers')
     op.drop_index('ix_quiz_attempts_status_deadline', table_name='quiz_attempts')
+    op.drop_index('uq_quiz_attempts_in_progress', table_name='quiz_attempts')
     op.drop_table('quiz_attempts')
     op.drop_index('ix_quiz_questions_quiz_position', table_name='quiz_questions')
     op.drop_table('quiz_questions')

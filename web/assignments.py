@@ -32,7 +32,6 @@ from models.assignments.schemas import (
 from models.assignments.tables import Assignment, Submission
 from models.base import utcnow
 from models.courses.tables import Course
-from models.courses.visibility import can_change_course
 from models.errors import ValidationFailed
 from models.identity import Principal
 from models.listing import paginate
@@ -223,7 +222,7 @@ def _submission_fields(
         "status": s.status,
         "returned_at": s.returned_at,
     }
-    shown = s.returned_at is not None or can_change_course(viewer, course)
+    shown = submissions.grade_shown(viewer, s, course)
     for name in _GRADE_FIELDS:
         fields[name] = getattr(s, name) if shown else None
     fields["graded_by_person"] = names.get(s.graded_by) if shown and s.graded_by else None

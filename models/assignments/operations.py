@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.assignments.schemas import AssignmentCreate, AssignmentQuery, AssignmentUpdate
 from models.assignments.stored import submitted_files
-from models.assignments.tables import Assignment
+from models.assignments.tables import Assignment, Submission
 from models.courses.structure import access_parent_course
 from models.courses.tables import Course, Enrollment, Lesson
 from models.courses.visibility import can_change_course
@@ -199,11 +199,27 @@ async def do_update_assignment(
     if "max_file_bytes" not in changes:
         state["max_file_bytes"] = min(state["max_file_bytes"], limits.max_file_bytes)
     _check_state(state, limits)
+    if "points" in changes:
+        await _check_graded_within(session, assignment=assignment, points=changes["points"])
     for name, value in changes.items():
         setattr(assignment, name, value)
     await session.flush()
     await _register(session, assignment)
     return assignment
+
+
+async def _check_graded_within(
+    session: AsyncSession, *, assignment: Assignment, points: float
+) -> None:
+    """Points may not fall below a score already given: the grade would exceed its item."""
+    highest = await session.scalar(
+        select(func.max(Submission.score_given)).where(Submission.assignment_id == assignment.id)
+    )
+    if highest is not None and highest > points:
+        raise ValidationFailed.field(
+            "points",
+            f"A submission is graded {highest:g}: regrade it before lowering the points.",
+        )
 
 
 async def _register(session: AsyncSession, assignment: Assignment) -> None:

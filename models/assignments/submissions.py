@@ -114,6 +114,11 @@ async def access_submission(
     return found
 
 
+def grade_shown(actor: Principal, submission: Submission, course: Course) -> bool:
+    """The grade is the graders' until returned; then its learner's too."""
+    return submission.returned_at is not None or can_change_course(actor, course)
+
+
 def check_grader(actor: Principal, found: Found) -> None:
     """Only the course's instructor and admins grade and return (the learner: 403)."""
     if not found.grades(actor):

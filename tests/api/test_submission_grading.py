@@ -225,3 +225,16 @@ async def test_late_work_under_accept_keeps_its_score(api: Api, course) -> None:
         0.0,
         8.0,
     )
+
+
+async def test_points_cannot_fall_below_a_score_given(api: Api, course) -> None:
+    plain = await new_assignment(api, course["id"])
+    created = await submit(api, plain["id"], text="Work")
+    await api.post(f"{SUBMISSIONS}{created['id']}/grade/", {"score": 8}, as_="instructor")
+    url = f"/api/lms/courses/assignments/{plain['id']}/"
+    reply = await api.patch(url, {"points": 5}, as_="instructor")
+    assert reply.status == 400
+    assert reply.body["points"] == [
+        "A submission is graded 8: regrade it before lowering the points."
+    ]
+    assert (await api.patch(url, {"points": 8}, as_="instructor")).status == 200

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -378,3 +379,30 @@ async def test_the_instructor_filters_by_learner(api: Api, essay) -> None:
     reply = await api.get(f"{SUBMISSIONS}?user_id=student-2", as_="instructor")
     assert [s["text"] for s in reply.body["results"]] == ["Theirs"]
     assert reply.body["results"][0]["user"]["id"] == "student-2"
+
+
+async def test_the_413_comes_while_the_file_streams(api: Api, essay, settings: Settings) -> None:
+    """The body announces 400 KB, 150 KB are sent and the connection stays open: only the
+    counter passing the assignment's 1,000 bytes can answer (the parser reads a chunk
+    ahead, up to 64 KB, to find the part's end)."""
+    boundary = "x" * 16
+    head = (
+        f"--{boundary}\r\n"
+        f'Content-Disposition: form-data; name="assignment"\r\n\r\n{essay["id"]}\r\n'
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="files"; filename="big.pdf"\r\n\r\n'
+    ).encode()
+    reader, writer = await asyncio.open_connection(api.client.host, api.client.port)
+    writer.write(
+        b"POST " + SUBMISSIONS.encode() + b" HTTP/1.1\r\nHost: test\r\n"
+        b"Authorization: Bearer " + api.tokens["student"].encode() + b"\r\n"
+        b"Content-Type: multipart/form-data; boundary=" + boundary.encode() + b"\r\n"
+        b"Content-Length: 400000\r\n\r\n" + head + b"%PDF-" + b"x" * 150_000
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+    await writer.wait_closed()
+    assert status_line.startswith(b"HTTP/1.1 413")
+    assert files_under(settings.media_root) == []
+    assert await rows(api) == (0, 0, 0)

@@ -120,3 +120,48 @@ async def messages_page(request: web.Request) -> web.Response:
 @_route("/lms/schedule/", "Web client: my schedule, a week at a time")
 async def schedule_page(request: web.Request) -> web.Response:
     return _page(request, "schedule", "My schedule")
+
+
+@_route(f"/lms/courses/{{course_id:{ID}}}/outline/", "Web client: a course's outline editor")
+async def outline_page(request: web.Request) -> web.Response:
+    return _page(request, "outline", "Outline", room_id=path_id(request, "course_id"))
+
+
+@_route(f"/lms/quizzes/{{quiz_id:{ID}}}/", "Web client: take a quiz")
+async def quiz_page(request: web.Request) -> web.Response:
+    return _page(request, "quiz", "Quiz", room_id=path_id(request, "quiz_id"))
+
+
+@_route(f"/lms/quizzes/{{quiz_id:{ID}}}/edit/", "Web client: a quiz's editor and preview")
+async def quiz_editor_page(request: web.Request) -> web.Response:
+    return _page(request, "quiz_editor", "Quiz editor", room_id=path_id(request, "quiz_id"))
+
+
+@_route(f"/lms/courses/{{course_id:{ID}}}/assignments/", "Web client: a course's assignments")
+async def assignments_page(request: web.Request) -> web.Response:
+    return _page(request, "assignments", "Assignments", room_id=path_id(request, "course_id"))
+
+
+@_route(f"/lms/assignments/{{assignment_id:{ID}}}/", "Web client: an assignment and my work")
+async def assignment_page(request: web.Request) -> web.Response:
+    return _page(request, "assignment", "Assignment", room_id=path_id(request, "assignment_id"))
+
+
+@_route(f"/lms/assignments/{{assignment_id:{ID}}}/grading/", "Web client: a grading queue")
+async def grading_page(request: web.Request) -> web.Response:
+    return _page(request, "grading", "Grading", room_id=path_id(request, "assignment_id"))
+
+
+@_route(f"/lms/courses/{{course_id:{ID}}}/gradebook/", "Web client: a course's gradebook")
+async def gradebook_page(request: web.Request) -> web.Response:
+    return _page(request, "gradebook", "Gradebook", room_id=path_id(request, "course_id"))
+
+
+@_route("/lms/grades/", "Web client: my grades")
+async def grades_page(request: web.Request) -> web.Response:
+    return _page(request, "grades", "My grades")
+
+
+@_route("/lms/certificates/", "Web client: my certificates")
+async def certificates_page(request: web.Request) -> web.Response:
+    return _page(request, "certificates", "My certificates")

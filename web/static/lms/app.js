@@ -433,3 +433,38 @@ function startBell() {
 }
 
 startBell();
+
+/**
+ * Fetches a file the API serves only with the token (a CSV export, a submitted file) and
+ * saves it under `filename`: a plain link cannot carry the token.
+ */
+export async function downloadWithToken(path, filename, accept = "*/*") {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Accept: accept, Authorization: `Bearer ${token()}` } });
+  } catch {
+    throw new ApiError(0, { detail: "The service cannot be reached; check your connection." });
+  }
+  if (!response.ok) {
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null;
+    }
+    throw new ApiError(response.status, body);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** A score as "7.5 / 10" (numbers kept short), or a dash when there is none. */
+export function points(score, max) {
+  const short = (value) => String(Math.round(Number(value) * 100) / 100);
+  if (score === null || score === undefined) return "—";
+  return max === null || max === undefined ? short(score) : `${short(score)} / ${short(max)}`;
+}

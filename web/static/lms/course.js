@@ -25,6 +25,8 @@ let enrollment = null;
 let room = null;
 // The course's lessons as last listed, by id (for the resume link's title).
 let lessonsById = new Map();
+// The course's quizzes by lesson: a lesson of type "quiz" links to its quiz.
+let quizzesByLesson = new Map();
 
 function canChange() {
   const roles = (claims() || {}).roles || [];
@@ -46,6 +48,9 @@ function renderCourse() {
   // The roster is its instructor's and admins' (the API says so too).
   $("roster-link").hidden = !canChange();
   $("roster-link").href = `/lms/courses/${courseId}/roster/`;
+  $("outline-link").hidden = !canChange();
+  $("outline-link").href = `/lms/courses/${courseId}/outline/`;
+  $("gradebook-link").hidden = !canChange();
   $("course-description").textContent = course.description || course.short_description;
   $("course").hidden = false;
 }
@@ -130,10 +135,15 @@ function lessonItem(lesson) {
         `Download ${lesson.file_name}`,
       )
     : null;
+  const quiz = lesson.lesson_type === "quiz" ? quizzesByLesson.get(lesson.id) : null;
+  const quizLink = quiz
+    ? el("a", { href: `/lms/quizzes/${quiz.id}/`, "aria-label": `Open the quiz “${quiz.title}”` }, "Open the quiz")
+    : null;
   return el(
     "li",
     { class: "lesson", id: `lesson-${lesson.id}`, tabindex: -1, "data-lesson": lesson.id },
     title,
+    quizLink,
     file,
     action,
     body,
@@ -160,10 +170,13 @@ async function download(lesson, button) {
 }
 
 async function renderModules() {
-  const [modules, lessons] = await Promise.all([
+  const [modules, lessons, quizzes] = await Promise.all([
     api(withQuery("/api/lms/courses/modules/", { course: courseId, page_size: 100 })),
     api(withQuery("/api/lms/courses/lessons/", { course: courseId, page_size: 100 })),
+    // A quiz is a link beside its lesson: the course shows without them.
+    api(withQuery("/api/lms/courses/quizzes/", { course: courseId, page_size: 100 })).catch(() => ({ results: [] })),
   ]);
+  quizzesByLesson = new Map(quizzes.results.map((quiz) => [quiz.lesson, quiz]));
   const byModule = new Map();
   lessonsById = new Map(lessons.results.map((lesson) => [lesson.id, lesson]));
   for (const lesson of lessons.results) {

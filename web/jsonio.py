@@ -28,13 +28,6 @@ _READ_AHEAD = web.RequestKey("json_read_ahead", object)
 _NOT_READ = object()
 
 
-class _Refused:
-    __slots__ = ("error",)
-
-    def __init__(self, error: DomainError) -> None:
-        self.error = error
-
-
 async def read_json_ahead(request: web.Request) -> None:
     """Read a JSON body before the request's unit of work takes a connection or a row
     lock: a client that sends its body slowly then holds nothing of the database's. The
@@ -45,8 +38,8 @@ async def read_json_ahead(request: web.Request) -> None:
         return
     try:
         request[_READ_AHEAD] = await _read_json(request)
-    except DomainError as error:
-        request[_READ_AHEAD] = _Refused(error)
+    except DomainError as error:  # a parsed body is never an exception: kept as is
+        request[_READ_AHEAD] = error
 
 
 def json_response(
@@ -70,8 +63,8 @@ async def read_json(request: web.Request) -> Any:
     ahead = request.get(_READ_AHEAD, _NOT_READ)
     if ahead is _NOT_READ:
         return await _read_json(request)
-    if isinstance(ahead, _Refused):
-        raise ahead.error
+    if isinstance(ahead, DomainError):
+        raise ahead
     return ahead
 
 

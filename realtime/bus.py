@@ -64,41 +64,57 @@ class Bus(Protocol):
     async def close(self) -> None: ...
 
 
-@dataclass(slots=True)
-class _Entry:
-    seq: int
-    type: str
-    frame: bytes
-    item: str | None
-
-
 @dataclass
 class _RoomLog:
+    """A room's seq and the frames of its latest seqs, oldest first.
+
+    The frames are contiguous (every publish takes the next seq), so a frame's seq is its
+    position, and the history is bytes and tuples of atomic values: nothing the garbage
+    collector walks. An object per frame (a small dataclass) made most of what a full
+    collection walked while a fan-out filled users' rooms (`python -m bench.loop_lag`,
+    counted with `gc.get_objects`), and those collections held the web loop."""
+
     seq: int = 0
-    entries: deque[_Entry] = field(default_factory=deque)
-    # The entry that shows each item now (a later edit or deletion tombstones it).
-    items: dict[str, _Entry] = field(default_factory=dict)
+    frames: deque[bytes] = field(default_factory=deque)
+    newest: int = 0  # the seq of the newest frame kept
+    # The (seq, type) of the frame that shows each item now (a later edit or deletion
+    # tombstones it), and the other way round, for the frames that show an item.
+    items: dict[str, tuple[int, str]] = field(default_factory=dict)
+    item_at: dict[int, str] = field(default_factory=dict)
     size: int = 0  # bytes of the frames kept
 
-    def supersede(self, room: str, item: str) -> None:
-        entry = self.items.pop(item, None)
-        if entry is None:
-            return
-        stone = frames.tombstone(entry.type, room, entry.seq, item)
-        self.size += len(stone) - len(entry.frame)
-        entry.frame, entry.item = stone, None
+    @property
+    def first(self) -> int:
+        """The seq of the oldest frame kept."""
+        return self.newest - len(self.frames) + 1
 
-    def append(self, entry: _Entry, max_frames: int, max_bytes: int) -> None:
-        self.entries.append(entry)
-        self.size += len(entry.frame)
-        if entry.item is not None:
-            self.items[entry.item] = entry
+    def supersede(self, room: str, item: str) -> None:
+        shown = self.items.pop(item, None)
+        if shown is None:
+            return
+        seq, type_ = shown
+        del self.item_at[seq]
+        index = seq - self.first
+        stone = frames.tombstone(type_, room, seq, item)
+        self.size += len(stone) - len(self.frames[index])
+        self.frames[index] = stone
+
+    def append(self, frame: bytes, type_: str, item: str | None, limits: tuple[int, int]) -> None:
+        """Keep `frame` as seq `self.seq` (already taken), within (frames, bytes) limits."""
+        self.frames.append(frame)
+        self.newest = self.seq
+        self.size += len(frame)
+        if item is not None:
+            self.items[item] = (self.seq, type_)
+            self.item_at[self.seq] = item
         # The oldest go first; a client that saw less than what is left gets a reset.
-        while self.entries and (len(self.entries) > max_frames or self.size > max_bytes):
-            gone = self.entries.popleft()
-            self.size -= len(gone.frame)
-            if gone.item is not None and self.items.get(gone.item) is gone:
-                del self.items[gone.item]
+        max_frames, max_bytes = limits
+        while self.frames and (len(self.frames) > max_frames or self.size > max_bytes):
+            gone_seq = self.first
+            self.size -= len(self.frames.popleft())
+            gone_item = self.item_at.pop(gone_seq, None)
+            if gone_item is not None and self.items.get(gone_item, (0,))[0] == gone_seq:
+                del self.items[gone_item]
 
 
 class MemoryBus:
@@ -142,8 +158,7 @@ class MemoryBus:
         else:
             for item in event.supersedes:
                 log.supersede(event.room, item)
-            entry = _Entry(seq, event.type, frame, event.item)
-            log.append(entry, self._history_size, self._history_bytes)
+            log.append(frame, event.type, event.item, (self._history_size, self._history_bytes))
         self._hand(key, events.of_event(event, seq, frame))
 
     def _hand(self, key: RoomKey, event: Arrival) -> None:
@@ -161,8 +176,7 @@ class MemoryBus:
 
     async def history(self, tenant: str, room: str) -> History:
         log = self._log((tenant, room))
-        kept = [entry.frame for entry in log.entries]
-        return History(log.seq - len(kept) + 1, log.seq, kept)
+        return History(log.seq - len(log.frames) + 1, log.seq, list(log.frames))
 
     async def relay(self, tenant: str) -> bool:
         """Nothing ever waits: publishing in memory cannot fail."""

@@ -9,8 +9,10 @@ the same writes and no fan-out. Three measures, each measured there (p99 from ~1
   to ~22 ms;
 - the worker thread runs at the lowest CPU priority (Linux: nice 19 for that thread
   alone), so the kernel runs the web loop first whenever both are ready: to ~5 ms;
-- the interpreter hands the lock between threads every millisecond, not every five, so the
-  web loop waits less for it once it wakes: to ~4.4 ms.
+- the interpreter hands the lock between threads every 0.2 ms, not every five, so the
+  web loop waits less for it once it wakes: to ~4.4 ms at 1 ms; later, with a heavier
+  fan-out per write (each announcement's inbox rows), 4.7-4.9 ms at 1 ms and 4.0-4.3 at
+  0.2 ms.
 
 The work is not lost or dropped, only deferred while the web loop is busy: an idle server
 runs a fan-out at full speed.
@@ -31,7 +33,9 @@ log = logging.getLogger(__name__)
 # The web loop keeps up when a callback handed to it runs within this.
 KEEPING_UP_SECONDS = 0.002
 LOWEST_PRIORITY = 19
-SWITCH_INTERVAL_SECONDS = 0.001
+# 1 ms gave p99 4.7-4.9 ms, 0.2 ms 4.0-4.3, 0.1 ms 5.0-5.3 (more hand-overs than it
+# saves), three runs each of the embedded `bench.loop_lag` burst.
+SWITCH_INTERVAL_SECONDS = 0.0002
 
 
 class WebLoopTurns:

@@ -5,6 +5,7 @@ bounded in bytes, in memory and in Redis."""
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -228,6 +229,51 @@ async def test_a_closed_room_starts_again_from_seq_zero(bus):
         assert await bus._redis.exists(*room_keys(tenant, room)) == 0
     await bus.publish(tenant, event(room, "message", {"id": 2, "content": "new"}))
     assert await bus.current_seq(tenant, room) == 1
+
+
+async def test_a_deletion_tombstones_the_right_frame_after_the_oldest_were_dropped():
+    bus = MemoryBus(history_size=3)
+    tenant, room = "acme", "forum:1"
+    for n in range(1, 6):
+        await bus.publish(tenant, event(room, "post", {"id": n, "content": f"post {n}"}))
+
+    await bus.publish(tenant, event(room, "post_deleted", {"id": 4}))
+
+    history = await bus.history(tenant, room)
+    assert (history.first, history.last) == (4, 6)
+    shown = [f.decode() for f in history.frames]
+    assert "post 4" not in shown[0] and '"seq":4' in shown[0]  # the tombstone
+    assert "post 5" in shown[1]
+
+
+async def test_an_edit_of_a_post_whose_frame_was_dropped_tombstones_nothing_else():
+    bus = MemoryBus(history_size=2)
+    tenant, room = "acme", "forum:1"
+    await bus.publish(tenant, event(room, "post", {"id": 1, "content": "first"}))
+    await bus.publish(tenant, event(room, "post", {"id": 2, "content": "second"}))
+    await bus.publish(tenant, event(room, "post", {"id": 3, "content": "third"}))
+
+    await bus.publish(tenant, event(room, "post_updated", {"id": 1, "content": "edited"}))
+
+    shown = [f.decode() for f in (await bus.history(tenant, room)).frames]
+    assert len(shown) == 2 and "third" in shown[0] and "edited" in shown[1]
+
+
+async def test_a_rooms_history_gives_the_garbage_collector_nothing_to_walk_per_frame():
+    """A fan-out fills thousands of rooms; what their histories hold must not lengthen the
+    collections that stop the event loop."""
+    bus = MemoryBus(history_size=5000, history_bytes=64 * 1024 * 1024)
+    tenant, room = "acme", "user:u1"
+    await bus.publish(tenant, event(room, "notification", {"id": 0, "title": "warm"}))
+    gc.collect()
+    before = len(gc.get_objects())
+
+    for n in range(1, 2001):
+        await bus.publish(tenant, event(room, "notification", {"id": n, "title": f"n{n}"}))
+    gc.collect()
+
+    assert len(gc.get_objects()) - before < 100
+    assert len((await bus.history(tenant, room)).frames) == 2001
 
 
 async def test_redis_keeps_a_rooms_keys_a_day_not_a_week(redis_url):

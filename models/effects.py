@@ -171,23 +171,48 @@ def _records_parameters(
     return parameters
 
 
+# A table with more records than this in one unit gets a statement of its own, run once
+# with a parameter set per record (executemany). One single-row insert per record chained
+# as CTEs made a bulk enrollment's batch of 500 activity records one statement of 500 CTEs:
+# compiled again for each new count, and its thousands of parameter objects were most of
+# what the garbage collector's full walks met (`python -m bench.bulk_enroll`).
+CTE_ROWS = 8
+
+
+def records_fit_one_statement(session: AsyncSession | Session) -> bool:
+    """Whether the records noted so far go in one statement (`write_records_alone`)."""
+    records: dict[Table, list[dict[str, Any]]] = session.info.get(_RECORDS, {})
+    return all(len(rows) <= CTE_ROWS for rows in records.values())
+
+
+def _full_rows(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every row with every column: the parameter sets of one executemany share keys."""
+    columns = _columns(table)
+    return [{c: row.get(c, default) for c, default in columns.items()} for row in rows]
+
+
 def write_records(session: Session) -> None:
     """Insert the records noted on the session (before commit): on PostgreSQL in one
-    statement, on SQLite (no data-modifying CTE) one statement per table."""
+    statement, on SQLite (no data-modifying CTE) one statement per table; a table with more
+    than `CTE_ROWS` records, in a statement of its own run for all of them."""
     records = take_records(session)
     if not records:
         return
     dialect = dialect_of(session)
-    if dialect == "postgresql":
-        shape = _records_shape(records)
-        session.execute(_records_statement(shape), _records_parameters(shape, records))
-        return
+    few = {table: rows for table, rows in records.items() if len(rows) <= CTE_ROWS}
+    if dialect == "postgresql" and few:
+        shape = _records_shape(few)
+        session.execute(_records_statement(shape), _records_parameters(shape, few))
+    elif few:
+        for table, rows in few.items():
+            statement = insert_once_statement(dialect, table)
+            if len(rows) == 1:
+                session.execute(statement, rows[0])
+            else:  # one multi-row INSERT: one round trip, however many records
+                session.execute(statement.values(rows))
     for table, rows in records.items():
-        statement = insert_once_statement(dialect, table)
-        if len(rows) == 1:
-            session.execute(statement, rows[0])
-        else:  # one multi-row INSERT: one round trip, however many records
-            session.execute(statement.values(rows))
+        if len(rows) > CTE_ROWS:
+            session.execute(insert_once_statement(dialect, table), _full_rows(table, rows))
 
 
 async def write_records_alone(

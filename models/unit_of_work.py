@@ -21,6 +21,7 @@ from models.effects import (
     RoomEvent,
     TaskSender,
     has_records,
+    records_fit_one_statement,
     take_events,
     take_records,
     take_tasks,
@@ -133,7 +134,7 @@ class UnitOfWork:
         if self._autocommit is None or session is None or session.in_transaction():
             return False
         unflushed = session.new or session.dirty or session.deleted
-        return not unflushed and has_records(session)
+        return not unflushed and has_records(session) and records_fit_one_statement(session)
 
     def _publisher(self, events: list[RoomEvent]) -> Callback:
         assert self._events is not None

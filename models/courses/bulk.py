@@ -17,6 +17,7 @@ would flood its listeners; the requester follows `job_progress` frames instead.
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -366,9 +367,11 @@ async def _fill_directory(session: AsyncSession, rows: Sequence[Any]) -> None:
         if r.name is not None or r.email is not None
     ]
     if values:
-        stmt = (
-            conflict_insert(dialect_of(session))(User)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["user_id"])
-        )
-        await session.execute(stmt)
+        # One statement for every batch, a parameter set per row: a multi-row VALUES was
+        # compiled anew for each batch, thousands of parameter objects a time.
+        await session.execute(_directory_insert(dialect_of(session)), values)
+
+
+@functools.lru_cache(maxsize=2)
+def _directory_insert(dialect: str) -> Any:
+    return conflict_insert(dialect)(User).on_conflict_do_nothing(index_elements=["user_id"])

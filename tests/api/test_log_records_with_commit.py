@@ -7,6 +7,7 @@ import pytest
 
 import models.unit_of_work
 from bench.statements import StatementCounter, kind
+from models.effects import CTE_ROWS
 from models.logs.operations import record_activity
 from models.logs.tables import ActivityLog, AuditLog
 from models.unit_of_work import unit_of_work
@@ -116,3 +117,43 @@ async def test_a_create_s_activity_and_audit_records_take_one_statement_on_postg
     assert len(await table_rows(api, AuditLog, action_type="course_created")) == 2
     activity = await table_rows(api, ActivityLog, activity_type="course_created")
     assert created.body["id"] in [row.object_id for row in activity]
+
+
+async def test_a_unit_with_many_records_inserts_them_in_one_statement_of_their_own(api, backend):
+    many = CTE_ROWS + 5
+    with StatementCounter() as counter:
+        async with unit_of_work(api.client.app[DATABASES], "acme") as uow:
+            for n in range(many):
+                record_activity(
+                    uow.session, user_id="u-1", activity_type="course_updated", details=f"{n}"
+                )
+
+    inserts = [kind(s) for s in counter.statements if kind(s).startswith("insert")]
+    # One statement run with a parameter set per record (SQLAlchemy may send it in pages
+    # of rows); never a chain of one CTE per record.
+    assert inserts and set(inserts) == {"insert activity_logs"}
+    assert counter.transactions == 1
+    rows = await table_rows(api, ActivityLog, activity_type="course_updated")
+    assert sorted(int(row.details) for row in rows) == list(range(many))
+
+
+async def test_a_unit_with_many_records_and_a_few_writes_them_all_once(api, backend):
+    async with unit_of_work(api.client.app[DATABASES], "acme") as uow:
+        for n in range(CTE_ROWS + 1):
+            record_activity(uow.session, user_id="u-2", activity_type="course_enrolled")
+        record_activity(uow.session, user_id="u-2", activity_type="course_unenrolled")
+
+    enrolled = await table_rows(api, ActivityLog, activity_type="course_enrolled")
+    left = await table_rows(api, ActivityLog, activity_type="course_unenrolled")
+    assert (len(enrolled), len(left)) == (CTE_ROWS + 1, 1)
+
+
+async def test_many_records_of_a_unit_that_fails_are_not_written(api, backend):
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(api.client.app[DATABASES], "acme") as uow:
+            for _ in range(CTE_ROWS + 3):
+                record_activity(uow.session, user_id="u-3", activity_type="course_updated")
+            await uow.session.flush()
+            raise RuntimeError("the unit fails")
+
+    assert await table_rows(api, ActivityLog, user_id="u-3") == []

@@ -139,7 +139,7 @@ async def test_a_unit_with_many_records_inserts_them_in_one_statement_of_their_o
 
 async def test_a_unit_with_many_records_and_a_few_writes_them_all_once(api, backend):
     async with unit_of_work(api.client.app[DATABASES], "acme") as uow:
-        for n in range(CTE_ROWS + 1):
+        for _ in range(CTE_ROWS + 1):
             record_activity(uow.session, user_id="u-2", activity_type="course_enrolled")
         record_activity(uow.session, user_id="u-2", activity_type="course_unenrolled")
 

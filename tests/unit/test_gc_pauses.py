@@ -1,50 +1,121 @@
-"""`lms serve` freezes what survives each full collection, so later ones walk less."""
+"""`lms serve` runs the collector on its event loop's terms: the collections CPython's
+thresholds call for, from a timer of the loop; a full one too whenever the process is quiet
+and something was promoted since the last; and it freezes what survives them."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
 
 import pytest
+from aiohttp import web
 
-from web.gc_pauses import FreezeAfterFullCollections, sweep
+from web.gc_pauses import QUIET_WINDOW_SECONDS, LoopCollector, short_gc_pauses_ctx, sweep
+
+
+class Clocks:
+    """Wall and CPU time a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.wall = 1000.0
+        self.cpu = 10.0
+
+    def spend(self, seconds: float, busy: float) -> None:
+        """`seconds` pass with `busy` of a core used."""
+        self.wall += seconds
+        self.cpu += seconds * busy
 
 
 @pytest.fixture
-def thawed() -> Iterator[None]:
-    """Whatever a test freezes is thawed after it: the suite keeps the defaults."""
-    yield
+def clocks() -> Clocks:
+    return Clocks()
+
+
+@pytest.fixture
+def collector(clocks: Clocks) -> Iterator[LoopCollector]:
+    """A collector with automatic collection off, as `lms serve` runs it; the suite's
+    defaults (on, nothing frozen) come back after the test."""
+    gc.disable()
+    yield LoopCollector(clock=lambda: clocks.wall, cpu_clock=lambda: clocks.cpu)
+    gc.enable()
     gc.unfreeze()
 
 
-async def test_a_full_collection_freezes_its_survivors(thawed: None) -> None:
-    freezer = FreezeAfterFullCollections(asyncio.get_running_loop())
-    gc.callbacks.append(freezer)
-    try:
-        survivor = [[] for _ in range(100)]
-        gc.collect()
-        await asyncio.sleep(0)  # the freeze runs on the loop, after the collector
-        assert freezer.freezes == 1
-        assert gc.get_freeze_count() >= len(survivor)
-    finally:
-        gc.callbacks.remove(freezer)
+def make_full_collection_due() -> None:
+    full = gc.get_threshold()[2]
+    while gc.get_count()[2] < full:
+        gc.collect(1)
 
 
-async def test_a_young_collection_freezes_nothing(thawed: None) -> None:
-    freezer = FreezeAfterFullCollections(asyncio.get_running_loop())
-    gc.callbacks.append(freezer)
-    try:
-        gc.collect(0)
-        await asyncio.sleep(0)
-        assert freezer.freezes == 0
-        assert gc.get_freeze_count() == 0
-    finally:
-        gc.callbacks.remove(freezer)
+def test_a_tick_runs_the_young_collection_the_allocations_call_for(collector):
+    young = gc.get_threshold()[0]
+    kept = [[] for _ in range(young * 2)]
+    assert gc.get_count()[0] >= young  # automatic collection is off: nothing ran
+
+    collector.tick()
+
+    assert gc.get_count()[0] < young
+    assert len(kept) == young * 2
 
 
-def test_a_sweep_reclaims_a_cycle_that_died_frozen(thawed: None) -> None:
+def test_a_tick_with_few_allocations_collects_nothing(collector):
+    gc.collect(0)
+    before = gc.get_count()
+
+    collector.tick()
+
+    assert gc.get_count()[1:] == before[1:]
+
+
+def test_a_due_full_collection_runs_however_busy_the_process_is(collector, clocks):
+    make_full_collection_due()
+    clocks.spend(QUIET_WINDOW_SECONDS, busy=1.0)
+
+    collector.tick()
+
+    assert collector.full_collections == 1
+    assert gc.get_count()[2] == 0
+
+
+def test_a_full_collection_freezes_its_survivors(collector, clocks):
+    survivors = [[] for _ in range(100)]
+    make_full_collection_due()
+
+    collector.tick()
+
+    assert gc.get_freeze_count() >= len(survivors)
+
+
+def test_a_quiet_process_walks_what_a_burst_promoted_before_it_is_due(collector, clocks):
+    gc.collect(1)  # something promoted; a full collection is far from due
+    clocks.spend(QUIET_WINDOW_SECONDS, busy=0.1)
+
+    collector.tick()
+
+    assert collector.full_collections == 1
+
+
+def test_a_busy_process_leaves_a_full_collection_that_is_not_due(collector, clocks):
+    gc.collect(1)
+    clocks.spend(QUIET_WINDOW_SECONDS, busy=0.9)
+
+    collector.tick()
+
+    assert collector.full_collections == 0
+    assert gc.get_count()[2] == 1
+
+
+def test_a_quiet_process_with_nothing_promoted_runs_no_full_collection(collector, clocks):
+    gc.collect()  # nothing promoted since
+    clocks.spend(QUIET_WINDOW_SECONDS, busy=0.0)
+
+    collector.tick()
+
+    assert collector.full_collections == 0
+
+
+def test_a_sweep_reclaims_a_cycle_that_died_frozen() -> None:
     class Node:
         other: Node
 
@@ -52,8 +123,26 @@ def test_a_sweep_reclaims_a_cycle_that_died_frozen(thawed: None) -> None:
     first.other, second.other = second, first
     alive = weakref.ref(first)
     gc.freeze()
-    del first, second
-    gc.collect()
-    assert alive() is not None  # frozen garbage: no collection looks at it
-    sweep()
-    assert alive() is None
+    try:
+        del first, second
+        gc.collect()
+        assert alive() is not None  # frozen garbage: no collection looks at it
+        sweep()
+        assert alive() is None
+    finally:
+        gc.unfreeze()
+
+
+async def test_serving_turns_automatic_collection_off_and_stopping_turns_it_back_on():
+    serving = short_gc_pauses_ctx(web.Application())
+
+    await serving.__anext__()
+    try:
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what starting made
+    finally:
+        with pytest.raises(StopAsyncIteration):
+            await serving.__anext__()
+
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0

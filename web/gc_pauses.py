@@ -14,11 +14,11 @@ Three measures, each seen in that bench and in `bench.loop_lag` with `gc.callbac
   garbage cycle stays until the next sweep: every `SWEEP_SECONDS` the frozen objects are
   thawed and one full collection reclaims such cycles.
 - **The web loop collects, on its own turns.** Automatic collection is off; a timer of the
-  loop runs the young collections CPython would have run (same thresholds), between
-  callbacks. A collection started by an allocation ran wherever that allocation was: in
-  the middle of a handler, or on the embedded worker's thread, which runs at the lowest
-  CPU priority and so held the interpreter lock, collecting, while other processes had the
-  CPU (a 3 ms collection took 17 ms on that thread).
+  loop runs the collections CPython would have run (its thresholds), between callbacks. A
+  collection started by an allocation ran wherever that allocation was: in the middle of a
+  handler, or on the embedded worker's thread, which runs at the lowest CPU priority and so
+  held the interpreter lock, collecting, while other processes had the CPU (a 3 ms
+  collection took 17 ms on that thread).
 - **A quiet moment is used.** Besides the full collections CPython's thresholds call for,
   one runs as soon as the process has used less than `QUIET_CPU` of a core over the last
   quarter of a second and something was promoted since the last one: what a burst left
@@ -80,14 +80,23 @@ class LoopCollector:
         self.full_collections = 0
 
     def tick(self) -> None:
+        try:
+            self._collect_when_due()
+        except Exception:  # the timer must go on: without it nothing collects at all
+            log.exception("garbage collection tick failed")
+
+    def _collect_when_due(self) -> None:
         self._measure()
-        young, middle, full_due_count = self._thresholds
+        young, middle, full_due = self._thresholds
         counts = gc.get_count()
-        if counts[2] >= full_due_count or (counts[2] > 0 and self._quiet):
+        # As CPython's own trigger: a generation is collected once its count passes its
+        # threshold (without its extra rule for full collections, that the objects promoted
+        # since the last be a quarter of the rest: freezing keeps what they walk small).
+        if counts[2] > full_due or (counts[2] > 0 and self._quiet):
             full_collection()
             self.full_collections += 1
-        elif counts[0] >= young:
-            gc.collect(1 if counts[1] + 1 >= middle else 0)
+        elif counts[0] > young:
+            gc.collect(1 if counts[1] > middle else 0)
 
     def _measure(self) -> None:
         """Whether the process used less than `QUIET_CPU` over the last whole window."""

@@ -275,7 +275,7 @@ async def do_bulk_enroll_batch(session: AsyncSession, *, job_id: int, batch: int
     if rows:
         job.status = RUNNING
         job.enrolled += await _enroll(session, job, course, rows)
-        await _fill_directory(session, rows)
+        await fill_directory(session, rows)
         job.done += len(rows)
         job.cursor = rows[-1].id
     more = len(rows) == batch
@@ -358,7 +358,7 @@ async def _enroll(session: AsyncSession, job: Job, course: Course, rows: Sequenc
     return len(reactivated) + len(created)
 
 
-async def _fill_directory(session: AsyncSession, rows: Sequence[Any]) -> None:
+async def fill_directory(session: AsyncSession, rows: Sequence[Any]) -> None:
     """Names and emails from the upload, for users the directory has no row for yet (a
     token's claims, when they come, are the directory's word)."""
     values = [
@@ -374,4 +374,7 @@ async def _fill_directory(session: AsyncSession, rows: Sequence[Any]) -> None:
 
 @functools.lru_cache(maxsize=2)
 def _directory_insert(dialect: str) -> Any:
-    return conflict_insert(dialect)(User).on_conflict_do_nothing(index_elements=["user_id"])
+    # On the table, not the ORM class: the ORM's bulk insert drops None values and splits
+    # the rows into one statement per run of the same keys.
+    table: Any = User.__table__
+    return conflict_insert(dialect)(table).on_conflict_do_nothing(index_elements=["user_id"])

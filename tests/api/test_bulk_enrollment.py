@@ -4,16 +4,20 @@ creator; asking twice enrolls nobody twice."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
 from aiohttp import FormData
 from sqlalchemy import func, select
 
+from bench.statements import StatementCounter, kind
+from models.courses.bulk import fill_directory
 from models.courses.tables import Enrollment
 from models.jobs.tables import Job
 from models.logs.tables import ActivityLog
 from models.people.tables import User
+from models.unit_of_work import unit_of_work
 from tests.api.test_roster import add_rows
 from tests.matchers import FORBIDDEN, ID, NOT_FOUND, TIMESTAMP, invalid_pk
 from web.keys import BUS, DATABASES
@@ -228,6 +232,25 @@ async def test_csv_names_and_emails_fill_only_users_the_directory_lacks(api, mak
         ("u1", "Known", None),
         ("u2", "Bea", "b@x.test"),
     ]
+
+
+async def test_a_batchs_directory_rows_take_one_statement_whichever_columns_are_empty(api):
+    rows = [
+        SimpleNamespace(user_id="d1", name="Dee", email=None),
+        SimpleNamespace(user_id="d2", name=None, email="e2@x.test"),
+        SimpleNamespace(user_id="d3", name="Tri", email="t3@x.test"),
+        SimpleNamespace(user_id="d4", name=None, email="e4@x.test"),
+    ]
+
+    with StatementCounter() as counter:
+        async with unit_of_work(api.client.app[DATABASES], "acme") as uow:
+            await fill_directory(uow.session, rows)
+
+    assert [kind(s) for s in counter.statements if kind(s).startswith("insert")] == [
+        "insert users"
+    ]
+    listed = select(func.count()).select_from(User).where(User.user_id.like("d%"))
+    assert await scalar(api, listed) == 4
 
 
 async def test_csv_bad_rows_are_numbered_from_the_first_after_the_header(api, make):

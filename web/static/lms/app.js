@@ -47,6 +47,12 @@ export function me() {
   return c && typeof c.sub === "string" ? c.sub : null;
 }
 
+/** Whether the signed-in user may change `course`: an admin, or its instructor. */
+export function canChangeCourse(course) {
+  const roles = (claims() || {}).roles || [];
+  return roles.includes("admin") || course.instructor_id === me();
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
     super(errorText(status, body));

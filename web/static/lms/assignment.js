@@ -1,19 +1,7 @@
 // An assignment for a learner: its instructions and due date, my submission as it stands
 // (its text and files, its status, and once returned my score and the feedback), and the
 // form to submit text and files (again, for a new version, while the assignment allows).
-import {
-  $,
-  api,
-  claims,
-  el,
-  fail,
-  me,
-  points,
-  requireSignIn,
-  showError,
-  when,
-  withQuery,
-} from "./app.js";
+import { $, api, canChangeCourse, el, fail, me, points, requireSignIn, showError, when, withQuery } from "./app.js";
 import { fileButtons, size } from "./files.js";
 
 const assignmentId = Number(document.body.dataset.roomId);
@@ -27,11 +15,6 @@ const STATES = {
 
 let assignment = null;
 let course = null;
-
-function canChange() {
-  const roles = (claims() || {}).roles || [];
-  return roles.includes("admin") || course.instructor_id === me();
-}
 
 function renderFacts() {
   const facts = [
@@ -117,7 +100,7 @@ async function main() {
     $("list-link").href = `/lms/courses/${assignment.course}/assignments/`;
     $("list-link").hidden = false;
     renderFacts();
-    if (canChange()) {
+    if (canChangeCourse(course)) {
       $("grading-link").hidden = false;
       return;
     }

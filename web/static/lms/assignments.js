@@ -1,15 +1,10 @@
 // A course's assignments: each with its due date and points, linked to its page; the
 // course's instructor and admins also create one here and reach each grading queue.
-import { $, api, claims, el, fail, me, requireSignIn, showError, when, withQuery } from "./app.js";
+import { $, api, canChangeCourse, el, fail, requireSignIn, showError, when, withQuery } from "./app.js";
 
 const courseId = Number(document.body.dataset.roomId);
 const ASSIGNMENTS = "/api/lms/courses/assignments/";
 let course = null;
-
-function canChange() {
-  const roles = (claims() || {}).roles || [];
-  return roles.includes("admin") || course.instructor_id === me();
-}
 
 function card(assignment) {
   const facts = [
@@ -22,7 +17,7 @@ function card(assignment) {
     { class: "card", "data-assignment": assignment.id },
     el("h3", {}, el("a", { href: `/lms/assignments/${assignment.id}/` }, assignment.title)),
     el("p", { class: "meta" }, facts.join(" · ")),
-    canChange()
+    canChangeCourse(course)
       ? el("a", { href: `/lms/assignments/${assignment.id}/grading/`, "aria-label": `Grading queue of “${assignment.title}”` }, "Grading queue")
       : null,
   );
@@ -72,7 +67,7 @@ async function main() {
     course = await api(`/api/lms/courses/courses/${courseId}/`);
     $("page-title").textContent = `Assignments: ${course.title}`;
     document.title = `Assignments: ${course.title} · LMS`;
-    $("create-section").hidden = !canChange();
+    $("create-section").hidden = !canChangeCourse(course);
     await load();
   } catch (error) {
     fail(error);

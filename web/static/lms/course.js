@@ -2,22 +2,7 @@
 // course's notifications as toasts while the page is open. Which lessons I completed and
 // where I resume come from the API (each lesson's `completed`, the enrollment's
 // `completed_lesson_ids` and `last_lesson_id`): the page keeps no lesson state of its own.
-import {
-  $,
-  ApiError,
-  api,
-  claims,
-  el,
-  fail,
-  me,
-  money,
-  personName,
-  requireSignIn,
-  Room,
-  showError,
-  toast,
-  withQuery,
-} from "./app.js";
+import { $, api, ApiError, canChangeCourse, el, fail, me, money, personName, requireSignIn, Room, showError, toast, withQuery } from "./app.js";
 
 const courseId = Number(document.body.dataset.roomId);
 let course = null;
@@ -27,11 +12,6 @@ let room = null;
 let lessonsById = new Map();
 // The course's quizzes by lesson: a lesson of type "quiz" links to its quiz.
 let quizzesByLesson = new Map();
-
-function canChange() {
-  const roles = (claims() || {}).roles || [];
-  return roles.includes("admin") || course.instructor_id === me();
-}
 
 function isFree() {
   return Number(course.current_price) === 0;
@@ -46,11 +26,11 @@ function renderCourse() {
   const teacher = personName(course, "instructor_id");
   $("course-instructor").textContent = teacher ? `Taught by ${teacher}` : "";
   // The roster is its instructor's and admins' (the API says so too).
-  $("roster-link").hidden = !canChange();
+  $("roster-link").hidden = !canChangeCourse(course);
   $("roster-link").href = `/lms/courses/${courseId}/roster/`;
-  $("outline-link").hidden = !canChange();
+  $("outline-link").hidden = !canChangeCourse(course);
   $("outline-link").href = `/lms/courses/${courseId}/outline/`;
-  $("gradebook-link").hidden = !canChange();
+  $("gradebook-link").hidden = !canChangeCourse(course);
   $("course-description").textContent = course.description || course.short_description;
   $("course").hidden = false;
 }
@@ -69,7 +49,7 @@ function renderEnrollment() {
     renderResume();
   } else {
     $("resume").hidden = true;
-    $("enrollment-state").textContent = canChange()
+    $("enrollment-state").textContent = canChangeCourse(course)
       ? "You teach this course."
       : isFree()
         ? "This course is free."
@@ -230,7 +210,7 @@ async function loadEnrollment() {
 
 function listen() {
   // The room admits the instructor, admins and enrollees: others would be refused (4403).
-  if (room || !((enrollment && enrollment.is_active) || canChange())) return;
+  if (room || !((enrollment && enrollment.is_active) || canChangeCourse(course))) return;
   room = new Room(`/ws/lms/course/${courseId}/notifications/`, {
     onStatus: (state) => {
       document.body.dataset.notifications = state;
@@ -239,7 +219,7 @@ function listen() {
       if (type === "announcement") toast(`Announcement: ${data.title}`, data.message, 15);
       else if (type === "lesson_created") toast("New lesson", data.title);
       else if (type === "course_updated") toast("Course updated", data.title);
-      else if (type === "enrollment" && canChange()) await announceEnrollment(data.enrollment_id);
+      else if (type === "enrollment" && canChangeCourse(course)) await announceEnrollment(data.enrollment_id);
       if (type === "lesson_created" || type === "course_updated") await refresh();
     },
   });

@@ -3,7 +3,7 @@
 // each with its text and files, a score and feedback form, and "Return" once graded (the
 // learner then sees the grade and is told). A graded card stays in place until the list is
 // read again, so it can be returned at once.
-import { $, api, claims, el, fail, me, personName, points, requireSignIn, showError, when, withQuery } from "./app.js";
+import { $, api, canChangeCourse, el, fail, personName, points, requireSignIn, showError, when, withQuery } from "./app.js";
 import { fileButtons } from "./files.js";
 
 const assignmentId = Number(document.body.dataset.roomId);
@@ -15,11 +15,6 @@ const LABELS = { ungraded: "To grade", graded: "Graded, not returned", returned:
 
 let assignment = null;
 let course = null;
-
-function canChange() {
-  const roles = (claims() || {}).roles || [];
-  return roles.includes("admin") || course.instructor_id === me();
-}
 
 function state() {
   const params = new URL(window.location.href).searchParams;
@@ -218,7 +213,7 @@ async function main() {
     course = await api(`/api/lms/courses/courses/${assignment.course}/`);
     $("page-title").textContent = `Grading: ${assignment.title}`;
     document.title = `Grading: ${assignment.title} · LMS`;
-    if (!canChange()) {
+    if (!canChangeCourse(course)) {
       showError("Only this course's instructor and admins can grade its assignments.");
       return;
     }

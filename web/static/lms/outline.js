@@ -3,7 +3,7 @@
 // 0, 1, 2…, so it persists); the course's thumbnail, a lesson's file and its resources.
 // Every change goes through the API and the outline is read again after it: the page keeps
 // nothing the API does not say.
-import { $, api, claims, el, fail, me, requireSignIn, showError, withQuery } from "./app.js";
+import { $, api, canChangeCourse, el, fail, requireSignIn, showError, withQuery } from "./app.js";
 
 const courseId = Number(document.body.dataset.roomId);
 const BASE = "/api/lms/courses/";
@@ -18,11 +18,6 @@ let quizzesByLesson = new Map();
 const open = new Set();
 const resources = new Map();
 let busy = false;
-
-function canChange() {
-  const roles = (claims() || {}).roles || [];
-  return roles.includes("admin") || course.instructor_id === me();
-}
 
 function say(text) {
   $("status").textContent = text;
@@ -442,7 +437,7 @@ async function main() {
     course = await api(`${BASE}courses/${courseId}/`);
     $("page-title").textContent = `Outline: ${course.title}`;
     document.title = `Outline: ${course.title} · LMS`;
-    if (!canChange()) {
+    if (!canChangeCourse(course)) {
       showError("Only this course's instructor and admins can edit its outline.");
       return;
     }

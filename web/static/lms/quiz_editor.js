@@ -1,7 +1,7 @@
 // A quiz's editor, for its course's instructor and admins: the settings (PATCH), questions
 // added, edited, deleted and moved (their `position` written 0, 1, 2…), and a preview of the
 // questions as a learner sees them. Everything is read again from the API after a change.
-import { $, api, claims, el, fail, me, points, requireSignIn, showError, when, withQuery } from "./app.js";
+import { $, api, canChangeCourse, el, fail, points, requireSignIn, showError, when, withQuery } from "./app.js";
 import { KINDS, questionField } from "./quizview.js";
 
 const quizId = Number(document.body.dataset.roomId);
@@ -14,11 +14,6 @@ let course = null;
 let questions = [];
 const open = new Set();
 let busy = false;
-
-function canChange() {
-  const roles = (claims() || {}).roles || [];
-  return roles.includes("admin") || course.instructor_id === me();
-}
 
 function say(text) {
   $("status").textContent = text;
@@ -445,7 +440,7 @@ async function main() {
     course = await api(`/api/lms/courses/courses/${quiz.course}/`);
     $("course-link").href = `/lms/courses/${quiz.course}/`;
     $("course-link").hidden = false;
-    if (!canChange()) {
+    if (!canChangeCourse(course)) {
       $("page-title").textContent = quiz.title;
       showError("Only this course's instructor and admins can edit its quizzes.");
       return;

@@ -35,7 +35,7 @@ from models.courses.tables import Course
 from models.errors import ValidationFailed
 from models.identity import Principal
 from models.listing import paginate
-from models.people.names import PersonFields, people
+from models.people.names import PersonFields, named, people, person_at
 from web.handlers import (
     actor,
     no_content,
@@ -73,13 +73,13 @@ def _limits(request: web.Request) -> assignments.Limits:
 
 
 async def _assignment_body(request: web.Request, assignment: Assignment) -> dict[str, Any]:
-    names = await people(session(request), [assignment.created_by])
-    return _assignment_row(assignment, names)
+    await named(session(request), [assignment])  # a row made or changed here
+    return _assignment_row(assignment)
 
 
-def _assignment_row(assignment: Assignment, names: dict[str, PersonFields]) -> dict[str, Any]:
+def _assignment_row(assignment: Assignment) -> dict[str, Any]:
     fields = assignments.assignment_fields(assignment)
-    fields["created_by_person"] = names[assignment.created_by]
+    fields["created_by_person"] = person_at(assignment, "created_by")
     return render(AssignmentRead, fields)
 
 
@@ -90,8 +90,7 @@ async def list_assignments(request: web.Request) -> web.Response:
     query = read_query(request, AssignmentQuery)
     stmt = assignments.assignments_query(actor(request), query)
     result = await paginate(session(request), stmt, page_request(request))
-    names = await people(session(request), [a.created_by for a in result.rows])
-    rows = [_assignment_row(a, names) for a in result.rows]
+    rows = [_assignment_row(a) for a in result.rows]
     return ok(page_body(request, result, rows))
 
 

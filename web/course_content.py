@@ -389,7 +389,7 @@ async def list_resources(request: web.Request) -> web.Response:
 async def create_resource(request: web.Request) -> web.Response:
     """Add a resource (a link) to a lesson."""
     data = await read_body(request, ResourceCreate)
-    lesson = await structure.access_parent_lesson(
+    lesson, _ = await structure.access_parent_lesson(
         session(request), actor=actor(request), lesson_id=data.lesson
     )
     resource = await structure.do_create_resource(session(request), lesson=lesson, data=data)

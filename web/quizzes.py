@@ -72,8 +72,8 @@ async def list_quizzes(request: web.Request) -> web.Response:
     every one, its enrollees the published ones."""
     query = read_query(request, QuizQuery)
     stmt = quizzes.quizzes_query(actor(request), query)
-    result = await paginate(session(request), stmt, page_request(request))
-    views = await quizzes.quiz_views(session(request), quizzes=result.rows)
+    result = await paginate_rows(session(request), stmt, page_request(request))
+    views = [quizzes.QuizView.of(row) for row in result.rows]
     return ok(page_body(request, result, [render(QuizRead, v.fields()) for v in views]))
 
 
@@ -82,19 +82,19 @@ async def create_quiz(request: web.Request) -> web.Response:
     """Create a quiz on a lesson of type `quiz` (the course's instructor or an admin)."""
     data = await read_body(request, QuizCreate)
     course = await quizzes.check_new_quiz(session(request), actor=actor(request), data=data)
-    quiz = await quizzes.do_create_quiz(
+    view = await quizzes.do_create_quiz(
         session(request), actor=actor(request), course=course, data=data
     )
-    return ok(await _quiz_body(request, quiz), status=201)
+    return ok(render(QuizRead, view.fields()), status=201)
 
 
 @routes.read(QUIZ, tag=TAG, response=QuizRead)
 async def get_quiz(request: web.Request) -> web.Response:
     """Retrieve a quiz I may see."""
-    quiz, _ = await quizzes.access_quiz(
+    view = await quizzes.quiz_detail(
         session(request), actor=actor(request), quiz_id=path_id(request, "quiz_id")
     )
-    return ok(await _quiz_body(request, quiz))
+    return ok(render(QuizRead, view.fields()))
 
 
 async def _update_quiz(request: web.Request) -> web.Response:

@@ -91,16 +91,21 @@ async def access_assignment(
     session: AsyncSession, *, actor: Principal, assignment_id: int, for_change: bool = False
 ) -> tuple[Assignment, Course]:
     """The assignment and its course, if the actor may see it (404 otherwise) and, for a
-    change, may change it (403)."""
-    row = await assignment_and_course(session, assignment_id)
-    if row is None:
+    change, may change it (403): the assignment, its course and the actor's enrollment in
+    one statement."""
+    found = (
+        await session.execute(
+            select(Assignment, Course, enrolled_in(actor, Course.id))
+            .join(Course, Course.id == Assignment.course_id)
+            .where(Assignment.id == assignment_id)
+        )
+    ).one_or_none()
+    if found is None:
         raise NotFound()
-    assignment, course = row
+    assignment, course, enrolled = found
     if can_change_course(actor, course):
         return assignment, course
-    if not assignment.is_published or not await is_enrolled(
-        session, actor=actor, course_id=course.id
-    ):
+    if not assignment.is_published or not enrolled:
         raise NotFound()
     if for_change:
         raise PermissionDenied()

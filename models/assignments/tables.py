@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import TenantBase, Timestamped, UTCDateTime
+from models.people.tables import User, person_of
 
 # Late policies: take late work as it is, take it with a penalty per started day, refuse it.
 ACCEPT, PERCENT_PER_DAY, REFUSE = "accept", "percent_per_day", "refuse"
@@ -54,6 +55,10 @@ class Assignment(Timestamped, TenantBase):
     rubric: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     is_published: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(128))
+
+    # Who the user ids are (models/people/names.py), joined wherever the row is loaded.
+    __people__ = ("created_by",)
+    created_by_user: Mapped[User | None] = person_of("Assignment", "created_by")
 
 
 class Submission(Timestamped, TenantBase):

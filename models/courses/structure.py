@@ -38,7 +38,7 @@ from models.courses.tables import (
     LessonResource,
     Module,
 )
-from models.courses.visibility import can_change_course, visible_courses
+from models.courses.visibility import can_change_course, course_visible, visible_courses
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.grades.tables import GradeItem
 from models.identity import Principal
@@ -116,25 +116,34 @@ ParentT = TypeVar("ParentT", Module, Lesson)
 
 async def _parent_row(
     session: AsyncSession, *, actor: Principal, model: type[ParentT], pk: int, field: str
-) -> ParentT:
-    row = await session.get(model, pk)
-    if row is None:
+) -> tuple[ParentT, Course]:
+    # The row and its course in one statement: the course's check needs no read of its own.
+    found = (
+        await session.execute(
+            select(model, Course).join(Course, Course.id == model.course_id).where(model.id == pk)
+        )
+    ).first()
+    if found is None or not course_visible(actor, found[1]):
         raise ValidationFailed.field(field, invalid_pk(pk))
-    await _course_or_field_error(session, actor=actor, course_id=row.course_id, field=field, pk=pk)
-    return row
+    row, course = found
+    if not can_change_course(actor, course):
+        raise PermissionDenied()
+    return row, course
 
 
 async def access_parent_module(
     session: AsyncSession, *, actor: Principal, module_id: int
 ) -> Module:
     """The module a new lesson names in `module`, if the actor may change its course."""
-    return await _parent_row(session, actor=actor, model=Module, pk=module_id, field="module")
+    module, _ = await _parent_row(session, actor=actor, model=Module, pk=module_id, field="module")
+    return module
 
 
 async def access_parent_lesson(
     session: AsyncSession, *, actor: Principal, lesson_id: int
-) -> Lesson:
-    """The lesson a new resource names in `lesson`, if the actor may change its course."""
+) -> tuple[Lesson, Course]:
+    """The lesson a new resource names in `lesson`, and its course, if the actor may change
+    that course."""
     return await _parent_row(session, actor=actor, model=Lesson, pk=lesson_id, field="lesson")
 
 

@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.courses.operations import access_course
 from models.courses.structure import access_parent_lesson
 from models.courses.tables import Course, Enrollment
-from models.courses.visibility import can_change_course, visible_courses
+from models.courses.visibility import can_change_course, course_visible, visible_courses
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.grades import record
 from models.identity import Principal
@@ -74,23 +73,52 @@ async def is_enrolled(session: AsyncSession, *, actor: Principal, course_id: int
 async def access_quiz(
     session: AsyncSession, *, actor: Principal, quiz_id: int, for_change: bool = False
 ) -> tuple[Quiz, Course]:
-    """The quiz and its course, if the actor may see it (404), and change it (403)."""
-    quiz = await session.get(Quiz, quiz_id)
-    if quiz is None:
+    """The quiz and its course, if the actor may see it (404), and change it (403): the
+    quiz, its course and the actor's enrollment in one statement."""
+    found = await _accessed(session, actor=actor, quiz_id=quiz_id, for_change=for_change)
+    return found[0], found[1]
+
+
+async def quiz_detail(session: AsyncSession, *, actor: Principal, quiz_id: int) -> QuizView:
+    """The quiz the actor may see (404 as `access_quiz`), counted in the same statement."""
+    found = await _accessed(
+        session, actor=actor, quiz_id=quiz_id, for_change=False, also=(_QUESTION_COUNT, _MAX_POINTS)
+    )
+    return QuizView(found[0], int(found[3]), float(found[4] or 0.0))
+
+
+async def _accessed(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    quiz_id: int,
+    for_change: bool,
+    also: tuple[Any, ...] = (),
+) -> Any:
+    found = (
+        await session.execute(
+            select(Quiz, Course, _enrolled(actor), *also)
+            .join(Course, Course.id == Quiz.course_id)
+            .where(Quiz.id == quiz_id)
+        )
+    ).first()
+    if found is None or not course_visible(actor, found[1]):
         raise NotFound()
-    course = await access_course(session, actor=actor, course_id=quiz.course_id)
+    quiz, course, enrolled = found[:3]
     if can_change_course(actor, course):
-        return quiz, course
-    if not quiz.is_published or not await is_enrolled(session, actor=actor, course_id=course.id):
+        return found
+    if not quiz.is_published or not enrolled:
         raise NotFound()
     if for_change:
         raise PermissionDenied()
-    return quiz, course
+    return found
 
 
 def quizzes_query(actor: Principal, query: QuizQuery) -> Select[Any]:
+    """The quizzes the actor sees, each row with its question count and maximum points
+    (`QuizView.of`)."""
     stmt = (
-        select(Quiz)
+        select(Quiz, _QUESTION_COUNT, _MAX_POINTS)
         .join(Course, Course.id == Quiz.course_id)
         .where(
             visible_courses(actor),
@@ -100,7 +128,24 @@ def quizzes_query(actor: Principal, query: QuizQuery) -> Select[Any]:
     return QUIZZES.apply(stmt, query)
 
 
-# What a response adds to a quiz
+# What a response adds to a quiz, as columns beside it: a list reads them with its page.
+_QUESTION_COUNT = (
+    select(func.count())
+    .where(QuizQuestion.quiz_id == Quiz.id)
+    .correlate(Quiz)
+    .scalar_subquery()
+    .label("question_count")
+)
+_MAX_POINTS = (
+    select(func.coalesce(func.sum(QuizQuestion.points), 0.0))
+    .where(QuizQuestion.quiz_id == Quiz.id)
+    .correlate(Quiz)
+    .scalar_subquery()
+    .label("max_points")
+)
+_STATS = select(func.count(), func.coalesce(func.sum(QuizQuestion.points), 0.0)).where(
+    QuizQuestion.quiz_id == bindparam("quiz_id")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +153,11 @@ class QuizView:
     quiz: Quiz
     question_count: int
     max_points: float
+
+    @classmethod
+    def of(cls, row: Any) -> QuizView:
+        """A row of `quizzes_query`: the quiz, its question count, its maximum points."""
+        return cls(row[0], int(row[1]), float(row[2] or 0.0))
 
     def fields(self) -> dict[str, Any]:
         q = self.quiz
@@ -134,22 +184,10 @@ class QuizView:
         }
 
 
-async def quiz_views(session: AsyncSession, *, quizzes: Sequence[Quiz]) -> list[QuizView]:
-    """The quizzes with their question counts and points (one query for a page)."""
-    ids = [q.id for q in quizzes]
-    if not ids:
-        return []
-    rows = await session.execute(
-        select(QuizQuestion.quiz_id, func.count(), func.sum(QuizQuestion.points))
-        .where(QuizQuestion.quiz_id.in_(ids))
-        .group_by(QuizQuestion.quiz_id)
-    )
-    stats = {quiz_id: (int(n), float(total or 0)) for quiz_id, n, total in rows.all()}
-    return [QuizView(q, *stats.get(q.id, (0, 0.0))) for q in quizzes]
-
-
 async def quiz_view(session: AsyncSession, *, quiz: Quiz) -> QuizView:
-    return (await quiz_views(session, quizzes=[quiz]))[0]
+    """The quiz with its question count and maximum points."""
+    stats = (await session.execute(_STATS, {"quiz_id": quiz.id})).one()
+    return QuizView(quiz, int(stats[0]), float(stats[1]))
 
 
 # Changes
@@ -167,11 +205,11 @@ def _check_window(available_from: Any, available_until: Any) -> None:
 async def check_new_quiz(session: AsyncSession, *, actor: Principal, data: QuizCreate) -> Course:
     """The lesson named must be a `quiz` lesson of a course the actor changes (an unknown or
     unseen lesson: 400; a lesson the actor sees but may not change: 403)."""
-    lesson = await access_parent_lesson(session, actor=actor, lesson_id=data.lesson)
+    lesson, course = await access_parent_lesson(session, actor=actor, lesson_id=data.lesson)
     if lesson.lesson_type != QUIZ_LESSON_TYPE:
         raise ValidationFailed.field("lesson", "The lesson must be of type quiz.")
     _check_window(data.available_from, data.available_until)
-    return await access_course(session, actor=actor, course_id=lesson.course_id, for_change=True)
+    return course
 
 
 async def register_grade_item(session: AsyncSession, *, quiz: Quiz) -> None:
@@ -200,8 +238,9 @@ async def register_grade_item(session: AsyncSession, *, quiz: Quiz) -> None:
 
 async def do_create_quiz(
     session: AsyncSession, *, actor: Principal, course: Course, data: QuizCreate
-) -> Quiz:
-    """Create a quiz once `check_new_quiz` has passed, and register it as a grade item."""
+) -> QuizView:
+    """Create a quiz once `check_new_quiz` has passed. It has no questions yet, so nothing
+    to count and no grade item: its first question registers one."""
     quiz = Quiz(
         course_id=course.id,
         lesson_id=data.lesson,
@@ -210,8 +249,7 @@ async def do_create_quiz(
     )
     session.add(quiz)
     await session.flush()
-    await register_grade_item(session, quiz=quiz)
-    return quiz
+    return QuizView(quiz, question_count=0, max_points=0.0)
 
 
 def check_quiz_update(quiz: Quiz, data: Any) -> dict[str, Any]:

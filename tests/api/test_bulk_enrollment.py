@@ -246,9 +246,7 @@ async def test_a_batchs_directory_rows_take_one_statement_whichever_columns_are_
         async with unit_of_work(api.client.app[DATABASES], "acme") as uow:
             await fill_directory(uow.session, rows)
 
-    assert [kind(s) for s in counter.statements if kind(s).startswith("insert")] == [
-        "insert users"
-    ]
+    assert [kind(s) for s in counter.statements if kind(s).startswith("insert")] == ["insert users"]
     listed = select(func.count()).select_from(User).where(User.user_id.like("d%"))
     assert await scalar(api, listed) == 4
 

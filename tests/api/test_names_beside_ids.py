@@ -71,6 +71,21 @@ async def test_a_forum_shows_its_creators_name(api: Api, forum: dict[str, Any]) 
     assert listed.body["results"][0]["created_by_person"] == GRACE_PERSON
 
 
+async def test_an_assignment_shows_its_creators_name_in_the_list_and_the_detail(
+    api: Api, known: None, make: Factory
+) -> None:
+    course = await make.course(as_="admin", instructor_id="grace")
+    body = {"course": course["id"], "title": "Essay", "points": 10}
+    assignment = await created(api, "/api/lms/courses/assignments/", body, token=GRACE)
+
+    listed = await api.get(f"/api/lms/courses/assignments/?course={course['id']}", token=GRACE)
+    detail = await api.get(f"/api/lms/courses/assignments/{assignment['id']}/", as_="admin")
+
+    assert assignment["created_by_person"] == GRACE_PERSON
+    assert listed.body["results"][0]["created_by_person"] == GRACE_PERSON
+    assert detail.body["created_by_person"] == GRACE_PERSON
+
+
 async def test_a_user_the_directory_never_saw_shows_as_their_id(api: Api) -> None:
     await api.get("/api/lms/users/me/", token=ADA)
 

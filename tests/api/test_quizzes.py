@@ -301,3 +301,33 @@ async def test_deleting_the_module_removes_its_quizzes_grade_items(api, make):
 
     assert reply.status == 204
     assert await grade_item(api, setup.id) is None
+
+
+async def test_the_list_and_the_detail_count_each_quizs_questions_and_points(api, make):
+    setup = await new_quiz(api, make, kinds=("true_false", "essay"))
+    empty = await api.post(
+        QUIZZES,
+        {"lesson": setup.lesson["id"], "title": "Empty", "is_published": True},
+        as_="instructor",
+    )
+
+    listed = await api.get(f"{QUIZZES}?course={setup.course['id']}", as_="student")
+    detail = await api.get(f"{QUIZZES}{setup.id}/", as_="student")
+
+    counts = {q["id"]: (q["question_count"], q["max_points"]) for q in listed.body["results"]}
+    assert counts == {setup.id: (2, 6.0), empty.body["id"]: (0, 0.0)}
+    assert (detail.body["question_count"], detail.body["max_points"]) == (2, 6.0)
+
+
+async def test_a_new_quiz_has_no_grade_item_until_its_first_question(api, make):
+    course = await make.course()
+    lesson = await quiz_lesson(api, make, course["id"])
+    quiz = await api.post(QUIZZES, {"lesson": lesson["id"], "title": "Q"}, as_="instructor")
+
+    before = await grade_item(api, quiz.body["id"])
+    question = {"quiz": quiz.body["id"], "kind": "essay", "prompt": "Why?", "points": 3}
+    assert (await api.post(QUESTIONS, question, as_="instructor")).status == 201
+    after = await grade_item(api, quiz.body["id"])
+
+    assert before is None
+    assert after is not None and after.max_points == 3.0

@@ -33,9 +33,7 @@ async def test_slow_bodies_hold_no_connection_of_a_one_connection_pool(custom_ap
     api = await custom_api(db_pool_size=1)
     course = (await api.post(COURSES, {"title": "Slow", "code": "SLOW1"}, as_="instructor")).body
     body = orjson.dumps({"title": "Renamed"})
-    writers = [
-        await send_half(api, "PATCH", f"{COURSES}{course['id']}/", body) for _ in range(3)
-    ]
+    writers = [await send_half(api, "PATCH", f"{COURSES}{course['id']}/", body) for _ in range(3)]
     try:
         async with asyncio.timeout(10):
             listed = await api.get(COURSES, as_="instructor")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import itertools
 import logging
 import threading
 from typing import Any, Protocol
@@ -66,7 +67,19 @@ class InProcessDispatcher:
 
     Tasks run off the server's event loop, exactly as a Celery worker process runs them.
     Given the web loop, the thread lets it go first (workers/turns.py).
+
+    A sent task waits in a queue as its name and arguments until one of `CONSUMERS`
+    coroutines takes it, as a Celery worker's prefetched messages wait for its processes;
+    records nobody waits for (`DEFERRABLE`) wait behind every other task, as on the broker.
+    Started at once instead, a burst of fan-outs was thousands of live coroutines, tasks and
+    futures waiting for the pool's connections: every one of them outlived the young
+    collections, and the full collections that walk them paused the web loop too (the
+    inbox fan-out's loop lag p99, `python -m bench.inbox_fanout`: 87 ms, 44 ms queued).
     """
+
+    # More than the worker's database pool, so that a task waiting on the network (an AI
+    # answer streaming in) leaves room for the ones that only need the database.
+    CONSUMERS = 32
 
     def __init__(
         self,
@@ -81,7 +94,12 @@ class InProcessDispatcher:
         self._ctx: WorkerContext | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
-        self._pending: set[concurrent.futures.Future[None]] = set()
+        # (priority, order sent, name, tenant, args): the lower first, then in order.
+        self._queue: asyncio.PriorityQueue[tuple[int, int, str, str, tuple[Any, ...]]] | None = None
+        self._sent = itertools.count()
+        # Tasks sent and not yet finished, and who waits for that count to reach 0.
+        self._unfinished = 0
+        self._idle_waiters: list[concurrent.futures.Future[None]] = []
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -95,39 +113,58 @@ class InProcessDispatcher:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         self._loop = loop
+        self._queue = asyncio.PriorityQueue()
         self._ctx = WorkerContext(
             self._settings, Databases.connect(self._settings.database_url), self, self._events
         )
         if self._web_loop is not None:
             self._ctx.pace = WebLoopTurns(self._web_loop).wait
+        consumers = [loop.create_task(self._consume(self._ctx)) for _ in range(self.CONSUMERS)]
         self._ready.set()
         loop.run_forever()
+        for consumer in consumers:
+            consumer.cancel()
+        loop.run_until_complete(asyncio.gather(*consumers, return_exceptions=True))
         loop.run_until_complete(self._ctx.close())
         loop.close()
+
+    async def _consume(self, ctx: WorkerContext) -> None:
+        assert self._queue is not None
+        while True:
+            _, _, name, tenant, args = await self._queue.get()
+            try:
+                await run_task(ctx, name, tenant, *args)
+            finally:
+                self._finished_one()
 
     async def send(self, name: str, tenant: str, *args: Any) -> None:
         if name not in TASKS:
             raise KeyError(f"unknown task {name}")
-        assert self._loop is not None and self._ctx is not None, "dispatcher not started"
-        future = asyncio.run_coroutine_threadsafe(
-            run_task(self._ctx, name, tenant, *args), self._loop
-        )
+        assert self._loop is not None and self._queue is not None, "dispatcher not started"
         with self._lock:
-            self._pending.add(future)
-        future.add_done_callback(self._forget)
+            self._unfinished += 1
+        priority = 1 if name in DEFERRABLE else 0
+        item = (priority, next(self._sent), name, tenant, args)
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
-    def _forget(self, future: concurrent.futures.Future[None]) -> None:
+    def _finished_one(self) -> None:
         with self._lock:
-            self._pending.discard(future)
+            self._unfinished -= 1
+            if self._unfinished:
+                return
+            waiters, self._idle_waiters = self._idle_waiters, []
+        for waiter in waiters:
+            waiter.set_result(None)
 
     async def drain(self) -> None:
-        """Wait until every task sent so far, and every task those sent, has finished."""
-        while True:
-            with self._lock:
-                pending = list(self._pending)
-            if not pending:
+        """Wait until every task sent so far, and every task those sent, has finished (a
+        task's own sends are counted before it finishes)."""
+        with self._lock:
+            if not self._unfinished:
                 return
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in pending))
+            waiter: concurrent.futures.Future[None] = concurrent.futures.Future()
+            self._idle_waiters.append(waiter)
+        await asyncio.wrap_future(waiter)
 
     async def relay(self, tenant: str) -> bool:
         """Nothing ever waits: a worker thread is always there."""

@@ -19,7 +19,7 @@ async def deliver(
     ctx: WorkerContext, tenant: str, note: dict[str, Any], audience: dict[str, Any]
 ) -> None:
     """`notify_users`'s task. Each batch of `BATCH` users is one transaction (one INSERT);
-    its rows reach their users' sockets once it commits, so the first thousand users do not
+    its rows reach their users' sockets once it commits, so the first users do not
     wait for the last. Run again, it creates nothing twice and sends nothing twice."""
     parsed = Note.from_json(note)
     users = await ctx.in_tenant(

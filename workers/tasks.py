@@ -65,8 +65,8 @@ TASKS: dict[str, TaskFunction] = {
 
 # Records nobody waits for. Through Celery they queue behind everything else (a course
 # event, an AI answer, a payment): a backlog of them (thousands of sockets closing, each
-# with its audit record) must not hold up an announcement. In-process, tasks run side by
-# side and nothing queues.
+# with its audit record) must not hold up an announcement. In-process, they wait behind
+# the other tasks the same way.
 DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
 # Written by the web process itself when the broker is down: a log write is small and quick,
 # and an audit record must be neither lost nor late. Every other task (an AI answer, a

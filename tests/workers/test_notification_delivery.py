@@ -16,7 +16,7 @@ from models.tenancy import Databases
 from workers.context import WorkerContext
 from workers.notifications import deliver
 
-USERS = [f"user-{n}" for n in range(BATCH * 2 + 500)]  # three INSERTs
+USERS = [f"user-{n}" for n in range(BATCH * 2 + BATCH // 2)]  # three INSERTs
 NOTE = Note("announcement", "announcement:1", "Exam moved", "Now on Friday.", {"course_id": 1})
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import itertools
 import logging
@@ -24,7 +25,13 @@ from models.settings import Settings
 from models.tasks.outbox import TaskStore
 from models.tenancy import Databases
 from workers.context import WorkerContext
-from workers.tasks import DEFERRABLE, INLINE_WHEN_BROKER_DOWN, PERIODIC, TASKS
+from workers.tasks import (
+    DEFERRABLE,
+    INLINE_WHEN_BROKER_DOWN,
+    PERIODIC,
+    STARTED_AT_ONCE,
+    TASKS,
+)
 from workers.turns import WebLoopTurns, yield_cpu_to_web_loop
 
 log = logging.getLogger(__name__)
@@ -77,8 +84,9 @@ class InProcessDispatcher:
     inbox fan-out's loop lag p99, `python -m bench.inbox_fanout`: 87 ms, 44 ms queued).
     """
 
-    # More than the worker's database pool, so that a task waiting on the network (an AI
-    # answer streaming in) leaves room for the ones that only need the database.
+    # More than the worker's database pool, so that a few tasks waiting on the network (a
+    # payment's provider) leave room for the ones that only need the database. An AI answer,
+    # which may stream for minutes, takes no consumer (`STARTED_AT_ONCE`).
     CONSUMERS = 32
 
     def __init__(
@@ -101,6 +109,7 @@ class InProcessDispatcher:
         self._unfinished = 0
         self._idle_waiters: list[concurrent.futures.Future[None]] = []
         self._lock = threading.Lock()
+        self._started: set[asyncio.Task[None]] = set()  # STARTED_AT_ONCE, while they run
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._serve, name="lms-tasks", daemon=True)
@@ -122,9 +131,10 @@ class InProcessDispatcher:
         consumers = [loop.create_task(self._consume(self._ctx)) for _ in range(self.CONSUMERS)]
         self._ready.set()
         loop.run_forever()
-        for consumer in consumers:
-            consumer.cancel()
-        loop.run_until_complete(asyncio.gather(*consumers, return_exceptions=True))
+        running = [*consumers, *self._started]
+        for task in running:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*running, return_exceptions=True))
         loop.run_until_complete(self._ctx.close())
         loop.close()
 
@@ -132,10 +142,28 @@ class InProcessDispatcher:
         assert self._queue is not None
         while True:
             _, _, name, tenant, args = await self._queue.get()
-            try:
-                await run_task(ctx, name, tenant, *args)
-            finally:
-                self._finished_one()
+            await self._run_one(ctx, name, tenant, args)
+
+    async def _run_one(
+        self, ctx: WorkerContext, name: str, tenant: str, args: tuple[Any, ...]
+    ) -> None:
+        """One task, counted as finished however it ends; a task cancelled from within ends
+        alone, never the consumer that ran it."""
+        try:
+            await run_task(ctx, name, tenant, *args)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the worker is stopping
+            log.warning("task %s for %s was cancelled", name, tenant)
+        finally:
+            self._finished_one()
+
+    def _start_now(self, name: str, tenant: str, args: tuple[Any, ...]) -> None:
+        assert self._loop is not None and self._ctx is not None
+        task = self._loop.create_task(self._run_one(self._ctx, name, tenant, args))
+        self._started.add(task)
+        task.add_done_callback(self._started.discard)
 
     async def send(self, name: str, tenant: str, *args: Any) -> None:
         if name not in TASKS:
@@ -143,9 +171,16 @@ class InProcessDispatcher:
         assert self._loop is not None and self._queue is not None, "dispatcher not started"
         with self._lock:
             self._unfinished += 1
-        priority = 1 if name in DEFERRABLE else 0
-        item = (priority, next(self._sent), name, tenant, args)
-        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        try:
+            if name in STARTED_AT_ONCE:
+                self._loop.call_soon_threadsafe(self._start_now, name, tenant, args)
+            else:
+                priority = 1 if name in DEFERRABLE else 0
+                item = (priority, next(self._sent), name, tenant, args)
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except BaseException:
+            self._finished_one()  # never handed over (the worker's loop is closed)
+            raise
 
     def _finished_one(self) -> None:
         with self._lock:
@@ -154,7 +189,8 @@ class InProcessDispatcher:
                 return
             waiters, self._idle_waiters = self._idle_waiters, []
         for waiter in waiters:
-            waiter.set_result(None)
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                waiter.set_result(None)  # unless its drain() was cancelled
 
     async def drain(self) -> None:
         """Wait until every task sent so far, and every task those sent, has finished (a

@@ -68,6 +68,9 @@ TASKS: dict[str, TaskFunction] = {
 # with its audit record) must not hold up an announcement. In-process, they wait behind
 # the other tasks the same way.
 DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
+# An AI answer streams from the provider for up to `ai_timeout_seconds`: the embedded worker
+# starts it at once rather than let a class's questions hold every one of its consumers.
+STARTED_AT_ONCE: frozenset[str] = frozenset({ANSWER_TASK})
 # Written by the web process itself when the broker is down: a log write is small and quick,
 # and an audit record must be neither lost nor late. Every other task (an AI answer, a
 # payment, a fan-out) would hold up the request: it waits in the task outbox instead.

@@ -15,7 +15,7 @@ from models.settings import Settings
 from workers import dispatch
 from workers.context import WorkerContext
 from workers.dispatch import InProcessDispatcher
-from workers.tasks import DELIVER_TASK, WRITE_ACTIVITY, WRITE_AUDIT
+from workers.tasks import ANSWER_TASK, DELIVER_TASK, WRITE_ACTIVITY, WRITE_AUDIT
 
 TENANT = "acme"
 
@@ -30,6 +30,7 @@ class Recorder:
         self.most_at_once = 0
         self.gate = threading.Event()
         self.started = threading.Semaphore(0)  # released by each `hold` as it starts
+        self.answered = threading.Event()
         self._lock = threading.Lock()
 
     async def hold(self, ctx: WorkerContext, tenant: str, label: str) -> None:
@@ -47,6 +48,16 @@ class Recorder:
         """Return once `count` held tasks have started."""
         for _ in range(count):
             assert await asyncio.to_thread(self.started.acquire, timeout=5)
+
+    async def cancelled(self, ctx: WorkerContext, tenant: str, label: str) -> None:
+        """A task that ends cancelled from within (a timeout inside it, say)."""
+        with self._lock:
+            self.ran.append(label)
+        raise asyncio.CancelledError
+
+    async def answer(self, ctx: WorkerContext, tenant: str, label: str) -> None:
+        await self.note(ctx, tenant, label)
+        self.answered.set()
 
     async def note(self, ctx: WorkerContext, tenant: str, label: str) -> None:
         with self._lock:
@@ -71,13 +82,16 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
 
 
 @pytest.fixture
-async def worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Any]:
+async def worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> AsyncIterator[Any]:
     monkeypatch.setattr(InProcessDispatcher, "CONSUMERS", 3)
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'lms.db'}")
     started = InProcessDispatcher(settings)
     await asyncio.to_thread(started.start)
     yield started
-    await started.stop()
+    recorder.gate.set()  # a failed test may have left tasks held
+    await asyncio.wait_for(started.stop(), timeout=10)
 
 
 async def test_a_burst_runs_no_more_tasks_at_once_than_there_are_consumers(
@@ -134,3 +148,52 @@ async def test_an_unknown_task_is_refused_when_sent(worker: InProcessDispatcher)
         await worker.send("no.such.task", TENANT)
 
     await asyncio.wait_for(worker.drain(), timeout=1)  # nothing was counted for it
+
+
+async def test_a_task_cancelled_from_within_leaves_every_consumer_working(
+    worker: InProcessDispatcher, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(dispatch.TASKS, "bench.cancelled", recorder.cancelled)
+    for n in range(5):  # more than the 3 consumers
+        await worker.send("bench.cancelled", TENANT, f"cancelled {n}")
+    await asyncio.wait_for(worker.drain(), timeout=5)
+
+    for n in range(3):
+        await worker.send(DELIVER_TASK, TENANT, f"held {n}")
+    await recorder.holding(3)  # three consumers still take work
+    recorder.gate.set()
+    await asyncio.wait_for(worker.drain(), timeout=5)
+
+    assert len(recorder.ran) == 8
+
+
+async def test_a_drain_given_up_leaves_the_others_waiting_and_the_consumers_working(
+    worker: InProcessDispatcher, recorder: Recorder
+) -> None:
+    await worker.send(DELIVER_TASK, TENANT, "held")
+    await recorder.holding(1)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(worker.drain(), timeout=0.05)
+    still_waiting = asyncio.ensure_future(worker.drain())
+
+    recorder.gate.set()
+    await asyncio.wait_for(still_waiting, timeout=5)
+    for n in range(3):
+        await worker.send(WRITE_AUDIT, TENANT, f"after {n}")
+    await asyncio.wait_for(worker.drain(), timeout=5)
+
+    assert recorder.ran == ["held", "after 0", "after 1", "after 2"]
+
+
+async def test_an_ai_answer_runs_at_once_however_busy_the_consumers_are(
+    worker: InProcessDispatcher, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(dispatch.TASKS, ANSWER_TASK, recorder.answer)
+    for n in range(3):
+        await worker.send(DELIVER_TASK, TENANT, f"held {n}")
+    await recorder.holding(3)
+
+    await worker.send(ANSWER_TASK, TENANT, "answer")
+
+    assert await asyncio.to_thread(recorder.answered.wait, 5)  # the consumers still held
+    assert recorder.ran == ["answer"]

@@ -94,6 +94,15 @@ async def worker(
     await asyncio.wait_for(started.stop(), timeout=10)
 
 
+async def hold_every_consumer(
+    worker: InProcessDispatcher, recorder: Recorder, name: str = DELIVER_TASK
+) -> None:
+    """Busy each of the three consumers with a task held until the gate opens."""
+    for n in range(3):
+        await worker.send(name, TENANT, f"held {n}")
+    await recorder.holding(3)
+
+
 async def test_a_burst_runs_no_more_tasks_at_once_than_there_are_consumers(
     worker: InProcessDispatcher, recorder: Recorder
 ) -> None:
@@ -117,17 +126,19 @@ async def test_records_wait_behind_the_tasks_sent_after_them(
 ) -> None:
     monkeypatch.setitem(dispatch.TASKS, DELIVER_TASK, recorder.note)
     monkeypatch.setitem(dispatch.TASKS, "bench.hold", recorder.hold)
-    for _ in range(3):  # every consumer busy until the gate opens
-        await worker.send("bench.hold", TENANT, "held")
+    await hold_every_consumer(worker, recorder, "bench.hold")
     await worker.send(WRITE_AUDIT, TENANT, "audit")
     await worker.send(WRITE_ACTIVITY, TENANT, "activity")
     await worker.send(DELIVER_TASK, TENANT, "announcement")
 
-    await recorder.holding(3)
     recorder.gate.set()
     await worker.drain()
 
-    assert [r for r in recorder.ran if r != "held"] == ["announcement", "audit", "activity"]
+    assert [r for r in recorder.ran if not r.startswith("held")] == [
+        "announcement",
+        "audit",
+        "activity",
+    ]
 
 
 async def test_drain_waits_for_the_tasks_that_tasks_send(
@@ -158,9 +169,7 @@ async def test_a_task_cancelled_from_within_leaves_every_consumer_working(
         await worker.send("bench.cancelled", TENANT, f"cancelled {n}")
     await asyncio.wait_for(worker.drain(), timeout=5)
 
-    for n in range(3):
-        await worker.send(DELIVER_TASK, TENANT, f"held {n}")
-    await recorder.holding(3)  # three consumers still take work
+    await hold_every_consumer(worker, recorder)  # three consumers still take work
     recorder.gate.set()
     await asyncio.wait_for(worker.drain(), timeout=5)
 
@@ -189,9 +198,7 @@ async def test_an_ai_answer_runs_at_once_however_busy_the_consumers_are(
     worker: InProcessDispatcher, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(dispatch.TASKS, ANSWER_TASK, recorder.answer)
-    for n in range(3):
-        await worker.send(DELIVER_TASK, TENANT, f"held {n}")
-    await recorder.holding(3)
+    await hold_every_consumer(worker, recorder)
 
     await worker.send(ANSWER_TASK, TENANT, "answer")
 

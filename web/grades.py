@@ -112,9 +112,8 @@ async def course_gradebook(request: web.Request) -> web.StreamResponse:
     `?format=csv` (or `Accept: text/csv`) streams every enrollee as CSV."""
     course_id = path_id(request, "course_id")
     db = session(request)
-    await gradebook.access_gradebook(db, actor=actor(request), course_id=course_id)
+    settings = await gradebook.access_grading(db, actor=actor(request), course_id=course_id)
     items = await rules.course_items(db, course_id=course_id)
-    settings = await rules.settings_of(db, course_id=course_id)
     if wants_csv(request):
         lines = _export(reads(request), course_id, items, settings)
         return GradebookExport(
@@ -179,8 +178,9 @@ class GradebookExport(web.StreamResponse):
 async def get_grading(request: web.Request) -> web.Response:
     """A course's grading settings: category weights, letters, completion rule."""
     course_id = path_id(request, "course_id")
-    await gradebook.access_gradebook(session(request), actor=actor(request), course_id=course_id)
-    settings = await rules.settings_of(session(request), course_id=course_id)
+    settings = await gradebook.access_grading(
+        session(request), actor=actor(request), course_id=course_id
+    )
     return ok(settings.fields())
 
 

@@ -23,6 +23,7 @@ from models.grades.rules import (
     Executor,
     Settings,
     letter_for,
+    settings_from,
     total_percent,
 )
 from models.grades.schemas import GradeOverride, GradingSettings
@@ -55,6 +56,25 @@ class Cell:
 async def access_gradebook(session: AsyncSession, *, actor: Principal, course_id: int) -> Course:
     """The course, if the actor grades it (its instructor, admins): 404 unseen, 403 else."""
     return await access_course(session, actor=actor, course_id=course_id, for_change=True)
+
+
+async def access_grading(session: AsyncSession, *, actor: Principal, course_id: int) -> Settings:
+    """`access_gradebook`, and the course's grading settings read with the course in the
+    same statement."""
+    found = (
+        await session.execute(
+            select(
+                Course, CourseGrading.weights, CourseGrading.letter_scheme, CourseGrading.completion
+            )
+            .outerjoin(CourseGrading, CourseGrading.course_id == Course.id)
+            .where(Course.id == course_id)
+        )
+    ).first()
+    if found is None or not course_visible(actor, found[0]):
+        raise NotFound()
+    if not can_change_course(actor, found[0]):
+        raise PermissionDenied()
+    return settings_from(found[1], found[2], found[3])
 
 
 def _enrollees(course_id: int) -> Any:

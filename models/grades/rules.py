@@ -102,4 +102,9 @@ async def settings_of(db: Executor, *, course_id: int) -> Settings:
     ).first()
     if row is None:
         return NO_SETTINGS
-    return Settings(dict(row.weights or {}), row.letter_scheme, row.completion)
+    return settings_from(row.weights, row.letter_scheme, row.completion)
+
+
+def settings_from(weights: Any, letter_scheme: Any, completion: Any) -> Settings:
+    """A course's settings from its `course_grading` columns (all None: it has none)."""
+    return Settings(dict(weights or {}), letter_scheme, completion)

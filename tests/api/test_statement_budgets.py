@@ -473,3 +473,35 @@ async def test_a_learner_record_list_runs_as_many_statements_for_20_rows_as_for_
 
     assert len(large) == len(small), (small, large)
     assert len(large) <= budget, large
+
+
+async def test_the_gradebook_runs_as_many_statements_for_20_learners_as_for_5(
+    api: Api, make: Factory
+) -> None:
+    course = await make.course()
+    for n in range(ROWS):
+        body = {"user_id": f"learner-{n}"}
+        await posted(api, f"/api/lms/courses/enrollments/course/{course['id']}/", body, "admin")
+    for n in range(2):
+        body = {"course": course["id"], "title": f"Essay {n}", "points": 10}
+        await posted(api, "/api/lms/courses/assignments/", body, "instructor")
+    path = f"/api/lms/courses/courses/{course['id']}/gradebook/"
+
+    small = await page_statements(api, path, "instructor", SMALL)
+    large = await page_statements(api, path, "instructor", LARGE)
+
+    assert len(large) == len(small), (small, large)
+    # The course with its grading settings, the items, the page of enrollees, their grades.
+    assert len(large) <= 4, [kind(s) for s in large]
+
+
+async def test_the_grading_settings_are_read_with_the_course_in_one_statement(
+    api: Api, make: Factory
+) -> None:
+    course = await make.course()
+    path = f"/api/lms/courses/courses/{course['id']}/grading/"
+    await api.get(path, as_="instructor")
+
+    found = await statements(api, "GET", path, "instructor")
+
+    assert len(found) == 1, [kind(s) for s in found]

@@ -329,7 +329,7 @@ LIST_BUDGETS = {
 }
 DETAIL_BUDGETS = {
     "courses": 1,
-    "lessons": 3,
+    "lessons": 2,
     "enrollments": 1,
     "forums": 3,
     "posts": 3,

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.assignments.schemas import AssignmentCreate, AssignmentQuery, AssignmentUpdate
 from models.assignments.stored import submitted_files
 from models.assignments.tables import Assignment, Submission
+from models.courses.operations import row_with_course
 from models.courses.structure import access_parent_course
 from models.courses.tables import Course, Enrollment, Lesson
 from models.courses.visibility import can_change_course
@@ -77,13 +78,7 @@ async def assignment_and_course(
     session: AsyncSession, assignment_id: int
 ) -> tuple[Assignment, Course] | None:
     """The assignment and its course, whoever asks (the caller decides who may see it)."""
-    row = (
-        await session.execute(
-            select(Assignment, Course)
-            .join(Course, Course.id == Assignment.course_id)
-            .where(Assignment.id == assignment_id)
-        )
-    ).one_or_none()
+    row = await row_with_course(session, Assignment, assignment_id)
     return None if row is None else (row[0], row[1])
 
 
@@ -93,13 +88,7 @@ async def access_assignment(
     """The assignment and its course, if the actor may see it (404 otherwise) and, for a
     change, may change it (403): the assignment, its course and the actor's enrollment in
     one statement."""
-    found = (
-        await session.execute(
-            select(Assignment, Course, enrolled_in(actor, Course.id))
-            .join(Course, Course.id == Assignment.course_id)
-            .where(Assignment.id == assignment_id)
-        )
-    ).one_or_none()
+    found = await row_with_course(session, Assignment, assignment_id, enrolled_in(actor, Course.id))
     if found is None:
         raise NotFound()
     assignment, course, enrolled = found

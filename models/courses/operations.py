@@ -135,11 +135,27 @@ async def access_course(
     course = await session.get(Course, course_id)
     if course is None:
         raise NotFound()
+    check_course_access(actor, course, for_change=for_change)
+    return course
+
+
+def check_course_access(actor: Principal, course: Course, *, for_change: bool = False) -> None:
+    """`access_course`'s rule on a course already read: 404 unseen, 403 for a change the
+    actor may not make."""
     if not course_visible(actor, course):
         raise NotFound()
     if for_change and not can_change_course(actor, course):
         raise PermissionDenied()
-    return course
+
+
+async def row_with_course(
+    session: AsyncSession, model: Any, pk: int, *also: Any
+) -> Any:
+    """The row of `model` (a table with `course_id`) whose id is `pk`, its course, and the
+    columns `also`, in one statement (None: no such row): a check on the course, or the
+    actor's enrollment in it, needs no read of its own."""
+    stmt = select(model, Course, *also).join(Course, Course.id == model.course_id)
+    return (await session.execute(stmt.where(model.id == pk))).first()
 
 
 async def _check_category(session: AsyncSession, category_id: int | None) -> None:

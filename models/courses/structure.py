@@ -20,7 +20,7 @@ from sqlalchemy.orm import aliased
 
 from models.courses import file_links
 from models.courses.events import notify_course
-from models.courses.operations import access_course
+from models.courses.operations import access_course, check_course_access, row_with_course
 from models.courses.progress import refresh_course_progress
 from models.courses.schemas import (
     LessonCreate,
@@ -117,12 +117,7 @@ ParentT = TypeVar("ParentT", Module, Lesson)
 async def _parent_row(
     session: AsyncSession, *, actor: Principal, model: type[ParentT], pk: int, field: str
 ) -> tuple[ParentT, Course]:
-    # The row and its course in one statement: the course's check needs no read of its own.
-    found = (
-        await session.execute(
-            select(model, Course).join(Course, Course.id == model.course_id).where(model.id == pk)
-        )
-    ).first()
+    found = await row_with_course(session, model, pk)
     if found is None or not course_visible(actor, found[1]):
         raise ValidationFailed.field(field, invalid_pk(pk))
     row, course = found
@@ -274,18 +269,11 @@ async def access_lesson(
 ) -> tuple[Lesson, Course]:
     """The lesson and its course in one statement, if the actor sees the course (404) and,
     for a change, may change it (403): `access_course`'s rule."""
-    found = (
-        await session.execute(
-            select(Lesson, Course)
-            .join(Course, Course.id == Lesson.course_id)
-            .where(Lesson.id == lesson_id)
-        )
-    ).first()
-    if found is None or not course_visible(actor, found[1]):
+    found = await row_with_course(session, Lesson, lesson_id)
+    if found is None:
         raise NotFound()
     lesson, course = found
-    if for_change and not can_change_course(actor, course):
-        raise PermissionDenied()
+    check_course_access(actor, course, for_change=for_change)
     return lesson, course
 
 

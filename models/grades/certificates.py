@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
+from models.courses.operations import row_with_course
 from models.courses.tables import Course
 from models.courses.visibility import can_change_course
 from models.dialects import conflict_insert, dialect_of
@@ -127,17 +128,11 @@ async def access_certificate(
 ) -> Certificate:
     """Its holder's, and its course's instructor's and admins' (404 for anyone else); to
     change it (revoke), the latter only (403 for its holder)."""
-    row = (
-        await session.execute(
-            select(Certificate, Course)
-            .join(Course, Course.id == Certificate.course_id)
-            .where(Certificate.id == certificate_id)
-        )
-    ).first()
+    row = await row_with_course(session, Certificate, certificate_id)
     if row is None:
         raise NotFound()
-    certificate, course = row
-    if can_change_course(actor, course):
+    certificate: Certificate = row[0]
+    if can_change_course(actor, row[1]):
         return certificate
     if certificate.user_id != actor.user_id:
         raise NotFound()

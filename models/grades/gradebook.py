@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models.base import utcnow
-from models.courses.operations import access_course
+from models.courses.operations import access_course, check_course_access
 from models.courses.tables import Course, Enrollment
 from models.courses.visibility import can_change_course, course_visible
 from models.dialects import conflict_insert, dialect_of
@@ -70,10 +70,9 @@ async def access_grading(session: AsyncSession, *, actor: Principal, course_id: 
             .where(Course.id == course_id)
         )
     ).first()
-    if found is None or not course_visible(actor, found[0]):
+    if found is None:
         raise NotFound()
-    if not can_change_course(actor, found[0]):
-        raise PermissionDenied()
+    check_course_access(actor, found[0], for_change=True)
     return settings_from(found[1], found[2], found[3])
 
 

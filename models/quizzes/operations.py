@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
+from models.courses.operations import row_with_course
 from models.courses.structure import access_parent_lesson
 from models.courses.tables import Course, Enrollment
 from models.courses.visibility import can_change_course, course_visible, visible_courses
@@ -95,13 +96,7 @@ async def _accessed(
     for_change: bool,
     also: tuple[Any, ...] = (),
 ) -> Any:
-    found = (
-        await session.execute(
-            select(Quiz, Course, _enrolled(actor), *also)
-            .join(Course, Course.id == Quiz.course_id)
-            .where(Quiz.id == quiz_id)
-        )
-    ).first()
+    found = await row_with_course(session, Quiz, quiz_id, _enrolled(actor), *also)
     if found is None or not course_visible(actor, found[1]):
         raise NotFound()
     quiz, course, enrolled = found[:3]

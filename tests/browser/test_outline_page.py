@@ -129,7 +129,9 @@ async def test_the_thumbnail_is_uploaded_and_shown(signed_in, make, width):
 
     image = page.get_by_role("img", name="The course's thumbnail")
     await expect(image).to_have_attribute("src", re.compile(r"^/media/.+"))
-    assert await image.evaluate("(img) => img.complete && img.naturalWidth") == 64
+    # decode() settles once the browser has fetched and decoded the image, so this
+    # does not race the load that setting src starts.
+    assert await image.evaluate("(img) => img.decode().then(() => img.naturalWidth)") == 64
     await expect(page.locator("#status")).to_have_text("Thumbnail uploaded.")
     await screenshot(page, f"outline-thumbnail-{width}")
 

@@ -209,12 +209,16 @@ LESSONS = Listing(
 )
 
 
+# Built once: an alias is a mapped class of its own, costly to make for each request.
+_MY_ENROLLMENT = aliased(Enrollment, name="my_enrollment")
+_MY_COMPLETION = aliased(LessonCompletion, name="my_completion")
+
+
 def lessons_query(actor: Principal, query: LessonQuery) -> Select[Any]:
     """Rows of (lesson, when the actor completed it or None, whether the actor may read its
     content): the actor's enrollment and completion are LEFT JOINed in (at most one row of
     each per lesson), so a page is one statement however many lessons it holds."""
-    mine = aliased(Enrollment)
-    done = aliased(LessonCompletion)
+    mine, done = _MY_ENROLLMENT, _MY_COMPLETION
     readable = (
         true()
         if actor.is_admin

@@ -25,6 +25,7 @@ from models.settings import Settings
 from models.tasks.outbox import TaskStore
 from models.tenancy import Databases
 from workers.context import WorkerContext
+from workers.publisher import PublishingThread
 from workers.tasks import (
     DEFERRABLE,
     INLINE_WHEN_BROKER_DOWN,
@@ -219,7 +220,8 @@ class CeleryDispatcher:
     One thread of its own, not the loop's default pool: every publishing thread competes
     with the event loop for the GIL, and with a pool of six the loop waited behind them
     (profiled: loop lag p99 15-40 ms at 300 publishes a second); one thread keeps up
-    (a publish is one Redis round trip) and sends in order.
+    (a publish is one Redis round trip). It sends urgent tasks before the log records
+    waiting there, and each priority in order (workers/publisher.py).
 
     If the broker cannot be reached: a log write runs here and now (`fallback`), a periodic
     task is left to its next round, and any other task is kept in the tenant's task outbox
@@ -240,11 +242,7 @@ class CeleryDispatcher:
         self.outbox: Outbox[TaskCall] | None = None
         if sessions is not None:
             self.outbox = Outbox(sessions, self._send_call, TaskStore(), relay_seconds)
-        self._publisher = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1,
-            thread_name_prefix="lms-celery-publish",
-            initializer=yield_cpu_to_web_loop,
-        )
+        self._publisher = PublishingThread("lms-celery-publish", yield_cpu_to_web_loop)
 
     def publish_through(self, celery: Celery) -> None:
         """Publish through `celery` from now on (what a test takes the broker away with)."""
@@ -269,14 +267,15 @@ class CeleryDispatcher:
         await self._publish(task.name, tenant, task.args)
 
     async def _publish(self, name: str, tenant: str, args: tuple[Any, ...]) -> None:
+        priority = DEFERRED_PRIORITY if name in DEFERRABLE else URGENT_PRIORITY
         publish = functools.partial(
             self._celery.send_task,
             name,
             args=[tenant, *args],
             queue=self._queue,
-            priority=DEFERRED_PRIORITY if name in DEFERRABLE else URGENT_PRIORITY,
+            priority=priority,
         )
-        await asyncio.get_running_loop().run_in_executor(self._publisher, publish)
+        await self._publisher.submit(priority, publish)
 
     async def relay(self, tenant: str) -> bool:
         """Hand the broker what the tenant's task outbox holds, in order; True once empty."""

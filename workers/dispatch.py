@@ -267,15 +267,15 @@ class CeleryDispatcher:
         await self._publish(task.name, tenant, task.args)
 
     async def _publish(self, name: str, tenant: str, args: tuple[Any, ...]) -> None:
-        priority = DEFERRED_PRIORITY if name in DEFERRABLE else URGENT_PRIORITY
+        deferred = name in DEFERRABLE
         publish = functools.partial(
             self._celery.send_task,
             name,
             args=[tenant, *args],
             queue=self._queue,
-            priority=priority,
+            priority=DEFERRED_PRIORITY if deferred else URGENT_PRIORITY,
         )
-        await self._publisher.submit(priority, publish)
+        await self._publisher.submit(publish, urgent=not deferred)
 
     async def relay(self, tenant: str) -> bool:
         """Hand the broker what the tenant's task outbox holds, in order; True once empty."""

@@ -1,58 +1,81 @@
-"""One thread that hands tasks to the broker, the most urgent first.
+"""One thread that hands tasks to the broker, urgent ones first.
 
 Publishing is blocking network I/O, so it leaves the event loop for a thread, and for one
 thread only (workers/dispatch.py says why). The broker serves urgent tasks before deferred
 ones, but only once it has them: with a first-come queue in front of it, an announcement's
 fan-out waited here behind the audit records of thousands of sockets that had just closed
-and opened, before the broker even saw it. So this thread takes the lowest priority number
-first and, within a priority, the order in which the tasks came.
+and opened, before the broker even saw it. So this thread keeps two lanes, each first
+come, and takes the urgent lane first; a deferred job still goes after every
+`URGENT_STREAK` urgent ones, since some senders wait for theirs (a request's audit record).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
-import itertools
-import queue
-import sys
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 _Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+
+# Urgent jobs taken in a row while a deferred one waits, before that one goes.
+URGENT_STREAK = 8
 
 
 class PublishingThread:
     def __init__(self, name: str, initializer: Callable[[], None] | None = None) -> None:
-        # (priority, order sent, job): no two entries compare their jobs. None stops it.
-        self._jobs: queue.PriorityQueue[tuple[int, int, _Job | None]] = queue.PriorityQueue()
-        self._order = itertools.count()
+        self._urgent: collections.deque[_Job] = collections.deque()
+        self._deferred: collections.deque[_Job] = collections.deque()
+        self._changed = threading.Condition()
         self._stopping = False
         self._initializer = initializer
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, priority: int, call: Callable[[], Any]) -> asyncio.Future[Any]:
+    def submit(self, call: Callable[[], Any], *, urgent: bool) -> asyncio.Future[Any]:
         """Queue `call` for the thread; the future (of the running loop) has its result."""
-        if self._stopping:
-            raise RuntimeError("the publishing thread has stopped")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._jobs.put((priority, next(self._order), (call, loop, future)))
+        with self._changed:
+            if self._stopping:
+                raise RuntimeError("the publishing thread has stopped")
+            (self._urgent if urgent else self._deferred).append((call, loop, future))
+            self._changed.notify()
         return future
 
     def shutdown(self) -> None:
         """Publish everything queued, then stop. Blocks: call it from a thread."""
-        self._stopping = True
-        self._jobs.put((sys.maxsize, next(self._order), None))
+        with self._changed:
+            self._stopping = True
+            self._changed.notify()
         self._thread.join()
+
+    def _next(self, streak: int) -> tuple[_Job | None, int]:
+        """The next job (None once stopped and empty), and the urgent streak after it."""
+        with self._changed:
+            while not (self._urgent or self._deferred or self._stopping):
+                self._changed.wait()
+            if self._urgent and (streak < URGENT_STREAK or not self._deferred):
+                return self._urgent.popleft(), streak + 1
+            if self._deferred:
+                return self._deferred.popleft(), 0
+            return None, streak
 
     def _run(self) -> None:
         if self._initializer is not None:
-            self._initializer()
+            try:
+                self._initializer()
+            except Exception:  # the thread must still publish
+                log.exception("publishing thread: initializer failed")
+        streak = 0
         while True:
-            _, _, job = self._jobs.get()
+            job, streak = self._next(streak)
             if job is None:
                 return
             call, loop, future = job

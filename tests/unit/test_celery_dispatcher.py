@@ -11,6 +11,7 @@ import pytest
 from celery import Celery
 
 from workers.dispatch import DEFERRED_PRIORITY, URGENT_PRIORITY, CeleryDispatcher
+from workers.publisher import URGENT_STREAK, PublishingThread
 from workers.tasks import DELIVER_TASK, PUBLISH_ROOM_EVENT, WRITE_ACTIVITY, WRITE_AUDIT
 
 
@@ -64,46 +65,85 @@ class HeldCelery(RecordingCelery):
         self.release = threading.Event()
 
     def send_task(self, name: str, *, args: list[Any], queue: str, priority: int) -> None:
-        if not self.published:
+        if not self.published and not self.publishing.is_set():
             self.publishing.set()
             self.release.wait(timeout=10)
         super().send_task(name, args=args, queue=queue, priority=priority)
 
 
-async def test_an_urgent_task_is_published_before_the_log_records_queued_ahead_of_it() -> None:
+async def held_dispatcher() -> tuple[HeldCelery, CeleryDispatcher, asyncio.Task[None]]:
+    """A dispatcher whose publishing thread is busy with a first audit record ({"n": 0})."""
     celery = HeldCelery()
     dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
     held = asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": 0}))
-    await asyncio.to_thread(celery.publishing.wait, 10)
+    assert await asyncio.to_thread(celery.publishing.wait, 10)
+    return celery, dispatcher, held
 
+
+def published(celery: RecordingCelery) -> list[tuple[str, Any]]:
+    return [(name, args[1]) for name, args, _, _ in celery.published]
+
+
+async def test_an_urgent_task_is_published_before_the_log_records_queued_ahead_of_it() -> None:
+    celery, dispatcher, held = await held_dispatcher()
     records = [
         asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": n})) for n in range(1, 6)
     ]
-    fan_out = asyncio.create_task(dispatcher.send(DELIVER_TASK, "acme", {}, {}))
+    fan_out = asyncio.create_task(dispatcher.send(DELIVER_TASK, "acme", {"fan": "out"}, {}))
     await asyncio.sleep(0)  # one turn of the loop: each send reaches the publisher's queue
     celery.release.set()
-    await asyncio.gather(held, *records, fan_out)
-    await dispatcher.stop()
+    async with asyncio.timeout(10):
+        await asyncio.gather(held, *records, fan_out)
+        await dispatcher.stop()
 
-    assert [(name, args[1:]) for name, args, _, _ in celery.published] == [
-        (WRITE_AUDIT, [{"n": 0}]),
-        (DELIVER_TASK, [{}, {}]),
-        *((WRITE_AUDIT, [{"n": n}]) for n in range(1, 6)),
+    assert published(celery) == [
+        (WRITE_AUDIT, {"n": 0}),
+        (DELIVER_TASK, {"fan": "out"}),
+        *((WRITE_AUDIT, {"n": n}) for n in range(1, 6)),
+    ]
+
+
+async def test_a_waiting_log_record_goes_after_a_streak_of_urgent_tasks() -> None:
+    celery, dispatcher, held = await held_dispatcher()
+    record = asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": 1}))
+    urgent = [
+        asyncio.create_task(dispatcher.send(PUBLISH_ROOM_EVENT, "acme", n))
+        for n in range(URGENT_STREAK + 2)
+    ]
+    await asyncio.sleep(0)  # one turn of the loop: each send reaches the publisher's queue
+    celery.release.set()
+    async with asyncio.timeout(10):
+        await asyncio.gather(held, record, *urgent)
+        await dispatcher.stop()
+
+    assert published(celery) == [
+        (WRITE_AUDIT, {"n": 0}),
+        *((PUBLISH_ROOM_EVENT, n) for n in range(URGENT_STREAK)),
+        (WRITE_AUDIT, {"n": 1}),
+        (PUBLISH_ROOM_EVENT, URGENT_STREAK),
+        (PUBLISH_ROOM_EVENT, URGENT_STREAK + 1),
     ]
 
 
 async def test_stopping_publishes_what_was_queued_first() -> None:
-    celery = HeldCelery()
-    dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
+    celery, dispatcher, held = await held_dispatcher()
     sends = [asyncio.create_task(dispatcher.send(WRITE_ACTIVITY, "acme", n)) for n in range(3)]
-    await asyncio.to_thread(celery.publishing.wait, 10)  # meanwhile the others queue
+    await asyncio.sleep(0)  # one turn of the loop: each send reaches the publisher's queue
 
     celery.release.set()
+    async with asyncio.timeout(10):
+        await dispatcher.stop()
+        await asyncio.gather(held, *sends)
+
+    assert published(celery) == [(WRITE_AUDIT, {"n": 0}), *((WRITE_ACTIVITY, n) for n in range(3))]
+
+
+async def test_a_send_after_stopping_is_refused_not_left_waiting() -> None:
+    dispatcher = CeleryDispatcher(cast(Celery, RecordingCelery()), "lms")
     await dispatcher.stop()
 
-    assert [args for _, args, _, _ in celery.published] == [["acme", n] for n in range(3)]
-    assert all(send.done() for send in sends)
-    await asyncio.gather(*sends)
+    with pytest.raises(RuntimeError, match="stopped"):
+        await dispatcher.send(PUBLISH_ROOM_EVENT, "acme", "late")
 
 
 class FailingCelery(RecordingCelery):
@@ -117,9 +157,21 @@ async def test_a_publish_that_fails_raises_to_its_sender_and_the_next_one_goes_o
     celery = FailingCelery()
     dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
 
-    with pytest.raises(ConnectionError, match="broker refused it"):
-        await dispatcher.send(PUBLISH_ROOM_EVENT, "acme", "refused")
-    await dispatcher.send(PUBLISH_ROOM_EVENT, "acme", "next")
-    await dispatcher.stop()
+    async with asyncio.timeout(10):
+        with pytest.raises(ConnectionError, match="broker refused it"):
+            await dispatcher.send(PUBLISH_ROOM_EVENT, "acme", "refused")
+        await dispatcher.send(PUBLISH_ROOM_EVENT, "acme", "next")
+        await dispatcher.stop()
 
-    assert [args for _, args, _, _ in celery.published] == [["acme", "next"]]
+    assert published(celery) == [(PUBLISH_ROOM_EVENT, "next")]
+
+
+async def test_a_failing_thread_initializer_leaves_the_thread_publishing(caplog) -> None:
+    def broken() -> None:
+        raise OSError("no priority for you")
+
+    publisher = PublishingThread("test-publish", broken)
+    async with asyncio.timeout(10):
+        assert await publisher.submit(lambda: "sent", urgent=True) == "sent"
+        await asyncio.to_thread(publisher.shutdown)
+    assert "initializer failed" in caplog.text

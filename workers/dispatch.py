@@ -221,7 +221,8 @@ class CeleryDispatcher:
     with the event loop for the GIL, and with a pool of six the loop waited behind them
     (profiled: loop lag p99 15-40 ms at 300 publishes a second); one thread keeps up
     (a publish is one Redis round trip). It sends urgent tasks before the log records
-    waiting there, and each priority in order (workers/publisher.py).
+    waiting there, each kind in order, and a waiting record after every eight urgent ones
+    (workers/publisher.py).
 
     If the broker cannot be reached: a log write runs here and now (`fallback`), a periodic
     task is left to its next round, and any other task is kept in the tenant's task outbox

@@ -16,11 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.assignments.schemas import AssignmentCreate, AssignmentQuery, AssignmentUpdate
 from models.assignments.stored import submitted_files
 from models.assignments.tables import Assignment, Submission
-from models.courses.operations import row_with_course
+from models.courses.operations import check_published_item, row_with_course
 from models.courses.structure import access_parent_course
 from models.courses.tables import Course, Enrollment, Lesson
-from models.courses.visibility import can_change_course
-from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
+from models.errors import NotFound, ValidationFailed, invalid_pk
 from models.grades import record as gradebook
 from models.identity import Principal
 from models.listing import Listing
@@ -92,12 +91,13 @@ async def access_assignment(
     if found is None:
         raise NotFound()
     assignment, course, enrolled = found
-    if can_change_course(actor, course):
-        return assignment, course
-    if not assignment.is_published or not enrolled:
-        raise NotFound()
-    if for_change:
-        raise PermissionDenied()
+    check_published_item(
+        actor,
+        course,
+        published=assignment.is_published,
+        enrolled=bool(enrolled),
+        for_change=for_change,
+    )
     return assignment, course
 
 

@@ -148,6 +148,19 @@ def check_course_access(actor: Principal, course: Course, *, for_change: bool = 
         raise PermissionDenied()
 
 
+def check_published_item(
+    actor: Principal, course: Course, *, published: bool, enrolled: bool, for_change: bool
+) -> None:
+    """A course's quiz or assignment: its teachers and admins see it; others only once it
+    is published and while they are enrolled (404 otherwise), and never change it (403)."""
+    if can_change_course(actor, course):
+        return
+    if not published or not enrolled:
+        raise NotFound()
+    if for_change:
+        raise PermissionDenied()
+
+
 async def row_with_course(
     session: AsyncSession, model: Any, pk: int, *also: Any
 ) -> Any:

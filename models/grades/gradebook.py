@@ -20,6 +20,7 @@ from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_
 from models.grades.completion import request_check
 from models.grades.record import tell_learner
 from models.grades.rules import (
+    SETTINGS_COLUMNS,
     Executor,
     Settings,
     letter_for,
@@ -63,9 +64,7 @@ async def access_grading(session: AsyncSession, *, actor: Principal, course_id: 
     same statement."""
     found = (
         await session.execute(
-            select(
-                Course, CourseGrading.weights, CourseGrading.letter_scheme, CourseGrading.completion
-            )
+            select(Course, *SETTINGS_COLUMNS)
             .outerjoin(CourseGrading, CourseGrading.course_id == Course.id)
             .where(Course.id == course_id)
         )
@@ -73,7 +72,7 @@ async def access_grading(session: AsyncSession, *, actor: Principal, course_id: 
     if found is None:
         raise NotFound()
     check_course_access(actor, found[0], for_change=True)
-    return settings_from(found[1], found[2], found[3])
+    return settings_from(*found[1:])
 
 
 def _enrollees(course_id: int) -> Any:

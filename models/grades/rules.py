@@ -92,19 +92,17 @@ async def course_items(db: Executor, *, course_id: int) -> list[GradeItem]:
     return [GradeItem(**row._mapping) for row in rows]
 
 
+# What `settings_from` reads, in its order.
+SETTINGS_COLUMNS = (CourseGrading.weights, CourseGrading.letter_scheme, CourseGrading.completion)
+
+
 async def settings_of(db: Executor, *, course_id: int) -> Settings:
     row = (
-        await db.execute(
-            select(
-                CourseGrading.weights, CourseGrading.letter_scheme, CourseGrading.completion
-            ).where(CourseGrading.course_id == course_id)
-        )
+        await db.execute(select(*SETTINGS_COLUMNS).where(CourseGrading.course_id == course_id))
     ).first()
-    if row is None:
-        return NO_SETTINGS
-    return settings_from(row.weights, row.letter_scheme, row.completion)
+    return NO_SETTINGS if row is None else settings_from(*row)
 
 
 def settings_from(weights: Any, letter_scheme: Any, completion: Any) -> Settings:
-    """A course's settings from its `course_grading` columns (all None: it has none)."""
+    """A course's settings from its `SETTINGS_COLUMNS` (all None: it has none)."""
     return Settings(dict(weights or {}), letter_scheme, completion)

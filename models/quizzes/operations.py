@@ -20,11 +20,11 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
-from models.courses.operations import row_with_course
+from models.courses.operations import check_published_item, row_with_course
 from models.courses.structure import access_parent_lesson
 from models.courses.tables import Course, Enrollment
 from models.courses.visibility import can_change_course, course_visible, visible_courses
-from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
+from models.errors import NotFound, ValidationFailed, invalid_pk
 from models.grades import record
 from models.identity import Principal
 from models.listing import Listing
@@ -100,12 +100,9 @@ async def _accessed(
     if found is None or not course_visible(actor, found[1]):
         raise NotFound()
     quiz, course, enrolled = found[:3]
-    if can_change_course(actor, course):
-        return found
-    if not quiz.is_published or not enrolled:
-        raise NotFound()
-    if for_change:
-        raise PermissionDenied()
+    check_published_item(
+        actor, course, published=quiz.is_published, enrolled=bool(enrolled), for_change=for_change
+    )
     return found
 
 

@@ -7,8 +7,9 @@ the same writes and no fan-out. Three measures, each measured there (p99 from ~1
 
 - the worker waits for the web loop to keep up before each unit of work (`WebLoopTurns`):
   to ~22 ms;
-- the worker thread runs at the lowest CPU priority (Linux: nice 19 for that thread
-  alone), so the kernel runs the web loop first whenever both are ready: to ~5 ms;
+- the worker thread runs at the lowest CPU priority (Linux: `SCHED_IDLE` for that thread
+  alone, first nice 19), so the kernel runs the web loop first whenever both are ready:
+  to ~5 ms;
 - the interpreter hands the lock between threads every 0.2 ms, not every five, so the
   web loop waits less for it once it wakes: to ~4.4 ms at 1 ms; later, with a heavier
   fan-out per write (each announcement's inbox rows), 4.7-4.9 ms at 1 ms and 4.0-4.3 at
@@ -69,12 +70,24 @@ async def give_way_to(web_loop: asyncio.AbstractEventLoop) -> None:
 
 
 def yield_cpu_to_web_loop() -> None:
-    """Called on the worker thread: the lowest priority for it, and a shorter interpreter
-    switch interval (process-wide; it only matters while two threads want to run)."""
+    """Called on the worker thread: the CPU whenever the web loop wants it, and a shorter
+    interpreter switch interval (process-wide; it only matters while two threads want to run).
+
+    Linux runs the thread under `SCHED_IDLE`, else at the lowest priority (nice 19). Nice 19
+    was not enough on a recent kernel (EEVDF): a nice thread that had the CPU kept it for
+    its slice while the web loop waited to run, 2.5 ms on average in the 5 ms windows where
+    the web loop waited over 3 ms (`python -m bench.loop_lag`, both threads' schedstat). A
+    `SCHED_IDLE` thread gives the CPU up as soon as any other thread wakes."""
     sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
     if sys.platform != "linux":
         return  # elsewhere a priority is the whole process's: leave it
+    thread = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+        os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except OSError as exc:
+        log.info("worker thread not under SCHED_IDLE (%s): nice %d instead", exc, LOWEST_PRIORITY)
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, LOWEST_PRIORITY)
     except OSError as exc:
         log.warning("worker thread keeps its priority: %s", exc)

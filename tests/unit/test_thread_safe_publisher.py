@@ -5,7 +5,7 @@ import threading
 from typing import Any, cast
 
 from models.effects import RoomEvent
-from realtime.bus import Bus, ThreadSafePublisher
+from realtime.bus import EVENTS_PER_TURN, Bus, ThreadSafePublisher
 
 
 class RecordingBus:
@@ -30,3 +30,25 @@ async def test_publish_many_publishes_every_event_in_order_on_the_bus_s_own_loop
         ("acme", f"user:u{n}") for n in range(5)
     ]
     assert {thread for thread, _, _ in bus.seen} == {threading.get_ident()}
+
+
+async def test_publish_many_lets_the_bus_s_loop_run_other_callbacks_between_turns() -> None:
+    loop = asyncio.get_running_loop()
+    bus = RecordingBus()
+    publisher = ThreadSafePublisher(cast(Bus, bus), loop)
+    events = [RoomEvent(f"user:u{n}", "notification", {"n": n}) for n in range(20)]
+    order: list[str] = []
+    original = bus.publish
+
+    async def publish(tenant: str, event: RoomEvent) -> None:
+        if not order:  # the batch has begun: something else wants the loop now
+            loop.call_soon(order.append, "another callback")
+        order.append(event.room)
+        await original(tenant, event)
+
+    bus.publish = publish  # type: ignore[method-assign]
+    await asyncio.to_thread(lambda: asyncio.run(publisher.publish_many("acme", events)))
+
+    first_turn = [f"user:u{n}" for n in range(EVENTS_PER_TURN)]
+    assert order[: EVENTS_PER_TURN + 1] == [*first_turn, "another callback"]
+    assert order[EVENTS_PER_TURN + 1 :] == [f"user:u{n}" for n in range(EVENTS_PER_TURN, 20)]

@@ -9,9 +9,16 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from models.settings import Settings
 from workers.dispatch import InProcessDispatcher
-from workers.turns import LOWEST_PRIORITY, SWITCH_INTERVAL_SECONDS, give_way_to
+from workers.turns import (
+    LOWEST_PRIORITY,
+    SWITCH_INTERVAL_SECONDS,
+    give_way_to,
+    yield_cpu_to_web_loop,
+)
 
 BUSY_SECONDS = 0.2
 
@@ -56,7 +63,34 @@ async def test_the_embedded_worker_thread_yields_the_cpu_to_the_web_loop(tmp_pat
         if sys.platform == "linux":  # elsewhere a priority is the whole process's: left as is
             thread = next(t for t in threading.enumerate() if t.name == "lms-tasks")
             assert thread.native_id is not None
-            assert os.getpriority(os.PRIO_PROCESS, thread.native_id) == LOWEST_PRIORITY
-            assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) != LOWEST_PRIORITY
+            assert os.sched_getscheduler(thread.native_id) == os.SCHED_IDLE
+            assert os.sched_getscheduler(threading.get_native_id()) != os.SCHED_IDLE
     finally:
         await dispatcher.stop()
+
+
+
+def _nice_of_a_thread_that_yields() -> int:
+    """The nice value of a new thread once it called `yield_cpu_to_web_loop`."""
+    seen: list[int] = []
+
+    def run() -> None:
+        yield_cpu_to_web_loop()
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return seen[0]
+
+
+def test_a_thread_that_may_not_idle_runs_at_the_lowest_priority_instead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refused(*args: object) -> None:
+        raise PermissionError("not allowed here")
+
+    monkeypatch.setattr(os, "sched_setscheduler", refused, raising=False)
+    # Elsewhere than Linux a priority is the whole process's, and is left as it is.
+    expected = LOWEST_PRIORITY if sys.platform == "linux" else os.getpriority(os.PRIO_PROCESS, 0)
+    assert _nice_of_a_thread_that_yields() == expected

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from xdist.scheduler import LoadScopeScheduling
 
 from migrations.runner import provision_tenant
+from models import rendering
 from models.base import TenantBase
 from models.tables import courses as course_tables
 from tests.fakes.openai_api import FakeOpenAI, start_fake_openai
@@ -29,6 +30,9 @@ from web.cli import EXAMPLE_COURSE
 from web.config import Settings
 from web.keys import DATABASES, DISPATCHER
 from web.tokens import mint_token
+
+# Every response body rendered without validation is compared with the validating way.
+rendering.CHECK_AGAINST_PYDANTIC = True
 
 SECRET = "test-signing-secret-that-is-long-enough-for-hs256"
 TENANT_A = "acme"

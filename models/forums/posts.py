@@ -36,6 +36,7 @@ from models.logs.operations import record_activity_on
 from models.notifications.operations import notify_users
 from models.people.names import named, person_at
 from models.people.tables import User
+from models.rendering import dump
 from models.validation import check_changes
 
 LOCKED = "This forum is locked."
@@ -345,7 +346,7 @@ async def _reply_ids(session: AsyncSession, post_id: int) -> list[int]:
 
 def _notify(session: AsyncSession, post: ForumPost, type_: str, view: PostView) -> None:
     """The post as REST renders it, to the forum's live room once committed."""
-    body = PostRead.model_validate(view.fields()).model_dump(mode="json")
+    body = dump(PostRead, view.fields())
     notify_after_commit(session, forum_room(post.forum_id), type_, body)
 
 

@@ -26,6 +26,7 @@ from models.messaging.schemas import GroupMessageEvent, MessageCreate
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
 from models.notifications.operations import group_member_ids, mentioned_user_ids, notify_users
 from models.people.names import named, with_people
+from models.rendering import dump
 
 REQUIRED = "This field is required."
 TO_MYSELF = "You cannot send a message to yourself."
@@ -271,7 +272,7 @@ def _notify_group(session: AsyncSession, message: Message, type_: str) -> None:
     """A group message goes to its group chat room once committed; direct ones have none."""
     if message.group_id is None:
         return
-    body = GroupMessageEvent.model_validate(with_people(message)).model_dump(mode="json")
+    body = dump(GroupMessageEvent, with_people(message))
     notify_after_commit(session, group_room(message.group_id), type_, body)
 
 

@@ -161,9 +161,7 @@ def check_published_item(
         raise PermissionDenied()
 
 
-async def row_with_course(
-    session: AsyncSession, model: Any, pk: int, *also: Any
-) -> Any:
+async def row_with_course(session: AsyncSession, model: Any, pk: int, *also: Any) -> Any:
     """The row of `model` (a table with `course_id`) whose id is `pk`, its course, and the
     columns `also`, in one statement (None: no such row): a check on the course, or the
     actor's enrollment in it, needs no read of its own."""

@@ -15,17 +15,18 @@ way. The test suite compares both ways on every dump it makes (`CHECK_AGAINST_PY
 
 from __future__ import annotations
 
+import inspect
 import types
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, Literal, Union
+from typing import Any, Literal, Union, cast
 
 import annotated_types
 import orjson
 from pydantic import BaseModel, PlainSerializer, StringConstraints, TypeAdapter
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
+from pydantic_core import PydanticUndefined, PydanticUndefinedType
 
 Convert = Callable[[Any], Any]
 Plan = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -57,14 +58,31 @@ def dump(model: type[BaseModel], data: Any) -> dict[str, Any]:
 def _plan_once(model: type[BaseModel]) -> Plan | None:
     try:
         plan: Plan | None = _plan(model)
-    except Unplannable:
+    except (Unplannable, TypeError, ValueError):  # the last two: annotations it cannot read
         plan = None
     _plans[model] = plan
     return plan
 
 
+# Model settings that change what is shown, or how data is read; set, the model is
+# validated and dumped by pydantic.
+_SHOWING_SETTINGS = (
+    "str_strip_whitespace",
+    "str_to_lower",
+    "str_to_upper",
+    "coerce_numbers_to_str",
+    "use_enum_values",
+    "json_encoders",
+    "ser_json_temporal",
+    "ser_json_timedelta",
+    "ser_json_bytes",
+    "ser_json_inf_nan",
+)
+
+
 def _plan(model: type[BaseModel]) -> Plan:
     decorators = model.__pydantic_decorators__
+    config = model.model_config
     if (
         decorators.validators
         or decorators.field_validators
@@ -73,39 +91,63 @@ def _plan(model: type[BaseModel]) -> Plan:
         or decorators.model_serializers
         or decorators.model_validators
         or decorators.computed_fields
-        or model.model_config.get("extra") == "allow"
+        or model.__pydantic_post_init__ is not None
+        or config.get("extra") == "allow"
+        or config.get("validate_by_alias") is False
+        or any(config.get(setting) for setting in _SHOWING_SETTINGS)
     ):
         raise Unplannable(model.__name__)
-    by_alias = bool(model.model_config.get("serialize_by_alias"))
-    steps = [_field_step(name, info, by_alias) for name, info in model.model_fields.items()]
+    by_alias = bool(config.get("serialize_by_alias"))
+    by_name = bool(config.get("validate_by_name") or config.get("populate_by_name"))
+    steps = [
+        _field_step(name, info, by_alias, by_name) for name, info in model.model_fields.items()
+    ]
 
     def plan(data: Mapping[str, Any]) -> dict[str, Any]:
         shown: dict[str, Any] = {}
-        for shown_as, source, convert, default in steps:
-            value = data[source] if default is PydanticUndefined else _get(data, source, default)
+        for shown_as, source, by_name_too, convert, default in steps:
+            value = data.get(source, _MISSING)
+            if value is _MISSING:
+                value = _missing(data, source, by_name_too, default)
             shown[shown_as] = value if convert is None else convert(value)
         return shown
 
     return plan
 
 
-def _get(data: Mapping[str, Any], source: str, default: Any) -> Any:
-    if source in data:
-        return data[source]
+_MISSING = object()
+
+
+def _missing(data: Mapping[str, Any], source: str, name: str | None, default: Any) -> Any:
+    """A field's value not under its key: under its name (a model read by name too), else
+    its default; a required field missing is the service's own error (KeyError, a 500)."""
+    if name is not None and name in data:
+        return data[name]
+    if default is PydanticUndefined:
+        raise KeyError(source)
     return default() if callable(default) else default
 
 
-def _field_step(name: str, info: FieldInfo, by_alias: bool) -> tuple[str, str, Convert | None, Any]:
+def _field_step(
+    name: str, info: FieldInfo, by_alias: bool, by_name: bool
+) -> tuple[str, str, str | None, Convert | None, Any]:
     validation_alias = info.validation_alias
     if validation_alias is not None and not isinstance(validation_alias, str):
         raise Unplannable(name)
+    if info.exclude or getattr(info, "exclude_if", None) is not None:
+        raise Unplannable(name)  # not shown, or not always: pydantic decides
     source = validation_alias or info.alias or name
+    by_name_too = name if by_name and source != name else None  # the alias first, as pydantic
     shown_as = (info.serialization_alias or info.alias or name) if by_alias else name
     serializers = [m for m in info.metadata if isinstance(m, PlainSerializer)]
     if not all(isinstance(m, PlainSerializer) or _only_checks(m) for m in info.metadata):
         raise Unplannable(name)  # validators of the field's own
-    convert = serializers[0].func if serializers else _converter(info.annotation)
+    if len(serializers) > 1 or (serializers and not _plain_function(serializers[0])):
+        raise Unplannable(name)
+    convert = cast(Convert, serializers[0].func) if serializers else _converter(info.annotation)
     if info.default_factory is not None:
+        if info.default_factory_takes_validated_data:
+            raise Unplannable(name)
         default: Any = info.default_factory
     elif info.default is PydanticUndefined:
         default = PydanticUndefined
@@ -113,7 +155,20 @@ def _field_step(name: str, info: FieldInfo, by_alias: bool) -> tuple[str, str, C
         raise Unplannable(name)  # a callable default would be taken for a factory
     else:
         default = info.default
-    return shown_as, source, convert, default  # type: ignore[return-value]
+    return shown_as, source, by_name_too, convert, default
+
+
+def _plain_function(serializer: PlainSerializer) -> bool:
+    """A serialiser of the value alone, always used, whose result is shown as it is."""
+    if serializer.when_used not in ("always", "json"):
+        return False
+    if not isinstance(serializer.return_type, PydanticUndefinedType):
+        return False
+    try:
+        parameters = inspect.signature(serializer.func).parameters
+    except (TypeError, ValueError):
+        return False
+    return len(parameters) == 1
 
 
 def _converter(annotation: Any) -> Convert | None:
@@ -138,7 +193,7 @@ def _converter(annotation: Any) -> Convert | None:
     if origin is list:
         (item,) = typing.get_args(annotation)
         inner = _converter(item)
-        return None if inner is None else _each(inner)
+        return list if inner is None else _each(inner)  # a tuple or set shown as a list
     if origin is dict:
         key, item = typing.get_args(annotation)
         if key is not str:
@@ -168,9 +223,11 @@ def _only_checks(metadata: Any) -> bool:
 
 
 def _nested(model: type[BaseModel]) -> Convert:
+    serializer = model.__pydantic_serializer__
+
     def convert(value: Any) -> Any:
-        if isinstance(value, BaseModel):
-            return value.model_dump(mode="json")
+        if isinstance(value, BaseModel):  # shown as the declared model: a subclass's own
+            return serializer.to_python(value, mode="json")  # fields left out
         return dump(model, value)
 
     return convert

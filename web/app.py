@@ -90,6 +90,7 @@ from web.tokens import TokenVerifier
 from workers.celery_app import make_celery
 from workers.context import WorkerContext
 from workers.dispatch import CeleryDispatcher, Dispatcher, InProcessDispatcher
+from workers.turns import lowest_priority
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -207,6 +208,7 @@ async def dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
             settings.celery_queue,
             sessions=app[DATABASES].tenant_sessions,
             relay_seconds=settings.outbox_relay_seconds or 60.0,
+            publishing_thread_setup=lowest_priority,  # the web loop goes first
         )
         celery.fallback = WorkerContext(settings, app[DATABASES], celery, app[BUS])
         dispatcher = celery

@@ -15,6 +15,7 @@ import functools
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from celery import Celery
@@ -222,7 +223,8 @@ class CeleryDispatcher:
     (profiled: loop lag p99 15-40 ms at 300 publishes a second); one thread keeps up
     (a publish is one Redis round trip). It sends urgent tasks before the log records
     waiting there, each kind in order, and a waiting record after every eight urgent ones
-    (workers/publisher.py).
+    (workers/publisher.py). `publishing_thread_setup` runs first on that thread: a web
+    process lowers its priority there, so that the web loop goes first.
 
     If the broker cannot be reached: a log write runs here and now (`fallback`), a periodic
     task is left to its next round, and any other task is kept in the tenant's task outbox
@@ -236,6 +238,7 @@ class CeleryDispatcher:
         fallback: WorkerContext | None = None,
         sessions: Sessions | None = None,
         relay_seconds: float = 60.0,
+        publishing_thread_setup: Callable[[], None] | None = None,
     ) -> None:
         self._celery = celery
         self._queue = queue
@@ -243,7 +246,7 @@ class CeleryDispatcher:
         self.outbox: Outbox[TaskCall] | None = None
         if sessions is not None:
             self.outbox = Outbox(sessions, self._send_call, TaskStore(), relay_seconds)
-        self._publisher = PublishingThread("lms-celery-publish", yield_cpu_to_web_loop)
+        self._publisher = PublishingThread("lms-celery-publish", publishing_thread_setup)
 
     def publish_through(self, celery: Celery) -> None:
         """Publish through `celery` from now on (what a test takes the broker away with)."""

@@ -70,24 +70,45 @@ async def give_way_to(web_loop: asyncio.AbstractEventLoop) -> None:
 
 
 def yield_cpu_to_web_loop() -> None:
-    """Called on the worker thread: the CPU whenever the web loop wants it, and a shorter
-    interpreter switch interval (process-wide; it only matters while two threads want to run).
+    """Called on the embedded worker thread: the CPU whenever the web loop wants it, and a
+    shorter interpreter switch interval (process-wide; it only matters while two threads
+    want to run).
 
     Linux runs the thread under `SCHED_IDLE`, else at the lowest priority (nice 19). Nice 19
     was not enough on a recent kernel (EEVDF): a nice thread that had the CPU kept it for
     its slice while the web loop waited to run, 2.5 ms on average in the 5 ms windows where
     the web loop waited over 3 ms (`python -m bench.loop_lag`, both threads' schedstat). A
-    `SCHED_IDLE` thread gives the CPU up as soon as any other thread wakes."""
-    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
+    `SCHED_IDLE` thread gives the CPU up as soon as any other thread wakes.
+
+    The price, on a host whose CPUs other processes keep busy: the thread then runs rarely,
+    and while it holds the interpreter lock the web loop waits with it. Its work is
+    background work that already waits for the web loop; a deployment under that load
+    runs Celery workers, whose publishing thread stays at nice 19 (`lowest_priority`)."""
+    _shorter_switch_interval()
     if sys.platform != "linux":
         return  # elsewhere a priority is the whole process's: leave it
-    thread = threading.get_native_id()
     try:
-        os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
-        return
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
     except OSError as exc:
         log.info("worker thread not under SCHED_IDLE (%s): nice %d instead", exc, LOWEST_PRIORITY)
+        _nice_lowest()
+
+
+def lowest_priority() -> None:
+    """Called on a web process's Celery publishing thread: the lowest priority (nice 19 on
+    Linux) and the shorter switch interval. Not `SCHED_IDLE`: every request with tasks
+    waits for its publish, and on a busy host an idle-class thread would hardly run."""
+    _shorter_switch_interval()
+    if sys.platform == "linux":  # elsewhere a priority is the whole process's: leave it
+        _nice_lowest()
+
+
+def _shorter_switch_interval() -> None:
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_SECONDS))
+
+
+def _nice_lowest() -> None:
     try:
-        os.setpriority(os.PRIO_PROCESS, thread, LOWEST_PRIORITY)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
     except OSError as exc:
-        log.warning("worker thread keeps its priority: %s", exc)
+        log.warning("thread keeps its priority: %s", exc)

@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from workers.turns import (
     LOWEST_PRIORITY,
     SWITCH_INTERVAL_SECONDS,
     give_way_to,
+    lowest_priority,
     yield_cpu_to_web_loop,
 )
 
@@ -69,19 +71,26 @@ async def test_the_embedded_worker_thread_yields_the_cpu_to_the_web_loop(tmp_pat
         await dispatcher.stop()
 
 
-
-def _nice_of_a_thread_that_yields() -> int:
-    """The nice value of a new thread once it called `yield_cpu_to_web_loop`."""
-    seen: list[int] = []
+def _priority_of_a_thread_after(setup: Callable[[], None]) -> tuple[int, int | None]:
+    """The nice value and scheduling policy (None where there are none) of a new thread
+    once it called `setup`."""
+    seen: list[tuple[int, int | None]] = []
 
     def run() -> None:
-        yield_cpu_to_web_loop()
-        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        setup()
+        me = threading.get_native_id()
+        policy = os.sched_getscheduler(me) if hasattr(os, "sched_getscheduler") else None
+        seen.append((os.getpriority(os.PRIO_PROCESS, me), policy))
 
     thread = threading.Thread(target=run)
     thread.start()
     thread.join()
     return seen[0]
+
+
+def _lowest_here() -> int:
+    """Linux: nice 19 for the thread; elsewhere a priority is the whole process's, left."""
+    return LOWEST_PRIORITY if sys.platform == "linux" else os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def test_a_thread_that_may_not_idle_runs_at_the_lowest_priority_instead(
@@ -91,6 +100,13 @@ def test_a_thread_that_may_not_idle_runs_at_the_lowest_priority_instead(
         raise PermissionError("not allowed here")
 
     monkeypatch.setattr(os, "sched_setscheduler", refused, raising=False)
-    # Elsewhere than Linux a priority is the whole process's, and is left as it is.
-    expected = LOWEST_PRIORITY if sys.platform == "linux" else os.getpriority(os.PRIO_PROCESS, 0)
-    assert _nice_of_a_thread_that_yields() == expected
+    nice, _ = _priority_of_a_thread_after(yield_cpu_to_web_loop)
+    assert nice == _lowest_here()
+
+
+def test_a_publishing_thread_runs_at_the_lowest_priority_not_idle() -> None:
+    """Requests wait for their publishes: the thread must still run on a busy host."""
+    assert os.getpriority(os.PRIO_PROCESS, 0) != LOWEST_PRIORITY  # else nothing is shown
+    nice, policy = _priority_of_a_thread_after(lowest_priority)
+    assert nice == _lowest_here()
+    assert policy is None or policy != getattr(os, "SCHED_IDLE", None)

@@ -106,3 +106,27 @@ async def test_every_member_gets_each_event_once_and_in_order_across_slices() ->
     assert all(member.frames == first for member in members)
     assert [b'"seq":1' in first[0], b'"seq":2' in first[1], b'"seq":3' in first[2]] == [True] * 3
     await stop_room(room, members)
+
+
+async def test_an_event_for_an_idle_small_room_is_handed_out_before_deliver_returns() -> None:
+    got = Counter()
+    room, members = await room_of(3, [], got)
+
+    room.deliver(Shown("notification", 1, b'{"type":"notification","seq":1}'))
+
+    assert [len(member.frames) for member in members] == [1, 1, 1]  # no turn of the loop
+    await stop_room(room, members)
+
+
+async def test_an_event_waits_behind_what_the_room_has_not_handled_yet() -> None:
+    got = Counter()
+    room, members = await room_of(1, [], got)
+    late = Member(1, [], Counter(), got)
+
+    room.join(late, since=None)  # type: ignore[arg-type]  # in the mailbox, not yet handled
+    room.deliver(Shown("notification", 1, b'{"type":"notification","seq":1}'))
+
+    assert members[0].frames == []  # queued behind the join, in order
+    await got.reached(2)
+    assert len(members[0].frames) == 1 and len(late.frames) == 1
+    await stop_room(room, [*members, late])

@@ -1,10 +1,12 @@
 """`lms serve` runs the collector on its event loop's terms: the collections CPython's
-thresholds call for, from a timer of the loop; a full one too whenever the process is quiet
-and something was promoted since the last; and it freezes what survives them."""
+thresholds call for, from a timer of the loop; a full one too whenever the loop's thread is
+quiet and something was promoted since the last; and it freezes what survives them."""
 
 from __future__ import annotations
 
 import gc
+import threading
+import time
 import weakref
 from collections.abc import Iterator
 
@@ -108,6 +110,35 @@ def test_a_busy_process_leaves_a_full_collection_that_is_not_due(collector, cloc
 
     assert collector.full_collections == 0
     assert gc.get_count()[2] == 1
+
+
+def test_another_thread_busy_on_a_core_leaves_the_loop_quiet() -> None:
+    """The embedded worker storing names after a burst of handshakes is no reason to put
+    the collection off until the next burst: it yields the core to the loop."""
+    gc.disable()
+    stop = threading.Event()
+
+    def burn() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    burner = threading.Thread(target=burn)
+    try:
+        gc.collect()
+        collector = LoopCollector()  # the real clocks: this thread is the loop's
+        burner.start()
+        collector.tick()
+        time.sleep(QUIET_WINDOW_SECONDS * 1.5)  # this thread idle, the other one busy
+        gc.collect(1)  # something promoted
+
+        collector.tick()
+
+        assert collector.full_collections == 1
+    finally:
+        stop.set()
+        burner.join()
+        gc.enable()
+        gc.unfreeze()
 
 
 def test_a_quiet_process_with_nothing_promoted_runs_no_full_collection(collector, clocks):

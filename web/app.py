@@ -14,6 +14,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 from redis.asyncio import Redis
+from sqlalchemy.orm import configure_mappers
 
 from models.background import cancel_and_wait
 from models.notifications.email import EMAIL_DIGEST_TASK, EMAIL_TICK_SECONDS
@@ -186,7 +187,12 @@ async def realtime_ctx(app: web.Application) -> AsyncIterator[None]:
 
 async def freeze_startup_objects(app: web.Application) -> None:
     """Move what start-up made (modules, metadata, compiled schemas) out of the collector's
-    way: each full collection under load then walks only what requests allocate."""
+    way: each full collection under load then walks only what requests allocate.
+
+    The mappers are configured first: SQLAlchemy does it lazily, on the first query that
+    touches a mapper, and that took 46 ms of the loop in the middle of the first
+    request that wrote an announcement (seen in `python -m bench.inbox_fanout`)."""
+    configure_mappers()
     gc.collect()
     gc.freeze()
 

@@ -6,12 +6,14 @@ and until the last notifications socket has it.
 As `bench/announce.py`: `lms serve` on PostgreSQL pinned to CPU 0; `bench/socket_load.py`
 pinned to CPU 1 holds one socket per enrolled user, each on their own notifications socket
 (`/ws/lms/notifications/`, the user's own room). The instructor POSTs an announcement
-(`ROUNDS` times, one at a time); per round, two figures from just before the POST: `stored`,
-when the last of the users' rows is in `notifications` (polled every `POLL_SECONDS`), and
-`last`, when the last socket received its `notification` frame. Both include the commit,
-the hand-off to the worker, its INSERTs (1,000 rows each) and, for `last`, the publishes to
-each user's room. Embedded worker, then, when Redis answers, Celery and Redis (one
-`lms worker` pinned to CPU 1). Target: the same as an announcement's, at most 5 s.
+(`ROUNDS` times, one at a time, after `WARM_UP_ROUNDS` not counted: the first announcement
+after start compiles its statements, a one-time 20 ms of the loop, whose lag is printed
+beside); per round, two figures from just before the POST: `stored`, when the last of the
+users' rows is in `notifications` (polled every `POLL_SECONDS`), and `last`, when the last
+socket received its `notification` frame. Both include the commit, the hand-off to the
+worker, its INSERTs (1,000 rows each) and, for `last`, the publishes to each user's room.
+Embedded worker, then, when Redis answers, Celery and Redis (one `lms worker` pinned to CPU
+1). Target: the same as an announcement's, at most 5 s.
 
 Meanwhile the server's loop lag monitor reports every `PERIOD` seconds (web/loop_monitor.py,
 read as bench/bulk_enroll.py reads it): per round, the quiet report just before the POST
@@ -52,6 +54,7 @@ from models.tenancy import Databases
 
 USERS = 5000
 ROUNDS = 3
+WARM_UP_ROUNDS = 1
 TARGET_SECONDS = 5.0
 POLL_SECONDS = 0.02
 PERIOD = 0.5
@@ -88,7 +91,8 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
                 got: list[str] = []
                 idle: list[Report] = []
                 during: list[Report] = []
-                for n in range(ROUNDS):
+                warm_up: list[Report] = []
+                for n in range(WARM_UP_ROUNDS + ROUNDS):
                     load = await start_load(socket_url, users, "--expect", "notification")
                     try:
                         connected = await load.line("CONNECTED", 600)
@@ -102,9 +106,15 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
                         last_socket, of = received(await load.line("RECEIVED", 120), sent)
                         stored.append(await rows - sent)
                         await server.next_report()  # the period holding the round's end
-                        during += server.reports[first:]
+                        round_reports = server.reports[first:]
                     finally:
                         await load.quit()
+                    if n < WARM_UP_ROUNDS:
+                        warm_up += round_reports
+                        stored.pop()
+                        idle.pop()
+                        continue
+                    during += round_reports
                     last.append(last_socket)
                     got.append(of)
         finally:
@@ -124,7 +134,8 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
         f"{connected.removeprefix('CONNECTED ')}) "
         f"{verdict} the target of <= {TARGET_SECONDS:g} s; loop lag p99_ms={lag_p99:.2f} "
         f"max_ms={lag_max:.2f} (worst of {len(during)} reports of {PERIOD:g} s; idle before: "
-        f"p99_ms={idle_p99:.2f}) {lag_verdict} the target of p99 < {TARGET_MS:g} ms"
+        f"p99_ms={idle_p99:.2f}; the warm-up round: p99_ms={max(r.p99 for r in warm_up):.2f}) "
+        f"{lag_verdict} the target of p99 < {TARGET_MS:g} ms"
     )
     print(line)
     missed = sum(users - int(g.split("/")[0]) for g in got)
@@ -133,7 +144,7 @@ async def scenario(name: str, users: int, env: dict[str, str]) -> list[str]:
         f"stored_s_median={statistics.median(stored):.3f} stored_s_max={max(stored):.3f} "
         f"last_s_median={statistics.median(last):.3f} last_s_max={max(last):.3f} "
         f"missed={missed} lag_p99_ms={lag_p99:.2f} lag_max_ms={lag_max:.2f} "
-        f"idle_p99_ms={idle_p99:.2f}"
+        f"idle_p99_ms={idle_p99:.2f} warm_up_lag_p99_ms={max(r.p99 for r in warm_up):.2f}"
     )
     print(result)
     return [line, result]

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # does not suspend): measured with the loop's slow-callback report, a broadcast to 200
 # sockets was the longest step the server took while writes came in.
 BROADCAST_SLICE = 128
+# Members a room may have for an event to be handed out in the bus's own turn (`deliver`):
+# a user's own rooms hold a socket or three, and a bus turn carries up to 8 events.
+IN_LINE_MEMBERS = 8
 REVOKED = "Access to this room was revoked."
 # Who, of these users, may still be in the room: the domain's rule, read afresh.
 AccessCheck = Callable[[RoomKey, list[Principal]], Awaitable[set[str]]]
@@ -76,8 +79,9 @@ class Room:
     def deliver(self, event: Arrival) -> None:
         """The bus's listener: never blocks, whatever the members do.
 
-        A plain event for a room whose task waits on an empty mailbox, and whose members
-        fit in one slice, is handed out here: nothing is before it, so the order holds.
+        A plain event for a room whose task waits on an empty mailbox, and that has at most
+        `IN_LINE_MEMBERS` members, is handed out here: nothing is before it, so the order
+        holds.
         Waking the task for it left a new Future, a coroutine and their callbacks per room
         for the garbage collector to walk, and a fan-out to 5,000 users' own rooms made
         tens of thousands of them at once: young collections of 10 to 16 ms on the loop
@@ -85,10 +89,14 @@ class Room:
         if (
             self._waiting
             and type(event) is Shown
-            and len(self.members) <= BROADCAST_SLICE
+            and len(self.members) <= IN_LINE_MEMBERS
             and self._mailbox.empty()
         ):
-            self._hand_out(event, frames.wire(event.frame), list(self.members.values()))
+            try:
+                self._hand_out(event, frames.wire(event.frame), list(self.members.values()))
+            except Exception:  # the bus's reader must go on for the other rooms
+                log.exception("room %s failed", self.key)
+                self._fail()
             return
         self._mailbox.put_nowait(event)
 
@@ -97,8 +105,10 @@ class Room:
             await self._bus.listen(self.key, self.deliver)
             while True:
                 self._waiting = True
-                arrived = await self._mailbox.get()
-                self._waiting = False
+                try:
+                    arrived = await self._mailbox.get()
+                finally:
+                    self._waiting = False
                 match arrived:
                     case Shown() as event:
                         await self._broadcast(event)
@@ -114,12 +124,16 @@ class Room:
                     return
         except Exception:
             log.exception("room %s failed", self.key)
-            for connection in self.members.values():
-                connection.close(1011, "Room failed.")
+            self._fail()
         finally:
             self.accepting = False
             self._on_stop(self)
             await self._bus.unlisten(self.key, self.deliver)
+
+    def _fail(self) -> None:
+        """Every member is let go (1011): they reconnect to a room that works."""
+        for connection in self.members.values():
+            connection.close(1011, "Room failed.")
 
     async def _broadcast(self, event: Shown) -> None:
         """Every member gets the event, `BROADCAST_SLICE` at a time, the loop free between.

@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from realtime.bus import MemoryBus
-from realtime.events import Shown
-from realtime.room import BROADCAST_SLICE, Room
+from realtime.events import MemberLeft, Shown
+from realtime.room import BROADCAST_SLICE, IN_LINE_MEMBERS, Room
 
 
 class Counter:
@@ -130,3 +130,49 @@ async def test_an_event_waits_behind_what_the_room_has_not_handled_yet() -> None
     await got.reached(2)
     assert len(members[0].frames) == 1 and len(late.frames) == 1
     await stop_room(room, [*members, late])
+
+
+async def test_a_failure_handing_out_an_event_closes_the_room_not_the_bus() -> None:
+    got = Counter()
+    room, members = await room_of(2, [], got)
+    closed: list[int] = []
+
+    def broken_offer(wire_frame: bytes) -> bool:
+        raise RuntimeError("transport broke")
+
+    def note_close(code: int, reason: str) -> None:
+        closed.append(code)
+
+    members[0].offer = broken_offer  # type: ignore[method-assign]
+    members[0].close = note_close  # type: ignore[method-assign]
+    members[1].close = note_close  # type: ignore[method-assign]
+
+    room.deliver(Shown("notification", 1, b'{"type":"notification","seq":1}'))  # no raise
+
+    assert closed == [1011, 1011]
+    await stop_room(room, members)
+
+
+async def test_a_member_leaving_is_never_handed_out_in_line() -> None:
+    """The expel comes first, in the room's own turn: the leaver never gets the frame."""
+    got = Counter()
+    room, members = await room_of(2, [], got)
+
+    room.deliver(MemberLeft("member_left", 1, b'{"type":"member_left","seq":1}', "user-0"))
+
+    assert [len(member.frames) for member in members] == [0, 0]  # queued for the task
+    await got.reached(1)
+    assert members[0].closed and members[0].frames == []
+    assert len(members[1].frames) == 1
+    await stop_room(room, members)
+
+
+async def test_a_room_larger_than_the_in_line_limit_hands_out_in_its_own_turn() -> None:
+    got = Counter()
+    room, members = await room_of(IN_LINE_MEMBERS + 1, [], got)
+
+    room.deliver(Shown("post", 1, b'{"type":"post","seq":1}'))
+
+    assert got.count == 0
+    await got.reached(len(members))
+    await stop_room(room, members)

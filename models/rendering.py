@@ -36,7 +36,9 @@ CHECK_AGAINST_PYDANTIC = False
 
 _PASSING = (str, int, type(None))
 _plans: dict[type[BaseModel], Plan | None] = {}
-_UNPLANNED: Any = object()  # not yet in `_plans` (where None says: validate instead)
+# Absent from a mapping: a model not yet in `_plans` (where None says: validate instead),
+# a field not under its key.
+_ABSENT: Any = object()
 
 
 class Unplannable(Exception):
@@ -46,8 +48,8 @@ class Unplannable(Exception):
 def dump(model: type[BaseModel], data: Any) -> dict[str, Any]:
     """`model.model_validate(data).model_dump(mode="json")`, without the validation when
     `data` is a dict (or mapping) of the service's own making."""
-    plan: Plan | None = _plans.get(model, _UNPLANNED)
-    if plan is _UNPLANNED:
+    plan: Plan | None = _plans.get(model, _ABSENT)
+    if plan is _ABSENT:
         plan = _plan_once(model)
     # `type(...) is dict` first: the service's data is a dict, and an ABC check is slower.
     if plan is None or (type(data) is not dict and not isinstance(data, Mapping)):
@@ -110,16 +112,14 @@ def _plan(model: type[BaseModel]) -> Plan:
     def plan(data: Mapping[str, Any]) -> dict[str, Any]:
         shown: dict[str, Any] = {}
         for shown_as, source, by_name_too, convert, default in steps:
-            value = data.get(source, _MISSING)
-            if value is _MISSING:
+            value = data.get(source, _ABSENT)
+            if value is _ABSENT:
                 value = _missing(data, source, by_name_too, default)
             shown[shown_as] = value if convert is None else convert(value)
         return shown
 
     return plan
 
-
-_MISSING = object()
 
 
 def _missing(data: Mapping[str, Any], source: str, name: str | None, default: Any) -> Any:

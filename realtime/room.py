@@ -81,8 +81,7 @@ class Room:
 
         A plain event for a room whose task waits on an empty mailbox, and that has at most
         `IN_LINE_MEMBERS` members, is handed out here: nothing is before it, so the order
-        holds.
-        Waking the task for it left a new Future, a coroutine and their callbacks per room
+        holds. Waking the task for it left a new Future, a coroutine and their callbacks per room
         for the garbage collector to walk, and a fan-out to 5,000 users' own rooms made
         tens of thousands of them at once: young collections of 10 to 16 ms on the loop
         (`python -m bench.inbox_fanout`, timed with `gc.callbacks`)."""

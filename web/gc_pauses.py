@@ -25,8 +25,8 @@ Three measures, each seen in that bench and in `bench.loop_lag` with `gc.callbac
   (5,000 sockets' connections) is walked and frozen then, not in the middle of the next
   burst. The inbox fan-out's worst loop lag went from 58-64 ms to 36 ms. The loop's thread,
   not the process: after 5,000 handshakes the embedded worker (which yields the core to the
-  loop) stored their names for seconds, the process never looked quiet, and the 150 ms
-  collection came with the next announcement instead.
+  loop) worked off what they handed it for seconds, the process never looked quiet, and the
+  150 ms collection came with the next announcement instead.
 
 Process-wide, so `lms serve` installs it, not the app factory: a test process holding many
 apps keeps the collector's defaults.

@@ -113,7 +113,7 @@ def test_a_busy_process_leaves_a_full_collection_that_is_not_due(collector, cloc
 
 
 def test_another_thread_busy_on_a_core_leaves_the_loop_quiet() -> None:
-    """The embedded worker storing names after a burst of handshakes is no reason to put
+    """The embedded worker busy after a burst of handshakes is no reason to put
     the collection off until the next burst: it yields the core to the loop."""
     gc.disable()
     stop = threading.Event()

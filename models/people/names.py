@@ -54,8 +54,16 @@ def person_at(row: Any, column: str) -> PersonFields | None:
     """The name object of `row.column`, from its loaded person (`named` made sure); never
     a lazy load: not loaded, it is the id alone."""
     user_id = getattr(row, column)
-    loaded = inspect(row).attrs[relation_for(column)].loaded_value
+    loaded = loaded_person(row, column)
     return person_from(user_id, loaded if isinstance(loaded, User) else None)
+
+
+def loaded_person(row: Any, column: str) -> Any:
+    """What the row's person relation of `column` holds loaded (NO_VALUE when nothing).
+    Read from the instance's state, not through `inspect(row).attrs`: those attribute
+    views point back at the state, a reference cycle per row that only the garbage
+    collector could free (18 objects a row, 400 a list page)."""
+    return inspect(row).dict.get(relation_for(column), NO_VALUE)
 
 
 def _needs(row: Any, column: str) -> bool:
@@ -63,7 +71,7 @@ def _needs(row: Any, column: str) -> bool:
     user_id = getattr(row, column)
     if user_id is None:
         return False
-    loaded = inspect(row).attrs[relation_for(column)].loaded_value
+    loaded = loaded_person(row, column)
     if loaded is NO_VALUE:
         return True
     return isinstance(loaded, User) and loaded.user_id != user_id

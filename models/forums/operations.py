@@ -27,6 +27,7 @@ from models.groups.tables import GroupMember
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity_on
+from models.one_of import one_of
 from models.people.names import named, person_at
 from models.slugs import unique_slug
 from models.validation import check_changes
@@ -169,14 +170,22 @@ class ForumView:
         }
 
 
+_LINKED_GROUPS = (
+    select(ForumGroup.forum_id, ForumGroup.group_id)
+    .where(one_of(ForumGroup.forum_id, "ids"))
+    .order_by(ForumGroup.group_id)
+)
+_POST_STATS = (
+    select(ForumPost.forum_id, func.count(), func.max(ForumPost.created_at))
+    .where(one_of(ForumPost.forum_id, "ids"))
+    .group_by(ForumPost.forum_id)
+)
+
+
 async def linked_group_ids(
     session: AsyncSession, *, forum_ids: Sequence[int]
 ) -> dict[int, list[int]]:
-    rows = await session.execute(
-        select(ForumGroup.forum_id, ForumGroup.group_id)
-        .where(ForumGroup.forum_id.in_(forum_ids))
-        .order_by(ForumGroup.group_id)
-    )
+    rows = await session.execute(_LINKED_GROUPS, {"ids": list(forum_ids)})
     links: dict[int, list[int]] = {}
     for forum_id, group_id in rows.all():
         links.setdefault(forum_id, []).append(group_id)
@@ -190,11 +199,7 @@ async def forum_views(session: AsyncSession, *, forums: Sequence[Forum]) -> list
         return []
     await named(session, forums)
     links = await linked_group_ids(session, forum_ids=ids)
-    stat_rows = await session.execute(
-        select(ForumPost.forum_id, func.count(), func.max(ForumPost.created_at))
-        .where(ForumPost.forum_id.in_(ids))
-        .group_by(ForumPost.forum_id)
-    )
+    stat_rows = await session.execute(_POST_STATS, {"ids": ids})
     stats = {forum_id: (int(n), last) for forum_id, n, last in stat_rows.all()}
     return [ForumView(f, links.get(f.id, []), *stats.get(f.id, (0, None))) for f in forums]
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.effects import MEMBER_LEFT, ROOM_CLOSED, notify_after_commit, revoke_after_commit
@@ -31,6 +31,7 @@ from models.groups.tables import Group, GroupMember
 from models.identity import Principal
 from models.listing import Listing
 from models.logs.operations import record_activity_on
+from models.one_of import one_of
 from models.people.names import find_with_person, named, person_at
 from models.slugs import unique_slug
 from models.unique import add_unique
@@ -157,6 +158,16 @@ def groups_query(actor: Principal, query: GroupQuery) -> Select[Any]:
     return GROUPS.apply(stmt, query)
 
 
+_MEMBER_COUNTS = (
+    select(GroupMember.group_id, func.count())
+    .where(one_of(GroupMember.group_id, "ids"))
+    .group_by(GroupMember.group_id)
+)
+_ROLES_OF = select(GroupMember.group_id, GroupMember.role).where(
+    one_of(GroupMember.group_id, "ids"), GroupMember.user_id == bindparam("user_id")
+)
+
+
 async def group_views(
     session: AsyncSession, *, actor: Principal, groups: Sequence[Group]
 ) -> list[GroupView]:
@@ -166,17 +177,9 @@ async def group_views(
     counts: dict[int, int] = {}
     roles: dict[int, str] = {}
     if ids:
-        count_rows = await session.execute(
-            select(GroupMember.group_id, func.count())
-            .where(GroupMember.group_id.in_(ids))
-            .group_by(GroupMember.group_id)
-        )
+        count_rows = await session.execute(_MEMBER_COUNTS, {"ids": ids})
         counts = {group_id: int(n) for group_id, n in count_rows.all()}
-        role_rows = await session.execute(
-            select(GroupMember.group_id, GroupMember.role).where(
-                GroupMember.group_id.in_(ids), GroupMember.user_id == actor.user_id
-            )
-        )
+        role_rows = await session.execute(_ROLES_OF, {"ids": ids, "user_id": actor.user_id})
         roles = {group_id: role for group_id, role in role_rows.all()}
     return [GroupView(g, counts.get(g.id, 0), roles.get(g.id)) for g in groups]
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     and_,
+    bindparam,
     case,
     column,
     false,
@@ -39,6 +40,7 @@ from models.identity import Principal
 from models.listing import Listing
 from models.messaging.schemas import MessageFilters
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
+from models.one_of import one_of
 from models.people.names import PersonFields, named, person_at
 
 Columns = TypeVarTuple("Columns")
@@ -173,6 +175,22 @@ class MessageView:
         }
 
 
+# Mine and the recipient's receipts of the messages `ids`.
+_RECEIPTS = (
+    select(ReadReceipt.message_id, ReadReceipt.user_id, ReadReceipt.read_at)
+    .join(Message, Message.id == ReadReceipt.message_id)
+    .where(
+        one_of(ReadReceipt.message_id, "ids"),
+        or_(ReadReceipt.user_id == bindparam("me"), ReadReceipt.user_id == Message.recipient_id),
+    )
+)
+# When I joined each of the groups `ids`.
+_JOINED = select(GroupMember.group_id, GroupMember.joined_at).where(
+    one_of(GroupMember.group_id, "ids"), GroupMember.user_id == bindparam("me")
+)
+_MESSAGES = select(Message).where(one_of(Message.id, "ids"))
+
+
 async def message_views(
     session: AsyncSession, *, actor: Principal, messages: Sequence[Message]
 ) -> list[MessageView]:
@@ -184,21 +202,10 @@ async def message_views(
     receipts: dict[tuple[int, str], datetime] = {}
     joined: dict[int, datetime] = {}
     if ids:
-        receipt_rows = await session.execute(
-            select(ReadReceipt.message_id, ReadReceipt.user_id, ReadReceipt.read_at)
-            .join(Message, Message.id == ReadReceipt.message_id)
-            .where(
-                ReadReceipt.message_id.in_(ids),
-                or_(ReadReceipt.user_id == me, ReadReceipt.user_id == Message.recipient_id),
-            )
-        )
+        receipt_rows = await session.execute(_RECEIPTS, {"ids": ids, "me": me})
         receipts = {(mid, user): at for mid, user, at in receipt_rows.all()}
     if group_ids:
-        member_rows = await session.execute(
-            select(GroupMember.group_id, GroupMember.joined_at).where(
-                GroupMember.group_id.in_(group_ids), GroupMember.user_id == me
-            )
-        )
+        member_rows = await session.execute(_JOINED, {"ids": list(group_ids), "me": me})
         joined = {group_id: at for group_id, at in member_rows.all()}
     return [_view(m, me, receipts, joined) for m in messages]
 
@@ -293,9 +300,7 @@ async def conversation_views(
 ) -> list[ConversationView]:
     """A page of conversations from their latest messages' ids (four queries)."""
     me = actor.user_id
-    messages = {
-        m.id: m for m in await session.scalars(select(Message).where(Message.id.in_(last_ids)))
-    }
+    messages = {m.id: m for m in await session.scalars(_MESSAGES, {"ids": list(last_ids)})}
     ordered = [messages[i] for i in last_ids if i in messages]
     groups = {m.group_id for m in ordered if m.group_id is not None}
     users = {_counterpart(m, me) for m in ordered if m.message_type == DIRECT}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_serializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from models.fields import (
     Content,
@@ -271,6 +271,15 @@ class EnrollBody(Body):
     )
 
 
+def _percent_shown(value: float) -> float:
+    return round(min(float(value), 100.0), 2)
+
+
+# A percentage shown with two places, never over 100; a serialiser of the value alone, so
+# `render` shows it without validating the model (a method serialiser would not).
+Percent = Annotated[float, PlainSerializer(_percent_shown)]
+
+
 class EnrollmentRead(Read):
     id: int
     user: str = Field(validation_alias="user_id")
@@ -278,7 +287,7 @@ class EnrollmentRead(Read):
     course: int = Field(validation_alias="course_id")
     enrolled_at: Timestamp
     is_active: bool
-    progress: float = Field(description="Percent of the course's current lessons completed.")
+    progress: Percent = Field(description="Percent of the course's current lessons completed.")
     completed_at: OptionalTimestamp = Field(
         description="When every lesson was first completed; kept when lessons are added later."
     )
@@ -288,10 +297,6 @@ class EnrollmentRead(Read):
     last_lesson_id: int | None = Field(
         description="Where the learner resumes: the lesson last opened (`lessons/{id}/view/`)."
     )
-
-    @field_serializer("progress")
-    def _two_places(self, value: float) -> float:
-        return round(min(value, 100.0), 2)
 
 
 class EnrollmentReplace(Body):

@@ -10,7 +10,7 @@ so SQLAlchemy's compiled cache and the driver's prepared statements are hit on e
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ MAX_OFFSET = 2**31 - 1
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 SEARCH_PARAM = "lms_search"
+ACTOR_PARAM = "lms_actor"  # who asks, in statements built once for every reader
 LIMIT_PARAM = "lms_page_limit"
 OFFSET_PARAM = "lms_page_offset"
 # `?ordering=` as (name, descending) pairs, in the order asked.
@@ -137,6 +138,22 @@ class Listing:
         parameters (`PageRequest.params`): a statement to build once and keep."""
         stmt = self._ordered(stmt.where(*self.where_shape(shape)), shape.order)
         return stmt.limit(bindparam(LIMIT_PARAM)).offset(bindparam(OFFSET_PARAM))
+
+    async def page_of(
+        self,
+        session: AsyncSession,
+        statement: Callable[[ListShape], Select[Any]],
+        query: BaseModel,
+        page: PageRequest,
+        params: Mapping[str, Any],
+    ) -> PageResult:
+        """The page `query` asks for, of `statement(shape)`: a statement on bound parameters
+        (`counted`, then `apply_shape`), which the caller builds once per shape and caches;
+        `params` are its own values beside the query's (`ACTOR_PARAM`, say)."""
+        shape = self.shape(query)
+        return await paginate_built(
+            session, statement(shape), {**self.values(query, shape), **params}, page
+        )
 
     def values(self, query: BaseModel, shape: ListShape) -> dict[str, Any]:
         """The bound parameters of `shape`'s statement for this query."""
@@ -248,8 +265,31 @@ async def paginate(session: AsyncSession, stmt: Select[Any], page: PageRequest) 
         rows = (await session.execute(_sliced(stmt, page))).scalars().all()
         return PageResult(count=total, rows=rows, page=page)
     counted = (await session.execute(_sliced(stmt.add_columns(_TOTAL), page))).all()
-    result = count_on_rows(counted, page)
-    return PageResult(count=result.count, rows=[row[0] for row in counted], page=page)
+    return _entities(counted, page)
+
+
+def counted(stmt: Select[Any]) -> Select[Any]:
+    """`stmt` (of one entity, not DISTINCT) with the total riding on each row, as `paginate`
+    adds it: for a statement built once (`Listing.apply_shape`), run by `paginate_built`."""
+    return stmt.add_columns(_TOTAL)
+
+
+async def paginate_built(
+    session: AsyncSession, stmt: Select[Any], params: dict[str, Any], page: PageRequest
+) -> PageResult:
+    """As `paginate`, for a statement built once per shape: `counted`, then sliced by
+    `Listing.apply_shape`; `params` are its values (`Listing.values` and the caller's).
+    Nothing is built per request: no statement, no cache key, no compilation."""
+    if page.past_any_database:
+        return count_on_rows((), page)
+    rows = (await session.execute(stmt, {**params, **page.params()})).all()
+    return _entities(rows, page)
+
+
+def _entities(rows: Sequence[Row[Any]], page: PageRequest) -> PageResult:
+    """The page of each row's entity, the total from their last column."""
+    result = count_on_rows(rows, page)
+    return PageResult(count=result.count, rows=[row[0] for row in rows], page=page)
 
 
 async def paginate_rows(session: AsyncSession, stmt: Select[Any], page: PageRequest) -> PageResult:

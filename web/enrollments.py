@@ -30,7 +30,7 @@ from web.handlers import actor, no_content, ok, path_id, read_update, render, se
 from web.jobs import job_body
 from web.jsonio import read_body, read_query
 from web.keys import SETTINGS
-from web.pagination import paginated
+from web.pagination import page_body, page_request, paginated
 from web.routing import RouteTable
 from web.uploads import receive_form_file
 
@@ -137,15 +137,10 @@ async def bulk_enroll(request: web.Request) -> web.Response:
 async def list_enrollments(request: web.Request) -> web.Response:
     """My enrollments; admins see all (filter by `course`), instructors those of their courses."""
     query = read_query(request, EnrollmentQuery)
-    stmt = enrollments.enrollments_query(actor(request), query)
-    return ok(
-        await paginated(
-            request,
-            session(request),
-            stmt,
-            enrollment_fields,
-        )
+    result = await enrollments.enrollment_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
     )
+    return ok(page_body(request, result, [enrollment_fields(e) for e in result.rows]))
 
 
 @routes.read(ENROLLMENT, tag=TAG, response=EnrollmentRead)

@@ -21,7 +21,6 @@ from models.forums.schemas import (
     PostUpdate,
 )
 from models.forums.tables import Forum, ForumPost
-from models.listing import paginate
 from web.handlers import (
     actor,
     no_content,
@@ -66,8 +65,9 @@ async def _post_body(request: web.Request, post: ForumPost) -> dict[str, Any]:
 async def list_forums(request: web.Request) -> web.Response:
     """List the forums I may see (filter `is_active`, `is_locked`, `group`; `search` titles)."""
     query = read_query(request, ForumQuery)
-    stmt = forums.forums_query(actor(request), query)
-    result = await paginate(session(request), stmt, page_request(request))
+    result = await forums.forum_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
+    )
     views = await forums.forum_views(session(request), forums=result.rows)
     return ok(page_body(request, result, [render(ForumRead, v.fields()) for v in views]))
 

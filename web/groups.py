@@ -19,12 +19,11 @@ from models.groups.schemas import (
     MemberUpdate,
 )
 from models.groups.tables import Group
-from models.listing import paginate
 from models.people.names import with_people
 from models.validation import check_changes
 from web.handlers import actor, no_content, ok, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
-from web.pagination import page_body, page_request, paginated
+from web.pagination import page_body, page_request
 from web.presence import OnlineRead, online_body
 from web.routing import SEARCH, RouteTable
 
@@ -48,8 +47,8 @@ async def _group_body(request: web.Request, group: Group) -> dict[str, Any]:
 async def list_groups(request: web.Request) -> web.Response:
     """List my groups (`member=me`); admins see every group unless they ask for theirs."""
     query = read_query(request, GroupQuery)
-    stmt = groups.groups_query(actor(request), query)
-    result = await paginate(session(request), stmt, page_request(request))
+    page = page_request(request)
+    result = await groups.group_page(session(request), actor=actor(request), query=query, page=page)
     views = await groups.group_views(session(request), actor=actor(request), groups=result.rows)
     return ok(page_body(request, result, [render(GroupRead, v.fields()) for v in views]))
 
@@ -114,12 +113,11 @@ async def delete_group(request: web.Request) -> web.Response:
 async def list_members(request: web.Request) -> web.Response:
     """Members of my groups (filter by `group`, `user_id`, `role`); admins see all."""
     query = read_query(request, MemberQuery)
-    stmt = groups.members_query(actor(request), query)
-    return ok(
-        await paginated(
-            request, session(request), stmt, lambda m: render(MemberRead, with_people(m))
-        )
+    page = page_request(request)
+    result = await groups.member_page(
+        session(request), actor=actor(request), query=query, page=page
     )
+    return ok(page_body(request, result, [render(MemberRead, with_people(m)) for m in result.rows]))
 
 
 @routes.route(

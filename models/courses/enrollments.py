@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,7 +19,7 @@ from models.courses.visibility import can_change_course
 from models.effects import revoke_after_commit
 from models.errors import NotFound, PaymentRequired, PermissionDenied
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.logs.operations import record_activity, record_activity_on
 from models.people.names import find_with_person
 from models.unique import add_unique
@@ -136,13 +137,23 @@ ENROLLMENTS = Listing(
 )
 
 
-def enrollments_query(actor: Principal, query: EnrollmentQuery) -> Select[Any]:
+async def enrollment_page(
+    session: AsyncSession, *, actor: Principal, query: EnrollmentQuery, page: PageRequest
+) -> PageResult:
     """Mine; an admin sees all, and an instructor also sees those of the courses they teach."""
+    statement = functools.partial(_enrollments_statement, actor.is_admin)
+    params = {ACTOR_PARAM: actor.user_id}
+    return await ENROLLMENTS.page_of(session, statement, query, page, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _enrollments_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
     stmt = select(Enrollment)
-    if not actor.is_admin:
-        taught = select(Course.id).where(Course.instructor_id == actor.user_id)
-        stmt = stmt.where((Enrollment.user_id == actor.user_id) | Enrollment.course_id.in_(taught))
-    return ENROLLMENTS.apply(stmt, query)
+    if not is_admin:
+        me: BindParameter[str] = bindparam(ACTOR_PARAM)
+        taught = select(Course.id).where(Course.instructor_id == me)
+        stmt = stmt.where((Enrollment.user_id == me) | Enrollment.course_id.in_(taught))
+    return ENROLLMENTS.apply_shape(counted(stmt), shape)
 
 
 async def access_enrollment(

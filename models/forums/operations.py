@@ -9,12 +9,13 @@ and computed on every request, so a member removed from a group loses access at 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
@@ -25,7 +26,7 @@ from models.forums.tables import Forum, ForumGroup, ForumPost
 from models.groups.operations import MODERATOR, OWNER, check_groups_exist, group_ids_of
 from models.groups.tables import GroupMember
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.logs.operations import record_activity_on
 from models.one_of import one_of
 from models.people.names import named, person_at
@@ -211,12 +212,25 @@ async def forum_view(session: AsyncSession, *, forum: Forum) -> ForumView:
 # Lists and changes
 
 
-def forums_query(actor: Principal, query: ForumQuery) -> Select[Any]:
-    stmt = select(Forum).where(visible_forums(actor))
-    if query.group is not None:
-        limited = select(ForumGroup.forum_id).where(ForumGroup.group_id == query.group)
+async def forum_page(
+    session: AsyncSession, *, actor: Principal, query: ForumQuery, page: PageRequest
+) -> PageResult:
+    """The forums I may see (`visible_forums`), of one group when `group` names one."""
+    statement = functools.partial(_forums_statement, actor.is_admin, query.group is not None)
+    params = {ACTOR_PARAM: actor.user_id, _GROUP: query.group}
+    return await FORUMS.page_of(session, statement, query, page, params)
+
+
+_GROUP = "lms_group"
+
+
+@functools.lru_cache(maxsize=256)
+def _forums_statement(is_admin: bool, of_group: bool, shape: ListShape) -> Select[Any]:
+    stmt = select(Forum).where(visible_to(is_admin=is_admin, user=bindparam(ACTOR_PARAM)))
+    if of_group:
+        limited = select(ForumGroup.forum_id).where(ForumGroup.group_id == bindparam(_GROUP))
         stmt = stmt.where(Forum.id.in_(limited))
-    return FORUMS.apply(stmt, query)
+    return FORUMS.apply_shape(counted(stmt), shape)
 
 
 async def check_forum_groups(session: AsyncSession, *, actor: Principal, ids: list[int]) -> None:

@@ -8,6 +8,7 @@ a group of another tenant is never seen.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from models.fields import MAX_ID
 from models.groups.schemas import GroupCreate, GroupQuery, MemberCreate, MemberQuery
 from models.groups.tables import Group, GroupMember
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.logs.operations import record_activity_on
 from models.one_of import one_of
 from models.people.names import find_with_person, named, person_at
@@ -149,13 +150,22 @@ def check_group_creator(actor: Principal) -> None:
         raise PermissionDenied()
 
 
-def groups_query(actor: Principal, query: GroupQuery) -> Select[Any]:
+async def group_page(
+    session: AsyncSession, *, actor: Principal, query: GroupQuery, page: PageRequest
+) -> PageResult:
     """My groups; an admin sees every group unless asking for `member=me`."""
+    mine_only = query.member == "me" or not actor.is_admin
+    statement = functools.partial(_groups_statement, mine_only)
+    return await GROUPS.page_of(session, statement, query, page, {ACTOR_PARAM: actor.user_id})
+
+
+@functools.lru_cache(maxsize=256)
+def _groups_statement(mine_only: bool, shape: ListShape) -> Select[Any]:
     stmt = select(Group)
-    if query.member == "me" or not actor.is_admin:
-        mine = select(GroupMember.group_id).where(GroupMember.user_id == actor.user_id)
+    if mine_only:
+        mine = select(GroupMember.group_id).where(GroupMember.user_id == bindparam(ACTOR_PARAM))
         stmt = stmt.where(Group.id.in_(mine))
-    return GROUPS.apply(stmt, query)
+    return GROUPS.apply_shape(counted(stmt), shape)
 
 
 _MEMBER_COUNTS = (
@@ -269,13 +279,21 @@ def _group_activity(
 # Members
 
 
-def members_query(actor: Principal, query: MemberQuery) -> Select[Any]:
+async def member_page(
+    session: AsyncSession, *, actor: Principal, query: MemberQuery, page: PageRequest
+) -> PageResult:
     """Members of the groups I belong to; an admin sees every membership."""
+    statement = functools.partial(_members_statement, actor.is_admin)
+    return await MEMBERS.page_of(session, statement, query, page, {ACTOR_PARAM: actor.user_id})
+
+
+@functools.lru_cache(maxsize=256)
+def _members_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
     stmt = select(GroupMember)
-    if not actor.is_admin:
-        mine = select(GroupMember.group_id).where(GroupMember.user_id == actor.user_id)
+    if not is_admin:
+        mine = select(GroupMember.group_id).where(GroupMember.user_id == bindparam(ACTOR_PARAM))
         stmt = stmt.where(GroupMember.group_id.in_(mine))
-    return MEMBERS.apply(stmt, query)
+    return MEMBERS.apply_shape(counted(stmt), shape)
 
 
 async def find_member(session: AsyncSession, *, group_id: int, user_id: str) -> GroupMember | None:

@@ -74,8 +74,9 @@ def _limits(request: web.Request) -> AnswerLimits:
 async def list_sessions(request: web.Request) -> web.Response:
     """List my tutor sessions, newest first (`course_id`, `difficulty_level`, `search`)."""
     query = read_query(request, AiSessionQuery)
-    stmt = ai.sessions_query(actor(request), query)
-    result = await paginate(session(request), stmt, page_request(request))
+    result = await ai.session_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
+    )
     return ok(
         page_body(request, result, [render(AiSessionRead, with_people(s)) for s in result.rows])
     )

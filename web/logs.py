@@ -9,7 +9,7 @@ from models.logs.schemas import ActivityLogQuery, ActivityLogRead, AuditLogQuery
 from models.people.names import with_people
 from web.handlers import actor, ok, path_id, render, render_named, session
 from web.jsonio import read_query
-from web.pagination import paginated
+from web.pagination import page_body, page_request
 from web.routing import RouteTable
 
 routes = RouteTable()
@@ -27,12 +27,11 @@ AUDIT = "/api/lms/auditlog/logs/"
 async def list_activity(request: web.Request) -> web.Response:
     """My activity (admins: everyone's); filters activity_type, user_id, status, start, end."""
     query = read_query(request, ActivityLogQuery)
-    stmt = logs.activity_query(actor(request), query)
-    return ok(
-        await paginated(
-            request, session(request), stmt, lambda r: render(ActivityLogRead, with_people(r))
-        )
+    result = await logs.activity_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
     )
+    rows = [render(ActivityLogRead, with_people(r)) for r in result.rows]
+    return ok(page_body(request, result, rows))
 
 
 @routes.read(ACTIVITY + "{log_id:[0-9]+}/", tag="activitylog", response=ActivityLogRead)
@@ -49,12 +48,12 @@ async def list_audit(request: web.Request) -> web.Response:
     """Audit records (admins); filters action_type, user_id, method, status_code, start, end."""
     who = actor(request)
     logs.check_auditor(who)  # before the query is read: a non-admin learns nothing from a 400
-    stmt = logs.audit_query(who, read_query(request, AuditLogQuery))
-    return ok(
-        await paginated(
-            request, session(request), stmt, lambda r: render(AuditLogRead, with_people(r))
-        )
+    query = read_query(request, AuditLogQuery)
+    result = await logs.audit_page(
+        session(request), actor=who, query=query, page=page_request(request)
     )
+    rows = [render(AuditLogRead, with_people(r)) for r in result.rows]
+    return ok(page_body(request, result, rows))
 
 
 @routes.read(AUDIT + "{log_id:[0-9]+}/", tag="auditlog", response=AuditLogRead)

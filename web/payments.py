@@ -22,7 +22,7 @@ from models.payments.tables import PaymentGateway
 from web.handlers import actor, no_content, ok, open_unit, path_id, read_update, render, session
 from web.jsonio import read_body, read_query
 from web.keys import SETTINGS, TENANTS
-from web.pagination import paginated
+from web.pagination import page_body, page_request, paginated
 from web.routing import RouteTable
 
 log = logging.getLogger(__name__)
@@ -109,12 +109,11 @@ async def delete_gateway(request: web.Request) -> web.Response:
 async def list_orders(request: web.Request) -> web.Response:
     """My orders, newest first; admins see everyone's."""
     query = read_query(request, OrderQuery)
-    stmt = orders.orders_query(actor(request), query)
-    return ok(
-        await paginated(
-            request, session(request), stmt, lambda o: render(OrderRead, orders.order_fields(o))
-        )
+    result = await orders.order_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
     )
+    rows = [render(OrderRead, orders.order_fields(o)) for o in result.rows]
+    return ok(page_body(request, result, rows))
 
 
 @routes.read(ORDER, tag=TAG, response=OrderRead)

@@ -6,9 +6,10 @@ so not even its existence leaks. Answering lives in `models.ai_chat.answering`.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.ai_chat.answering import ANSWER_TASK, AnswerLimits, do_expire_stale, room_of
@@ -35,7 +36,7 @@ from models.courses.tables import Lesson
 from models.effects import ROOM_CLOSED, enqueue_after_commit, notify_after_commit
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.logs.operations import record_activity, record_activity_on
 
 SESSIONS = Listing(
@@ -78,9 +79,18 @@ async def access_session(
     return chat
 
 
-def sessions_query(actor: Principal, query: AiSessionQuery) -> Select[Any]:
-    stmt = select(AiChatSession).where(AiChatSession.user_id == actor.user_id)
-    return SESSIONS.apply(stmt, query)
+async def session_page(
+    session: AsyncSession, *, actor: Principal, query: AiSessionQuery, page: PageRequest
+) -> PageResult:
+    """My tutor sessions."""
+    params = {ACTOR_PARAM: actor.user_id}
+    return await SESSIONS.page_of(session, _sessions_statement, query, page, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _sessions_statement(shape: ListShape) -> Select[Any]:
+    stmt = select(AiChatSession).where(AiChatSession.user_id == bindparam(ACTOR_PARAM))
+    return SESSIONS.apply_shape(counted(stmt), shape)
 
 
 async def check_session_context(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
@@ -14,7 +14,7 @@ from models.effects import insert_once_statement, insert_with_commit
 from models.errors import NotFound, PermissionDenied
 from models.identity import Principal
 from models.ids import unique_hex
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.logs.schemas import ActivityLogQuery, ActivityRecord, AuditLogQuery, AuditRecord
 from models.logs.tables import ActivityLog, AuditLog
 
@@ -174,16 +174,32 @@ AUDIT = Listing(
 )
 
 
-def activity_query(actor: Principal, query: ActivityLogQuery) -> Select[Any]:
+async def activity_page(
+    session: AsyncSession, *, actor: Principal, query: ActivityLogQuery, page: PageRequest
+) -> PageResult:
     """Mine; admins see everyone's (and may filter by user_id)."""
+    statement = functools.partial(
+        _activity_statement, actor.is_admin, query.start is not None, query.end is not None
+    )
+    params = {ACTOR_PARAM: actor.user_id, _START: query.start, _END: query.end}
+    return await ACTIVITY.page_of(session, statement, query, page, params)
+
+
+_START, _END = "lms_start", "lms_end"
+
+
+@functools.lru_cache(maxsize=256)
+def _activity_statement(
+    is_admin: bool, from_start: bool, to_end: bool, shape: ListShape
+) -> Select[Any]:
     stmt = select(ActivityLog)
-    if not actor.is_admin:
-        stmt = stmt.where(ActivityLog.user_id == actor.user_id)
-    if query.start is not None:
-        stmt = stmt.where(ActivityLog.timestamp >= query.start)
-    if query.end is not None:
-        stmt = stmt.where(ActivityLog.timestamp < query.end)
-    return ACTIVITY.apply(stmt, query)
+    if not is_admin:
+        stmt = stmt.where(ActivityLog.user_id == bindparam(ACTOR_PARAM))
+    if from_start:
+        stmt = stmt.where(ActivityLog.timestamp >= bindparam(_START))
+    if to_end:
+        stmt = stmt.where(ActivityLog.timestamp < bindparam(_END))
+    return ACTIVITY.apply_shape(counted(stmt), shape)
 
 
 def check_auditor(actor: Principal) -> None:
@@ -192,14 +208,23 @@ def check_auditor(actor: Principal) -> None:
         raise PermissionDenied()
 
 
-def audit_query(actor: Principal, query: AuditLogQuery) -> Select[Any]:
+async def audit_page(
+    session: AsyncSession, *, actor: Principal, query: AuditLogQuery, page: PageRequest
+) -> PageResult:
     check_auditor(actor)
+    statement = functools.partial(_audit_statement, query.start is not None, query.end is not None)
+    params = {_START: query.start, _END: query.end}
+    return await AUDIT.page_of(session, statement, query, page, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _audit_statement(from_start: bool, to_end: bool, shape: ListShape) -> Select[Any]:
     stmt = select(AuditLog)
-    if query.start is not None:
-        stmt = stmt.where(AuditLog.timestamp >= query.start)
-    if query.end is not None:
-        stmt = stmt.where(AuditLog.timestamp < query.end)
-    return AUDIT.apply(stmt, query)
+    if from_start:
+        stmt = stmt.where(AuditLog.timestamp >= bindparam(_START))
+    if to_end:
+        stmt = stmt.where(AuditLog.timestamp < bindparam(_END))
+    return AUDIT.apply_shape(counted(stmt), shape)
 
 
 async def access_activity(session: AsyncSession, *, actor: Principal, log_id: int) -> ActivityLog:

@@ -3,13 +3,14 @@ it is asked for: by the checkout itself, or by every delivery of a Stripe webhoo
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import uuid
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, Select, delete, select, update
+from sqlalchemy import CursorResult, Select, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +21,7 @@ from models.courses.operations import access_course
 from models.errors import NotFound
 from models.fields import cents_to_money
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.logs.operations import record_activity
 from models.payments.schemas import OrderQuery
 from models.payments.tables import Order
@@ -88,14 +89,22 @@ ORDERS = Listing(
 )
 
 
-def orders_query(actor: Principal, query: OrderQuery) -> Select[Any]:
+async def order_page(
+    session: AsyncSession, *, actor: Principal, query: OrderQuery, page: PageRequest
+) -> PageResult:
     """Mine; admins see everyone's (and may filter by user_id)."""
+    of_user = not actor.is_admin or query.user_id is not None
+    params = {ACTOR_PARAM: actor.user_id if not actor.is_admin else query.user_id}
+    statement = functools.partial(_orders_statement, of_user)
+    return await ORDERS.page_of(session, statement, query, page, params)
+
+
+@functools.lru_cache(maxsize=256)
+def _orders_statement(of_user: bool, shape: ListShape) -> Select[Any]:
     stmt = select(Order).options(selectinload(Order.lines))
-    if not actor.is_admin:
-        stmt = stmt.where(Order.user_id == actor.user_id)
-    elif query.user_id is not None:
-        stmt = stmt.where(Order.user_id == query.user_id)
-    return ORDERS.apply(stmt, query)
+    if of_user:
+        stmt = stmt.where(Order.user_id == bindparam(ACTOR_PARAM))
+    return ORDERS.apply_shape(counted(stmt), shape)
 
 
 async def access_order(session: AsyncSession, *, actor: Principal, order_id: int) -> Order:

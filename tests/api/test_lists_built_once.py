@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from models.ai_chat.operations import _sessions_statement
 from models.courses.enrollments import _enrollments_statement
 from models.forums.operations import _forums_statement
 from models.groups.operations import _groups_statement, _members_statement
+from models.logs.operations import _activity_statement, _audit_statement
+from models.payments.orders import _orders_statement
 from tests.conftest import Api, Factory
 
 GROUPS = "/api/lms/groups/groups/"
@@ -104,3 +107,24 @@ async def test_another_filter_is_another_shape(api: Api, make: Factory) -> None:
 
     assert builds(_enrollments_statement) == 2
     assert (unfiltered, filtered, elsewhere) == (["student-1"], ["student-1"], [])
+
+
+@pytest.mark.parametrize(
+    ("path", "builder", "readers"),
+    [
+        ("/api/lms/ai_chat/sessions/", _sessions_statement, READERS),
+        ("/api/lms/activitylog/logs/", _activity_statement, READERS),
+        ("/api/lms/auditlog/logs/", _audit_statement, ("admin", "admin")),
+        ("/api/lms/payments/orders/", _orders_statement, READERS),
+    ],
+)
+async def test_a_second_reader_runs_the_statement_built_for_the_first(
+    api: Api, path: str, builder: Any, readers: tuple[str, str]
+) -> None:
+    builder.cache_clear()
+
+    for reader in readers:
+        reply = await api.get(path, as_=reader)
+        assert reply.status == 200, reply.body
+
+    assert builds(builder) == 1

@@ -6,7 +6,6 @@ from typing import Any
 
 from aiohttp import web
 
-from models.listing import paginate
 from models.people.names import with_people
 from models.schedules import operations as schedules
 from models.schedules import participants
@@ -73,8 +72,9 @@ async def list_schedules(request: web.Request) -> web.Response:
             session(request), actor=actor(request), query=query, window=window, page=page
         )
     else:
-        stmt = schedules.schedules_query(actor(request), query)
-        result = await paginate(session(request), stmt, page)
+        result = await schedules.schedule_page(
+            session(request), actor=actor(request), query=query, page=page
+        )
         views = await schedules.schedule_views(
             session(request), actor=actor(request), schedules=result.rows
         )

@@ -9,6 +9,7 @@ participants). Participants themselves live in `models.schedules.participants`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import uuid
 from collections.abc import Sequence
@@ -17,15 +18,34 @@ from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.errors import NotFound, PermissionDenied, ValidationFailed
 from models.groups.tables import GroupMember
 from models.identity import Principal
-from models.listing import Listing, PageRequest, PageResult, check_page_exists
+from models.listing import (
+    ACTOR_PARAM,
+    Listing,
+    ListShape,
+    PageRequest,
+    PageResult,
+    check_page_exists,
+    counted,
+)
 from models.logs.operations import record_activity_on
 from models.notifications.operations import notify_users
+from models.one_of import one_of
 from models.people.names import named, person_at
 from models.schedules.recurrence import RuleError, zone
 from models.schedules.schemas import ScheduleCreate, ScheduleQuery, ScheduleUpdate
@@ -55,7 +75,11 @@ Participant = ScheduleParticipant
 # Who sees what
 
 
-def my_groups(user_id: str) -> Select[Any]:
+# A user, as a value or as a bound parameter (in a statement built once for every reader).
+User = str | BindParameter[str]
+
+
+def my_groups(user_id: User) -> Select[Any]:
     return select(GroupMember.group_id).where(GroupMember.user_id == user_id)
 
 
@@ -70,7 +94,7 @@ def live() -> ColumnElement[bool]:
     return or_(Participant.via_group_id.is_(None), still_member)
 
 
-def participating(user_id: str) -> Select[Any]:
+def participating(user_id: User) -> Select[Any]:
     """Ids of the schedules the user is invited to, by name or through a group.
 
     An answer given through a group (`via_group_id`) grants nothing by itself: the group's
@@ -120,7 +144,7 @@ def _notify_participants(
     )
 
 
-def mine(user_id: str) -> ColumnElement[bool]:
+def mine(user_id: User) -> ColumnElement[bool]:
     """Schedules the user created or is invited to."""
     return or_(Schedule.created_by == user_id, Schedule.id.in_(participating(user_id)))
 
@@ -189,29 +213,32 @@ class ScheduleView:
         }
 
 
+_INVITATION_COUNTS = (
+    select(Participant.schedule_id, func.count())
+    .where(one_of(Participant.schedule_id, "ids"), Participant.via_group_id.is_(None))
+    .group_by(Participant.schedule_id)
+)
+_INVITED_WITH_MY_GROUPS = select(Participant.schedule_id).where(
+    one_of(Participant.schedule_id, "ids"),
+    Participant.group_id.in_(my_groups(bindparam(ACTOR_PARAM))),
+)
+_MY_ANSWERS = select(Participant.schedule_id, Participant.response_status).where(
+    one_of(Participant.schedule_id, "ids"), Participant.user_id == bindparam(ACTOR_PARAM), live()
+)
+
+
 async def _counts_and_answers(
     session: AsyncSession, actor: Principal, ids: Sequence[int]
 ) -> tuple[dict[int, int], dict[int, str]]:
     """Invitation counts and the actor's answers for these schedules: three queries."""
     if not ids:
         return {}, {}
-    count_rows = await session.execute(
-        select(Participant.schedule_id, func.count())
-        .where(Participant.schedule_id.in_(ids), Participant.via_group_id.is_(None))
-        .group_by(Participant.schedule_id)
-    )
+    params = {"ids": ids, ACTOR_PARAM: actor.user_id}
+    count_rows = await session.execute(_INVITATION_COUNTS, params)
     counts = {schedule_id: int(n) for schedule_id, n in count_rows.all()}
-    invited = await session.scalars(
-        select(Participant.schedule_id).where(
-            Participant.schedule_id.in_(ids), Participant.group_id.in_(my_groups(actor.user_id))
-        )
-    )
+    invited = await session.scalars(_INVITED_WITH_MY_GROUPS, params)
     answers = {schedule_id: "pending" for schedule_id in invited.all()}
-    own = await session.execute(
-        select(Participant.schedule_id, Participant.response_status).where(
-            Participant.schedule_id.in_(ids), Participant.user_id == actor.user_id, live()
-        )
-    )
+    own = await session.execute(_MY_ANSWERS, params)
     answers.update({schedule_id: status for schedule_id, status in own.all()})
     return counts, answers
 
@@ -241,12 +268,36 @@ async def schedule_view(
 # Listing
 
 
-def schedules_query(actor: Principal, query: ScheduleQuery) -> Select[Any]:
+async def schedule_page(
+    session: AsyncSession, *, actor: Principal, query: ScheduleQuery, page: PageRequest
+) -> PageResult:
     """The schedules I created or am invited to; an admin sees every schedule."""
+    statement = functools.partial(_schedules_statement, actor.is_admin)
+    return await SCHEDULES.page_of(session, statement, query, page, {ACTOR_PARAM: actor.user_id})
+
+
+def _visible_schedules(is_admin: bool) -> Select[Any]:
     stmt = select(Schedule)
-    if not actor.is_admin:
-        stmt = stmt.where(mine(actor.user_id))
-    return SCHEDULES.apply(stmt, query)
+    return stmt if is_admin else stmt.where(mine(bindparam(ACTOR_PARAM)))
+
+
+@functools.lru_cache(maxsize=256)
+def _schedules_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
+    return SCHEDULES.apply_shape(counted(_visible_schedules(is_admin)), shape)
+
+
+_LOW, _HIGH = "lms_window_start", "lms_window_end"
+
+
+@functools.lru_cache(maxsize=256)
+def _window_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
+    """Every schedule of `shape` with an occurrence that may overlap the window: series
+    ending before it or beginning after it are left out (in no order: they are merged)."""
+    return _visible_schedules(is_admin).where(
+        *SCHEDULES.where_shape(shape),
+        Schedule.start_time < bindparam(_HIGH),
+        or_(Schedule.series_end.is_(None), Schedule.series_end > bindparam(_LOW)),
+    )
 
 
 def window_of(query: ScheduleQuery) -> tuple[datetime, datetime] | None:
@@ -300,11 +351,11 @@ async def occurrence_page(
     bounded per schedule (its first occurrences) and per request: a window needing more
     work than a request may take is a 400 on `end`, the same for every page of it.
     """
-    low, high = window
-    stmt = schedules_query(actor, query).where(
-        Schedule.start_time < high, or_(Schedule.series_end.is_(None), Schedule.series_end > low)
-    )
-    candidates = (await session.scalars(stmt)).all()
+    shape = SCHEDULES.shape(query)
+    params = {**SCHEDULES.values(query, shape), ACTOR_PARAM: actor.user_id}
+    params[_LOW], params[_HIGH] = window
+    statement = _window_statement(actor.is_admin, shape)
+    candidates = (await session.scalars(statement, params)).all()
     budget = Budget()
     runs: list[tuple[Schedule, list[tuple[datetime, datetime]]]] = []
     try:

@@ -15,6 +15,7 @@ from models.forums.operations import _forums_statement
 from models.groups.operations import _groups_statement, _members_statement
 from models.logs.operations import _activity_statement, _audit_statement
 from models.payments.orders import _orders_statement
+from models.schedules.operations import _schedules_statement, _window_statement
 from tests.conftest import Api, Factory
 
 GROUPS = "/api/lms/groups/groups/"
@@ -22,6 +23,7 @@ MEMBERS = "/api/lms/groups/members/"
 FORUMS = "/api/lms/forum/forums/"
 ENROLLMENTS = "/api/lms/courses/enrollments/"
 READERS = ("student", "student2")
+WINDOW = "start=2027-01-01T00:00:00Z&end=2027-02-01T00:00:00Z"
 
 
 def builds(builder: Any) -> int:
@@ -116,6 +118,8 @@ async def test_another_filter_is_another_shape(api: Api, make: Factory) -> None:
         ("/api/lms/activitylog/logs/", _activity_statement, READERS),
         ("/api/lms/auditlog/logs/", _audit_statement, ("admin", "admin")),
         ("/api/lms/payments/orders/", _orders_statement, READERS),
+        ("/api/lms/schedule/schedules/", _schedules_statement, READERS),
+        (f"/api/lms/schedule/schedules/?{WINDOW}", _window_statement, READERS),
     ],
 )
 async def test_a_second_reader_runs_the_statement_built_for_the_first(

@@ -146,14 +146,16 @@ class Listing:
         query: BaseModel,
         page: PageRequest,
         params: Mapping[str, Any],
+        *,
+        whole_rows: bool = False,
     ) -> PageResult:
         """The page `query` asks for, of `statement(shape)`: a statement on bound parameters
         (`counted`, then `apply_shape`), which the caller builds once per shape and caches;
-        `params` are its own values beside the query's (`ACTOR_PARAM`, say)."""
+        `params` are its own values beside the query's (`ACTOR_PARAM`, say). The page holds
+        each row's entity, or with `whole_rows` the rows as they are (the total last)."""
         shape = self.shape(query)
-        return await paginate_built(
-            session, statement(shape), {**self.values(query, shape), **params}, page
-        )
+        values = {**self.values(query, shape), **params}
+        return await paginate_built(session, statement(shape), values, page, whole_rows=whole_rows)
 
     def values(self, query: BaseModel, shape: ListShape) -> dict[str, Any]:
         """The bound parameters of `shape`'s statement for this query."""
@@ -275,7 +277,12 @@ def counted(stmt: Select[Any]) -> Select[Any]:
 
 
 async def paginate_built(
-    session: AsyncSession, stmt: Select[Any], params: dict[str, Any], page: PageRequest
+    session: AsyncSession,
+    stmt: Select[Any],
+    params: dict[str, Any],
+    page: PageRequest,
+    *,
+    whole_rows: bool = False,
 ) -> PageResult:
     """As `paginate`, for a statement built once per shape: `counted`, then sliced by
     `Listing.apply_shape`; `params` are its values (`Listing.values` and the caller's).
@@ -283,7 +290,7 @@ async def paginate_built(
     if page.past_any_database:
         return count_on_rows((), page)
     rows = (await session.execute(stmt, {**params, **page.params()})).all()
-    return _entities(rows, page)
+    return count_on_rows(rows, page) if whole_rows else _entities(rows, page)
 
 
 def _entities(rows: Sequence[Row[Any]], page: PageRequest) -> PageResult:

@@ -88,8 +88,9 @@ async def list_assignments(request: web.Request) -> web.Response:
     """List the assignments I may see (`course`, `lesson`, `is_published`): my courses'
     as their instructor, the published ones of the courses I am enrolled in."""
     query = read_query(request, AssignmentQuery)
-    stmt = assignments.assignments_query(actor(request), query)
-    result = await paginate(session(request), stmt, page_request(request))
+    result = await assignments.assignment_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
+    )
     rows = [_assignment_row(a) for a in result.rows]
     return ok(page_body(request, result, rows))
 

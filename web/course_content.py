@@ -34,7 +34,6 @@ from models.courses.schemas import (
 )
 from models.courses.tables import Course, Lesson
 from models.errors import PermissionDenied
-from models.listing import paginate_rows
 from models.validation import check_changes
 from web.enrollments import enrollment_body
 from web.handlers import (
@@ -190,8 +189,9 @@ async def delete_module(request: web.Request) -> web.Response:
 async def list_lessons(request: web.Request) -> web.Response:
     """List lessons; content only for enrollees, the instructor and admins."""
     query = read_query(request, LessonQuery)
-    stmt = structure.lessons_query(actor(request), query)
-    result = await paginate_rows(session(request), stmt, page_request(request))
+    result = await structure.lesson_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
+    )
     rows = [
         lesson_body(lesson, with_content=bool(readable), completed_at=completed_at)
         for lesson, completed_at, readable, _ in result.rows

@@ -46,8 +46,9 @@ async def _message_body(request: web.Request, message: Message) -> dict[str, Any
 async def list_messages(request: web.Request) -> web.Response:
     """List what I sent or received (`box`, `unread`, `with`, `group_id`), newest first."""
     query = read_query(request, MessageQuery)
-    stmt = queries.messages_query(actor(request), query)
-    result = await paginate(session(request), stmt, page_request(request))
+    result = await queries.message_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
+    )
     views = await queries.message_views(
         session(request), actor=actor(request), messages=result.rows
     )

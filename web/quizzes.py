@@ -71,8 +71,9 @@ async def list_quizzes(request: web.Request) -> web.Response:
     """List the quizzes I may see (`course`, `lesson`): a course's instructor and admins
     every one, its enrollees the published ones."""
     query = read_query(request, QuizQuery)
-    stmt = quizzes.quizzes_query(actor(request), query)
-    result = await paginate_rows(session(request), stmt, page_request(request))
+    result = await quizzes.quiz_page(
+        session(request), actor=actor(request), query=query, page=page_request(request)
+    )
     views = [quizzes.QuizView.of(row) for row in result.rows]
     return ok(page_body(request, result, [render(QuizRead, v.fields()) for v in views]))
 

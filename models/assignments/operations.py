@@ -7,10 +7,11 @@ Each assignment is a gradebook item (`models/grades/record.py`), kept up to date
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.assignments.schemas import AssignmentCreate, AssignmentQuery, AssignmentUpdate
@@ -22,7 +23,7 @@ from models.courses.tables import Course, Enrollment, Lesson
 from models.errors import NotFound, ValidationFailed, invalid_pk
 from models.grades import record as gradebook
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.validation import check_changes
 
 KIND = "assignment"
@@ -50,22 +51,29 @@ ASSIGNMENTS = Listing(
 
 def enrolled_in(actor: Principal, course_id: Any) -> ColumnElement[bool]:
     """The actor is an active enrollee of the course (a column or a value)."""
+    return _enrolled(actor.user_id, course_id)
+
+
+def _enrolled(user: Any, course_id: Any) -> ColumnElement[bool]:
     return exists().where(
         Enrollment.course_id == course_id,
-        Enrollment.user_id == actor.user_id,
+        Enrollment.user_id == user,
         Enrollment.is_active.is_(True),
     )
 
 
 def visible_assignments(actor: Principal) -> ColumnElement[bool]:
     """The condition on `Assignment` that the actor may see it."""
-    if actor.is_admin:
+    return _visible(actor.is_admin, actor.user_id)
+
+
+def _visible(is_admin: bool, user: Any) -> ColumnElement[bool]:
+    """`visible_assignments` for a user given as a value or as a bound parameter."""
+    if is_admin:
         return true()
-    managed = Assignment.course_id.in_(
-        select(Course.id).where(Course.instructor_id == actor.user_id)
-    )
+    managed = Assignment.course_id.in_(select(Course.id).where(Course.instructor_id == user))
     return or_(
-        managed, and_(Assignment.is_published.is_(True), enrolled_in(actor, Assignment.course_id))
+        managed, and_(Assignment.is_published.is_(True), _enrolled(user, Assignment.course_id))
     )
 
 
@@ -101,8 +109,17 @@ async def access_assignment(
     return assignment, course
 
 
-def assignments_query(actor: Principal, query: AssignmentQuery) -> Select[Any]:
-    return ASSIGNMENTS.apply(select(Assignment).where(visible_assignments(actor)), query)
+async def assignment_page(
+    session: AsyncSession, *, actor: Principal, query: AssignmentQuery, page: PageRequest
+) -> PageResult:
+    statement = functools.partial(_assignments_statement, actor.is_admin)
+    return await ASSIGNMENTS.page_of(session, statement, query, page, {ACTOR_PARAM: actor.user_id})
+
+
+@functools.lru_cache(maxsize=256)
+def _assignments_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
+    stmt = select(Assignment).where(_visible(is_admin, bindparam(ACTOR_PARAM)))
+    return ASSIGNMENTS.apply_shape(counted(stmt), shape)
 
 
 # Changes

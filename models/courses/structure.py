@@ -9,12 +9,24 @@ and a 404 for a resource or a file, as for something that does not exist.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -38,11 +50,17 @@ from models.courses.tables import (
     LessonResource,
     Module,
 )
-from models.courses.visibility import can_change_course, course_visible, visible_courses
+from models.courses.visibility import (
+    COURSES,
+    can_change_course,
+    course_visible,
+    visible_courses,
+    visible_in,
+)
 from models.errors import NotFound, PermissionDenied, ValidationFailed, invalid_pk
 from models.grades.tables import GradeItem
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.notifications.operations import Enrollees, notify_users
 from models.quizzes.tables import Quiz
 from models.settings import Settings
@@ -214,26 +232,32 @@ _MY_ENROLLMENT = aliased(Enrollment, name="my_enrollment")
 _MY_COMPLETION = aliased(LessonCompletion, name="my_completion")
 
 
-def lessons_query(actor: Principal, query: LessonQuery) -> Select[Any]:
+async def lesson_page(
+    session: AsyncSession, *, actor: Principal, query: LessonQuery, page: PageRequest
+) -> PageResult:
     """Rows of (lesson, when the actor completed it or None, whether the actor may read its
-    content): the actor's enrollment and completion are LEFT JOINed in (at most one row of
-    each per lesson), so a page is one statement however many lessons it holds."""
+    content, the total): the actor's enrollment and completion are LEFT JOINed in (at most
+    one row of each per lesson), so a page is one statement however many lessons it holds."""
+    statement = functools.partial(_lessons_statement, actor.is_admin)
+    params = {ACTOR_PARAM: actor.user_id}
+    return await LESSONS.page_of(session, statement, query, page, params, whole_rows=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _lessons_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
+    me: BindParameter[str] = bindparam(ACTOR_PARAM)
     mine, done = _MY_ENROLLMENT, _MY_COMPLETION
-    readable = (
-        true()
-        if actor.is_admin
-        else or_(Course.instructor_id == actor.user_id, mine.is_active.is_(True))
-    )
+    readable = true() if is_admin else or_(Course.instructor_id == me, mine.is_active.is_(True))
     columns: tuple[Any, ...] = (Lesson, done.completed_at, readable.label("readable"))
     stmt = (
         select(*columns)
         .join(Course, Course.id == Lesson.course_id)
         .join(Module, Module.id == Lesson.module_id)
-        .outerjoin(mine, and_(mine.course_id == Lesson.course_id, mine.user_id == actor.user_id))
+        .outerjoin(mine, and_(mine.course_id == Lesson.course_id, mine.user_id == me))
         .outerjoin(done, and_(done.enrollment_id == mine.id, done.lesson_id == Lesson.id))
-        .where(visible_courses(actor))
+        .where(visible_in(COURSES, is_admin=is_admin, user=me))
     )
-    return LESSONS.apply(stmt, query)
+    return LESSONS.apply_shape(counted(stmt), shape)
 
 
 @dataclass(frozen=True, slots=True)

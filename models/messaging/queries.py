@@ -14,12 +14,14 @@ Lists, counts and conversations are therefore each a bounded number of queries.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     Subquery,
@@ -37,13 +39,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.groups.tables import GroupMember
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.messaging.schemas import MessageFilters
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
 from models.one_of import one_of
 from models.people.names import PersonFields, named, person_at
 
 Columns = TypeVarTuple("Columns")
+# A user, as a value or as a bound parameter (in a statement built once for every reader).
+User = str | BindParameter[str]
 MESSAGES = Listing(
     ordering={"created_at": Message.created_at, "id": Message.id},
     default=(Message.created_at.desc(),),
@@ -54,7 +58,7 @@ LAST_ID = "last_id"
 CONVERSATIONS = Listing(default=(column(LAST_ID).desc(),))
 
 
-def scoped(stmt: Select[*Columns], me: str) -> Select[*Columns]:
+def scoped(stmt: Select[*Columns], me: User) -> Select[*Columns]:
     """Join my receipt and my membership of the message's group to each message."""
     return stmt.outerjoin(
         ReadReceipt, and_(ReadReceipt.message_id == Message.id, ReadReceipt.user_id == me)
@@ -63,7 +67,7 @@ def scoped(stmt: Select[*Columns], me: str) -> Select[*Columns]:
     )
 
 
-def visible(me: str) -> ColumnElement[bool]:
+def visible(me: User) -> ColumnElement[bool]:
     return or_(
         Message.recipient_id == me,
         and_(Message.message_type == DIRECT, Message.sender_id == me),
@@ -71,13 +75,13 @@ def visible(me: str) -> ColumnElement[bool]:
     )
 
 
-def received(me: str) -> ColumnElement[bool]:
+def received(me: User) -> ColumnElement[bool]:
     return and_(
         Message.sender_id != me, or_(Message.recipient_id == me, GroupMember.id.is_not(None))
     )
 
 
-def unread(me: str) -> ColumnElement[bool]:
+def unread(me: User) -> ColumnElement[bool]:
     # Comparisons with NULL are NULL, not false: callers needing a negation use unread_flag.
     return and_(
         received(me),
@@ -86,13 +90,13 @@ def unread(me: str) -> ColumnElement[bool]:
     )
 
 
-def unread_flag(me: str) -> ColumnElement[int]:
+def unread_flag(me: User) -> ColumnElement[int]:
     """1 for a message unread by me, else 0 (never NULL)."""
     return case((unread(me), 1), else_=0)
 
 
 def conversation_filter(
-    me: str, *, with_user: str | None, group_id: int | None
+    me: User, *, with_user: User | None, group_id: int | BindParameter[int] | None
 ) -> list[ColumnElement[bool]]:
     """`with`: my direct messages with that user; `group_id`: that group's messages."""
     clauses: list[ColumnElement[bool]] = []
@@ -108,19 +112,42 @@ def conversation_filter(
     return clauses
 
 
-def messages_query(actor: Principal, query: MessageFilters) -> Select[Any]:
+async def message_page(
+    session: AsyncSession, *, actor: Principal, query: MessageFilters, page: PageRequest
+) -> PageResult:
     """What I sent or received, newest first; `box`, `unread`, `with`, `group_id` narrow it."""
-    me = actor.user_id
-    stmt = scoped(select(Message), me).where(
-        visible(me), *conversation_filter(me, with_user=query.with_user, group_id=query.group_id)
+    statement = functools.partial(
+        _messages_statement,
+        query.box,
+        query.unread,
+        query.with_user is not None,
+        query.group_id is not None,
     )
-    if query.box == "inbox":
+    params = {ACTOR_PARAM: actor.user_id, _WITH: query.with_user, _GROUP: query.group_id}
+    return await MESSAGES.page_of(session, statement, query, page, params)
+
+
+_WITH, _GROUP = "lms_with", "lms_group"
+
+
+@functools.lru_cache(maxsize=256)
+def _messages_statement(
+    box: str | None, unread: bool | None, with_user: bool, in_group: bool, shape: ListShape
+) -> Select[Any]:
+    me: BindParameter[str] = bindparam(ACTOR_PARAM)
+    narrowed = conversation_filter(
+        me,
+        with_user=bindparam(_WITH) if with_user else None,
+        group_id=bindparam(_GROUP) if in_group else None,
+    )
+    stmt = scoped(select(Message), me).where(visible(me), *narrowed)
+    if box == "inbox":
         stmt = stmt.where(received(me))
-    elif query.box == "sent":
+    elif box == "sent":
         stmt = stmt.where(Message.sender_id == me)
-    if query.unread is not None:
-        stmt = stmt.where(unread_flag(me) == (1 if query.unread else 0))
-    return MESSAGES.apply(stmt, query)
+    if unread is not None:
+        stmt = stmt.where(unread_flag(me) == (1 if unread else 0))
+    return MESSAGES.apply_shape(counted(stmt), shape)
 
 
 async def unread_counts(

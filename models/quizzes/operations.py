@@ -12,22 +12,34 @@ its questions changes (its maximum is the sum of the questions' points), removed
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.courses.operations import check_published_item, row_with_course
 from models.courses.structure import access_parent_lesson
 from models.courses.tables import Course, Enrollment
-from models.courses.visibility import can_change_course, course_visible, visible_courses
+from models.courses.visibility import COURSES, can_change_course, course_visible, visible_in
 from models.errors import NotFound, ValidationFailed, invalid_pk
 from models.grades import record
 from models.identity import Principal
-from models.listing import Listing
+from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
 from models.quizzes.schemas import QuestionCreate, QuestionQuery, QuizCreate, QuizQuery
 from models.quizzes.scoring import question_problems
 from models.quizzes.tables import Quiz, QuizQuestion
@@ -49,15 +61,16 @@ QUESTIONS = Listing(
 # Who sees a quiz
 
 
-def _teaches(actor: Principal) -> ColumnElement[bool]:
-    """The condition on `Course` that the actor changes it (its instructor, admins)."""
-    return true() if actor.is_admin else Course.instructor_id == actor.user_id
+def _teaches(is_admin: bool, user: Any) -> ColumnElement[bool]:
+    """The condition on `Course` that the user changes it (its instructor, admins); `user`
+    a value or a bound parameter, as for `_enrolled`."""
+    return true() if is_admin else Course.instructor_id == user
 
 
-def _enrolled(actor: Principal) -> ColumnElement[bool]:
+def _enrolled(user: Any) -> ColumnElement[bool]:
     return exists().where(
         Enrollment.course_id == Course.id,
-        Enrollment.user_id == actor.user_id,
+        Enrollment.user_id == user,
         Enrollment.is_active.is_(True),
     )
 
@@ -96,7 +109,7 @@ async def _accessed(
     for_change: bool,
     also: tuple[Any, ...] = (),
 ) -> Any:
-    found = await row_with_course(session, Quiz, quiz_id, _enrolled(actor), *also)
+    found = await row_with_course(session, Quiz, quiz_id, _enrolled(actor.user_id), *also)
     if found is None or not course_visible(actor, found[1]):
         raise NotFound()
     quiz, course, enrolled = found[:3]
@@ -106,18 +119,28 @@ async def _accessed(
     return found
 
 
-def quizzes_query(actor: Principal, query: QuizQuery) -> Select[Any]:
+async def quiz_page(
+    session: AsyncSession, *, actor: Principal, query: QuizQuery, page: PageRequest
+) -> PageResult:
     """The quizzes the actor sees, each row with its question count and maximum points
-    (`QuizView.of`)."""
+    (`QuizView.of`) and the total."""
+    statement = functools.partial(_quizzes_statement, actor.is_admin)
+    params = {ACTOR_PARAM: actor.user_id}
+    return await QUIZZES.page_of(session, statement, query, page, params, whole_rows=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _quizzes_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
+    me: BindParameter[str] = bindparam(ACTOR_PARAM)
     stmt = (
         select(Quiz, _QUESTION_COUNT, _MAX_POINTS)
         .join(Course, Course.id == Quiz.course_id)
         .where(
-            visible_courses(actor),
-            or_(_teaches(actor), and_(Quiz.is_published.is_(True), _enrolled(actor))),
+            visible_in(COURSES, is_admin=is_admin, user=me),
+            or_(_teaches(is_admin, me), and_(Quiz.is_published.is_(True), _enrolled(me))),
         )
     )
-    return QUIZZES.apply(stmt, query)
+    return QUIZZES.apply_shape(counted(stmt), shape)
 
 
 # What a response adds to a quiz, as columns beside it: a list reads them with its page.
@@ -148,7 +171,7 @@ class QuizView:
 
     @classmethod
     def of(cls, row: Any) -> QuizView:
-        """A row of `quizzes_query`: the quiz, its question count, its maximum points."""
+        """A row of `quiz_page`: the quiz, its question count, its maximum points."""
         return cls(row[0], int(row[1]), float(row[2] or 0.0))
 
     def fields(self) -> dict[str, Any]:
@@ -278,7 +301,7 @@ def questions_query(actor: Principal, query: QuestionQuery) -> Select[Any]:
         select(QuizQuestion)
         .join(Quiz, Quiz.id == QuizQuestion.quiz_id)
         .join(Course, Course.id == Quiz.course_id)
-        .where(_teaches(actor))
+        .where(_teaches(actor.is_admin, actor.user_id))
     )
     return QUESTIONS.apply(stmt, query)
 

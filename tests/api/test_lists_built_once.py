@@ -10,11 +10,15 @@ from typing import Any
 import pytest
 
 from models.ai_chat.operations import _sessions_statement
+from models.assignments.operations import _assignments_statement
 from models.courses.enrollments import _enrollments_statement
+from models.courses.structure import _lessons_statement
 from models.forums.operations import _forums_statement
 from models.groups.operations import _groups_statement, _members_statement
 from models.logs.operations import _activity_statement, _audit_statement
+from models.messaging.queries import _messages_statement
 from models.payments.orders import _orders_statement
+from models.quizzes.operations import _quizzes_statement
 from models.schedules.operations import _schedules_statement, _window_statement
 from tests.conftest import Api, Factory
 
@@ -120,6 +124,10 @@ async def test_another_filter_is_another_shape(api: Api, make: Factory) -> None:
         ("/api/lms/payments/orders/", _orders_statement, READERS),
         ("/api/lms/schedule/schedules/", _schedules_statement, READERS),
         (f"/api/lms/schedule/schedules/?{WINDOW}", _window_statement, READERS),
+        ("/api/lms/messaging/messages/?box=inbox", _messages_statement, READERS),
+        ("/api/lms/courses/lessons/", _lessons_statement, READERS),
+        ("/api/lms/courses/quizzes/", _quizzes_statement, READERS),
+        ("/api/lms/courses/assignments/", _assignments_statement, READERS),
     ],
 )
 async def test_a_second_reader_runs_the_statement_built_for_the_first(

@@ -3,8 +3,9 @@
 A `Listing` names what a collection's query string may ask for (equality filters, searched
 columns, `?ordering=` names, the order without one). `apply` gives the statement with the
 values in it; `shape`, `apply_shape` and `values` give the same statement with bound
-parameters instead, built once per shape and cached by whoever holds it (the course list),
-so SQLAlchemy's compiled cache and the driver's prepared statements are hit on every request.
+parameters instead, built once per shape and cached by whoever holds it (`page_of` runs
+it), so no statement is built per request, and SQLAlchemy's compiled cache and the
+driver's prepared statements are hit on every request.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ SEARCH_PARAM = "lms_search"
 ACTOR_PARAM = "lms_actor"  # who asks, in statements built once for every reader
 LIMIT_PARAM = "lms_page_limit"
 OFFSET_PARAM = "lms_page_offset"
+# A user id as a value, or as a bound parameter (`ACTOR_PARAM`) in a statement built once.
+UserRef = str | BindParameter[str]
 # `?ordering=` as (name, descending) pairs, in the order asked.
 OrderKeys = tuple[tuple[str, bool], ...]
 # What an ORDER BY takes: a column, mapped or not, or a column's asc()/desc().
@@ -266,13 +269,14 @@ async def paginate(session: AsyncSession, stmt: Select[Any], page: PageRequest) 
         total = await _count(session, stmt, page)
         rows = (await session.execute(_sliced(stmt, page))).scalars().all()
         return PageResult(count=total, rows=rows, page=page)
-    counted = (await session.execute(_sliced(stmt.add_columns(_TOTAL), page))).all()
-    return _entities(counted, page)
+    rows = (await session.execute(_sliced(counted(stmt), page))).all()
+    return _entities(rows, page)
 
 
 def counted(stmt: Select[Any]) -> Select[Any]:
-    """`stmt` (of one entity, not DISTINCT) with the total riding on each row, as `paginate`
-    adds it: for a statement built once (`Listing.apply_shape`), run by `paginate_built`."""
+    """`stmt` (not DISTINCT) with the total riding on each row as its last column, as
+    `paginate` adds it: for a statement built once (`Listing.apply_shape`), run by
+    `paginate_built`."""
     return stmt.add_columns(_TOTAL)
 
 
@@ -304,7 +308,7 @@ async def paginate_rows(session: AsyncSession, stmt: Select[Any], page: PageRequ
     the total still riding as their last column."""
     if page.past_any_database:
         return count_on_rows((), page)
-    rows = (await session.execute(_sliced(stmt.add_columns(_TOTAL), page))).all()
+    rows = (await session.execute(_sliced(counted(stmt), page))).all()
     return count_on_rows(rows, page)
 
 

@@ -2,10 +2,11 @@
 
 SQLAlchemy's `in_(values)` puts each value in the statement, rendered again at every
 execution ("post-compile") and, on PostgreSQL, prepared again for every new count of values.
-`one_of(column, "name")` takes the list at execution (`session.execute(stmt, {"name":
-[...]})`): on PostgreSQL it is `column = ANY($1)`, one array parameter and one prepared
-statement whatever the list's length; elsewhere (SQLite) an expanding `IN`. A statement
-holding it can live at module level: no building, cache key or post-compile per request.
+`one_of(column, "name")` takes the values at execution, as a list (asyncpg takes no set
+for an array): `session.execute(stmt, {"name": [...]})`. On PostgreSQL it is `column =
+ANY($1)`, one array parameter and one prepared statement whatever the list's length;
+elsewhere (SQLite) an expanding `IN`. A statement holding it can live at module level: no
+building, cache key or post-compile per request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import coercions, roles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import InternalTraversal
 
 
@@ -35,6 +37,11 @@ class OneOf(ColumnElement[bool]):
     def __init__(self, column: Any, name: str) -> None:
         self.column: ColumnElement[Any] = coercions.expect(roles.ExpressionElementRole, column)
         self.name = name
+
+    @property
+    def _from_objects(self) -> list[FromClause]:
+        # The column's table, so that a SELECT naming only other columns still has it.
+        return self.column._from_objects
 
 
 def one_of(column: Any, name: str) -> OneOf:

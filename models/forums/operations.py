@@ -212,6 +212,9 @@ async def forum_view(session: AsyncSession, *, forum: Forum) -> ForumView:
 # Lists and changes
 
 
+_GROUP = "lms_group"
+
+
 async def forum_page(
     session: AsyncSession, *, actor: Principal, query: ForumQuery, page: PageRequest
 ) -> PageResult:
@@ -219,9 +222,6 @@ async def forum_page(
     statement = functools.partial(_forums_statement, actor.is_admin, query.group is not None)
     params = {ACTOR_PARAM: actor.user_id, _GROUP: query.group}
     return await FORUMS.page_of(session, statement, query, page, params)
-
-
-_GROUP = "lms_group"
 
 
 @functools.lru_cache(maxsize=256)

@@ -174,7 +174,7 @@ _MEMBER_COUNTS = (
     .group_by(GroupMember.group_id)
 )
 _ROLES_OF = select(GroupMember.group_id, GroupMember.role).where(
-    one_of(GroupMember.group_id, "ids"), GroupMember.user_id == bindparam("user_id")
+    one_of(GroupMember.group_id, "ids"), GroupMember.user_id == bindparam(ACTOR_PARAM)
 )
 
 
@@ -189,7 +189,7 @@ async def group_views(
     if ids:
         count_rows = await session.execute(_MEMBER_COUNTS, {"ids": ids})
         counts = {group_id: int(n) for group_id, n in count_rows.all()}
-        role_rows = await session.execute(_ROLES_OF, {"ids": ids, "user_id": actor.user_id})
+        role_rows = await session.execute(_ROLES_OF, {"ids": ids, ACTOR_PARAM: actor.user_id})
         roles = {group_id: role for group_id, role in role_rows.all()}
     return [GroupView(g, counts.get(g.id, 0), roles.get(g.id)) for g in groups]
 

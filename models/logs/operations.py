@@ -174,6 +174,9 @@ AUDIT = Listing(
 )
 
 
+_START, _END = "lms_start", "lms_end"
+
+
 async def activity_page(
     session: AsyncSession, *, actor: Principal, query: ActivityLogQuery, page: PageRequest
 ) -> PageResult:
@@ -183,9 +186,6 @@ async def activity_page(
     )
     params = {ACTOR_PARAM: actor.user_id, _START: query.start, _END: query.end}
     return await ACTIVITY.page_of(session, statement, query, page, params)
-
-
-_START, _END = "lms_start", "lms_end"
 
 
 @functools.lru_cache(maxsize=256)

@@ -39,15 +39,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.groups.tables import GroupMember
 from models.identity import Principal
-from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
+from models.listing import (
+    ACTOR_PARAM,
+    Listing,
+    ListShape,
+    PageRequest,
+    PageResult,
+    UserRef,
+    counted,
+)
 from models.messaging.schemas import MessageFilters
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
 from models.one_of import one_of
 from models.people.names import PersonFields, named, person_at
 
 Columns = TypeVarTuple("Columns")
-# A user, as a value or as a bound parameter (in a statement built once for every reader).
-User = str | BindParameter[str]
 MESSAGES = Listing(
     ordering={"created_at": Message.created_at, "id": Message.id},
     default=(Message.created_at.desc(),),
@@ -58,7 +64,7 @@ LAST_ID = "last_id"
 CONVERSATIONS = Listing(default=(column(LAST_ID).desc(),))
 
 
-def scoped(stmt: Select[*Columns], me: User) -> Select[*Columns]:
+def scoped(stmt: Select[*Columns], me: UserRef) -> Select[*Columns]:
     """Join my receipt and my membership of the message's group to each message."""
     return stmt.outerjoin(
         ReadReceipt, and_(ReadReceipt.message_id == Message.id, ReadReceipt.user_id == me)
@@ -67,7 +73,7 @@ def scoped(stmt: Select[*Columns], me: User) -> Select[*Columns]:
     )
 
 
-def visible(me: User) -> ColumnElement[bool]:
+def visible(me: UserRef) -> ColumnElement[bool]:
     return or_(
         Message.recipient_id == me,
         and_(Message.message_type == DIRECT, Message.sender_id == me),
@@ -75,13 +81,13 @@ def visible(me: User) -> ColumnElement[bool]:
     )
 
 
-def received(me: User) -> ColumnElement[bool]:
+def received(me: UserRef) -> ColumnElement[bool]:
     return and_(
         Message.sender_id != me, or_(Message.recipient_id == me, GroupMember.id.is_not(None))
     )
 
 
-def unread(me: User) -> ColumnElement[bool]:
+def unread(me: UserRef) -> ColumnElement[bool]:
     # Comparisons with NULL are NULL, not false: callers needing a negation use unread_flag.
     return and_(
         received(me),
@@ -90,13 +96,13 @@ def unread(me: User) -> ColumnElement[bool]:
     )
 
 
-def unread_flag(me: User) -> ColumnElement[int]:
+def unread_flag(me: UserRef) -> ColumnElement[int]:
     """1 for a message unread by me, else 0 (never NULL)."""
     return case((unread(me), 1), else_=0)
 
 
 def conversation_filter(
-    me: User, *, with_user: User | None, group_id: int | BindParameter[int] | None
+    me: UserRef, *, with_user: UserRef | None, group_id: int | BindParameter[int] | None
 ) -> list[ColumnElement[bool]]:
     """`with`: my direct messages with that user; `group_id`: that group's messages."""
     clauses: list[ColumnElement[bool]] = []
@@ -110,6 +116,9 @@ def conversation_filter(
     if group_id is not None:
         clauses.append(Message.group_id == group_id)
     return clauses
+
+
+_WITH, _GROUP = "lms_with", "lms_group"
 
 
 async def message_page(
@@ -127,12 +136,9 @@ async def message_page(
     return await MESSAGES.page_of(session, statement, query, page, params)
 
 
-_WITH, _GROUP = "lms_with", "lms_group"
-
-
 @functools.lru_cache(maxsize=256)
 def _messages_statement(
-    box: str | None, unread: bool | None, with_user: bool, in_group: bool, shape: ListShape
+    box: str | None, unread_only: bool | None, with_user: bool, in_group: bool, shape: ListShape
 ) -> Select[Any]:
     me: BindParameter[str] = bindparam(ACTOR_PARAM)
     narrowed = conversation_filter(
@@ -145,8 +151,8 @@ def _messages_statement(
         stmt = stmt.where(received(me))
     elif box == "sent":
         stmt = stmt.where(Message.sender_id == me)
-    if unread is not None:
-        stmt = stmt.where(unread_flag(me) == (1 if unread else 0))
+    if unread_only is not None:
+        stmt = stmt.where(unread_flag(me) == (1 if unread_only else 0))
     return MESSAGES.apply_shape(counted(stmt), shape)
 
 
@@ -208,12 +214,15 @@ _RECEIPTS = (
     .join(Message, Message.id == ReadReceipt.message_id)
     .where(
         one_of(ReadReceipt.message_id, "ids"),
-        or_(ReadReceipt.user_id == bindparam("me"), ReadReceipt.user_id == Message.recipient_id),
+        or_(
+            ReadReceipt.user_id == bindparam(ACTOR_PARAM),
+            ReadReceipt.user_id == Message.recipient_id,
+        ),
     )
 )
 # When I joined each of the groups `ids`.
 _JOINED = select(GroupMember.group_id, GroupMember.joined_at).where(
-    one_of(GroupMember.group_id, "ids"), GroupMember.user_id == bindparam("me")
+    one_of(GroupMember.group_id, "ids"), GroupMember.user_id == bindparam(ACTOR_PARAM)
 )
 _MESSAGES = select(Message).where(one_of(Message.id, "ids"))
 
@@ -229,10 +238,10 @@ async def message_views(
     receipts: dict[tuple[int, str], datetime] = {}
     joined: dict[int, datetime] = {}
     if ids:
-        receipt_rows = await session.execute(_RECEIPTS, {"ids": ids, "me": me})
+        receipt_rows = await session.execute(_RECEIPTS, {"ids": ids, ACTOR_PARAM: me})
         receipts = {(mid, user): at for mid, user, at in receipt_rows.all()}
     if group_ids:
-        member_rows = await session.execute(_JOINED, {"ids": list(group_ids), "me": me})
+        member_rows = await session.execute(_JOINED, {"ids": list(group_ids), ACTOR_PARAM: me})
         joined = {group_id: at for group_id, at in member_rows.all()}
     return [_view(m, me, receipts, joined) for m in messages]
 

@@ -21,7 +21,7 @@ from models.courses.operations import access_course
 from models.errors import NotFound
 from models.fields import cents_to_money
 from models.identity import Principal
-from models.listing import ACTOR_PARAM, Listing, ListShape, PageRequest, PageResult, counted
+from models.listing import Listing, ListShape, PageRequest, PageResult, counted
 from models.logs.operations import record_activity
 from models.payments.schemas import OrderQuery
 from models.payments.tables import Order
@@ -89,12 +89,15 @@ ORDERS = Listing(
 )
 
 
+_OWNER = "lms_owner"  # the user whose orders are listed: the reader, or whom an admin asks for
+
+
 async def order_page(
     session: AsyncSession, *, actor: Principal, query: OrderQuery, page: PageRequest
 ) -> PageResult:
     """Mine; admins see everyone's (and may filter by user_id)."""
     of_user = not actor.is_admin or query.user_id is not None
-    params = {ACTOR_PARAM: actor.user_id if not actor.is_admin else query.user_id}
+    params = {_OWNER: query.user_id if actor.is_admin else actor.user_id}
     statement = functools.partial(_orders_statement, of_user)
     return await ORDERS.page_of(session, statement, query, page, params)
 
@@ -103,7 +106,7 @@ async def order_page(
 def _orders_statement(of_user: bool, shape: ListShape) -> Select[Any]:
     stmt = select(Order).options(selectinload(Order.lines))
     if of_user:
-        stmt = stmt.where(Order.user_id == bindparam(ACTOR_PARAM))
+        stmt = stmt.where(Order.user_id == bindparam(_OWNER))
     return ORDERS.apply_shape(counted(stmt), shape)
 
 

@@ -13,13 +13,12 @@ import functools
 import heapq
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import repeat
 from typing import Any
 
 from sqlalchemy import (
-    BindParameter,
     ColumnElement,
     Select,
     and_,
@@ -40,6 +39,7 @@ from models.listing import (
     ListShape,
     PageRequest,
     PageResult,
+    UserRef,
     check_page_exists,
     counted,
 )
@@ -75,11 +75,7 @@ Participant = ScheduleParticipant
 # Who sees what
 
 
-# A user, as a value or as a bound parameter (in a statement built once for every reader).
-User = str | BindParameter[str]
-
-
-def my_groups(user_id: User) -> Select[Any]:
+def my_groups(user_id: UserRef) -> Select[Any]:
     return select(GroupMember.group_id).where(GroupMember.user_id == user_id)
 
 
@@ -94,7 +90,7 @@ def live() -> ColumnElement[bool]:
     return or_(Participant.via_group_id.is_(None), still_member)
 
 
-def participating(user_id: User) -> Select[Any]:
+def participating(user_id: UserRef) -> Select[Any]:
     """Ids of the schedules the user is invited to, by name or through a group.
 
     An answer given through a group (`via_group_id`) grants nothing by itself: the group's
@@ -144,7 +140,7 @@ def _notify_participants(
     )
 
 
-def mine(user_id: User) -> ColumnElement[bool]:
+def mine(user_id: UserRef) -> ColumnElement[bool]:
     """Schedules the user created or is invited to."""
     return or_(Schedule.created_by == user_id, Schedule.id.in_(participating(user_id)))
 
@@ -268,6 +264,9 @@ async def schedule_view(
 # Listing
 
 
+_LOW, _HIGH = "lms_window_start", "lms_window_end"
+
+
 async def schedule_page(
     session: AsyncSession, *, actor: Principal, query: ScheduleQuery, page: PageRequest
 ) -> PageResult:
@@ -284,9 +283,6 @@ def _visible_schedules(is_admin: bool) -> Select[Any]:
 @functools.lru_cache(maxsize=256)
 def _schedules_statement(is_admin: bool, shape: ListShape) -> Select[Any]:
     return SCHEDULES.apply_shape(counted(_visible_schedules(is_admin)), shape)
-
-
-_LOW, _HIGH = "lms_window_start", "lms_window_end"
 
 
 @functools.lru_cache(maxsize=256)
@@ -354,7 +350,7 @@ async def occurrence_page(
     shape = SCHEDULES.shape(query)
     params = {**SCHEDULES.values(query, shape), ACTOR_PARAM: actor.user_id}
     params[_LOW], params[_HIGH] = window
-    statement = _window_statement(actor.is_admin, shape)
+    statement = _window_statement(actor.is_admin, replace(shape, order=()))  # merged by start
     candidates = (await session.scalars(statement, params)).all()
     budget = Budget()
     runs: list[tuple[Schedule, list[tuple[datetime, datetime]]]] = []

@@ -120,7 +120,7 @@ async def test_another_filter_is_another_shape(api: Api, make: Factory) -> None:
     [
         ("/api/lms/ai_chat/sessions/", _sessions_statement, READERS),
         ("/api/lms/activitylog/logs/", _activity_statement, READERS),
-        ("/api/lms/auditlog/logs/", _audit_statement, ("admin", "admin")),
+        ("/api/lms/auditlog/logs/", _audit_statement, ("admin", "b_admin")),  # two tenants
         ("/api/lms/payments/orders/", _orders_statement, READERS),
         ("/api/lms/schedule/schedules/", _schedules_statement, READERS),
         (f"/api/lms/schedule/schedules/?{WINDOW}", _window_statement, READERS),

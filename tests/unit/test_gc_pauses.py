@@ -215,8 +215,9 @@ def test_a_sweep_reclaims_a_cycle_that_died_frozen() -> None:
         del first, second
         gc.collect()
         assert alive() is not None  # frozen garbage: no collection looks at it
-        sweep()
+        _, reclaimed = sweep()
         assert alive() is None
+        assert reclaimed >= 2  # the two nodes (and their dicts), reported
     finally:
         gc.unfreeze()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
@@ -44,6 +44,14 @@ async def test_the_rows_whose_value_is_listed_are_selected(connection: AsyncConn
     by_name = await connection.scalars(BY_NAME, {"names": ["n4", "n5"]})
 
     assert (by_id.all(), by_name.all()) == ([2, 7], [4, 5])
+
+
+async def test_its_table_is_in_the_from_clause_when_nothing_else_names_it(
+    connection: AsyncConnection,
+) -> None:
+    listed = select(func.count()).where(one_of(ROWS.c.id, "ids"))
+
+    assert await connection.scalar(listed, {"ids": [1, 2, 42]}) == 2
 
 
 async def test_no_values_select_no_row(connection: AsyncConnection) -> None:

@@ -330,6 +330,15 @@ async def test_admins_filter_orders_by_user(api, dummy, course):
     assert [o["id"] for o in reply.body["results"]] == [theirs]
 
 
+async def test_a_learners_user_filter_still_lists_only_their_own_orders(api, dummy, course):
+    await add_to_cart(api, course["id"], as_="student2")
+    await api.post(CHECKOUT, {}, as_="student2")
+
+    reply = await api.get(f"{ORDERS}?user_id=student-2", as_="student")
+
+    assert (reply.status, reply.body["results"]) == (200, [])
+
+
 async def test_another_users_order_is_404(api, dummy, course):
     await add_to_cart(api, course["id"])
     order_id = (await api.post(CHECKOUT, {}, as_="student")).body["order_id"]

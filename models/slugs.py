@@ -6,8 +6,10 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import Index, or_, select
+from sqlalchemy import ColumnElement, Index, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.dialects import dialect_of
 
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -27,10 +29,25 @@ def slugify(title: str, *, fallback: str = "item", max_length: int = 200) -> str
 async def unique_slug(session: AsyncSession, column: Any, title: str, *, fallback: str) -> str:
     """The title's slug, or the first free `slug-N` when another row has it."""
     base = slugify(title, fallback=fallback)
-    taken = await session.scalars(
-        select(column).where(or_(column == base, column.like(f"{base}-%")))
-    )
+    if dialect_of(session) == "postgresql":
+        suffixed = between_patterns(column, *suffixed_range(base))
+    else:
+        suffixed = column.like(f"{base}-%")
+    taken = await session.scalars(select(column).where(or_(column == base, suffixed)))
     return first_free_slug(base, set(taken.all()))
+
+
+def suffixed_range(base: str) -> tuple[str, str]:
+    """The slugs `base-...` as the byte range [`base-`, `base.`): '.' follows '-'."""
+    return f"{base}-", f"{base}."
+
+
+def between_patterns(column: Any, low: Any, high: Any) -> ColumnElement[bool]:
+    """`low <= column < high` byte for byte (PostgreSQL's pattern operators), which the
+    `slug_prefix_index` serves whether the bounds are values or bound parameters. A
+    prepared `LIKE $1` cannot use it once PostgreSQL plans it generically (after five
+    runs): it does not know the pattern's prefix, and every create scanned the table."""
+    return and_(column.op("~>=~")(low), column.op("~<~")(high))
 
 
 def first_free_slug(base: str, taken: set[str]) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Select,
     String,
     bindparam,
@@ -43,7 +44,7 @@ from models.identity import Principal
 from models.listing import Listing, read_rows
 from models.logs.operations import record_activity_on
 from models.people.names import PersonFields, people
-from models.slugs import first_free_slug, slugify, unique_slug
+from models.slugs import between_patterns, first_free_slug, slugify, suffixed_range, unique_slug
 from models.validation import check_changes
 
 CODE_TAKEN = "course with this code already exists."
@@ -216,17 +217,18 @@ class NewCourse:
     instructor: PersonFields
 
 
-# The rows holding the new course's code, its title's slug or one of that slug's `-N`
-# forms: the code check and the slug choice in one statement, built once; on PostgreSQL
-# with one more row carrying the new course's id, taken from its sequence.
-_TAKEN = select(Course.code, Course.slug, cast(null(), BigInteger)).where(
-    or_(
-        Course.code == bindparam("code"),
-        Course.slug == bindparam("slug"),
-        Course.slug.like(bindparam("slug_n")),
+def _taken(suffixed: ColumnElement[bool]) -> Select[str, str, int]:
+    """The rows holding the new course's code, its title's slug or one of that slug's `-N`
+    forms (`suffixed`): the code check and the slug choice in one statement, built once;
+    on PostgreSQL with one more row carrying the new course's id, from its sequence."""
+    return select(Course.code, Course.slug, cast(null(), BigInteger)).where(
+        or_(Course.code == bindparam("code"), Course.slug == bindparam("slug"), suffixed)
     )
-)
-_TAKEN_AND_NEXT_ID = _TAKEN.union_all(
+
+
+_TAKEN = _taken(Course.slug.like(bindparam("slug_n")))
+_SUFFIXED_PG = between_patterns(Course.slug, bindparam("slug_low"), bindparam("slug_high"))
+_TAKEN_AND_NEXT_ID = _taken(_SUFFIXED_PG).union_all(
     select(
         cast(null(), String),
         cast(null(), String),
@@ -246,7 +248,14 @@ async def check_new_course(
     transaction, so on PostgreSQL the create can be one statement at commit."""
     await _check_category(session, data.category_id)
     base = slugify(data.title, fallback="course")
-    params = {"code": data.code, "slug": base, "slug_n": f"{base}-%"}
+    low, high = suffixed_range(base)
+    params = {
+        "code": data.code,
+        "slug": base,
+        "slug_n": f"{base}-%",
+        "slug_low": low,
+        "slug_high": high,
+    }
     if reads.dialect.name == "postgresql":
         rows: Sequence[Any] = await driver_rows(reads, _TAKEN_AND_NEXT_ID, params)
     else:

@@ -22,7 +22,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+# A call, and the loop and future its result goes to (none for a job queued by `again`).
+_Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop | None, "asyncio.Future[Any] | None"]
 
 # Urgent jobs taken in a row while a deferred one waits, before that one goes.
 URGENT_STREAK = 8
@@ -48,6 +49,12 @@ class PublishingThread:
             (self._urgent if urgent else self._deferred).append((call, loop, future))
             self._changed.notify()
         return future
+
+    def again(self, call: Callable[[], Any]) -> None:
+        """From a job on the thread: run `call` later, behind the deferred jobs waiting.
+        Taken while stopping too: the thread runs everything queued before it ends."""
+        with self._changed:
+            self._deferred.append((call, None, None))
 
     def shutdown(self) -> None:
         """Publish everything queued, then stop. Blocks: call it from a thread."""
@@ -82,9 +89,15 @@ class PublishingThread:
             try:
                 result = call()
             except BaseException as exc:  # as a thread pool does: the caller gets it
+                if future is None:
+                    log.exception("publishing thread: job failed")
+                    continue
                 outcome = functools.partial(_fail, future, exc)
             else:
+                if future is None:
+                    continue
                 outcome = functools.partial(_succeed, future, result)
+            assert loop is not None
             # A closed loop raises: nobody waits for this publish any more.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(outcome)

@@ -10,7 +10,14 @@ from models.ai_chat.answering import ANSWER_TASK
 from models.courses.bulk import BULK_ENROLL_TASK
 from models.effects import PUBLISH_ROOM_EVENT, RoomEvent
 from models.grades.completion import CHECK_TASK
-from models.logs.operations import WRITE_ACTIVITY, WRITE_AUDIT, do_write_activity, do_write_audit
+from models.logs.operations import (
+    WRITE_ACTIVITY,
+    WRITE_AUDIT,
+    WRITE_BATCH,
+    do_write_activity,
+    do_write_audit,
+    do_write_batch,
+)
 from models.logs.schemas import ActivityRecord, AuditRecord
 from models.notifications.email import EMAIL_DIGEST_TASK
 from models.notifications.operations import DELIVER_TASK
@@ -32,6 +39,27 @@ async def write_audit(ctx: WorkerContext, tenant: str, record: dict[str, Any]) -
     await ctx.in_tenant(tenant, lambda session: do_write_audit(session, record=parsed))
 
 
+RECORD_TYPES: dict[str, type[ActivityRecord] | type[AuditRecord]] = {
+    WRITE_ACTIVITY: ActivityRecord,
+    WRITE_AUDIT: AuditRecord,
+}
+
+
+async def write_batch(ctx: WorkerContext, tenant: str, records: list[list[Any]]) -> None:
+    """Records a web process published together, as [task name, record] pairs, in one
+    transaction. One that does not parse is logged and left out: it must not cost the
+    others, and no retry would make it parse."""
+    parsed: list[ActivityRecord | AuditRecord] = []
+    for item in records:
+        try:
+            name, record = item
+            parsed.append(RECORD_TYPES[name].model_validate(record))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.error("log record for %s left out: %r (%s)", tenant, item, exc)
+    if parsed:
+        await ctx.in_tenant(tenant, lambda session: do_write_batch(session, records=parsed))
+
+
 async def publish_room_event(
     ctx: WorkerContext, tenant: str, event: dict[str, Any] | str, *older: Any
 ) -> None:
@@ -51,6 +79,7 @@ async def publish_room_event(
 TASKS: dict[str, TaskFunction] = {
     WRITE_ACTIVITY: write_activity,
     WRITE_AUDIT: write_audit,
+    WRITE_BATCH: write_batch,
     PROCESS_EVENT: payments.process_event,
     RELAY_OUTBOX: payments.relay_outbox,
     PUBLISH_ROOM_EVENT: publish_room_event,
@@ -67,7 +96,7 @@ TASKS: dict[str, TaskFunction] = {
 # event, an AI answer, a payment): a backlog of them (thousands of sockets closing, each
 # with its audit record) must not hold up an announcement. In-process, they wait behind
 # the other tasks the same way.
-DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT})
+DEFERRABLE: frozenset[str] = frozenset({WRITE_ACTIVITY, WRITE_AUDIT, WRITE_BATCH})
 # An AI answer streams from the provider for up to `ai_timeout_seconds`: the embedded worker
 # starts it at once rather than let a class's questions hold every one of its consumers.
 STARTED_AT_ONCE: frozenset[str] = frozenset({ANSWER_TASK})

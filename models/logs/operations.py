@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
@@ -20,6 +21,8 @@ from models.logs.tables import ActivityLog, AuditLog
 
 WRITE_ACTIVITY = "logs.write_activity"
 WRITE_AUDIT = "logs.write_audit"
+# Records a web process published together (workers/record_batches.py).
+WRITE_BATCH = "logs.write_batch"
 ACTIVITY_TABLE: Table = ActivityLog.__table__  # type: ignore[assignment]
 AUDIT_TABLE: Table = AuditLog.__table__  # type: ignore[assignment]
 
@@ -115,8 +118,11 @@ def record_activity_on(
     )
 
 
-async def _insert_once(session: AsyncSession, table: Table, values: dict[str, Any]) -> None:
-    """Insert unless a row with this event_id exists: a redelivered task writes nothing."""
+async def _insert_once(
+    session: AsyncSession, table: Table, values: dict[str, Any] | list[dict[str, Any]]
+) -> None:
+    """Insert unless a row with this event_id exists: a redelivered task writes nothing.
+    A list of rows goes as one executemany."""
     dialect = dialect_of(session)
     await session.execute(insert_once_statement(dialect, table), values)
 
@@ -153,6 +159,26 @@ async def do_write_audit(session: AsyncSession, *, record: AuditRecord) -> None:
     # the count may be high by that, never low.
     dialect = dialect_of(session)
     await session.execute(_count_statement(dialect), {**values, "count": 1})
+
+
+async def do_write_batch(
+    session: AsyncSession, *, records: Sequence[ActivityRecord | AuditRecord]
+) -> None:
+    """A `logs.write_batch` task's writes, all in its one transaction (so a retry after a
+    failure counts nothing twice): each table's plain records as one executemany, then
+    the counted ones."""
+    activity = [r.model_dump() for r in records if isinstance(r, ActivityRecord)]
+    audit = [
+        r.model_dump(exclude={"counted"})
+        for r in records
+        if isinstance(r, AuditRecord) and not r.counted
+    ]
+    for table, rows in ((ACTIVITY_TABLE, activity), (AUDIT_TABLE, audit)):
+        if rows:
+            await _insert_once(session, table, rows)
+    for record in records:
+        if isinstance(record, AuditRecord) and record.counted:
+            await do_write_audit(session, record=record)
 
 
 ACTIVITY = Listing(

@@ -1,5 +1,6 @@
 """The Celery producer: publishing leaves the event loop for one thread of its own, which
-hands the broker urgent tasks before the log records waiting there."""
+hands the broker urgent tasks before the log records waiting there, and the records that
+queued behind it as one message."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from celery import Celery
 
 from workers.dispatch import DEFERRED_PRIORITY, URGENT_PRIORITY, CeleryDispatcher
 from workers.publisher import URGENT_STREAK, PublishingThread
-from workers.tasks import DELIVER_TASK, PUBLISH_ROOM_EVENT, WRITE_ACTIVITY, WRITE_AUDIT
+from workers.record_batches import MAX_BATCH
+from workers.tasks import (
+    DELIVER_TASK,
+    PUBLISH_ROOM_EVENT,
+    WRITE_ACTIVITY,
+    WRITE_AUDIT,
+    WRITE_BATCH,
+)
 
 
 class RecordingCelery:
@@ -99,7 +107,7 @@ async def test_an_urgent_task_is_published_before_the_log_records_queued_ahead_o
     assert published(celery) == [
         (WRITE_AUDIT, {"n": 0}),
         (DELIVER_TASK, {"fan": "out"}),
-        *((WRITE_AUDIT, {"n": n}) for n in range(1, 6)),
+        (WRITE_BATCH, [[WRITE_AUDIT, {"n": n}] for n in range(1, 6)]),
     ]
 
 
@@ -135,7 +143,115 @@ async def test_stopping_publishes_what_was_queued_first() -> None:
         await dispatcher.stop()
         await asyncio.gather(held, *sends)
 
-    assert published(celery) == [(WRITE_AUDIT, {"n": 0}), *((WRITE_ACTIVITY, n) for n in range(3))]
+    assert published(celery) == [
+        (WRITE_AUDIT, {"n": 0}),
+        (WRITE_BATCH, [[WRITE_ACTIVITY, n] for n in range(3)]),
+    ]
+
+
+async def test_a_log_record_sent_to_an_idle_thread_goes_at_once_as_its_own_task() -> None:
+    celery = RecordingCelery()
+    dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
+
+    async with asyncio.timeout(10):
+        for n in range(3):
+            await dispatcher.send(WRITE_AUDIT, "acme", {"n": n})
+            assert published(celery)[-1] == (WRITE_AUDIT, {"n": n})
+        await dispatcher.stop()
+
+    assert [priority for _, _, priority, _ in celery.published] == [DEFERRED_PRIORITY] * 3
+
+
+async def test_log_records_queued_behind_a_busy_thread_go_as_one_message_per_tenant() -> None:
+    celery, dispatcher, held = await held_dispatcher()
+    sends = [
+        asyncio.create_task(dispatcher.send(name, tenant, {"n": n}))
+        for n, (name, tenant) in enumerate(
+            [(WRITE_AUDIT, "acme"), (WRITE_ACTIVITY, "acme"), (WRITE_AUDIT, "globex")], 1
+        )
+    ]
+    await asyncio.sleep(0)  # one turn of the loop: each send reaches the batch
+    celery.release.set()
+    async with asyncio.timeout(10):
+        await asyncio.gather(held, *sends)
+        await dispatcher.stop()
+
+    assert [(name, args[0], args[1]) for name, args, _, _ in celery.published] == [
+        (WRITE_AUDIT, "acme", {"n": 0}),
+        (WRITE_BATCH, "acme", [[WRITE_AUDIT, {"n": 1}], [WRITE_ACTIVITY, {"n": 2}]]),
+        (WRITE_AUDIT, "globex", {"n": 3}),
+    ]
+    assert {priority for _, _, priority, _ in celery.published} == {DEFERRED_PRIORITY}
+
+
+async def test_a_backlog_of_log_records_goes_in_messages_of_at_most_max_batch() -> None:
+    celery, dispatcher, held = await held_dispatcher()
+    count = MAX_BATCH * 2 + 3
+    sends = [
+        asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": n}))
+        for n in range(1, count + 1)
+    ]
+    await asyncio.sleep(0)  # one turn of the loop: each send reaches the batch
+    celery.release.set()
+    async with asyncio.timeout(10):
+        await asyncio.gather(held, *sends)
+        await dispatcher.stop()
+
+    batches = [args[1] for name, args, _, _ in celery.published[1:]]
+    assert [name for name, *_ in celery.published[1:]] == [WRITE_BATCH] * 3
+    assert [len(batch) for batch in batches] == [MAX_BATCH, MAX_BATCH, 3]
+    assert [record["n"] for batch in batches for _, record in batch] == list(range(1, count + 1))
+
+
+async def test_urgent_tasks_still_go_between_the_batches_of_a_backlog() -> None:
+    celery, dispatcher, held = await held_dispatcher()
+    records = [
+        asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": n}))
+        for n in range(1, MAX_BATCH * 2 + 1)
+    ]
+    await asyncio.sleep(0)  # the records reach the batch; their drain waits for the thread
+    urgent = [
+        asyncio.create_task(dispatcher.send(PUBLISH_ROOM_EVENT, "acme", n))
+        for n in range(URGENT_STREAK + 3)
+    ]
+    await asyncio.sleep(0)
+    celery.release.set()
+    async with asyncio.timeout(10):
+        await asyncio.gather(held, *records, *urgent)
+        await dispatcher.stop()
+
+    names = [name for name, *_ in celery.published]
+    # A streak of urgent tasks, one batch, the other urgent ones, then the second batch.
+    assert names == [
+        WRITE_AUDIT,
+        *[PUBLISH_ROOM_EVENT] * URGENT_STREAK,
+        WRITE_BATCH,
+        *[PUBLISH_ROOM_EVENT] * 3,
+        WRITE_BATCH,
+    ]
+
+
+class RefusingBatches(HeldCelery):
+    def send_task(self, name: str, *, args: list[Any], queue: str, priority: int) -> None:
+        if name == WRITE_BATCH:
+            raise ConnectionError("broker refused the batch")
+        super().send_task(name, args=args, queue=queue, priority=priority)
+
+
+async def test_a_refused_batch_raises_to_each_of_its_senders() -> None:
+    celery = RefusingBatches()
+    dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
+    held = asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": 0}))
+    assert await asyncio.to_thread(celery.publishing.wait, 10)
+    sends = [asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": n})) for n in (1, 2)]
+    await asyncio.sleep(0)
+    celery.release.set()
+    async with asyncio.timeout(10):
+        outcomes = await asyncio.gather(held, *sends, return_exceptions=True)
+        await dispatcher.stop()
+
+    assert outcomes[0] is None
+    assert [str(outcome) for outcome in outcomes[1:]] == ["broker refused the batch"] * 2
 
 
 async def test_a_send_after_stopping_is_refused_not_left_waiting() -> None:
@@ -144,6 +260,8 @@ async def test_a_send_after_stopping_is_refused_not_left_waiting() -> None:
 
     with pytest.raises(RuntimeError, match="stopped"):
         await dispatcher.send(PUBLISH_ROOM_EVENT, "acme", "late")
+    with pytest.raises(RuntimeError, match="stopped"):
+        await dispatcher.send(WRITE_AUDIT, "acme", {"late": True})
 
 
 class FailingCelery(RecordingCelery):

@@ -1,8 +1,13 @@
 """Log records written by a real Celery worker process."""
 
+import asyncio
+
 import redis.asyncio as aredis
 
+from tests.conftest import TENANT_A
 from tests.workers.conftest import eventually
+from workers.celery_app import make_celery
+from workers.tasks import WRITE_AUDIT, WRITE_BATCH
 
 COURSES = "/api/lms/courses/courses/"
 DENIALS = "/api/lms/auditlog/logs/?action_type=permission_denied"
@@ -51,3 +56,33 @@ async def test_a_finished_task_leaves_no_delivery_counter_in_redis(celery_api, w
     finally:
         await client.aclose()
     assert "succeeded" in worker.output()
+
+
+async def test_a_batch_of_records_is_written_by_the_celery_worker(
+    celery_api, workers, celery_settings, settings
+):
+    """What a web process sends when records queued behind its publishing thread."""
+    denial = {
+        "user_id": "student-1",
+        "action_type": "permission_denied",
+        "method": "POST",
+        "path": COURSES,
+        "status_code": 403,
+        "ip_address": "127.0.0.1",
+        "timestamp": "2026-12-07T12:00:00+00:00",
+    }
+    batch = [[WRITE_AUDIT, {**denial, "event_id": f"batched-{n}"}] for n in range(3)]
+    celery = make_celery(settings.model_copy(update=celery_settings))
+    try:
+        await asyncio.to_thread(
+            celery.send_task,
+            WRITE_BATCH,
+            args=[TENANT_A, batch],
+            queue=celery_settings["celery_queue"],
+        )
+    finally:
+        celery.close()
+    worker = await workers()
+
+    await eventually(lambda: denials_written(celery_api, 3))
+    assert "logs.write_batch" in worker.output()

@@ -6,7 +6,6 @@ from typing import Any
 
 from aiohttp import web
 
-from models.listing import paginate
 from models.messaging import operations as messaging
 from models.messaging import queries
 from models.messaging.schemas import (
@@ -167,8 +166,9 @@ async def unread_count(request: web.Request) -> web.Response:
 @routes.read(CONVERSATIONS, tag=TAG, response=ConversationRead, paginated=True)
 async def list_conversations(request: web.Request) -> web.Response:
     """One row per user or group I exchange messages with, the most recent first."""
-    stmt = queries.conversations_query(actor(request))
-    result = await paginate(session(request), stmt, page_request(request))
+    result = await queries.conversations_page(
+        session(request), actor=actor(request), page=page_request(request)
+    )
     views = await queries.conversation_views(
         session(request), actor=actor(request), last_ids=result.rows
     )

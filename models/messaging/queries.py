@@ -29,7 +29,6 @@ from sqlalchemy import (
     bindparam,
     case,
     column,
-    false,
     func,
     null,
     or_,
@@ -47,6 +46,7 @@ from models.listing import (
     PageResult,
     UserRef,
     counted,
+    paginate_built,
 )
 from models.messaging.schemas import MessageFilters
 from models.messaging.tables import DIRECT, GROUP, Message, ReadReceipt
@@ -301,7 +301,7 @@ class ConversationView:
         }
 
 
-def _conversation_rows(me: str) -> Subquery:
+def _conversation_rows(me: UserRef) -> Subquery:
     """Each visible message with its conversation key (group, or other user) and unread flag.
 
     A subquery, so that the grouping names plain columns: PostgreSQL would not see two
@@ -324,11 +324,39 @@ def _conversation_rows(me: str) -> Subquery:
     return stmt.subquery("conversation_messages")
 
 
-def conversations_query(actor: Principal) -> Select[Any]:
-    """The id of each conversation's latest message, the most recent conversation first."""
-    rows = _conversation_rows(actor.user_id)
+@functools.lru_cache(maxsize=1)
+def _conversations_statement() -> Select[Any]:
+    """The id of each conversation's latest message, the most recent conversation first,
+    the total riding on each row: built once, the reader bound (`ACTOR_PARAM`)."""
+    rows = _conversation_rows(bindparam(ACTOR_PARAM))
     last = func.max(rows.c.id).label(LAST_ID)
-    return CONVERSATIONS.apply(select(last).group_by(rows.c.group_id, rows.c.with_user))
+    stmt = counted(select(last).group_by(rows.c.group_id, rows.c.with_user))
+    shape = ListShape((), False, CONVERSATIONS.order_keys(None))
+    return CONVERSATIONS.apply_shape(stmt, shape)
+
+
+async def conversations_page(
+    session: AsyncSession, *, actor: Principal, page: PageRequest
+) -> PageResult:
+    """A page of my conversations: the ids of their latest messages."""
+    return await paginate_built(
+        session, _conversations_statement(), {ACTOR_PARAM: actor.user_id}, page
+    )
+
+
+def _unread_by_conversation() -> Select[Any]:
+    """My unread count in each conversation of a page, the page's groups and users bound
+    as `groups` and `users`."""
+    rows = _conversation_rows(bindparam(ACTOR_PARAM))
+    in_page = or_(one_of(rows.c.group_id, "groups"), one_of(rows.c.with_user, "users"))
+    return (
+        select(rows.c.group_id, rows.c.with_user, func.sum(rows.c.unread))
+        .where(in_page)
+        .group_by(rows.c.group_id, rows.c.with_user)
+    )
+
+
+_UNREAD_BY_CONVERSATION = _unread_by_conversation()
 
 
 async def conversation_views(
@@ -338,17 +366,10 @@ async def conversation_views(
     me = actor.user_id
     messages = {m.id: m for m in await session.scalars(_MESSAGES, {"ids": list(last_ids)})}
     ordered = [messages[i] for i in last_ids if i in messages]
-    groups = {m.group_id for m in ordered if m.group_id is not None}
-    users = {_counterpart(m, me) for m in ordered if m.message_type == DIRECT}
-    rows = _conversation_rows(me)
-    in_page = or_(
-        rows.c.group_id.in_(groups) if groups else false(),
-        rows.c.with_user.in_(users) if users else false(),
-    )
+    groups = sorted({m.group_id for m in ordered if m.group_id is not None})
+    users = sorted({u for m in ordered if m.message_type == DIRECT and (u := _counterpart(m, me))})
     count_rows = await session.execute(
-        select(rows.c.group_id, rows.c.with_user, func.sum(rows.c.unread))
-        .where(in_page)
-        .group_by(rows.c.group_id, rows.c.with_user)
+        _UNREAD_BY_CONVERSATION, {ACTOR_PARAM: me, "groups": groups, "users": users}
     )
     unread_by_key = {(g, u): int(n or 0) for g, u, n in count_rows.all()}
     views = await message_views(session, actor=actor, messages=ordered)

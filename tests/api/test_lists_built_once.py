@@ -16,7 +16,7 @@ from models.courses.structure import _lessons_statement
 from models.forums.operations import _forums_statement
 from models.groups.operations import _groups_statement, _members_statement
 from models.logs.operations import _activity_statement, _audit_statement
-from models.messaging.queries import _messages_statement
+from models.messaging.queries import _conversations_statement, _messages_statement
 from models.payments.orders import _orders_statement
 from models.quizzes.operations import _quizzes_statement
 from models.schedules.operations import _schedules_statement, _window_statement
@@ -140,3 +140,35 @@ async def test_a_second_reader_runs_the_statement_built_for_the_first(
         assert reply.status == 200, reply.body
 
     assert builds(builder) == 1
+
+
+CONVERSATIONS = "/api/lms/messaging/conversations/"
+
+
+async def test_two_readers_of_their_conversations_share_one_statement_and_see_their_own(
+    api: Api,
+) -> None:
+    """student-1 writes to user-a; student-2 writes to student-1, then to user-c."""
+    for sender, recipient in (
+        ("student", "user-a"),
+        ("student2", "student-1"),
+        ("student2", "user-c"),
+    ):
+        body = {"recipient_id": recipient, "content": "hi", "message_type": "direct"}
+        assert (await api.post("/api/lms/messaging/messages/", body, as_=sender)).status == 201
+    _conversations_statement.cache_clear()
+
+    first = (await api.get(CONVERSATIONS, as_="student")).body
+    second = (await api.get(CONVERSATIONS, as_="student2")).body
+
+    assert builds(_conversations_statement) == 1
+    assert first["count"] == 2
+    assert [(c["with"], c["unread_count"]) for c in first["results"]] == [
+        ("student-2", 1),
+        ("user-a", 0),
+    ]
+    assert second["count"] == 2
+    assert [(c["with"], c["unread_count"]) for c in second["results"]] == [
+        ("user-c", 0),
+        ("student-1", 0),
+    ]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from models.base import utcnow
@@ -30,7 +30,15 @@ from models.grades.rules import (
 from models.grades.schemas import GradeOverride, GradingSettings
 from models.grades.tables import CourseGrading, Grade, GradeItem
 from models.identity import Principal
-from models.listing import PageRequest, PageResult, paginate_rows
+from models.listing import (
+    LIMIT_PARAM,
+    OFFSET_PARAM,
+    PageRequest,
+    PageResult,
+    counted,
+    paginate_built,
+)
+from models.one_of import one_of
 from models.people.tables import User
 
 # Enrollees read at a time by the CSV export (each batch one statement, and one for grades).
@@ -75,20 +83,33 @@ async def access_grading(session: AsyncSession, *, actor: Principal, course_id: 
     return settings_from(*found[1:])
 
 
-def _enrollees(course_id: int) -> Any:
-    stmt: Any = (
-        select(
-            Enrollment.id,
-            Enrollment.user_id,
-            func.coalesce(User.name, Enrollment.user_id).label("name"),
-            User.picture,
-            Enrollment.is_active,
-        )
-        .outerjoin(User, User.user_id == Enrollment.user_id)
-        .where(Enrollment.course_id == course_id)
-        .order_by(Enrollment.id)
+# The course's enrollees, in enrollment order, the course bound as `_COURSE`.
+_COURSE = "lms_course"
+_ENROLLEES: Any = (
+    select(
+        Enrollment.id,
+        Enrollment.user_id,
+        func.coalesce(User.name, Enrollment.user_id).label("name"),
+        User.picture,
+        Enrollment.is_active,
     )
-    return stmt
+    .outerjoin(User, User.user_id == Enrollment.user_id)
+    .where(Enrollment.course_id == bindparam(_COURSE))
+    .order_by(Enrollment.id)
+)
+# A page of them, the total riding on each row.
+_ENROLLEES_PAGE = counted(_ENROLLEES).limit(bindparam(LIMIT_PARAM)).offset(bindparam(OFFSET_PARAM))
+# A batch of the export, after the last enrollment id it holds.
+_ENROLLEES_AFTER = _ENROLLEES.where(Enrollment.id > bindparam("after")).limit(bindparam("batch"))
+# The grades of some learners (`users`) for some items (`items`).
+_CELLS = select(
+    Grade.user_id,
+    Grade.item_id,
+    Grade.id,
+    Grade.score,
+    Grade.override_score,
+    Grade.released,
+).where(one_of(Grade.item_id, "items"), one_of(Grade.user_id, "users"))
 
 
 async def cells_of(
@@ -97,16 +118,7 @@ async def cells_of(
     """The grades of these learners for these items, by (user, item)."""
     if not item_ids or not user_ids:
         return {}
-    rows = await db.execute(
-        select(
-            Grade.user_id,
-            Grade.item_id,
-            Grade.id,
-            Grade.score,
-            Grade.override_score,
-            Grade.released,
-        ).where(Grade.item_id.in_(list(item_ids)), Grade.user_id.in_(list(user_ids)))
-    )
+    rows = await db.execute(_CELLS, {"items": list(item_ids), "users": list(user_ids)})
     return {(r.user_id, r.item_id): Cell(r.id, r.score, r.override_score, r.released) for r in rows}
 
 
@@ -149,7 +161,9 @@ async def gradebook_page(
     page: PageRequest,
 ) -> PageResult:
     """One page of the enrollees' lines, and their count (call `access_gradebook` first)."""
-    result = await paginate_rows(session, _enrollees(course_id), page)
+    result = await paginate_built(
+        session, _ENROLLEES_PAGE, {_COURSE: course_id}, page, whole_rows=True
+    )
     enrollees = result.rows
     cells = await cells_of(
         session, item_ids=[i.id for i in items], user_ids=[r.user_id for r in enrollees]
@@ -169,8 +183,8 @@ async def gradebook_batches(
     id): memory stays flat whatever the course's size."""
     after = 0
     while True:
-        stmt = _enrollees(course_id).where(Enrollment.id > after).limit(EXPORT_BATCH)
-        enrollees = (await connection.execute(stmt)).all()
+        values = {_COURSE: course_id, "after": after, "batch": EXPORT_BATCH}
+        enrollees = (await connection.execute(_ENROLLEES_AFTER, values)).all()
         if not enrollees:
             return
         cells = await cells_of(

@@ -19,12 +19,15 @@ from itertools import repeat
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     and_,
     bindparam,
+    case,
     exists,
     func,
+    null,
     or_,
     select,
 )
@@ -209,33 +212,48 @@ class ScheduleView:
         }
 
 
-_INVITATION_COUNTS = (
-    select(Participant.schedule_id, func.count())
-    .where(one_of(Participant.schedule_id, "ids"), Participant.via_group_id.is_(None))
-    .group_by(Participant.schedule_id)
-)
-_INVITED_WITH_MY_GROUPS = select(Participant.schedule_id).where(
-    one_of(Participant.schedule_id, "ids"),
-    Participant.group_id.in_(my_groups(bindparam(ACTOR_PARAM))),
-)
-_MY_ANSWERS = select(Participant.schedule_id, Participant.response_status).where(
-    one_of(Participant.schedule_id, "ids"), Participant.user_id == bindparam(ACTOR_PARAM), live()
-)
+def _counts_and_answers_statement() -> Select[int, Any, Any, Any]:
+    """Per schedule of `ids`: its invitations (users by name and groups; a member's answer
+    through a group is not one), whether one of the reader's groups is invited, and the
+    reader's own live answer (one row at most: a schedule has one per user)."""
+    me: BindParameter[str] = bindparam(ACTOR_PARAM)
+    invitation = case((Participant.via_group_id.is_(None), 1), else_=0)
+    via_my_group = case((Participant.group_id.in_(my_groups(me)), 1), else_=0)
+    my_answer = case(
+        (and_(Participant.user_id == me, live()), Participant.response_status), else_=null()
+    )
+    stmt = (
+        select(
+            Participant.schedule_id,
+            func.sum(invitation),
+            func.max(via_my_group),
+            func.max(my_answer),
+        )
+        .where(one_of(Participant.schedule_id, "ids"))
+        .group_by(Participant.schedule_id)
+    )
+    return stmt
+
+
+_COUNTS_AND_ANSWERS = _counts_and_answers_statement()
 
 
 async def _counts_and_answers(
     session: AsyncSession, actor: Principal, ids: Sequence[int]
 ) -> tuple[dict[int, int], dict[int, str]]:
-    """Invitation counts and the actor's answers for these schedules: three queries."""
+    """Invitation counts and the actor's answers for these schedules: one query. Invited
+    through a group and not answered yet: "pending"."""
     if not ids:
         return {}, {}
-    params = {"ids": ids, ACTOR_PARAM: actor.user_id}
-    count_rows = await session.execute(_INVITATION_COUNTS, params)
-    counts = {schedule_id: int(n) for schedule_id, n in count_rows.all()}
-    invited = await session.scalars(_INVITED_WITH_MY_GROUPS, params)
-    answers = {schedule_id: "pending" for schedule_id in invited.all()}
-    own = await session.execute(_MY_ANSWERS, params)
-    answers.update({schedule_id: status for schedule_id, status in own.all()})
+    rows = await session.execute(_COUNTS_AND_ANSWERS, {"ids": ids, ACTOR_PARAM: actor.user_id})
+    counts: dict[int, int] = {}
+    answers: dict[int, str] = {}
+    for schedule_id, invitations, via_my_group, my_answer in rows.all():
+        counts[schedule_id] = int(invitations or 0)
+        if my_answer is not None:
+            answers[schedule_id] = my_answer
+        elif via_my_group:
+            answers[schedule_id] = "pending"
     return counts, answers
 
 

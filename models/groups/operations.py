@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.effects import MEMBER_LEFT, ROOM_CLOSED, notify_after_commit, revoke_after_commit
@@ -168,29 +168,34 @@ def _groups_statement(mine_only: bool, shape: ListShape) -> Select[Any]:
     return GROUPS.apply_shape(counted(stmt), shape)
 
 
-_MEMBER_COUNTS = (
-    select(GroupMember.group_id, func.count())
-    .where(one_of(GroupMember.group_id, "ids"))
-    .group_by(GroupMember.group_id)
-)
-_ROLES_OF = select(GroupMember.group_id, GroupMember.role).where(
-    one_of(GroupMember.group_id, "ids"), GroupMember.user_id == bindparam(ACTOR_PARAM)
-)
+def _counts_and_roles_statement() -> Select[int, int, str | None]:
+    """Per group of `ids`: its member count and the reader's role in it (one membership
+    per user and group, so `max` is that one role, or NULL)."""
+    my_role = case((GroupMember.user_id == bindparam(ACTOR_PARAM), GroupMember.role))
+    return (
+        select(GroupMember.group_id, func.count(), func.max(my_role))
+        .where(one_of(GroupMember.group_id, "ids"))
+        .group_by(GroupMember.group_id)
+    )
+
+
+_COUNTS_AND_ROLES = _counts_and_roles_statement()
 
 
 async def group_views(
     session: AsyncSession, *, actor: Principal, groups: Sequence[Group]
 ) -> list[GroupView]:
-    """The groups with their member counts and the actor's roles (two queries for a page)."""
+    """The groups with their member counts and the actor's roles (one query for a page)."""
     ids = [g.id for g in groups]
     await named(session, groups)
     counts: dict[int, int] = {}
     roles: dict[int, str] = {}
     if ids:
-        count_rows = await session.execute(_MEMBER_COUNTS, {"ids": ids})
-        counts = {group_id: int(n) for group_id, n in count_rows.all()}
-        role_rows = await session.execute(_ROLES_OF, {"ids": ids, ACTOR_PARAM: actor.user_id})
-        roles = {group_id: role for group_id, role in role_rows.all()}
+        rows = await session.execute(_COUNTS_AND_ROLES, {"ids": ids, ACTOR_PARAM: actor.user_id})
+        for group_id, count, role in rows.all():
+            counts[group_id] = int(count)
+            if role is not None:
+                roles[group_id] = role
     return [GroupView(g, counts.get(g.id, 0), roles.get(g.id)) for g in groups]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import itertools
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +27,8 @@ from typing import Any
 
 from models.logs.operations import WRITE_BATCH
 from workers.publisher import PublishingThread
+
+log = logging.getLogger(__name__)
 
 # About 80 KB of JSON at most per message (an audit record is ~400 bytes).
 MAX_BATCH = 200
@@ -50,12 +52,10 @@ class RecordBatches:
         self._queued: collections.deque[_Queued] = collections.deque()
         self._lock = threading.Lock()
         self._draining = False  # a drain job is with the publishing thread
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def send(self, name: str, tenant: str, args: tuple[Any, ...]) -> None:
         """Queue one record; returns once the message holding it is published."""
-        loop = self._loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         with self._lock:
             self._queued.append(_Queued(tenant, name, args, future))
             start, self._draining = not self._draining, True
@@ -66,38 +66,44 @@ class RecordBatches:
     def _submit_drain(self) -> None:
         """On the loop: hand the thread a job that publishes what is queued by then."""
         try:
-            self._publisher.submit(self._drain, urgent=False)
+            job = self._publisher.submit(self._drain, urgent=False)
         except RuntimeError as exc:  # the thread has stopped: nothing will publish these
             with self._lock:
                 left, self._draining = list(self._queued), False
                 self._queued.clear()
             for queued in left:
-                _settle(queued.future, exc)
+                _settle_soon(queued, exc)
+            return
+        job.add_done_callback(_log_failure)
 
     def _drain(self) -> None:
         """On the publishing thread: one batch; if more queued meanwhile, another drain
-        behind whatever deferred jobs the thread has waiting."""
-        self._publish_batch()
-        with self._lock:
-            more = self._draining = bool(self._queued)
-        if more:
-            self._publisher.again(self._drain)
+        behind whatever deferred jobs the thread has waiting. Whatever happens, the next
+        record finds a drain on its way or starts one."""
+        try:
+            self._publish_batch()
+        finally:
+            with self._lock:
+                more = self._draining = bool(self._queued)
+            if more:
+                self._publisher.again(self._drain)
 
     def _publish_batch(self) -> None:
-        """Up to `MAX_BATCH` queued records, each tenant's in one message."""
+        """Up to `MAX_BATCH` queued records, each tenant's in one message (the tenants in
+        the order they first came, each one's records in their order)."""
         with self._lock:
             batch = [self._queued.popleft() for _ in range(min(MAX_BATCH, len(self._queued)))]
-        assert self._loop is not None
-        for _, group in itertools.groupby(batch, key=lambda queued: queued.tenant):
-            records = list(group)
+        by_tenant: dict[str, list[_Queued]] = {}
+        for queued in batch:
+            by_tenant.setdefault(queued.tenant, []).append(queued)
+        for records in by_tenant.values():
             outcome: BaseException | None = None
             try:
                 self._publish_group(records)
-            except Exception as exc:
+            except BaseException as exc:  # as a thread pool does: each sender gets it
                 outcome = exc
             for queued in records:
-                with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
-                    self._loop.call_soon_threadsafe(_settle, queued.future, outcome)
+                _settle_soon(queued, outcome)
 
     def _publish_group(self, records: list[_Queued]) -> None:
         first = records[0]
@@ -106,6 +112,17 @@ class RecordBatches:
             return
         payload = [[queued.name, *queued.args] for queued in records]
         self._publish(WRITE_BATCH, [first.tenant, payload])
+
+
+def _settle_soon(queued: _Queued, error: BaseException | None) -> None:
+    """From any thread: settle the record's future on its own loop."""
+    with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+        queued.future.get_loop().call_soon_threadsafe(_settle, queued.future, error)
+
+
+def _log_failure(job: asyncio.Future[Any]) -> None:
+    if not job.cancelled() and job.exception() is not None:
+        log.error("log records: drain job failed", exc_info=job.exception())
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from models import outage
 from models.ai_chat.answering import ANSWER_TASK
 from models.courses.bulk import BULK_ENROLL_TASK
 from models.effects import PUBLISH_ROOM_EVENT, RoomEvent
@@ -48,7 +49,8 @@ RECORD_TYPES: dict[str, type[ActivityRecord] | type[AuditRecord]] = {
 async def write_batch(ctx: WorkerContext, tenant: str, records: list[list[Any]]) -> None:
     """Records a web process published together, as [task name, record] pairs, in one
     transaction. One that does not parse is logged and left out: it must not cost the
-    others, and no retry would make it parse."""
+    others, and no retry would make it parse. If the database refuses the batch for one of
+    its rows (not because it is unreachable), each record goes in alone."""
     parsed: list[ActivityRecord | AuditRecord] = []
     for item in records:
         try:
@@ -56,8 +58,27 @@ async def write_batch(ctx: WorkerContext, tenant: str, records: list[list[Any]])
             parsed.append(RECORD_TYPES[name].model_validate(record))
         except (KeyError, TypeError, ValueError) as exc:
             log.error("log record for %s left out: %r (%s)", tenant, item, exc)
-    if parsed:
+    if not parsed:
+        return
+    try:
         await ctx.in_tenant(tenant, lambda session: do_write_batch(session, records=parsed))
+    except Exception as exc:
+        if outage.database_unavailable(exc):
+            raise  # the whole batch again, later (its writes are idempotent)
+        log.warning("log batch for %s refused (%r): its records one at a time", tenant, exc)
+        for one in parsed:
+            await _write_alone(ctx, tenant, one)
+
+
+async def _write_alone(
+    ctx: WorkerContext, tenant: str, record: ActivityRecord | AuditRecord
+) -> None:
+    try:
+        await ctx.in_tenant(tenant, lambda session: do_write_batch(session, records=[record]))
+    except Exception as exc:
+        if outage.database_unavailable(exc):
+            raise
+        log.error("log record for %s refused by the database: %r (%r)", tenant, record, exc)
 
 
 async def publish_room_event(

@@ -164,9 +164,10 @@ async def do_write_audit(session: AsyncSession, *, record: AuditRecord) -> None:
 async def do_write_batch(
     session: AsyncSession, *, records: Sequence[ActivityRecord | AuditRecord]
 ) -> None:
-    """A `logs.write_batch` task's writes, all in its one transaction (so a retry after a
-    failure counts nothing twice): each table's plain records as one executemany, then
-    the counted ones."""
+    """A `logs.write_batch` task's writes, all in the caller's one transaction (a retry
+    after a rollback counts nothing twice; a redelivery after a commit may count a counted
+    record twice, as `do_write_audit` says): each table's plain records as one
+    executemany, then the counted ones."""
     activity = [r.model_dump() for r in records if isinstance(r, ActivityRecord)]
     audit = [
         r.model_dump(exclude={"counted"})

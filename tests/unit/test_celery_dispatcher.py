@@ -184,6 +184,55 @@ async def test_log_records_queued_behind_a_busy_thread_go_as_one_message_per_ten
     assert {priority for _, _, priority, _ in celery.published} == {DEFERRED_PRIORITY}
 
 
+async def test_interleaved_tenants_records_still_go_as_one_message_per_tenant() -> None:
+    celery, dispatcher, held = await held_dispatcher()
+    tenants = ["acme", "globex", "acme", "globex", "acme"]
+    sends = [
+        asyncio.create_task(dispatcher.send(WRITE_AUDIT, tenant, {"n": n}))
+        for n, tenant in enumerate(tenants, 1)
+    ]
+    await asyncio.sleep(0)  # one turn of the loop: each send reaches the batch
+    celery.release.set()
+    async with asyncio.timeout(10):
+        await asyncio.gather(held, *sends)
+        await dispatcher.stop()
+
+    assert [(name, args[0], args[1]) for name, args, _, _ in celery.published[1:]] == [
+        (WRITE_BATCH, "acme", [[WRITE_AUDIT, {"n": n}] for n in (1, 3, 5)]),
+        (WRITE_BATCH, "globex", [[WRITE_AUDIT, {"n": n}] for n in (2, 4)]),
+    ]
+
+
+class Died(BaseException):
+    """What no `except Exception` catches."""
+
+
+class DyingCelery(HeldCelery):
+    """Its batch publish dies with a `BaseException`."""
+
+    def send_task(self, name: str, *, args: list[Any], queue: str, priority: int) -> None:
+        if name == WRITE_BATCH:
+            raise Died("publisher died")
+        super().send_task(name, args=args, queue=queue, priority=priority)
+
+
+async def test_a_batch_that_dies_settles_its_senders_and_the_next_record_still_goes() -> None:
+    celery = DyingCelery()
+    dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
+    held = asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": 0}))
+    assert await asyncio.to_thread(celery.publishing.wait, 10)
+    sends = [asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": n})) for n in (1, 2)]
+    await asyncio.sleep(0)
+    celery.release.set()
+    async with asyncio.timeout(10):
+        outcomes = await asyncio.gather(held, *sends, return_exceptions=True)
+        await dispatcher.send(WRITE_AUDIT, "acme", {"n": 3})
+        await dispatcher.stop()
+
+    assert [type(outcome) for outcome in outcomes] == [type(None), Died, Died]
+    assert published(celery) == [(WRITE_AUDIT, {"n": 0}), (WRITE_AUDIT, {"n": 3})]
+
+
 async def test_a_backlog_of_log_records_goes_in_messages_of_at_most_max_batch() -> None:
     celery, dispatcher, held = await held_dispatcher()
     count = MAX_BATCH * 2 + 3

@@ -104,3 +104,15 @@ async def test_a_malformed_record_is_left_out_and_the_others_written(ctx, caplog
     assert [r.event_id for r in await rows(ctx, AuditLog.event_id)] == ["a1"]
     assert [r.event_id for r in await rows(ctx, ActivityLog.event_id)] == ["b1"]
     assert caplog.text.count("left out") == 3
+
+
+@pytest.mark.parametrize("backend", ["postgres"])  # SQLite enforces no column's length
+async def test_a_row_the_database_refuses_costs_only_itself(ctx, backend, caplog):
+    too_long = audit("a2")
+    too_long[1] = {**too_long[1], "path": "/" + "x" * 3000}
+
+    await write_batch(ctx, "acme", [audit("a1"), too_long, activity("b1"), audit("a3")])
+
+    assert [r.event_id for r in await rows(ctx, AuditLog.event_id)] == ["a1", "a3"]
+    assert [r.event_id for r in await rows(ctx, ActivityLog.event_id)] == ["b1"]
+    assert "one at a time" in caplog.text and "refused by the database" in caplog.text

@@ -203,36 +203,6 @@ async def test_interleaved_tenants_records_still_go_as_one_message_per_tenant() 
     ]
 
 
-class Died(BaseException):
-    """What no `except Exception` catches."""
-
-
-class DyingCelery(HeldCelery):
-    """Its batch publish dies with a `BaseException`."""
-
-    def send_task(self, name: str, *, args: list[Any], queue: str, priority: int) -> None:
-        if name == WRITE_BATCH:
-            raise Died("publisher died")
-        super().send_task(name, args=args, queue=queue, priority=priority)
-
-
-async def test_a_batch_that_dies_settles_its_senders_and_the_next_record_still_goes() -> None:
-    celery = DyingCelery()
-    dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
-    held = asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": 0}))
-    assert await asyncio.to_thread(celery.publishing.wait, 10)
-    sends = [asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": n})) for n in (1, 2)]
-    await asyncio.sleep(0)
-    celery.release.set()
-    async with asyncio.timeout(10):
-        outcomes = await asyncio.gather(held, *sends, return_exceptions=True)
-        await dispatcher.send(WRITE_AUDIT, "acme", {"n": 3})
-        await dispatcher.stop()
-
-    assert [type(outcome) for outcome in outcomes] == [type(None), Died, Died]
-    assert published(celery) == [(WRITE_AUDIT, {"n": 0}), (WRITE_AUDIT, {"n": 3})]
-
-
 async def test_a_backlog_of_log_records_goes_in_messages_of_at_most_max_batch() -> None:
     celery, dispatcher, held = await held_dispatcher()
     count = MAX_BATCH * 2 + 3
@@ -280,15 +250,25 @@ async def test_urgent_tasks_still_go_between_the_batches_of_a_backlog() -> None:
     ]
 
 
-class RefusingBatches(HeldCelery):
+class FailingBatches(HeldCelery):
+    """Its batches fail with `error`; a record alone goes."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
     def send_task(self, name: str, *, args: list[Any], queue: str, priority: int) -> None:
         if name == WRITE_BATCH:
-            raise ConnectionError("broker refused the batch")
+            raise self.error
         super().send_task(name, args=args, queue=queue, priority=priority)
 
 
-async def test_a_refused_batch_raises_to_each_of_its_senders() -> None:
-    celery = RefusingBatches()
+async def a_failed_batch(
+    error: BaseException,
+) -> tuple[RecordingCelery, CeleryDispatcher, list[Any]]:
+    """A record alone, then two that queued behind it and went as a batch that failed with
+    `error`: what each of the three senders got."""
+    celery = FailingBatches(error)
     dispatcher = CeleryDispatcher(cast(Celery, celery), "lms")
     held = asyncio.create_task(dispatcher.send(WRITE_AUDIT, "acme", {"n": 0}))
     assert await asyncio.to_thread(celery.publishing.wait, 10)
@@ -297,10 +277,29 @@ async def test_a_refused_batch_raises_to_each_of_its_senders() -> None:
     celery.release.set()
     async with asyncio.timeout(10):
         outcomes = await asyncio.gather(held, *sends, return_exceptions=True)
-        await dispatcher.stop()
+    return celery, dispatcher, outcomes
+
+
+async def test_a_refused_batch_raises_to_each_of_its_senders() -> None:
+    _, dispatcher, outcomes = await a_failed_batch(ConnectionError("broker refused the batch"))
+    await dispatcher.stop()
 
     assert outcomes[0] is None
     assert [str(outcome) for outcome in outcomes[1:]] == ["broker refused the batch"] * 2
+
+
+class Died(BaseException):
+    """What no `except Exception` catches."""
+
+
+async def test_a_batch_that_dies_settles_its_senders_and_the_next_record_still_goes() -> None:
+    celery, dispatcher, outcomes = await a_failed_batch(Died("publisher died"))
+    async with asyncio.timeout(10):
+        await dispatcher.send(WRITE_AUDIT, "acme", {"n": 3})
+        await dispatcher.stop()
+
+    assert [type(outcome) for outcome in outcomes] == [type(None), Died, Died]
+    assert published(celery) == [(WRITE_AUDIT, {"n": 0}), (WRITE_AUDIT, {"n": 3})]
 
 
 async def test_a_send_after_stopping_is_refused_not_left_waiting() -> None:

@@ -224,8 +224,8 @@ class CeleryDispatcher:
     (profiled: loop lag p99 15-40 ms at 300 publishes a second); one thread keeps up
     (a publish is one Redis round trip). It sends urgent tasks before the log records
     waiting there, each kind in order, and a waiting record after every eight urgent ones
-    (workers/publisher.py); the log records that queued meanwhile go as one message
-    (workers/record_batches.py). `publishing_thread_setup` runs first on that thread: a web
+    (workers/publisher.py); the log records that queued meanwhile go as one message per
+    tenant (workers/record_batches.py). `publishing_thread_setup` runs first on that thread: a web
     process lowers its priority there, so that the web loop goes first.
 
     If the broker cannot be reached: a log write runs here and now (`fallback`), a periodic
@@ -249,7 +249,7 @@ class CeleryDispatcher:
         if sessions is not None:
             self.outbox = Outbox(sessions, self._send_call, TaskStore(), relay_seconds)
         self._publisher = PublishingThread("lms-celery-publish", publishing_thread_setup)
-        # Log records: whatever queued behind the thread goes as one message.
+        # Log records: what queued behind the thread goes as one message per tenant.
         self._records = RecordBatches(self._publisher, self._send_task)
 
     def publish_through(self, celery: Celery) -> None:

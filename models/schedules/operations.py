@@ -27,7 +27,6 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    null,
     or_,
     select,
 )
@@ -219,10 +218,8 @@ def _counts_and_answers_statement() -> Select[int, Any, Any, Any]:
     me: BindParameter[str] = bindparam(ACTOR_PARAM)
     invitation = case((Participant.via_group_id.is_(None), 1), else_=0)
     via_my_group = case((Participant.group_id.in_(my_groups(me)), 1), else_=0)
-    my_answer = case(
-        (and_(Participant.user_id == me, live()), Participant.response_status), else_=null()
-    )
-    stmt = (
+    my_answer = case((and_(Participant.user_id == me, live()), Participant.response_status))
+    return (
         select(
             Participant.schedule_id,
             func.sum(invitation),
@@ -232,7 +229,6 @@ def _counts_and_answers_statement() -> Select[int, Any, Any, Any]:
         .where(one_of(Participant.schedule_id, "ids"))
         .group_by(Participant.schedule_id)
     )
-    return stmt
 
 
 _COUNTS_AND_ANSWERS = _counts_and_answers_statement()

@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 READY_SECONDS = 60
 
 
+class NoTasks:
+    """The dispatcher a task run alone gets: it must send nothing further."""
+
+    async def send(self, name: str, tenant: str, *args: Any) -> None:
+        raise AssertionError(f"no follow-up task expected, got {name}")
+
+
 @pytest.fixture
 def backend() -> str:
     """Worker tests run on PostgreSQL only: a worker process shares it with the web app."""

@@ -41,6 +41,7 @@ from models.people.tables import User
 from models.settings import Settings
 from models.tenancy import Databases
 from tests.conftest import free_port
+from tests.workers.conftest import NoTasks
 from web.handlers import open_unit
 from workers.context import WorkerContext
 from workers.email import UNSUBSCRIBE_PATH, Smtp, send_digests
@@ -100,11 +101,6 @@ def inbox() -> Iterator[Inbox]:
     handler.port = controller.port
     yield handler
     controller.stop()
-
-
-class NoTasks:
-    async def send(self, name: str, tenant: str, *args: Any) -> None:
-        raise AssertionError(f"no follow-up task expected, got {name}")
 
 
 @pytest.fixture

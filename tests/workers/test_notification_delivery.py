@@ -13,6 +13,7 @@ from models.notifications.operations import BATCH, Note
 from models.notifications.tables import Notification
 from models.settings import Settings
 from models.tenancy import Databases
+from tests.workers.conftest import NoTasks
 from workers.context import WorkerContext
 from workers.notifications import deliver
 
@@ -28,11 +29,6 @@ class Recorder:
 
     async def publish(self, tenant: str, event: RoomEvent) -> None:
         self.events.append(event)
-
-
-class NoTasks:
-    async def send(self, name: str, tenant: str, *args: Any) -> None:
-        raise AssertionError(f"no follow-up task expected, got {name}")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -13,15 +13,11 @@ from sqlalchemy import select
 from models.logs.tables import ActivityLog, AuditLog
 from models.settings import Settings
 from models.tenancy import Databases
+from tests.workers.conftest import NoTasks
 from workers.context import WorkerContext
 from workers.tasks import WRITE_ACTIVITY, WRITE_AUDIT, write_batch
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC).isoformat()
-
-
-class NoTasks:
-    async def send(self, name: str, tenant: str, *args: Any) -> None:
-        raise AssertionError(f"no follow-up task expected, got {name}")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
